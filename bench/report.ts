@@ -1,0 +1,60 @@
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import os from 'node:os';
+
+export interface BenchReport {
+  /** File name under bench/results (no extension). */
+  name: string;
+  title: string;
+  /** Rows of the table; every row should have the same keys. */
+  rows: Record<string, string | number | null>[];
+  /** Free-form notes printed under the table (targets, what limits the figures). */
+  notes?: string[];
+}
+
+export type BenchFn = () => Promise<BenchReport>;
+
+/** The median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Time `fn` `repeats` times after `warmup` runs; returns every duration in ms and the median. */
+export async function timeIt(fn: () => unknown | Promise<unknown>, { warmup = 1, repeats = 5 } = {}): Promise<{ ms: number[]; median: number }> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return { ms, median: median(ms) };
+}
+
+const fmt = (v: string | number | null) => (v === null ? '–' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v);
+
+export function toMarkdown(r: BenchReport): string {
+  const cols = [...new Set(r.rows.flatMap((row) => Object.keys(row)))];
+  const lines = [`### ${r.title}`, '', `| ${cols.join(' | ')} |`, `| ${cols.map(() => '---').join(' | ')} |`];
+  for (const row of r.rows) lines.push(`| ${cols.map((c) => fmt(row[c] ?? null)).join(' | ')} |`);
+  if (r.notes?.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
+  return lines.join('\n') + '\n';
+}
+
+/** Write `<dir>/<name>.json` and `<name>.md` atomically; returns the markdown. */
+export function writeReport(dir: string, r: BenchReport): string {
+  mkdirSync(dir, { recursive: true });
+  const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', date: new Date().toISOString() };
+  const md = toMarkdown(r);
+  for (const [ext, body] of [
+    ['json', JSON.stringify({ ...r, machine }, null, 2)],
+    ['md', md],
+  ] as const) {
+    const tmp = join(dir, `.${r.name}.${ext}.tmp`);
+    writeFileSync(tmp, body);
+    renameSync(tmp, join(dir, `${r.name}.${ext}`));
+  }
+  return md;
+}

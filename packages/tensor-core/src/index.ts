@@ -1,0 +1,38 @@
+/**
+ * @healthgpt/tensor-core: the only package that imports TensorFlow.js. Everything else uses the
+ * `tf` re-exported here, so one copy of tfjs is loaded.
+ */
+export { tf } from './tf.js';
+export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank, DataType, TensorLike, NamedTensorMap, TypedArray } from './tf.js';
+export { TensorCoreError, BackendUnavailableError, SafetensorsError, StateDictError, ArgumentError, check, checkRank } from './errors.js';
+export { initBackend, availableBackends, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';
+export { Module, ModuleList, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export * from './nn/index.js';
+export {
+  Generator,
+  manualSeed,
+  getDefaultGenerator,
+  uniform,
+  normal,
+  fans,
+  kaimingUniform,
+  biasUniform,
+} from './random.js';
+export {
+  loadSafetensors,
+  saveSafetensors,
+  parseSafetensors,
+  serializeSafetensors,
+  readSafetensorsHeader,
+  parseHeader,
+  fileDtypeOf,
+  writeFileAtomic,
+  MAX_HEADER_BYTES,
+  type SafetensorsDtype,
+  type SafetensorsHeader,
+  type SafetensorsContents,
+  type TensorInfo,
+  type LoadSafetensorsOptions,
+  type SaveSafetensorsOptions,
+} from './safetensors.js';
+export type { RawImage } from './image.js';

@@ -1,0 +1,66 @@
+import { tf, type Tensor } from '../tf.js';
+import { check, checkRank } from '../errors.js';
+
+/** Added to masked scores; large enough that exp() underflows to exactly 0 after the max shift. */
+export const MASK_VALUE = -1e9;
+
+export interface AttentionOptions {
+  /** Query i (absolute position Tk − Tq + i) sees keys j ≤ that position. */
+  causal?: boolean;
+  /** Key padding mask [B, Tk]: 1 (or true) keeps a key, 0 hides it. */
+  keyMask?: Tensor;
+  /** Additive bias broadcastable to [B, H, Tq, Tk]. */
+  bias?: Tensor;
+  /** Score scale, default 1/√headDim. */
+  scale?: number;
+}
+
+/** Repeat kv heads so query head h reads kv head ⌊h / (H/Hkv)⌋ (HF `repeat_kv`). [B, Hkv, T, D] → [B, H, T, D] */
+export function repeatKv(x: Tensor, nRep: number): Tensor {
+  if (nRep === 1) return x;
+  const [b, hkv, t, d] = x.shape;
+  return tf.tidy(() => tf.tile(x.reshape([b, hkv, 1, t, d]), [1, 1, nRep, 1, 1]).reshape([b, hkv * nRep, t, d]));
+}
+
+/** The causal + key-padding additive mask, [B or 1, 1, Tq, Tk]. */
+export function attentionMask(tq: number, tk: number, { causal = false, keyMask }: Pick<AttentionOptions, 'causal' | 'keyMask'>): Tensor | null {
+  if (!causal && !keyMask) return null;
+  return tf.tidy(() => {
+    let visible: Tensor | null = null; // bool [.., Tq, Tk]
+    if (causal) {
+      const qpos = tf.range(tk - tq, tk, 1, 'int32').reshape([tq, 1]);
+      const kpos = tf.range(0, tk, 1, 'int32').reshape([1, tk]);
+      visible = tf.lessEqual(kpos, qpos).reshape([1, 1, tq, tk]);
+    }
+    if (keyMask) {
+      checkRank(keyMask.shape, 2, 'keyMask', 'scaledDotProductAttention');
+      const km = tf.notEqual(keyMask, 0).reshape([keyMask.shape[0], 1, 1, tk]);
+      visible = visible ? tf.logicalAnd(visible, km) : km;
+    }
+    return tf.where(visible!, tf.scalar(0), tf.scalar(MASK_VALUE));
+  });
+}
+
+/**
+ * softmax(q kᵀ · scale + mask) v with grouped-query attention.
+ * q: [B, H, Tq, D], k and v: [B, Hkv, Tk, D] (H a multiple of Hkv) → [B, H, Tq, D]
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  checkRank(q.shape, 4, 'q', 'scaledDotProductAttention');
+  checkRank(k.shape, 4, 'k', 'scaledDotProductAttention');
+  checkRank(v.shape, 4, 'v', 'scaledDotProductAttention');
+  const [b, h, tq, d] = q.shape;
+  const [, hkv, tk] = k.shape;
+  check(h % hkv === 0, () => `query heads (${h}) must be a multiple of kv heads (${hkv}) in 'scaledDotProductAttention'`);
+  check(k.shape[0] === b && v.shape[0] === b, `'q', 'k' and 'v' passed to 'scaledDotProductAttention' must share the batch size`);
+  const scale = opts.scale ?? 1 / Math.sqrt(d);
+  return tf.tidy(() => {
+    const kk = repeatKv(k, h / hkv);
+    const vv = repeatKv(v, h / hkv);
+    let scores = tf.mul(tf.matMul(q, kk, false, true), scale); // [B, H, Tq, Tk]
+    const mask = attentionMask(tq, tk, opts);
+    if (mask) scores = tf.add(scores, mask);
+    if (opts.bias) scores = tf.add(scores, opts.bias);
+    return tf.matMul(tf.softmax(scores, -1), vv); // [B, H, Tq, D]
+  });
+}

@@ -1,0 +1,67 @@
+import { tf, type Tensor } from '../tf.js';
+import { Module } from '../module.js';
+import { check, checkRank } from '../errors.js';
+import { Generator, biasUniform, kaimingUniform, getDefaultGenerator } from '../random.js';
+
+/** Padding: one number for every side, `[ph, pw]`, or `[top, bottom, left, right]`. */
+export type Conv2dPadding = number | [number, number] | [number, number, number, number];
+
+function explicitPadding(p: Conv2dPadding): [[0, 0], [number, number], [number, number], [0, 0]] {
+  if (typeof p === 'number') return [[0, 0], [p, p], [p, p], [0, 0]];
+  if (p.length === 2) return [[0, 0], [p[0], p[0]], [p[1], p[1]], [0, 0]];
+  return [[0, 0], [p[0], p[1]], [p[2], p[3]], [0, 0]];
+}
+
+/**
+ * Cross-correlation over NCHW with a PyTorch weight `[out, in, kh, kw]`.
+ * x: [B, Cin, H, W] → [B, Cout, H', W']
+ */
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null,
+  { stride = 1, padding = 0 }: { stride?: number | [number, number]; padding?: Conv2dPadding } = {},
+): Tensor {
+  checkRank(x.shape, 4, 'x', 'conv2d');
+  checkRank(weight.shape, 4, 'weight', 'conv2d');
+  check(x.shape[1] === weight.shape[1], () => `'x' passed to 'conv2d' has ${x.shape[1]} channels, the weight expects ${weight.shape[1]}`);
+  return tf.tidy(() => {
+    const xNhwc = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, W, Cin]
+    const filter = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D; // [kh, kw, Cin, Cout]
+    let y = tf.conv2d(xNhwc, filter, stride, explicitPadding(padding)); // [B, H', W', Cout]
+    if (bias) y = tf.add(y, bias);
+    return tf.transpose(y, [0, 3, 1, 2]); // [B, Cout, H', W']
+  });
+}
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: Conv2dPadding;
+  bias?: boolean;
+  gen?: Generator;
+}
+
+/** PyTorch's `nn.Conv2d` (groups = 1, dilation = 1). */
+export class Conv2d extends Module {
+  readonly stride: number | [number, number];
+  readonly padding: Conv2dPadding;
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number | [number, number],
+    { stride = 1, padding = 0, bias = true, gen = getDefaultGenerator() }: Conv2dOptions = {},
+  ) {
+    super();
+    const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    this.stride = stride;
+    this.padding = padding;
+    this.registerParameter('weight', kaimingUniform([outChannels, inChannels, kh, kw], { gen }));
+    if (bias) this.registerParameter('bias', biasUniform([outChannels], inChannels * kh * kw, gen));
+  }
+
+  forward(x: Tensor): Tensor {
+    const bias = this.namedParameters().find(([n]) => n === 'bias')?.[1] ?? null;
+    return conv2d(x, this.param('weight'), bias, { stride: this.stride, padding: this.padding });
+  }
+}

@@ -1,0 +1,49 @@
+import { tf, type Tensor } from '../tf.js';
+import { Module } from '../module.js';
+import { check } from '../errors.js';
+import { Generator, biasUniform, kaimingUniform, getDefaultGenerator } from '../random.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+  gen?: Generator;
+}
+
+/** y = x Wᵀ + b over the last axis; W is `[out, in]` as in PyTorch. */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return tf.tidy(() => {
+    const inF = weight.shape[1];
+    check(x.shape[x.shape.length - 1] === inF, () => `'x' passed to 'linear' must end in ${inF}, got [${x.shape.join(', ')}]`);
+    const lead = x.shape.slice(0, -1);
+    const x2 = x.reshape([-1, inF]); // [N, in]
+    let y = tf.matMul(x2, weight, false, true); // [N, out]
+    if (bias) y = tf.add(y, bias);
+    return y.reshape([...lead, weight.shape[0]]);
+  });
+}
+
+/** PyTorch's `nn.Linear`: weight kaiming-uniform (a = √5), bias U(±1/√in). */
+export class Linear extends Module {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    { bias = true, gen = getDefaultGenerator() }: LinearOptions = {},
+  ) {
+    super();
+    check(inFeatures > 0 && outFeatures > 0, `Linear sizes must be positive, got in=${inFeatures} out=${outFeatures}`);
+    this.registerParameter('weight', kaimingUniform([outFeatures, inFeatures], { gen }));
+    if (bias) this.registerParameter('bias', biasUniform([outFeatures], inFeatures, gen));
+  }
+
+  get weight(): tf.Variable {
+    return this.param('weight');
+  }
+
+  get bias(): tf.Variable | null {
+    return this.namedParameters().find(([n]) => n === 'bias')?.[1] ?? null;
+  }
+
+  /** x: [..., in] → [..., out] */
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.bias);
+  }
+}

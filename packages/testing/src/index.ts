@@ -1,0 +1,5 @@
+export { repoRoot, goldenDir, dataDir, requireDataDir } from './paths.js';
+export { loadGolden, ioTensor, type Golden } from './golden.js';
+export { compareClose, expectClose, expectEqualInts, type Tolerance, type CloseReport } from './tolerance.js';
+export { expectNoLeaks, disposeDeep } from './leaks.js';
+export { describeBackends, testBackends, useBackend, type TestBackend } from './backends.js';
