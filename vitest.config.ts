@@ -16,9 +16,11 @@ export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
     environment: 'node',
+    setupFiles: [`${root}packages/testing/src/setup.ts`],
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
+    reporters: ['default', `${root}scripts/summary-reporter.ts`],
   },
 });

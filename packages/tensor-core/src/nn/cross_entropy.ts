@@ -24,6 +24,6 @@ export function crossEntropy(logits: Tensor, labels: Tensor, { ignoreIndex = IGN
     const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, v)), -1); // [N]
     const w = tf.cast(keep, 'float32');
     const count = tf.maximum(tf.sum(w), 1);
-    return tf.div(tf.neg(tf.sum(tf.mul(picked, w))), count);
+    return tf.div(tf.sub(0, tf.sum(tf.mul(picked, w))), count); // 0 − x, not −x: +0 when nothing is supervised
   });
 }

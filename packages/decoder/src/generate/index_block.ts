@@ -1,0 +1,55 @@
+import { ensure } from '../errors.js';
+import { restrictTo, type LogitsProcessor, type ProcessorContext } from './processors.js';
+
+export interface IndexBlockOptions {
+  /** Id of `<start_index>`. */
+  startId: number;
+  /** Id of `<end_index>`. */
+  endId: number;
+  /** The image-token id range [lo, hi) (`<idx_0>` … `<idx_{n−1}>`). */
+  idRange: { lo: number; hi: number };
+  /** Exactly this many image tokens between start and end (HealthGPT: 32·32 = 1024). */
+  count: number;
+  /** Force `<start_index>` as the first new token when the row has not opened a block (default false). */
+  forceStart?: boolean;
+  /** The block was opened in the prompt, but the prompt came as embeddings (ids unknown). Default false. */
+  startedInPrompt?: boolean;
+  /** Outside a block, forbid the image-token range and `<end_index>` (default true). */
+  forbidOutside?: boolean;
+}
+
+/**
+ * Constrained decoding of an image block: after `<start_index>` the row may emit only ids from
+ * the image range, exactly `count` of them, then must emit `<end_index>`. (The reference lets the
+ * model emit anything there and crashes unless exactly 1024 indices come out.)
+ */
+export function indexBlockConstraint(o: IndexBlockOptions): LogitsProcessor {
+  ensure(Number.isInteger(o.count) && o.count > 0, `'count' passed to 'indexBlockConstraint' must be a positive integer, got ${o.count}`);
+  ensure(o.idRange.lo < o.idRange.hi, `'idRange' passed to 'indexBlockConstraint' must be non-empty, got [${o.idRange.lo}, ${o.idRange.hi})`);
+  const inRange = (id: number) => id >= o.idRange.lo && id < o.idRange.hi;
+  ensure(!inRange(o.startId) && !inRange(o.endId), `'startId' and 'endId' passed to 'indexBlockConstraint' must lie outside 'idRange'`);
+  /** Image tokens emitted since the open block's start, or null when no block is open. */
+  const openBlock = ({ tokens, promptLength }: ProcessorContext): number | null => {
+    const s = tokens.lastIndexOf(o.startId);
+    const e = tokens.lastIndexOf(o.endId);
+    if (s >= 0 && s > e) return tokens.length - 1 - s;
+    if (s < 0 && e < 0 && o.startedInPrompt) return tokens.length - promptLength;
+    return null;
+  };
+  return {
+    name: 'indexBlockConstraint',
+    process(logits, ctx) {
+      const n = openBlock(ctx);
+      if (n !== null) {
+        if (n < o.count) restrictTo(logits, o.idRange);
+        else restrictTo(logits, [o.endId]);
+        return;
+      }
+      if (o.forceStart && ctx.step === 0) return restrictTo(logits, [o.startId]);
+      if (o.forbidOutside ?? true) {
+        logits.fill(-Infinity, Math.max(0, o.idRange.lo), Math.min(logits.length, o.idRange.hi));
+        if (o.endId < logits.length) logits[o.endId] = -Infinity;
+      }
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { tf, Module, Linear, applyRotary, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import type { DecoderConfig } from './config.js';
+import type { LayerCache, LinearLike } from './types.js';
+
+/**
+ * softmax(q kᵀ/√d + bias) v with grouped-query attention, without copying the kv heads: the
+ * nRep query heads that share kv head g are stacked along the query axis.
+ * q: [B, H, Tq, D]; k, v: [B, Hkv, Tk, D]; bias: [B|1, 1, Tq, Tk] → [B, H, Tq, D]
+ */
+export function groupedQueryAttention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor | null): Tensor {
+  const [b, h, tq, d] = q.shape;
+  const [, hkv, tk] = k.shape;
+  const nRep = h / hkv;
+  return tf.tidy(() => {
+    const qg = q.reshape([b, hkv, nRep * tq, d]); // head g·nRep + r → group g
+    let scores = tf.mul(tf.matMul(qg, k, false, true), 1 / Math.sqrt(d)); // [B, Hkv, nRep·Tq, Tk]
+    if (bias) {
+      const s5 = tf.add(scores.reshape([b, hkv, nRep, tq, tk]), bias.reshape([bias.shape[0], 1, 1, tq, tk]));
+      scores = s5.reshape([b, hkv, nRep * tq, tk]);
+    }
+    const out = tf.matMul(tf.softmax(scores, -1), v); // [B, Hkv, nRep·Tq, D]
+    return out.reshape([b, h, tq, d]);
+  });
+}
+
+export interface AttentionInput {
+  /** [B, T, hidden] */
+  x: Tensor;
+  /** Rotary tables [B, T, headDim]. */
+  cos: Tensor;
+  sin: Tensor;
+  /** Additive bias [B|1, 1, T, Tpast + T] or null. */
+  bias: Tensor | null;
+  past?: LayerCache;
+}
+
+/**
+ * Self-attention under HF names. Phi-3: fused `qkv_proj` (rows q; k; v), no biases. Qwen2:
+ * `q_proj`, `k_proj`, `v_proj` with biases, `o_proj` without.
+ */
+export class DecoderAttention extends Module {
+  private readonly cfg: DecoderConfig;
+
+  constructor(cfg: DecoderConfig, gen?: Generator) {
+    super();
+    this.cfg = cfg;
+    const { hiddenSize: d, numHeads: h, numKvHeads: hkv, headDim: hd } = cfg;
+    if (cfg.modelType === 'phi3') {
+      this.registerModule('qkv_proj', new Linear(d, (h + 2 * hkv) * hd, { bias: false, gen }));
+    } else {
+      this.registerModule('q_proj', new Linear(d, h * hd, { bias: true, gen }));
+      this.registerModule('k_proj', new Linear(d, hkv * hd, { bias: true, gen }));
+      this.registerModule('v_proj', new Linear(d, hkv * hd, { bias: true, gen }));
+    }
+    this.registerModule('o_proj', new Linear(h * hd, d, { bias: false, gen }));
+  }
+
+  /** q [B, T, H·hd], k and v [B, T, Hkv·hd], from the layout's projections. */
+  private project(x: Tensor): [Tensor, Tensor, Tensor] {
+    const { numHeads: h, numKvHeads: hkv, headDim: hd } = this.cfg;
+    if (this.cfg.modelType === 'phi3') {
+      const qkv = this.child<LinearLike>('qkv_proj').forward(x);
+      return tf.split(qkv, [h * hd, hkv * hd, hkv * hd], -1) as [Tensor, Tensor, Tensor];
+    }
+    return [this.child<LinearLike>('q_proj').forward(x), this.child<LinearLike>('k_proj').forward(x), this.child<LinearLike>('v_proj').forward(x)];
+  }
+
+  /** → the output [B, T, hidden] and this layer's cache (past + new keys/values). */
+  forward({ x, cos, sin, bias, past }: AttentionInput): { out: Tensor; present: LayerCache } {
+    const { numHeads: h, numKvHeads: hkv, headDim: hd } = this.cfg;
+    const [b, t] = x.shape;
+    return tf.tidy(() => {
+      const [q0, k0, v0] = this.project(x);
+      const heads = (y: Tensor, n: number) => y.reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, n, T, hd]
+      const q = applyRotary(heads(q0, h), cos, sin);
+      let keys = applyRotary(heads(k0, hkv), cos, sin);
+      let values = heads(v0, hkv);
+      if (past) {
+        keys = tf.concat([past.keys, keys], 2); // [B, Hkv, Tpast + T, hd]
+        values = tf.concat([past.values, values], 2);
+      }
+      const attn = groupedQueryAttention(q, keys, values, bias); // [B, H, T, hd]
+      const merged = attn.transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
+      return { out: this.child<LinearLike>('o_proj').forward(merged), present: { keys, values } };
+    });
+  }
+}

@@ -1,0 +1,114 @@
+import { tf, Module, ModuleList, RMSNorm, rotaryCosSin, Generator, type Tensor } from '@healthgpt/tensor-core';
+import { parseConfig, type DecoderConfig, type DecoderConfigJson } from './config.js';
+import { DecoderLayer } from './layer.js';
+import { TokenEmbedding, HeadLinear } from './embedding.js';
+import { attentionBias, positionIdsFromMask, arangePositions } from './masks.js';
+import { cacheLength, type PastKeyValues } from './types.js';
+import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
+
+export interface DecoderLMOptions {
+  /** Seed of the weight initialisation (default 0). */
+  seed?: number;
+  /** Generator for the initialisation (overrides `seed`). */
+  gen?: Generator;
+}
+
+/** The inner `model`: `embed_tokens`, `layers.{i}`, `norm` (HF's Phi3Model / Qwen2Model). */
+export class DecoderModel extends Module {
+  constructor(cfg: DecoderConfig, gen: Generator) {
+    super();
+    const std = typeof cfg.json.initializer_range === 'number' ? cfg.json.initializer_range : 0.02;
+    this.registerModule('embed_tokens', new TokenEmbedding(cfg.vocabSize, cfg.hiddenSize, { gen, std }));
+    this.registerModule('layers', new ModuleList(Array.from({ length: cfg.numLayers }, () => new DecoderLayer(cfg, gen))));
+    this.registerModule('norm', new RMSNorm(cfg.hiddenSize, cfg.rmsNormEps));
+  }
+}
+
+/**
+ * A decoder-only causal LM in the Phi-3 or Qwen2 layout, configured by an HF config.json.
+ * Parameter names are the HF checkpoint keys (`model.layers.0.self_attn.qkv_proj.weight`, …),
+ * and every Linear layer is read through `child()` in forward, so an adapter that replaces one
+ * by its dotted path (`model.layers.0.self_attn.qkv_proj`) is the one that runs.
+ */
+export class DecoderLM extends Module {
+  private cfg: DecoderConfig;
+
+  constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen }: DecoderLMOptions = {}) {
+    super();
+    this.cfg = 'modelType' in config ? (config as DecoderConfig) : parseConfig(config as DecoderConfigJson);
+    const g = gen ?? new Generator(seed);
+    this.registerModule('model', new DecoderModel(this.cfg, g));
+    if (!this.cfg.tieWordEmbeddings) this.registerModule('lm_head', new HeadLinear(this.cfg.hiddenSize, this.cfg.vocabSize, { bias: false, gen: g }));
+    this.eval();
+  }
+
+  get config(): DecoderConfig {
+    return this.cfg;
+  }
+
+  /** Used by `resizeTokenEmbeddings`; not for general use. */
+  protected setConfig(cfg: DecoderConfig): void {
+    this.cfg = cfg;
+  }
+
+  /** The token embedding table [V, hidden] (also the head when tied). */
+  get embedWeight(): tf.Variable {
+    return this.getSubmodule<TokenEmbedding>('model.embed_tokens').weight;
+  }
+
+  /** ids: int32 [B, T] (or nested arrays) → embeddings [B, T, hidden]. Throws on ids outside [0, V). */
+  embedTokens(ids: Tensor | number[][]): Tensor {
+    const t = toIdsTensor(ids, this.cfg.vocabSize, 'embedTokens');
+    try {
+      return this.getSubmodule<TokenEmbedding>('model.embed_tokens').forward(t);
+    } finally {
+      if (t !== ids) t.dispose();
+    }
+  }
+
+  /** hidden [.., hidden] → logits [.., V] through `lm_head` (or the tied embedding). */
+  head(h: Tensor): Tensor {
+    if (this.cfg.tieWordEmbeddings) return tf.tidy(() => tf.matMul(h.reshape([-1, this.cfg.hiddenSize]), this.embedWeight, false, true).reshape([...h.shape.slice(0, -1), this.cfg.vocabSize]));
+    return this.child<HeadLinear>('lm_head').forward(h);
+  }
+
+  /**
+   * One forward pass. Input ids or embeddings [B, T]; `attentionMask` [B, Tpast + T] (1 = real
+   * token, 0 = padding); positions default to HF generate's `cumsum(mask) − 1` (padding → 1), or
+   * `past … past + T − 1` without a mask. Returns logits [B, T, V] (or [B, 1, V] with `lastOnly`)
+   * and the new cache (past + these positions), which the caller owns and disposes; the
+   * `pastKeyValues` passed in are left untouched.
+   */
+  forward(input: ForwardInput): ForwardOutput {
+    const cfg = this.cfg;
+    const { b, t } = validateForward(input, cfg);
+    const past = input.pastKeyValues;
+    const tk = cacheLength(past) + t;
+    const mask = input.attentionMask === undefined ? null : toMaskTensor(input.attentionMask, b, tk);
+    try {
+      return tf.tidy(() => {
+        let h = input.inputsEmbeds ?? this.embedTokens(input.inputIds!); // [B, T, hidden]
+        const pos = input.positionIds ?? (mask ? positionIdsFromMask(mask, t) : arangePositions(b, tk - t, t)); // [B, T]
+        const { cos, sin } = rotaryCosSin(pos, cfg.headDim, cfg.ropeTheta); // [B, T, hd]
+        const bias = attentionBias(t, tk, mask, cfg.slidingWindow);
+        const hidden: Tensor[] = input.outputHiddenStates ? [input.inputsEmbeds ? h.clone() : h] : [];
+        const present: PastKeyValues = [];
+        const layers = this.getSubmodule<ModuleList<DecoderLayer>>('model.layers');
+        for (let i = 0; i < cfg.numLayers; i++) {
+          const r = layers.at(i).forward(h, cos, sin, bias, past?.[i]);
+          h = r.h;
+          present.push(r.present);
+          if (input.outputHiddenStates) hidden.push(h);
+        }
+        h = this.getSubmodule<RMSNorm>('model.norm').forward(h);
+        if (input.outputHiddenStates) hidden[hidden.length - 1] = h;
+        const last = input.lastOnly ? h.slice([0, t - 1, 0], [b, 1, cfg.hiddenSize]) : h; // [B, 1|T, hidden]
+        const out: ForwardOutput = { logits: this.head(last), pastKeyValues: input.useCache === false ? [] : present };
+        if (input.outputHiddenStates) out.hiddenStates = hidden;
+        return out;
+      });
+    } finally {
+      if (mask && mask !== input.attentionMask) mask.dispose();
+    }
+  }
+}

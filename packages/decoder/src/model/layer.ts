@@ -1,0 +1,27 @@
+import { tf, Module, RMSNorm, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import type { DecoderConfig } from './config.js';
+import { DecoderAttention } from './attention.js';
+import { DecoderMLP } from './mlp.js';
+import type { LayerCache } from './types.js';
+
+/** One pre-norm block: h + attn(norm(h)), then h + mlp(norm(h)). */
+export class DecoderLayer extends Module {
+  constructor(cfg: DecoderConfig, gen?: Generator) {
+    super();
+    this.registerModule('input_layernorm', new RMSNorm(cfg.hiddenSize, cfg.rmsNormEps));
+    this.registerModule('self_attn', new DecoderAttention(cfg, gen));
+    this.registerModule('post_attention_layernorm', new RMSNorm(cfg.hiddenSize, cfg.rmsNormEps));
+    this.registerModule('mlp', new DecoderMLP(cfg, gen));
+  }
+
+  /** h: [B, T, hidden] → [B, T, hidden] and this layer's cache. */
+  forward(h: Tensor, cos: Tensor, sin: Tensor, bias: Tensor | null, past?: LayerCache): { h: Tensor; present: LayerCache } {
+    return tf.tidy(() => {
+      const x = this.child<RMSNorm>('input_layernorm').forward(h);
+      const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, cos, sin, bias, past });
+      const h1 = tf.add(h, out);
+      const m = this.child<DecoderMLP>('mlp').forward(this.child<RMSNorm>('post_attention_layernorm').forward(h1));
+      return { h: tf.add(h1, m), present };
+    });
+  }
+}

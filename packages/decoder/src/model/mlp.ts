@@ -1,0 +1,36 @@
+import { tf, Module, Linear, silu, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import type { DecoderConfig } from './config.js';
+import type { LinearLike } from './types.js';
+
+/**
+ * The SiLU-gated MLP: down(silu(gate(x)) · up(x)). Phi-3 fuses gate and up into `gate_up_proj`
+ * (rows gate; up); Qwen2 has `gate_proj` and `up_proj`. No biases.
+ */
+export class DecoderMLP extends Module {
+  private readonly fused: boolean;
+  private readonly inter: number;
+
+  constructor(cfg: DecoderConfig, gen?: Generator) {
+    super();
+    const { hiddenSize: d, intermediateSize: i } = cfg;
+    this.fused = cfg.modelType === 'phi3';
+    this.inter = i;
+    if (this.fused) {
+      this.registerModule('gate_up_proj', new Linear(d, 2 * i, { bias: false, gen }));
+    } else {
+      this.registerModule('gate_proj', new Linear(d, i, { bias: false, gen }));
+      this.registerModule('up_proj', new Linear(d, i, { bias: false, gen }));
+    }
+    this.registerModule('down_proj', new Linear(i, d, { bias: false, gen }));
+  }
+
+  /** x: [B, T, hidden] → [B, T, hidden] */
+  forward(x: Tensor): Tensor {
+    return tf.tidy(() => {
+      let gate: Tensor, up: Tensor;
+      if (this.fused) [gate, up] = tf.split(this.child<LinearLike>('gate_up_proj').forward(x), [this.inter, this.inter], -1);
+      else [gate, up] = [this.child<LinearLike>('gate_proj').forward(x), this.child<LinearLike>('up_proj').forward(x)];
+      return this.child<LinearLike>('down_proj').forward(tf.mul(silu(gate), up));
+    });
+  }
+}

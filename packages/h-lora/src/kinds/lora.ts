@@ -1,0 +1,27 @@
+import { tf, kaimingUniform } from '@healthgpt/tensor-core';
+import { resolveConfig, type AdapterKind } from './kind.js';
+
+/**
+ * Plain LoRA with peft semantics: y = W0x + b + B(A·dropout(x))·α/r.
+ * A [r, in] kaiming-uniform (a = √5), B [out, r] zeros, so a fresh adapter changes nothing.
+ */
+export const loraKind: AdapterKind = {
+  name: 'lora',
+  mergeable: true,
+  scalingRule: 'lora_alpha / r',
+  resolve: (config) => resolveConfig('lora', config, { routed: false }),
+  scaling: (c) => c.loraAlpha / c.r,
+  init: (inF, outF, c, gen) =>
+    new Map([
+      ['lora_A.weight', kaimingUniform([c.r, inF], { gen })],
+      ['lora_B.weight', tf.zeros([outF, c.r])],
+    ]),
+  numParameters: (inF, outF, c) => c.r * (inF + outF),
+  delta: (x, p, { scaling, dropout }) =>
+    tf.tidy(() => {
+      const h = tf.matMul(dropout(x), p('lora_A.weight'), false, true); // [N, r]
+      return tf.matMul(h, p('lora_B.weight'), false, true).mul(scaling); // [N, out]
+    }),
+  deltaWeight: (p, { scaling }) => tf.tidy(() => tf.matMul(p('lora_B.weight'), p('lora_A.weight')).mul(scaling)), // [out, in]
+  configFields: () => ({ use_rslora: false }),
+};

@@ -1,0 +1,75 @@
+/** The kernel configs tensor-core registers (see register.ts), one per kernel and backend. */
+import { tf } from '../tf.js';
+import { batchMatMulWasm } from './batch_matmul.js';
+import { conv2DBackpropFilterWasm, type Conv2DBackpropFilterAttrs } from './conv2d_backprop_filter.js';
+import { einsumWasm } from './einsum.js';
+import { scatterAdd, segmentSumShape } from './unsorted_segment_sum.js';
+import { heapF32, heapI32, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+
+type KernelConfig = tf.KernelConfig;
+type Args = Parameters<tf.KernelFunc>[0];
+
+interface CpuBackend {
+  data: { get(dataId: object): { values: ArrayLike<number> } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array | Int32Array): TensorInfo;
+}
+
+const wasmOf = (a: Args) => a.backend as unknown as WasmBackend;
+const stockBatchMatMul = tf.getKernel('BatchMatMul', 'wasm');
+
+const batchMatMul: KernelConfig = {
+  kernelName: 'BatchMatMul',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if ((a.dtype !== 'float32' || b.dtype !== 'float32') && stockBatchMatMul) return stockBatchMatMul.kernelFunc(args);
+    return batchMatMulWasm(wasmOf(args), a, b, args.attrs as unknown as { transposeA: boolean; transposeB: boolean });
+  },
+};
+
+const segmentSumWasm: KernelConfig = {
+  kernelName: 'UnsortedSegmentSum',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const backend = wasmOf(args);
+    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const numSegments = (args.attrs as { numSegments: number }).numSegments;
+    const { shape, d } = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+    const out = backend.makeOutput(shape, x.dtype === 'int32' ? 'int32' : 'float32');
+    const xs = x.dtype === 'int32' ? heapI32(backend, x) : heapF32(backend, x);
+    const o = out.dtype === 'int32' ? heapI32(backend, out) : heapF32(backend, out);
+    scatterAdd(xs, heapI32(backend, segmentIds), d, numSegments, o);
+    return out;
+  },
+};
+
+const segmentSumCpu: KernelConfig = {
+  kernelName: 'UnsortedSegmentSum',
+  backendName: 'cpu',
+  kernelFunc: (args) => {
+    const backend = args.backend as unknown as CpuBackend;
+    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const numSegments = (args.attrs as { numSegments: number }).numSegments;
+    const { shape, d } = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+    const out = new Float32Array(tf.util.sizeFromShape(shape));
+    scatterAdd(backend.data.get(x.dataId).values, backend.data.get(segmentIds.dataId).values, d, numSegments, out);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  },
+};
+
+const conv2DBackpropFilter: KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    return conv2DBackpropFilterWasm(wasmOf(args), x, dy, args.attrs as unknown as Conv2DBackpropFilterAttrs);
+  },
+};
+
+const einsum: KernelConfig = {
+  kernelName: 'Einsum',
+  backendName: 'wasm',
+  kernelFunc: (args) => einsumWasm(wasmOf(args), (args.attrs as { equation: string }).equation, args.inputs as unknown as TensorInfo[]),
+};
+
+export const KERNELS: KernelConfig[] = [batchMatMul, segmentSumWasm, segmentSumCpu, conv2DBackpropFilter, einsum];

@@ -1,0 +1,38 @@
+import { tf, Module, Embedding, normal, getDefaultGenerator, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { ensure } from '../errors.js';
+import { numPatches, type CLIPVisionConfig } from './config.js';
+import { PatchEmbedding } from './patch_embedding.js';
+
+/**
+ * HF `CLIPVisionEmbeddings`: `class_embedding` [D] as token 0, the patch tokens after it, plus
+ * `position_embedding.weight` [N + 1, D]. Positions are always 0..N, so the table is added
+ * whole (no gather: its gradient needs no scatter kernel).
+ */
+export class CLIPVisionEmbeddings extends Module {
+  constructor(
+    readonly config: CLIPVisionConfig,
+    gen: Generator = getDefaultGenerator(),
+  ) {
+    super();
+    const d = config.hidden_size;
+    const f = config.initializer_factor;
+    this.registerParameter('class_embedding', normal([d], 0, d ** -0.5 * f, gen));
+    this.registerModule('patch_embedding', new PatchEmbedding(config.num_channels, d, config.patch_size, { std: config.initializer_range * f, gen }));
+    this.registerModule('position_embedding', new Embedding(numPatches(config) + 1, d, { std: config.initializer_range * f, gen }));
+  }
+
+  /** pixelValues [B, C, S, S] → embeddings before pre_layrnorm [B, N + 1, D] */
+  forward(pixelValues: Tensor): Tensor {
+    const { image_size: s, num_channels: c, hidden_size: d } = this.config;
+    ensure(pixelValues.rank === 4 && pixelValues.shape[1] === c && pixelValues.shape[2] === s && pixelValues.shape[3] === s, () =>
+      `'pixelValues' passed to 'CLIPVisionModel' must be [B, ${c}, ${s}, ${s}] float32, got [${pixelValues.shape.join(', ')}]`);
+    ensure(pixelValues.dtype === 'float32', () => `'pixelValues' passed to 'CLIPVisionModel' must be float32, got ${pixelValues.dtype}`);
+    const b = pixelValues.shape[0];
+    return tf.tidy(() => {
+      const patches = this.child<PatchEmbedding>('patch_embedding').forward(pixelValues); // [B, N, D]
+      const cls = tf.broadcastTo(this.param('class_embedding').reshape([1, 1, d]), [b, 1, d]); // [B, 1, D]
+      const positions = this.child<Embedding>('position_embedding').weight; // [N + 1, D]
+      return tf.add(tf.concat([cls, patches], 1), positions); // [B, N + 1, D]
+    });
+  }
+}

@@ -1,0 +1,83 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { DatasetError } from '../errors.js';
+import { resolveInside } from '../safety.js';
+import type { Sample } from '../schema.js';
+import { parseCsv } from './csv.js';
+
+const IMAGE_EXT = /\.(png|jpe?g|webp|dcm|nii(\.gz)?)$/i;
+
+/** Every image file under `dir` (recursively), as sorted paths relative to `dir`. */
+export async function listImages(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else if (e.isFile() && IMAGE_EXT.test(e.name)) out.push(relative(dir, join(d, e.name)).split('\\').join('/'));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+export interface ImageFolderOptions {
+  /** CSV file inside `dir` (default `labels.csv`). */
+  csv?: string;
+  /** Column holding the image path relative to `dir` (default `image`). */
+  imageColumn?: string;
+}
+
+export interface ImageFolderResult {
+  samples: Sample[];
+  /** Images in the folder no CSV row references. */
+  unlistedImages: string[];
+}
+
+const CAPTION_PROMPT = 'Describe this image.';
+const REPORT_PROMPT = 'Write the radiology report for this image.';
+
+/**
+ * Read an image folder with a CSV of labels. Columns: `image` (required), then any of
+ * `question` + `answer` (a VQA sample), `caption`, `report`; other columns go to metadata.
+ */
+export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}): Promise<ImageFolderResult> {
+  const csvName = opts.csv ?? 'labels.csv';
+  const imageCol = opts.imageColumn ?? 'image';
+  const file = resolveInside(dir, csvName);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new DatasetError(`cannot read CSV: ${(e as Error).message}`, { code: 'missing', file, cause: e });
+  }
+  const [header, ...rows] = parseCsv(text, file);
+  if (!header || !header.includes(imageCol)) throw new DatasetError(`CSV header must have an "${imageCol}" column`, { code: 'schema', file, record: 0 });
+  const col = (name: string) => header.indexOf(name);
+  const known = new Set([imageCol, 'question', 'answer', 'caption', 'report']);
+  const samples: Sample[] = [];
+  const used = new Set<string>();
+  rows.forEach((r, i) => {
+    const record = i + 1; // the CSV line (0 is the header)
+    if (r.length !== header.length) throw new DatasetError(`row has ${r.length} fields, header has ${header.length}`, { code: 'parse', file, record });
+    const get = (name: string) => (col(name) >= 0 ? r[col(name)].trim() : '');
+    const image = get(imageCol);
+    resolveInside(dir, image, { file, record });
+    used.add(image);
+    const metadata: Record<string, unknown> = {};
+    header.forEach((h, j) => {
+      if (!known.has(h)) metadata[h] = r[j];
+    });
+    const base = { task: 'comprehension' as const, images: [image], metadata };
+    const turns = (q: string, a: string) => [
+      { from: 'human' as const, value: `<image>\n${q}` },
+      { from: 'gpt' as const, value: a },
+    ];
+    const before = samples.length;
+    if (get('question') && get('answer')) samples.push({ ...base, id: `${record}-vqa`, subtask: 'vqa', conversations: turns(get('question'), get('answer')) });
+    if (get('caption')) samples.push({ ...base, id: `${record}-caption`, subtask: 'caption', conversations: turns(CAPTION_PROMPT, get('caption')) });
+    if (get('report')) samples.push({ ...base, id: `${record}-report`, subtask: 'report', conversations: turns(REPORT_PROMPT, get('report')) });
+    if (samples.length === before) throw new DatasetError('row has no question + answer, caption or report', { code: 'schema', file, record });
+  });
+  const all = await listImages(dir);
+  return { samples, unlistedImages: all.filter((p) => !used.has(p)) };
+}

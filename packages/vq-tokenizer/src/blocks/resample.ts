@@ -1,0 +1,36 @@
+import { Module, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { TrainableConv2d } from './conv.js';
+
+/** taming's `Downsample` (with conv): zero-pad right and bottom by 1, then a 3x3 conv, stride 2. [B, C, H, W] → [B, C, H/2, W/2] */
+export class Downsample extends Module {
+  constructor(channels: number, gen?: Generator) {
+    super();
+    this.registerModule('conv', new TrainableConv2d(channels, channels, 3, { stride: 2, padding: [0, 1, 0, 1], gen }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.child<TrainableConv2d>('conv').forward(x);
+  }
+}
+
+/** Nearest-neighbour ×2 (out[y][x] = in[y/2][x/2]) as a broadcast, so its gradient exists everywhere. [B, C, H, W] → [B, C, 2H, 2W] */
+export function upsampleNearest2x(x: Tensor): Tensor {
+  const [b, c, h, w] = x.shape;
+  return tf.tidy(() =>
+    tf
+      .broadcastTo(x.reshape([b, c, h, 1, w, 1]), [b, c, h, 2, w, 2]) // [B, C, H, 2, W, 2]
+      .reshape([b, c, 2 * h, 2 * w]),
+  );
+}
+
+/** taming's `Upsample` (with conv): nearest ×2, then a 3x3 conv. [B, C, H, W] → [B, C, 2H, 2W] */
+export class Upsample extends Module {
+  constructor(channels: number, gen?: Generator) {
+    super();
+    this.registerModule('conv', new TrainableConv2d(channels, channels, 3, { padding: 1, gen }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return tf.tidy(() => this.child<TrainableConv2d>('conv').forward(upsampleNearest2x(x)));
+  }
+}

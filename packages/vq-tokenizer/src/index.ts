@@ -1,0 +1,16 @@
+/**
+ * @healthgpt/vq-tokenizer: taming-transformers' GumbelVQ image tokenizer (HealthGPT's image codec):
+ * images in [−1, 1] → discrete codes → images, with taming's checkpoint keys, and training from scratch.
+ */
+export { VQTokenizerError } from './errors.js';
+export { PRESETS, makeConfig, validateConfig, latentSize, type VQConfig, type DDConfig, type QuantizerKind, type PresetName } from './config.js';
+export { VQTokenizer, type EncodeOptions, type TrainForwardOptions, type TrainForwardOutput } from './model.js';
+export { Encoder } from './encoder.js';
+export { Decoder } from './decoder.js';
+export { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput, type QuantizeTrainOptions } from './quantize.js';
+export { ResnetBlock, normalize } from './blocks/resnet_block.js';
+export { AttnBlock } from './blocks/attn_block.js';
+export { Downsample, Upsample, upsampleNearest2x } from './blocks/resample.js';
+export { conv2dTrainable, TrainableConv2d } from './blocks/conv.js';
+export { loadPretrained, savePretrained, loadConfig, IGNORABLE_KEYS, CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
+export { rawImagesToTensor, toUint8HWC, type ToTensorOptions } from './image.js';

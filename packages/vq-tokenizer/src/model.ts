@@ -1,0 +1,140 @@
+import { Generator, Module, tf, type Tensor } from '@healthgpt/tensor-core';
+import { TrainableConv2d } from './blocks/conv.js';
+import { Encoder } from './encoder.js';
+import { Decoder } from './decoder.js';
+import { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput } from './quantize.js';
+import { validateConfig, type VQConfig } from './config.js';
+import { ensure } from './errors.js';
+import { loadPretrained, savePretrained } from './pretrained.js';
+
+export interface EncodeOptions {
+  /** Sample codes with Gumbel noise (taming's stochastic encode) instead of the noise-free argmax. */
+  sample?: { seed: number };
+}
+
+export interface TrainForwardOptions {
+  temperature?: number;
+  hard?: boolean;
+  seed?: number;
+}
+
+/** Reconstruction, quantizer loss term and codes of one training forward. */
+export interface TrainForwardOutput extends QuantizeTrainOutput {
+  /** [B, out_ch, H, W] */
+  recon: Tensor;
+}
+
+/**
+ * The GumbelVQ tokenizer with taming's checkpoint keys: `encoder.*`, `quant_conv`, `quantize.*`,
+ * `post_quant_conv`, `decoder.*`. Images are NCHW float32 in [−1, 1]; codes are int32 [B, h, w].
+ */
+export class VQTokenizer extends Module {
+  readonly config: VQConfig;
+
+  constructor(config: VQConfig, { seed = 0 }: { seed?: number } = {}) {
+    super();
+    validateConfig(config);
+    this.config = config;
+    const dd = config.ddconfig;
+    const gen = new Generator(seed);
+    this.registerModule('encoder', new Encoder(dd, gen));
+    this.registerModule('decoder', new Decoder(dd, gen));
+    const q: Quantizer =
+      config.quantizer === 'gumbel' ? new GumbelQuantize(dd.z_channels, config.embed_dim, config.n_embed, config.kl_weight, gen) : new VectorQuantize(config.embed_dim, config.n_embed, config.beta, gen);
+    this.registerModule('quantize', q);
+    this.registerModule('quant_conv', new TrainableConv2d(dd.z_channels, config.embed_dim, 1, { gen }));
+    this.registerModule('post_quant_conv', new TrainableConv2d(config.embed_dim, dd.z_channels, 1, { gen }));
+    this.eval();
+  }
+
+  /** Load `config.json` + `model.safetensors` from `dir` strictly (taming's `loss.*` keys are ignored). */
+  static fromPretrained(dir: string): Promise<VQTokenizer> {
+    return loadPretrained(dir);
+  }
+
+  /** Write `config.json` + `model.safetensors` into `dir`, each file atomically. */
+  savePretrained(dir: string): Promise<void> {
+    return savePretrained(this, dir);
+  }
+
+  /** Spatial downsampling factor f (8 for the f8 models). */
+  get factor(): number {
+    return 2 ** (this.config.ddconfig.ch_mult.length - 1);
+  }
+
+  private checkImages(images: Tensor, op: string): void {
+    const dd = this.config.ddconfig;
+    ensure(images.rank === 4, () => `'images' passed to '${op}' must be rank 4 [B, ${dd.in_channels}, H, W], got [${images.shape}]`);
+    ensure(images.dtype === 'float32', () => `'images' passed to '${op}' must be float32, got ${images.dtype}`);
+    ensure(images.shape[1] === dd.in_channels, () => `'images' passed to '${op}' must have ${dd.in_channels} channels (NCHW), got [${images.shape}]`);
+    const f = this.factor;
+    ensure(images.shape[2] % f === 0 && images.shape[3] % f === 0, () => `'images' passed to '${op}' must have H and W divisible by ${f}, got [${images.shape}]`);
+  }
+
+  /** quant_conv(encoder(x)): [B, 3, H, W] → [B, embed_dim, H/f, W/f] */
+  encodeLatent(images: Tensor): Tensor {
+    this.checkImages(images, 'encodeLatent');
+    return tf.tidy(() => this.child<TrainableConv2d>('quant_conv').forward(this.child<Encoder>('encoder').forward(images)));
+  }
+
+  /** Code scores: [B, 3, H, W] → [B, n_embed, H/f, W/f] */
+  encodeLogits(images: Tensor): Tensor {
+    return tf.tidy(() => this.child<Quantizer>('quantize').logits(this.encodeLatent(images)));
+  }
+
+  /** Images in [−1, 1] → int32 codes [B, H/f, W/f]: the argmax (first index on ties), or a seeded Gumbel sample. */
+  encode(images: Tensor, { sample }: EncodeOptions = {}): Tensor {
+    this.checkImages(images, 'encode');
+    return tf.tidy(() => {
+      let logits = this.encodeLogits(images); // [B, n, h, w]
+      if (sample) {
+        const u = tf.randomUniform(logits.shape, 1e-10, 1, 'float32', sample.seed);
+        logits = tf.sub(logits, tf.log(tf.neg(tf.log(u))));
+      }
+      return tf.argMax(logits, 1).toInt(); // [B, h, w]
+    });
+  }
+
+  /** Codes int32 [B, h, w] → code vectors z_q [B, embed_dim, h, w] (`get_codebook_entry`). */
+  lookup(indices: Tensor): Tensor {
+    ensure(indices.rank === 3, () => `'indices' passed to 'lookup' must be rank 3 [B, h, w], got [${indices.shape}]`);
+    ensure(indices.dtype === 'int32', () => `'indices' passed to 'lookup' must be int32, got ${indices.dtype}`);
+    const [lo, hi] = tf.tidy(() => [tf.min(indices), tf.max(indices)]).map((t) => {
+      const v = t.dataSync()[0];
+      t.dispose();
+      return v;
+    });
+    ensure(lo >= 0 && hi < this.config.n_embed, () => `'indices' passed to 'lookup' must lie in [0, ${this.config.n_embed}), got values from ${lo} to ${hi}`);
+    return this.child<Quantizer>('quantize').lookup(indices);
+  }
+
+  /** post_quant_conv then the decoder: [B, embed_dim, h, w] → [B, out_ch, h·f, w·f] */
+  decodeLatent(zq: Tensor): Tensor {
+    return tf.tidy(() => this.child<Decoder>('decoder').forward(this.child<TrainableConv2d>('post_quant_conv').forward(zq)));
+  }
+
+  /** Codes int32 [B, h, w] → images [B, out_ch, h·f, w·f] (about [−1, 1]; not clamped). */
+  decode(indices: Tensor): Tensor {
+    const zq = this.lookup(indices);
+    const out = this.decodeLatent(zq);
+    zq.dispose();
+    return out;
+  }
+
+  /** decode(encode(images)). */
+  reconstruct(images: Tensor): Tensor {
+    const idx = this.encode(images);
+    const out = this.decode(idx);
+    idx.dispose();
+    return out;
+  }
+
+  /** The differentiable training forward (quantizer relaxed as configured). */
+  trainForward(images: Tensor, { temperature = 1, hard = true, seed = 0 }: TrainForwardOptions = {}): TrainForwardOutput {
+    this.checkImages(images, 'trainForward');
+    return tf.tidy(() => {
+      const q = this.child<Quantizer>('quantize').trainForward(this.encodeLatent(images), { temperature, hard, seed });
+      return { ...q, recon: this.decodeLatent(q.zq) };
+    });
+  }
+}

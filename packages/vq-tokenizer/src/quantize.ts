@@ -1,0 +1,131 @@
+import { Embedding, Module, tf, uniform, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { TrainableConv2d } from './blocks/conv.js';
+
+/** What a quantizer returns in training: the (relaxed) code vectors, its loss term and the hard codes. */
+export interface QuantizeTrainOutput {
+  /** [B, embed_dim, h, w], differentiable. */
+  zq: Tensor;
+  /** Scalar: the KL prior (Gumbel) or codebook + commitment loss (VQ). */
+  loss: Tensor;
+  /** int32 [B, h, w]: the hard codes used. */
+  indices: Tensor;
+}
+
+export interface QuantizeTrainOptions {
+  /** Gumbel-softmax temperature τ. */
+  temperature: number;
+  /** Straight-through hard one-hot (taming's default) instead of the soft relaxation. */
+  hard: boolean;
+  /** Seed of this step's Gumbel noise. */
+  seed: number;
+}
+
+/** The common face of both quantizers. h: [B, embed_dim, h, w] (quant_conv's output). */
+export interface Quantizer extends Module {
+  /** Scores per code, [B, n_embed, h, w]; the code is their argmax. */
+  logits(h: Tensor): Tensor;
+  /** int32 [B, h, w] → code vectors [B, embed_dim, h, w]. */
+  lookup(indices: Tensor): Tensor;
+  trainForward(h: Tensor, opts: QuantizeTrainOptions): QuantizeTrainOutput;
+}
+
+/** one_hot(indices) @ codebook without a gather, so the gradient needs no scatter kernel. [N] → [N, d] */
+function oneHotLookup(flat: Tensor, codebook: Tensor): Tensor {
+  return tf.matMul(tf.oneHot(flat, codebook.shape[0]), codebook);
+}
+
+/** [N, d] rows → NCHW [B, d, h, w] */
+function toNchw(rows: Tensor, b: number, h: number, w: number): Tensor {
+  return tf.transpose(rows.reshape([b, h, w, rows.shape[1] as number]), [0, 3, 1, 2]);
+}
+
+/**
+ * taming's `GumbelQuantize`: `proj` (1x1 conv, z_channels → n_embed) gives logits, `embed` the
+ * codebook [n_embed, embed_dim]. Training samples gumbel_softmax(logits, τ) (hard straight-through
+ * by default) and adds kl_weight · KL(softmax(logits) ‖ uniform).
+ */
+export class GumbelQuantize extends Module implements Quantizer {
+  constructor(
+    readonly zChannels: number,
+    readonly embedDim: number,
+    readonly nEmbed: number,
+    readonly klWeight: number,
+    gen?: Generator,
+  ) {
+    super();
+    this.registerModule('proj', new TrainableConv2d(zChannels, nEmbed, 1, { gen }));
+    this.registerModule('embed', new Embedding(nEmbed, embedDim, { gen }));
+  }
+
+  logits(h: Tensor): Tensor {
+    return this.child<TrainableConv2d>('proj').forward(h);
+  }
+
+  lookup(indices: Tensor): Tensor {
+    const [b, h, w] = indices.shape;
+    return tf.tidy(() => toNchw(this.child<Embedding>('embed').forward(indices.reshape([-1])), b, h, w));
+  }
+
+  trainForward(hIn: Tensor, { temperature, hard, seed }: QuantizeTrainOptions): QuantizeTrainOutput {
+    return tf.tidy(() => {
+      const logitsNchw = this.logits(hIn);
+      const [b, n, h, w] = logitsNchw.shape;
+      const logits = tf.transpose(logitsNchw, [0, 2, 3, 1]).reshape([b * h * w, n]); // [N, n]
+      const u = tf.randomUniform(logits.shape, 1e-10, 1, 'float32', seed);
+      const gumbel = tf.neg(tf.log(tf.neg(tf.log(u))));
+      const soft = tf.softmax(tf.div(tf.add(logits, gumbel), temperature), -1); // [N, n]
+      const indices = tf.argMax(soft, -1); // [N]
+      const oneHot = hard ? tf.add(tf.oneHot(indices, n).toFloat(), tf.sub(soft, tf.stopGradient(soft))) : soft;
+      const zq = toNchw(tf.matMul(oneHot, this.child<Embedding>('embed').weight), b, h, w);
+      const qy = tf.softmax(logits, -1);
+      const kl = tf.mean(tf.sum(tf.mul(qy, tf.log(tf.add(tf.mul(qy, n), 1e-10))), -1));
+      return { zq, loss: tf.mul(kl, this.klWeight), indices: indices.reshape([b, h, w]) };
+    });
+  }
+}
+
+/**
+ * taming's `VectorQuantizer` (VQ-VAE): nearest code by L2 distance, codebook `embedding`
+ * [n_embed, embed_dim] ~ U(−1/n, 1/n); straight-through gradient, loss ‖sg[z]−e‖² + β‖z−sg[e]‖².
+ */
+export class VectorQuantize extends Module implements Quantizer {
+  constructor(
+    readonly embedDim: number,
+    readonly nEmbed: number,
+    readonly beta: number,
+    gen?: Generator,
+  ) {
+    super();
+    const emb = new Embedding(nEmbed, embedDim, { gen });
+    emb.loadStateDict({ weight: uniform([nEmbed, embedDim], -1 / nEmbed, 1 / nEmbed, gen) });
+    this.registerModule('embedding', emb);
+  }
+
+  /** −‖z − e‖² per code: [B, n_embed, h, w]. */
+  logits(hIn: Tensor): Tensor {
+    return tf.tidy(() => {
+      const [b, d, h, w] = hIn.shape;
+      const z = tf.transpose(hIn, [0, 2, 3, 1]).reshape([b * h * w, d]); // [N, d]
+      const e = this.child<Embedding>('embedding').weight; // [n, d]
+      const dist = tf.add(tf.sub(tf.sum(tf.mul(z, z), -1, true), tf.mul(tf.matMul(z, e, false, true), 2)), tf.sum(tf.mul(e, e), -1)); // [N, n]
+      return tf.transpose(tf.neg(dist).reshape([b, h, w, this.nEmbed]), [0, 3, 1, 2]);
+    });
+  }
+
+  lookup(indices: Tensor): Tensor {
+    const [b, h, w] = indices.shape;
+    return tf.tidy(() => toNchw(this.child<Embedding>('embedding').forward(indices.reshape([-1])), b, h, w));
+  }
+
+  trainForward(hIn: Tensor): QuantizeTrainOutput {
+    return tf.tidy(() => {
+      const [b, , h, w] = hIn.shape;
+      const indices = tf.argMax(tf.stopGradient(this.logits(hIn)), 1); // [B, h, w]
+      const zqRaw = toNchw(oneHotLookup(indices.reshape([-1]), this.child<Embedding>('embedding').weight), b, h, w); // [B, d, h, w]
+      const codebook = tf.mean(tf.squaredDifference(zqRaw, tf.stopGradient(hIn)));
+      const commit = tf.mean(tf.squaredDifference(tf.stopGradient(zqRaw), hIn));
+      const zq = tf.add(hIn, tf.stopGradient(tf.sub(zqRaw, hIn)));
+      return { zq, loss: tf.add(codebook, tf.mul(commit, this.beta)), indices };
+    });
+  }
+}
