@@ -12,3 +12,36 @@ export { TokenEmbedding, HeadLinear } from './model/embedding.js';
 export { attentionBias, positionIdsFromMask, arangePositions } from './model/masks.js';
 export { disposeCache, cacheLength, cacheBytes, type LayerCache, type PastKeyValues, type LinearLike } from './model/types.js';
 export type { ForwardInput, ForwardOutput } from './model/forward_input.js';
+export { generate, type GenerateOptions, type GenerateResult, type TokenEvent } from './generate/generate.js';
+export {
+  repetitionPenalty,
+  temperature,
+  topK,
+  topP,
+  softmax,
+  restrictTo,
+  allowedTokens,
+  composeProcessors,
+  type LogitsProcessor,
+  type ProcessorContext,
+} from './generate/processors.js';
+export { indexBlockConstraint, type IndexBlockOptions } from './generate/index_block.js';
+export { argmax, sample, leftPad } from './generate/sampling.js';
+export { fromPretrained, savePretrained, CONFIG_FILE, WEIGHTS_FILE, INDEX_FILE, type SavePretrainedOptions } from './io/pretrained.js';
+export { PRESETS, preset, parameterCount, type PresetName } from './model/presets.js';
+export { HFTokenizer, type TextTokenizer } from './tokenizer/tokenizer.js';
+export { trainByteLevelBpe, type TrainBpeOptions } from './tokenizer/bpe_trainer.js';
+export { bytesToUnicode, byteLevelPieces, GPT2_SPLIT } from './tokenizer/byte_level.js';
+export { extendVocabulary, imageTokens, resizeRowsWithMean, type ExtendVocabularyResult } from './tokenizer/extend_vocabulary.js';
+export {
+  CHAT_TEMPLATES,
+  chatTemplate,
+  applyChatTemplate,
+  imagePrompt,
+  IMAGE_PLACEHOLDER,
+  type ChatTemplate,
+  type ChatTemplateName,
+  type ChatMessage,
+  type ApplyTemplateOptions,
+} from './chat/templates.js';
+export { tokenizeWithImages, IMAGE_TOKEN_INDEX } from './chat/image_tokens.js';

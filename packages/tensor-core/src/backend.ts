@@ -1,5 +1,7 @@
+import { setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf.js';
 import { BackendUnavailableError, check } from './errors.js';
+import { afterWasmInit, enableWasmThreads } from './wasm_threads.js';
 
 export type BackendRequest = 'auto' | 'gpu' | 'native' | 'wasm' | 'cpu';
 
@@ -10,19 +12,28 @@ export interface BackendInfo {
   requested: BackendRequest;
   /** Whether wasm runs its SIMD build (false for other backends). */
   simd: boolean;
-  /** Threads the backend computes with. */
+  /** Threads the backend computes with (0 when the backend manages its own pool). */
   threads: number;
 }
 
 export interface InitBackendOptions {
   backend?: BackendRequest;
-  /** Threads for the wasm backend (default: 1; see the README for when threads pay). */
+  /**
+   * XNNPACK threads for the wasm backend (default 1; see the README for when threads pay). Only
+   * honoured when the wasm backend is first initialised, or re-created (tensors held on it die).
+   */
   threads?: number;
 }
 
 const INSTALL_HINT: Record<'gpu' | 'native', string> = {
   gpu: "the 'gpu' backend needs @tensorflow/tfjs-node-gpu@4.22.0 (npm install @tensorflow/tfjs-node-gpu@4.22.0; it downloads libtensorflow with CUDA at install time)",
   native: "the 'native' backend needs @tensorflow/tfjs-node@4.22.0 (npm install @tensorflow/tfjs-node@4.22.0; it downloads libtensorflow at install time)",
+};
+
+/** Packages to try for each native kind; replaceable in tests. */
+export const NATIVE_PACKAGES: Record<'gpu' | 'native', string> = {
+  gpu: '@tensorflow/tfjs-node-gpu',
+  native: '@tensorflow/tfjs-node',
 };
 
 async function importOptional(pkg: string): Promise<boolean> {
@@ -47,45 +58,79 @@ async function activate(name: string): Promise<boolean> {
 }
 
 async function tryNative(kind: 'gpu' | 'native'): Promise<boolean> {
-  const pkg = kind === 'gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-  if (!(await importOptional(pkg))) return false;
+  if (!(await importOptional(NATIVE_PACKAGES[kind]))) return false;
   return activate('tensorflow');
+}
+
+let wasmThreads = 1;
+
+function wasmInitialised(): boolean {
+  return Boolean((tf.engine().registry as Record<string, unknown>).wasm);
+}
+
+/** Re-register the wasm factory so the next activation builds a fresh module. */
+function resetWasm(): void {
+  const factory = tf.findBackendFactory('wasm');
+  if (!factory) return;
+  tf.removeBackend('wasm');
+  tf.registerBackend('wasm', factory, 2);
+}
+
+/** Activate wasm with `threads` XNNPACK threads (multithreaded build when > 1); falls back to 1. */
+async function activateWasm(threads: number): Promise<boolean> {
+  const current = wasmInitialised() ? wasmThreads : null;
+  if (current !== null && current !== threads) resetWasm();
+  if (!wasmInitialised()) {
+    if (threads > 1) enableWasmThreads(threads, setThreadsCount);
+    else {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      setThreadsCount(1);
+    }
+  }
+  let ok = await activate('wasm');
+  afterWasmInit();
+  if (!ok && threads > 1) {
+    // No shared memory or workers here: the single-threaded build still works.
+    resetWasm();
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    setThreadsCount(1);
+    ok = await activate('wasm');
+  }
+  if (ok) wasmThreads = getThreadsCount();
+  return ok;
 }
 
 function info(requested: BackendRequest): BackendInfo {
   const name = tf.getBackend();
   if (name === 'wasm') {
-    const env = tf.env();
-    const simd = Boolean(env.getBool('WASM_HAS_SIMD_SUPPORT'));
+    const simd = Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'));
     return { name, requested, simd, threads: wasmThreads };
   }
   return { name, requested, simd: false, threads: name === 'cpu' ? 1 : 0 };
 }
 
-let wasmThreads = 1;
-
 /**
  * Choose and initialise a backend. `auto` takes the fastest one available: tfjs-node-gpu, then
- * tfjs-node (both only when the user installed them), then wasm, then cpu. Asking for an
+ * tfjs-node (both only when the user installed them), then wasm (SIMD), then cpu. Asking for an
  * absent `gpu` or `native` backend throws a `BackendUnavailableError` that says how to install it.
  */
 export async function initBackend({ backend = 'auto', threads }: InitBackendOptions = {}): Promise<BackendInfo> {
   check(['auto', 'gpu', 'native', 'wasm', 'cpu'].includes(backend), `'backend' passed to 'initBackend' must be auto, gpu, native, wasm or cpu, got '${backend}'`);
   check(threads === undefined || (Number.isInteger(threads) && threads >= 1), `'threads' passed to 'initBackend' must be a positive integer, got ${threads}`);
-  if (threads !== undefined) wasmThreads = threads;
+  const want = threads ?? (wasmInitialised() ? wasmThreads : 1);
   switch (backend) {
     case 'gpu':
     case 'native':
       if (await tryNative(backend)) return info(backend);
       throw new BackendUnavailableError(backend, INSTALL_HINT[backend]);
     case 'wasm':
-      if (await activate('wasm')) return info(backend);
+      if (await activateWasm(want)) return info(backend);
       throw new BackendUnavailableError('wasm', "the 'wasm' backend failed to initialise (is @tensorflow/tfjs-backend-wasm@4.22.0 installed?)");
     case 'cpu':
       if (await activate('cpu')) return info(backend);
       throw new BackendUnavailableError('cpu', "the 'cpu' backend failed to initialise");
     case 'auto':
-      if ((await tryNative('gpu')) || (await tryNative('native')) || (await activate('wasm')) || (await activate('cpu'))) return info(backend);
+      if ((await tryNative('gpu')) || (await tryNative('native')) || (await activateWasm(want)) || (await activate('cpu'))) return info(backend);
       throw new BackendUnavailableError('auto', 'no TensorFlow.js backend could be initialised');
   }
 }

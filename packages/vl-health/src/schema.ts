@@ -35,14 +35,23 @@ export const sampleRecordSchema = z
     target_image: imageRef.optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
   })
-  .superRefine((s, ctx) => {
-    s.conversations.forEach((t, i) => {
+;
+
+/**
+ * Cross-field rules, checked on the raw record so they are reported alongside field errors:
+ * turns alternate human/gpt starting with human; a generation sample has a target image.
+ */
+function crossFieldIssues(rec: Record<string, unknown>): SchemaIssue[] {
+  const out: SchemaIssue[] = [];
+  if (Array.isArray(rec.conversations))
+    rec.conversations.forEach((t, i) => {
+      const from = (t as { from?: unknown } | null)?.from;
       const want = i % 2 === 0 ? 'human' : 'gpt';
-      if (t.from !== want) ctx.addIssue({ code: 'custom', path: ['conversations', i, 'from'], message: `turn ${i} must be from "${want}", got "${t.from}"` });
+      if ((from === 'human' || from === 'gpt') && from !== want) out.push({ path: `conversations[${i}].from`, message: `turn ${i} must be from "${want}", got "${from}"` });
     });
-    if (s.task === 'generation' && !s.target_image)
-      ctx.addIssue({ code: 'custom', path: ['target_image'], message: 'a generation sample needs a target_image' });
-  });
+  if (rec.task === 'generation' && rec.target_image === undefined) out.push({ path: 'target_image', message: 'a generation sample needs a target_image' });
+  return out;
+}
 
 export type ConversationTurn = z.infer<typeof turnSchema>;
 
@@ -93,7 +102,8 @@ export function safeParseSample(raw: unknown, opts: ParseSampleOptions = {}): { 
   if (rec.task === undefined && opts.defaults?.task) rec.task = opts.defaults.task;
   if (rec.subtask === undefined && opts.defaults?.subtask) rec.subtask = opts.defaults.subtask;
   const r = sampleRecordSchema.safeParse(rec);
-  if (!r.success) return { ok: false, issues: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+  const issues = [...(r.success ? [] : r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }))), ...crossFieldIssues(rec)];
+  if (!r.success || issues.length) return { ok: false, issues };
   const d = r.data;
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rec)) if (!RECORD_KEYS.has(k)) extra[k] = v;

@@ -68,7 +68,8 @@ export class VQTokenizer extends Module {
     ensure(images.dtype === 'float32', () => `'images' passed to '${op}' must be float32, got ${images.dtype}`);
     ensure(images.shape[1] === dd.in_channels, () => `'images' passed to '${op}' must have ${dd.in_channels} channels (NCHW), got [${images.shape}]`);
     const f = this.factor;
-    ensure(images.shape[2] % f === 0 && images.shape[3] % f === 0, () => `'images' passed to '${op}' must have H and W divisible by ${f}, got [${images.shape}]`);
+    const [, , h, w] = images.shape as number[];
+    ensure(h % f === 0 && w % f === 0, () => `'images' passed to '${op}' must have H and W divisible by ${f}, got [${images.shape}]`);
   }
 
   /** quant_conv(encoder(x)): [B, 3, H, W] → [B, embed_dim, H/f, W/f] */
@@ -99,11 +100,9 @@ export class VQTokenizer extends Module {
   lookup(indices: Tensor): Tensor {
     ensure(indices.rank === 3, () => `'indices' passed to 'lookup' must be rank 3 [B, h, w], got [${indices.shape}]`);
     ensure(indices.dtype === 'int32', () => `'indices' passed to 'lookup' must be int32, got ${indices.dtype}`);
-    const [lo, hi] = tf.tidy(() => [tf.min(indices), tf.max(indices)]).map((t) => {
-      const v = t.dataSync()[0];
-      t.dispose();
-      return v;
-    });
+    const range = tf.tidy(() => tf.stack([tf.min(indices), tf.max(indices)]));
+    const [lo, hi] = Array.from(range.dataSync());
+    range.dispose();
     ensure(lo >= 0 && hi < this.config.n_embed, () => `'indices' passed to 'lookup' must lie in [0, ${this.config.n_embed}), got values from ${lo} to ${hi}`);
     return this.child<Quantizer>('quantize').lookup(indices);
   }

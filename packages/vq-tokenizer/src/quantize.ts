@@ -1,5 +1,6 @@
 import { Embedding, Module, tf, uniform, type Generator, type Tensor } from '@healthgpt/tensor-core';
 import { TrainableConv2d } from './blocks/conv.js';
+import { stopGradient } from './blocks/stop_gradient.js';
 
 /** What a quantizer returns in training: the (relaxed) code vectors, its loss term and the hard codes. */
 export interface QuantizeTrainOutput {
@@ -75,7 +76,7 @@ export class GumbelQuantize extends Module implements Quantizer {
       const gumbel = tf.neg(tf.log(tf.neg(tf.log(u))));
       const soft = tf.softmax(tf.div(tf.add(logits, gumbel), temperature), -1); // [N, n]
       const indices = tf.argMax(soft, -1); // [N]
-      const oneHot = hard ? tf.add(tf.oneHot(indices, n).toFloat(), tf.sub(soft, tf.stopGradient(soft))) : soft;
+      const oneHot = hard ? tf.add(tf.oneHot(indices, n).toFloat(), tf.sub(soft, stopGradient(soft))) : soft;
       const zq = toNchw(tf.matMul(oneHot, this.child<Embedding>('embed').weight), b, h, w);
       const qy = tf.softmax(logits, -1);
       const kl = tf.mean(tf.sum(tf.mul(qy, tf.log(tf.add(tf.mul(qy, n), 1e-10))), -1));
@@ -120,11 +121,11 @@ export class VectorQuantize extends Module implements Quantizer {
   trainForward(hIn: Tensor): QuantizeTrainOutput {
     return tf.tidy(() => {
       const [b, , h, w] = hIn.shape;
-      const indices = tf.argMax(tf.stopGradient(this.logits(hIn)), 1); // [B, h, w]
+      const indices = tf.argMax(stopGradient(this.logits(hIn)), 1); // [B, h, w]
       const zqRaw = toNchw(oneHotLookup(indices.reshape([-1]), this.child<Embedding>('embedding').weight), b, h, w); // [B, d, h, w]
-      const codebook = tf.mean(tf.squaredDifference(zqRaw, tf.stopGradient(hIn)));
-      const commit = tf.mean(tf.squaredDifference(tf.stopGradient(zqRaw), hIn));
-      const zq = tf.add(hIn, tf.stopGradient(tf.sub(zqRaw, hIn)));
+      const codebook = tf.mean(tf.squaredDifference(zqRaw, stopGradient(hIn)));
+      const commit = tf.mean(tf.squaredDifference(stopGradient(zqRaw), hIn));
+      const zq = tf.add(hIn, stopGradient(tf.sub(zqRaw, hIn)));
       return { zq, loss: tf.add(codebook, tf.mul(commit, this.beta)), indices };
     });
   }

@@ -1,6 +1,16 @@
-import { tf, Module, Linear, applyRotary, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, applyRotary, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tidy } from './tidy.js';
+import { DecoderLinear } from './fast_linear.js';
 import type { DecoderConfig } from './config.js';
 import type { LayerCache, LinearLike } from './types.js';
+
+/**
+ * Swap axes 1 and 2 of a rank-4 tensor; a reshape when either is 1 (no copy; decoding has T = 1).
+ */
+export function swapAxes12(x: Tensor): Tensor {
+  const [a, b, c, d] = x.shape;
+  return b === 1 || c === 1 ? x.reshape([a, c, b, d]) : x.transpose([0, 2, 1, 3]);
+}
 
 /**
  * softmax(q kᵀ/√d + bias) v with grouped-query attention, without copying the kv heads: the
@@ -46,13 +56,13 @@ export class DecoderAttention extends Module {
     this.cfg = cfg;
     const { hiddenSize: d, numHeads: h, numKvHeads: hkv, headDim: hd } = cfg;
     if (cfg.modelType === 'phi3') {
-      this.registerModule('qkv_proj', new Linear(d, (h + 2 * hkv) * hd, { bias: false, gen }));
+      this.registerModule('qkv_proj', new DecoderLinear(d, (h + 2 * hkv) * hd, { bias: false, gen }));
     } else {
-      this.registerModule('q_proj', new Linear(d, h * hd, { bias: true, gen }));
-      this.registerModule('k_proj', new Linear(d, hkv * hd, { bias: true, gen }));
-      this.registerModule('v_proj', new Linear(d, hkv * hd, { bias: true, gen }));
+      this.registerModule('q_proj', new DecoderLinear(d, h * hd, { bias: true, gen }));
+      this.registerModule('k_proj', new DecoderLinear(d, hkv * hd, { bias: true, gen }));
+      this.registerModule('v_proj', new DecoderLinear(d, hkv * hd, { bias: true, gen }));
     }
-    this.registerModule('o_proj', new Linear(h * hd, d, { bias: false, gen }));
+    this.registerModule('o_proj', new DecoderLinear(h * hd, d, { bias: false, gen }));
   }
 
   /** q [B, T, H·hd], k and v [B, T, Hkv·hd], from the layout's projections. */
@@ -69,9 +79,9 @@ export class DecoderAttention extends Module {
   forward({ x, cos, sin, bias, past }: AttentionInput): { out: Tensor; present: LayerCache } {
     const { numHeads: h, numKvHeads: hkv, headDim: hd } = this.cfg;
     const [b, t] = x.shape;
-    return tf.tidy(() => {
+    return tidy(() => {
       const [q0, k0, v0] = this.project(x);
-      const heads = (y: Tensor, n: number) => y.reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, n, T, hd]
+      const heads = (y: Tensor, n: number) => swapAxes12(y.reshape([b, t, n, hd])); // [B, n, T, hd]
       const q = applyRotary(heads(q0, h), cos, sin);
       let keys = applyRotary(heads(k0, hkv), cos, sin);
       let values = heads(v0, hkv);
@@ -80,7 +90,7 @@ export class DecoderAttention extends Module {
         values = tf.concat([past.values, values], 2);
       }
       const attn = groupedQueryAttention(q, keys, values, bias); // [B, H, T, hd]
-      const merged = attn.transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
+      const merged = swapAxes12(attn).reshape([b, t, h * hd]); // [B, T, H·hd]
       return { out: this.child<LinearLike>('o_proj').forward(merged), present: { keys, values } };
     });
   }

@@ -1,9 +1,15 @@
-import { tf, Module, ModuleList, RMSNorm, rotaryCosSin, Generator, type Tensor } from '@healthgpt/tensor-core';
-import { parseConfig, type DecoderConfig, type DecoderConfigJson } from './config.js';
+import { tf, Module, ModuleList, RMSNorm, rotaryCosSin, linear, Generator, type Tensor } from '@healthgpt/tensor-core';
+import { DecoderLinear, TransposedWeightCache, linearCached, useTransposedPath } from './fast_linear.js';
+import { tidy } from './tidy.js';
+import { ensure } from '../errors.js';
+import { resizeRowsWithMean } from '../tokenizer/extend_vocabulary.js';
+import { parseConfig, withVocabSize, type DecoderConfig, type DecoderConfigJson } from './config.js';
 import { DecoderLayer } from './layer.js';
 import { TokenEmbedding, HeadLinear } from './embedding.js';
 import { attentionBias, positionIdsFromMask, arangePositions } from './masks.js';
 import { cacheLength, type PastKeyValues } from './types.js';
+import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
+import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
 import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
 
 export interface DecoderLMOptions {
@@ -32,6 +38,7 @@ export class DecoderModel extends Module {
  */
 export class DecoderLM extends Module {
   private cfg: DecoderConfig;
+  private readonly tiedCache = new TransposedWeightCache();
 
   constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen }: DecoderLMOptions = {}) {
     super();
@@ -42,13 +49,35 @@ export class DecoderLM extends Module {
     this.eval();
   }
 
+  /** Load an HF directory (config.json + model.safetensors or sharded), strictly. */
+  static fromPretrained(dir: string, options: DecoderLMOptions = {}): Promise<DecoderLM> {
+    return fromPretrained(dir, options);
+  }
+
+  /** Write config.json + weights (atomically; sharded with `maxShardBytes`). */
+  savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
+    return savePretrained(this, dir, options);
+  }
+
   get config(): DecoderConfig {
     return this.cfg;
   }
 
-  /** Used by `resizeTokenEmbeddings`; not for general use. */
-  protected setConfig(cfg: DecoderConfig): void {
-    this.cfg = cfg;
+  /**
+   * Resize the embedding (and an untied lm_head) to `size` rows: rows [0, keep) are kept, the rest
+   * start at the mean of rows [0, keep). Default `keep`: the old size, capped at `size`.
+   */
+  resizeTokenEmbeddings(size: number, keep = Math.min(size, this.cfg.vocabSize)): void {
+    ensure(Number.isInteger(size) && size > 0, `'size' passed to 'resizeTokenEmbeddings' must be a positive integer, got ${size}`);
+    ensure(Number.isInteger(keep) && keep > 0 && keep <= Math.min(size, this.cfg.vocabSize), () => `'keep' passed to 'resizeTokenEmbeddings' must be in [1, ${Math.min(size, this.cfg.vocabSize)}], got ${keep}`);
+    const emb = this.getSubmodule<TokenEmbedding>('model.embed_tokens');
+    emb.replaceWeight(resizeRowsWithMean(emb.weight, size, keep));
+    if (!this.cfg.tieWordEmbeddings) {
+      const head = this.getSubmodule('lm_head');
+      ensure(head instanceof HeadLinear, `resizeTokenEmbeddings: 'lm_head' was replaced by a ${head.constructor.name}; resize before wrapping it`);
+      head.replaceWeight(resizeRowsWithMean(head.weight, size, keep));
+    }
+    this.cfg = withVocabSize(this.cfg, size);
   }
 
   /** The token embedding table [V, hidden] (also the head when tied). */
@@ -68,7 +97,7 @@ export class DecoderLM extends Module {
 
   /** hidden [.., hidden] → logits [.., V] through `lm_head` (or the tied embedding). */
   head(h: Tensor): Tensor {
-    if (this.cfg.tieWordEmbeddings) return tf.tidy(() => tf.matMul(h.reshape([-1, this.cfg.hiddenSize]), this.embedWeight, false, true).reshape([...h.shape.slice(0, -1), this.cfg.vocabSize]));
+    if (this.cfg.tieWordEmbeddings) return useTransposedPath() ? linearCached(h, this.embedWeight, null, this.tiedCache) : linear(h, this.embedWeight);
     return this.child<HeadLinear>('lm_head').forward(h);
   }
 
@@ -86,7 +115,7 @@ export class DecoderLM extends Module {
     const tk = cacheLength(past) + t;
     const mask = input.attentionMask === undefined ? null : toMaskTensor(input.attentionMask, b, tk);
     try {
-      return tf.tidy(() => {
+      return tidy(() => {
         let h = input.inputsEmbeds ?? this.embedTokens(input.inputIds!); // [B, T, hidden]
         const pos = input.positionIds ?? (mask ? positionIdsFromMask(mask, t) : arangePositions(b, tk - t, t)); // [B, T]
         const { cos, sin } = rotaryCosSin(pos, cfg.headDim, cfg.ropeTheta); // [B, T, hd]
@@ -110,5 +139,21 @@ export class DecoderLM extends Module {
     } finally {
       if (mask && mask !== input.attentionMask) mask.dispose();
     }
+  }
+
+  /** Free the cached transposed weights of the wasm fast path (rebuilt on demand). */
+  releaseCaches(): void {
+    this.tiedCache.release();
+    for (const [, m] of this.namedModules()) if (m instanceof DecoderLinear) m.releaseCache();
+  }
+
+  override dispose(): void {
+    this.releaseCaches();
+    super.dispose();
+  }
+
+  /** Generate new tokens (greedy, sampling, constrained); see `GenerateOptions`. */
+  generate(options: GenerateOptions): GenerateResult {
+    return generate(this, options);
   }
 }

@@ -1,4 +1,5 @@
-import { Embedding, Linear, type Tensor } from '@healthgpt/tensor-core';
+import { Embedding, type Tensor } from '@healthgpt/tensor-core';
+import { DecoderLinear } from './fast_linear.js';
 
 /** `nn.Embedding` whose table can be swapped for a resized one (vocabulary extension). */
 export class TokenEmbedding extends Embedding {
@@ -9,7 +10,7 @@ export class TokenEmbedding extends Embedding {
 }
 
 /** The output head (`lm_head`, no bias) whose weight can be swapped for a resized one. */
-export class HeadLinear extends Linear {
+export class HeadLinear extends DecoderLinear {
   replaceWeight(weight: Tensor): void {
     this.registerParameter('weight', weight, { trainable: this.weight.trainable });
   }

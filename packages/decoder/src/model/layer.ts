@@ -1,4 +1,5 @@
 import { tf, Module, RMSNorm, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tidy } from './tidy.js';
 import type { DecoderConfig } from './config.js';
 import { DecoderAttention } from './attention.js';
 import { DecoderMLP } from './mlp.js';
@@ -16,7 +17,7 @@ export class DecoderLayer extends Module {
 
   /** h: [B, T, hidden] → [B, T, hidden] and this layer's cache. */
   forward(h: Tensor, cos: Tensor, sin: Tensor, bias: Tensor | null, past?: LayerCache): { h: Tensor; present: LayerCache } {
-    return tf.tidy(() => {
+    return tidy(() => {
       const x = this.child<RMSNorm>('input_layernorm').forward(h);
       const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, cos, sin, bias, past });
       const h1 = tf.add(h, out);

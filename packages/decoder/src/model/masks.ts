@@ -29,7 +29,7 @@ export function positionIdsFromMask(mask: Tensor, t: number): Tensor {
     const m = tf.cast(tf.notEqual(mask, 0), 'int32'); // [B, Tk]
     const pos = tf.sub(tf.cumsum(m, 1), 1);
     const fixed = tf.where(tf.equal(m, 0), tf.onesLike(pos), pos);
-    const tk = mask.shape[1];
+    const tk = mask.shape[1]!;
     return fixed.slice([0, tk - t], [mask.shape[0], t]); // [B, t]
   });
 }

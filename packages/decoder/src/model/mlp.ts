@@ -1,4 +1,5 @@
-import { tf, Module, Linear, silu, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, silu, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { DecoderLinear } from './fast_linear.js';
 import type { DecoderConfig } from './config.js';
 import type { LinearLike } from './types.js';
 
@@ -16,12 +17,12 @@ export class DecoderMLP extends Module {
     this.fused = cfg.modelType === 'phi3';
     this.inter = i;
     if (this.fused) {
-      this.registerModule('gate_up_proj', new Linear(d, 2 * i, { bias: false, gen }));
+      this.registerModule('gate_up_proj', new DecoderLinear(d, 2 * i, { bias: false, gen }));
     } else {
-      this.registerModule('gate_proj', new Linear(d, i, { bias: false, gen }));
-      this.registerModule('up_proj', new Linear(d, i, { bias: false, gen }));
+      this.registerModule('gate_proj', new DecoderLinear(d, i, { bias: false, gen }));
+      this.registerModule('up_proj', new DecoderLinear(d, i, { bias: false, gen }));
     }
-    this.registerModule('down_proj', new Linear(i, d, { bias: false, gen }));
+    this.registerModule('down_proj', new DecoderLinear(i, d, { bias: false, gen }));
   }
 
   /** x: [B, T, hidden] → [B, T, hidden] */

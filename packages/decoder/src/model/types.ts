@@ -23,7 +23,7 @@ export function disposeCache(cache: PastKeyValues | undefined | null): void {
 
 /** Positions held by a cache (its T), 0 for none. */
 export function cacheLength(cache: PastKeyValues | undefined | null): number {
-  return cache && cache.length ? cache[0].keys.shape[2] : 0;
+  return cache && cache.length ? cache[0].keys.shape[2]! : 0;
 }
 
 /** Bytes held by a cache's tensors. */

@@ -31,8 +31,11 @@ export const hloraKind: AdapterKind = {
     tf.tidy(() => {
       const { r, loraNums: k } = ctx.config;
       const n = x.shape[0];
-      const g = hloraKind.gate!(x, p, ctx).reshape([n, k, 1]); // [N, k, 1]
-      const h = ctx.dropout(tf.matMul(x, p('lora_A.weight'), false, true).mul(ctx.scaling)); // [N, R]
+      // One pass over x for A and the router: [A; route] is [R + k, in].
+      const both = tf.matMul(x, tf.concat([p('lora_A.weight'), p('lora_route.weight')], 0), false, true); // [N, R + k]
+      const [xa, logits] = tf.split(both, [r, k], 1); // [N, R], [N, k]
+      const g = tf.softmax(logits).reshape([n, k, 1]); // [N, k, 1]
+      const h = ctx.dropout(xa.mul(ctx.scaling)); // [N, R]
       const gated = h.reshape([n, k, r / k]).mul(g).reshape([n, r]); // repeat_interleave(g, rₑ) ⊙ h: [N, R]
       return tf.matMul(gated, p('lora_B.weight'), false, true); // [N, out]
     }),

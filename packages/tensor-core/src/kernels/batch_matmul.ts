@@ -7,7 +7,8 @@
  * entry, the batch folds into the rows of a single call.
  */
 import { tf } from '../tf.js';
-import { CPP_DTYPE, disposeView, record, registerView, writeInts, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { transposeTiles } from './transpose.js';
+import { heapBuffer, disposeView, record, registerView, writeInts, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 interface Attrs {
   transposeA: boolean;
@@ -17,12 +18,9 @@ interface Attrs {
 /** Swap the last two axes of a contiguous [batch, rows, cols] tensor into a new heap tensor. */
 export function transposeLast2(backend: WasmBackend, x: TensorInfo, batch: number, rows: number, cols: number): TensorInfo {
   const out = backend.makeOutput([batch, cols, rows], x.dtype);
-  const wasm = backend.wasm;
-  const shape = batch === 1 ? [rows, cols] : [batch, rows, cols];
-  const perm = batch === 1 ? [1, 0] : [0, 2, 1];
-  const sp = writeInts(wasm, 0, shape);
-  const pp = writeInts(wasm, 8, perm);
-  wasm._Transpose(record(backend, x).id, sp, shape.length, CPP_DTYPE[x.dtype], record(backend, out).id, pp, perm.length);
+  const n = batch * rows * cols;
+  const buf = heapBuffer(backend.wasm);
+  transposeTiles(new Int32Array(buf, record(backend, x).memoryOffset, n), new Int32Array(buf, record(backend, out).memoryOffset, n), batch, rows, cols);
   return out;
 }
 
@@ -80,7 +78,7 @@ export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorIn
   const out = backend.makeOutput([...outer, m, n], 'float32');
   if (batch * m * n === 0) return out;
   if (k === 0) {
-    new Float32Array(backend.wasm.HEAPU8.buffer, record(backend, out).memoryOffset, batch * m * n).fill(0);
+    new Float32Array(heapBuffer(backend.wasm), record(backend, out).memoryOffset, batch * m * n).fill(0);
     return out;
   }
   // Make both operands contiguous, non-transposed: A [batchA, M, K], B [batchB, K, N].

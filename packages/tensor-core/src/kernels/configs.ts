@@ -4,6 +4,7 @@ import { batchMatMulWasm } from './batch_matmul.js';
 import { conv2DBackpropFilterWasm, type Conv2DBackpropFilterAttrs } from './conv2d_backprop_filter.js';
 import { einsumWasm } from './einsum.js';
 import { scatterAdd, segmentSumShape } from './unsorted_segment_sum.js';
+import { transposeInto } from './transpose.js';
 import { heapF32, heapI32, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 type KernelConfig = tf.KernelConfig;
@@ -20,6 +21,7 @@ const stockBatchMatMul = tf.getKernel('BatchMatMul', 'wasm');
 const batchMatMul: KernelConfig = {
   kernelName: 'BatchMatMul',
   backendName: 'wasm',
+  setupFunc: stockBatchMatMul?.setupFunc,
   kernelFunc: (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     if ((a.dtype !== 'float32' || b.dtype !== 'float32') && stockBatchMatMul) return stockBatchMatMul.kernelFunc(args);
@@ -73,3 +75,23 @@ const einsum: KernelConfig = {
 };
 
 export const KERNELS: KernelConfig[] = [batchMatMul, segmentSumWasm, segmentSumCpu, conv2DBackpropFilter, einsum];
+
+const stockTranspose = tf.getKernel('Transpose', 'wasm');
+
+const transpose: KernelConfig = {
+  kernelName: 'Transpose',
+  backendName: 'wasm',
+  // The stock setup binds the C transpose that Sum, Max, Mean… call internally: keep it.
+  setupFunc: stockTranspose?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const perm = (args.attrs as { perm: number[] }).perm;
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32') || !stockTranspose) return stockTranspose!.kernelFunc(args);
+    const backend = wasmOf(args);
+    const out = backend.makeOutput(perm.map((p) => x.shape[p]), x.dtype);
+    transposeInto(backend, x, perm, out);
+    return out;
+  },
+};
+
+KERNELS.push(transpose);

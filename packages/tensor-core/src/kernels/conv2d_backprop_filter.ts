@@ -6,7 +6,7 @@
  */
 import { tf } from '../tf.js';
 import { transposeLast2, xnnMatMul } from './batch_matmul.js';
-import { record, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { heapBuffer, record, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export interface Conv2DBackpropFilterAttrs {
   strides: number | [number, number];
@@ -36,7 +36,7 @@ export function conv2DBackpropFilterWasm(backend: WasmBackend, x: TensorInfo, dy
   const patches = backend.makeOutput([rows, cols], 'float32');
   const dyBlock = backend.makeOutput([rows, cout], 'float32');
   const part = backend.makeOutput([cols, cout], 'float32');
-  const heap = () => backend.wasm.HEAPU8.buffer;
+  const heap = () => heapBuffer(backend.wasm);
   const view = (t: TensorInfo, n: number) => new Float32Array(heap(), record(backend, t).memoryOffset, n);
   view(out, cols * cout).fill(0);
   for (let p0 = 0; p0 < total; p0 += rows) {

@@ -18,8 +18,8 @@ interface WasmRecord {
 
 export interface WasmModule {
   HEAPU8: Uint8Array;
-  HEAP32: Int32Array;
-  HEAPF32: Float32Array;
+  /** Present in the threaded build, whose HEAP views go stale when shared memory grows. */
+  wasmMemory?: { buffer: ArrayBufferLike };
   _malloc(bytes: number): number;
   _free(ptr: number): void;
   _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, ta: number, tb: number, outId: number): void;
@@ -41,6 +41,11 @@ export const BYTES = 4;
 /** The C `DType` enum of tfjs-backend-wasm. */
 export const CPP_DTYPE: Record<string, number> = { float32: 0, int32: 1, bool: 2 };
 
+/** The current heap buffer (fresh after growth, threaded or not). */
+export function heapBuffer(wasm: WasmModule): ArrayBufferLike {
+  return wasm.wasmMemory ? wasm.wasmMemory.buffer : heapBuffer(wasm);
+}
+
 export function record(backend: WasmBackend, t: TensorInfo): WasmRecord {
   return backend.dataIdMap.get(t.dataId);
 }
@@ -48,12 +53,12 @@ export function record(backend: WasmBackend, t: TensorInfo): WasmRecord {
 /** A Float32Array (or Int32Array) over a tensor's heap bytes; take it after the last allocation. */
 export function heapF32(backend: WasmBackend, t: TensorInfo): Float32Array {
   const r = record(backend, t);
-  return new Float32Array(backend.wasm.HEAPU8.buffer, r.memoryOffset, tf.util.sizeFromShape(t.shape));
+  return new Float32Array(heapBuffer(backend.wasm), r.memoryOffset, tf.util.sizeFromShape(t.shape));
 }
 
 export function heapI32(backend: WasmBackend, t: TensorInfo): Int32Array {
   const r = record(backend, t);
-  return new Int32Array(backend.wasm.HEAPU8.buffer, r.memoryOffset, tf.util.sizeFromShape(t.shape));
+  return new Int32Array(heapBuffer(backend.wasm), r.memoryOffset, tf.util.sizeFromShape(t.shape));
 }
 
 /** Register `size` float32 elements at byte `offset` under a fresh id (dispose with `disposeView`). */
@@ -86,7 +91,7 @@ export function scratchInts(wasm: WasmModule): number {
 /** Write ints at `slot` (int index) of the scratch buffer; returns their byte address. */
 export function writeInts(wasm: WasmModule, slot: number, values: readonly number[]): number {
   const base = scratchInts(wasm);
-  new Int32Array(wasm.HEAPU8.buffer, base + slot * 4, values.length).set(values);
+  new Int32Array(heapBuffer(wasm), base + slot * 4, values.length).set(values);
   return base + slot * 4;
 }
 

@@ -1,6 +1,6 @@
 import { tf, Module, Linear, dropout, Generator, type Tensor } from '@healthgpt/tensor-core';
 import type { CLIPVisionConfig } from './config.js';
-import { initNormal, initZeros } from './init.js';
+import { drawFrom, initNormal, initZeros, type InitSource } from './init.js';
 
 /**
  * HF `CLIPAttention`: full (unmasked) multi-head self-attention with biased k/v/q/out
@@ -13,7 +13,7 @@ export class CLIPAttention extends Module {
 
   constructor(
     readonly config: CLIPVisionConfig,
-    gen: Generator,
+    gen: InitSource,
   ) {
     super();
     const d = config.hidden_size;
@@ -22,11 +22,11 @@ export class CLIPAttention extends Module {
     const f = config.initializer_factor;
     const inStd = d ** -0.5 * (2 * config.num_hidden_layers) ** -0.5 * f;
     for (const name of ['k_proj', 'v_proj', 'q_proj', 'out_proj']) {
-      const lin = this.registerModule(name, new Linear(d, d, { gen }));
+      const lin = this.registerModule(name, new Linear(d, d, { gen: drawFrom(gen) }));
       initNormal(lin.weight, name === 'out_proj' ? d ** -0.5 * f : inStd, gen);
       initZeros(lin.bias);
     }
-    this.dropoutGen = new Generator(gen.nextSeed());
+    this.dropoutGen = new Generator(gen ? gen.nextSeed() : 0);
   }
 
   /** x [B, T, D] → [B, T, D] */

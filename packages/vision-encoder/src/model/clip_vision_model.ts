@@ -8,8 +8,11 @@ import { loadWeightsInto, readJson, readWeights, type LoadWeightsOptions } from 
 export interface CLIPVisionModelOptions {
   /** Seed of the from-scratch init (ignored when `gen` is given). */
   seed?: number;
-  /** Generator the init draws from (default: tensor-core's default generator). */
-  gen?: Generator;
+  /**
+   * Generator the init draws from (default: tensor-core's default generator); `null` skips the
+   * HF init draws (tensors start at zero) for weights that are about to be loaded.
+   */
+  gen?: Generator | null;
 }
 
 /**
@@ -22,7 +25,7 @@ export class CLIPVisionModel extends Module {
   constructor(config: Partial<CLIPVisionConfig> = {}, { seed, gen }: CLIPVisionModelOptions = {}) {
     super();
     this.config = resolveVisionConfig(config);
-    const g = gen ?? (seed !== undefined ? new Generator(seed) : getDefaultGenerator());
+    const g = gen !== undefined ? gen : seed !== undefined ? new Generator(seed) : getDefaultGenerator();
     this.registerModule('vision_model', new CLIPVisionTransformer(this.config, g));
   }
 
@@ -55,7 +58,7 @@ export class CLIPVisionModel extends Module {
     const cfgFile = join(dir, 'config.json');
     const config = resolveVisionConfig(await readJson(cfgFile), cfgFile);
     const tensors = await readWeights(dir, opts);
-    const model = new CLIPVisionModel(config, { gen: new Generator(0) });
+    const model = new CLIPVisionModel(config, { gen: null });
     try {
       model.loadWeights(tensors, { ...opts, source: join(dir, 'model.safetensors') });
     } catch (e) {

@@ -1,3 +1,4 @@
+import { activation } from '@healthgpt/tensor-core';
 import { VisionEncoderError } from '../errors.js';
 
 /**
@@ -92,7 +93,11 @@ export function validateVisionConfig(c: CLIPVisionConfig, file?: string): void {
   if (c.hidden_size % c.num_attention_heads !== 0)
     fail(`config: hidden_size (${c.hidden_size}) must be divisible by num_attention_heads (${c.num_attention_heads})`, file);
   if (c.image_size % c.patch_size !== 0) fail(`config: image_size (${c.image_size}) must be a multiple of patch_size (${c.patch_size})`, file);
-  if (typeof c.hidden_act !== 'string') fail(`config field 'hidden_act' must be a string`, file);
+  try {
+    activation(c.hidden_act);
+  } catch {
+    fail(`config field 'hidden_act' must name a known activation (quick_gelu, gelu, gelu_pytorch_tanh, gelu_new, silu, swish, relu), got ${JSON.stringify(c.hidden_act)}`, file);
+  }
   for (const k of ['layer_norm_eps', 'initializer_range', 'initializer_factor'] as const)
     if (typeof c[k] !== 'number' || !(c[k] > 0)) fail(`config field '${k}' must be a positive number, got ${JSON.stringify(c[k])}`, file);
   for (const k of ['attention_dropout', 'dropout'] as const)

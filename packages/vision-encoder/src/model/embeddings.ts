@@ -1,7 +1,9 @@
-import { tf, Module, Embedding, normal, getDefaultGenerator, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, getDefaultGenerator, type Tensor } from '@healthgpt/tensor-core';
 import { ensure } from '../errors.js';
 import { numPatches, type CLIPVisionConfig } from './config.js';
+import { normalOrZeros, type InitSource } from './init.js';
 import { PatchEmbedding } from './patch_embedding.js';
+import { PositionEmbedding } from './position_embedding.js';
 
 /**
  * HF `CLIPVisionEmbeddings`: `class_embedding` [D] as token 0, the patch tokens after it, plus
@@ -11,14 +13,14 @@ import { PatchEmbedding } from './patch_embedding.js';
 export class CLIPVisionEmbeddings extends Module {
   constructor(
     readonly config: CLIPVisionConfig,
-    gen: Generator = getDefaultGenerator(),
+    gen: InitSource = getDefaultGenerator(),
   ) {
     super();
     const d = config.hidden_size;
     const f = config.initializer_factor;
-    this.registerParameter('class_embedding', normal([d], 0, d ** -0.5 * f, gen));
+    this.registerParameter('class_embedding', normalOrZeros([d], d ** -0.5 * f, gen));
     this.registerModule('patch_embedding', new PatchEmbedding(config.num_channels, d, config.patch_size, { std: config.initializer_range * f, gen }));
-    this.registerModule('position_embedding', new Embedding(numPatches(config) + 1, d, { std: config.initializer_range * f, gen }));
+    this.registerModule('position_embedding', new PositionEmbedding(numPatches(config) + 1, d, { std: config.initializer_range * f, gen }));
   }
 
   /** pixelValues [B, C, S, S] → embeddings before pre_layrnorm [B, N + 1, D] */
@@ -31,7 +33,7 @@ export class CLIPVisionEmbeddings extends Module {
     return tf.tidy(() => {
       const patches = this.child<PatchEmbedding>('patch_embedding').forward(pixelValues); // [B, N, D]
       const cls = tf.broadcastTo(this.param('class_embedding').reshape([1, 1, d]), [b, 1, d]); // [B, 1, D]
-      const positions = this.child<Embedding>('position_embedding').weight; // [N + 1, D]
+      const positions = this.child<PositionEmbedding>('position_embedding').weight; // [N + 1, D]
       return tf.add(tf.concat([cls, patches], 1), positions); // [B, N + 1, D]
     });
   }

@@ -1,11 +1,12 @@
-import { tf, Module, LayerNorm, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, LayerNorm, type Tensor } from '@healthgpt/tensor-core';
+import type { InitSource } from './init.js';
 import type { CLIPVisionConfig } from './config.js';
 import { CLIPAttention } from './attention.js';
 import { CLIPMLP } from './mlp.js';
 
 /** HF `CLIPEncoderLayer` (pre-LN): h += attn(ln1(h)); h += mlp(ln2(h)). */
 export class CLIPEncoderLayer extends Module {
-  constructor(config: CLIPVisionConfig, gen: Generator) {
+  constructor(config: CLIPVisionConfig, gen: InitSource) {
     super();
     this.registerModule('self_attn', new CLIPAttention(config, gen));
     this.registerModule('layer_norm1', new LayerNorm(config.hidden_size, config.layer_norm_eps));

@@ -1,8 +1,23 @@
-import { tf, normal, type Generator, type Variable } from '@healthgpt/tensor-core';
+import { tf, normal, Generator, type Tensor, type Variable } from '@healthgpt/tensor-core';
 
-/** Overwrite `v` with N(0, std²) draws from `gen` (HF `nn.init.normal_`). */
-export function initNormal(v: Variable, std: number, gen: Generator): void {
-  const fresh = normal(v.shape, 0, std, gen);
+/**
+ * Where initial values come from: a generator for a from-scratch init, or `null` when the
+ * weights are about to be loaded (then the HF init draws are skipped and tensors start at zero).
+ */
+export type InitSource = Generator | null;
+
+/** A generator for layers that always draw (tensor-core's Linear): the source, or a throwaway one. */
+export const drawFrom = (src: InitSource): Generator => src ?? new Generator(0);
+
+/** N(0, std²) draws from `src`, or zeros when there is no source. */
+export function normalOrZeros(shape: number[], std: number, src: InitSource): Tensor {
+  return src ? normal(shape, 0, std, src) : tf.zeros(shape);
+}
+
+/** Overwrite `v` with N(0, std²) draws from `src` (HF `nn.init.normal_`); nothing without a source. */
+export function initNormal(v: Variable, std: number, src: InitSource): void {
+  if (!src) return;
+  const fresh = normal(v.shape, 0, std, src);
   v.assign(fresh);
   fresh.dispose();
 }

@@ -1,4 +1,5 @@
-import { tf, Module, normal, type Generator, type Tensor, type Variable } from '@healthgpt/tensor-core';
+import { tf, Module, getDefaultGenerator, type Tensor, type Variable } from '@healthgpt/tensor-core';
+import { normalOrZeros, type InitSource } from './init.js';
 import { ensure } from '../errors.js';
 
 /**
@@ -11,10 +12,10 @@ export class PatchEmbedding extends Module {
     readonly inChannels: number,
     readonly embedDim: number,
     readonly patchSize: number,
-    { std = 0.02, gen }: { std?: number; gen?: Generator } = {},
+    { std = 0.02, gen = getDefaultGenerator() }: { std?: number; gen?: InitSource } = {},
   ) {
     super();
-    this.registerParameter('weight', normal([embedDim, inChannels, patchSize, patchSize], 0, std, gen));
+    this.registerParameter('weight', normalOrZeros([embedDim, inChannels, patchSize, patchSize], std, gen));
   }
 
   get weight(): Variable {

@@ -1,4 +1,5 @@
-import { tf, Module, ModuleList, LayerNorm, getDefaultGenerator, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, ModuleList, LayerNorm, getDefaultGenerator, type Tensor } from '@healthgpt/tensor-core';
+import type { InitSource } from './init.js';
 import type { CLIPVisionConfig } from './config.js';
 import { CLIPVisionEmbeddings } from './embeddings.js';
 import { CLIPEncoderLayer } from './encoder_layer.js';
@@ -18,7 +19,7 @@ export interface CLIPVisionOutput {
 
 /** HF `CLIPEncoder`: the layer stack, registered as `layers.{i}`. */
 export class CLIPEncoder extends Module {
-  constructor(config: CLIPVisionConfig, gen: Generator) {
+  constructor(config: CLIPVisionConfig, gen: InitSource) {
     super();
     const layers = new ModuleList<CLIPEncoderLayer>();
     for (let i = 0; i < config.num_hidden_layers; i++) layers.push(new CLIPEncoderLayer(config, gen));
@@ -34,7 +35,7 @@ export class CLIPEncoder extends Module {
 export class CLIPVisionTransformer extends Module {
   constructor(
     readonly config: CLIPVisionConfig,
-    gen: Generator = getDefaultGenerator(),
+    gen: InitSource = getDefaultGenerator(),
   ) {
     super();
     const { hidden_size: d, layer_norm_eps: eps } = config;

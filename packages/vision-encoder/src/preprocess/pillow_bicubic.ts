@@ -58,8 +58,8 @@ function taps(inSize: number, outSize: number): Taps {
 const clip8 = (acc: number) => Math.min(255, Math.max(0, Math.floor(acc / ONE)));
 
 /**
- * Resample along one axis. The image is viewed as `outer` lines of `inSize` pixels spaced
- * `stride` elements apart, each pixel `inner` contiguous values (channels, or channels × width).
+ * Resample along one axis. The data is viewed as `lines` blocks of `inSize` pixels, each pixel
+ * `inner` contiguous values (the channels for a horizontal pass; a whole row for a vertical one).
  */
 function pass(src: Uint8Array, lines: number, inSize: number, outSize: number, inner: number): Uint8Array {
   const t = taps(inSize, outSize);

@@ -16,7 +16,9 @@ export async function decodeRaster(bytes: Uint8Array, opts: RasterOptions = {}):
   const { mode = 'keep', maxPixels = DEFAULT_MAX_PIXELS, file } = opts;
   try {
     let img = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error', sequentialRead: true }).removeAlpha();
-    if (mode === 'gray') img = img.greyscale();
+    const meta = mode === 'keep' ? await img.metadata() : null;
+    const grey = mode === 'gray' || (meta !== null && ((meta.channels ?? 3) <= 2 || meta.space === 'b-w' || meta.space === 'grey16'));
+    if (grey) img = img.greyscale();
     else if (mode === 'rgb') img = img.toColourspace('srgb');
     const { data, info } = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const channels = info.channels;
@@ -33,9 +35,11 @@ export async function decodeRaster(bytes: Uint8Array, opts: RasterOptions = {}):
 /** Encode an 8-bit (or [0, 1] float) RawImage as PNG bytes, deterministically (fixed zlib level, no metadata). */
 export async function encodePng(img: RawImage): Promise<Uint8Array> {
   const data = img.data instanceof Uint8Array ? img.data : toUint8(img.data);
-  const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
+  let pipeline = sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), {
     raw: { width: img.width, height: img.height, channels: img.channels },
-  })
+  });
+  if (img.channels === 1) pipeline = pipeline.toColourspace('b-w'); // keep one channel in the file
+  const buf = await pipeline
     .png({ compressionLevel: 9, adaptiveFiltering: false, palette: false })
     .toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);

@@ -9,28 +9,51 @@ function pad4(p: Conv2dOptions['padding']): Pad4 {
   return p;
 }
 
+/** Insert s−1 zeros between rows and columns: [B, H, W, C] → [B, (H−1)s+1, (W−1)s+1, C] */
+function dilate(x: Tensor, s: number): Tensor {
+  if (s === 1) return x;
+  const [b, h, w, c] = x.shape;
+  const cols = tf.pad(x.reshape([b * h, w, 1, c]), [[0, 0], [0, 0], [0, s - 1], [0, 0]]).reshape([b, h, 1, w * s * c]); // [B, H, 1, W·s·C]
+  const rows = tf.pad(cols, [[0, 0], [0, 0], [0, s - 1], [0, 0]]).reshape([b, h * s, w * s, c]); // [B, H·s, W·s, C]
+  return tf.slice(rows, [0, 0, 0, 0], [b, (h - 1) * s + 1, (w - 1) * s + 1, c]);
+}
+
 /**
- * A 'valid' NHWC convolution whose filter gradient is itself a (dilated) forward convolution, so it
- * trains on backends without a `Conv2DBackpropFilter` kernel (wasm in tfjs 4.22).
+ * A 'valid' NHWC convolution whose gradients are forward convolutions too: the input gradient
+ * convolves the (dilated, padded) output gradient with the flipped filter, the filter gradient is a
+ * dilated convolution of the input with the output gradient. Forward convolutions run in XNNPACK on
+ * wasm, where tfjs 4.22 has no `Conv2DBackpropFilter` and a slow `Conv2DBackpropInput`.
  * x: [B, Hp, Wp, Cin], filter: [kh, kw, Cin, Cout] → [B, H', W', Cout]
  */
-const validConv = tf.customGrad((...args: unknown[]) => {
-  const [x, filter, strideT, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor, (ts: Tensor[]) => void];
-  const s = strideT.shape[0] as number; // the stride travels as the length of a dummy tensor
+const makeValidConv = (s: number) => tf.customGrad((...args: unknown[]) => {
+  const [x, filter, save] = args as [tf.Tensor4D, tf.Tensor4D, (ts: Tensor[]) => void];
   save([x, filter]);
   const value = tf.conv2d(x, filter, s, 'valid');
   const gradFunc = (dy: Tensor, saved: Tensor[]) => {
     const [xs, fs] = saved as [tf.Tensor4D, tf.Tensor4D];
     const [kh, kw] = fs.shape;
-    const dx = tf.conv2dTranspose(dy as tf.Tensor4D, fs, xs.shape, s, 'valid');
+    const [, hp, wp] = xs.shape;
+    const [, ho, wo] = dy.shape;
+    const extraH = hp - ((ho - 1) * s + kh); // input rows no window reached
+    const extraW = wp - ((wo - 1) * s + kw);
+    const dyd = tf.pad(dilate(dy, s), [[0, 0], [kh - 1, kh - 1 + extraH], [kw - 1, kw - 1 + extraW], [0, 0]]) as tf.Tensor4D;
+    const flipped = tf.transpose(tf.reverse(fs, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh, kw, Cout, Cin]
+    const dx = tf.conv2d(dyd, flipped, 1, 'valid'); // [B, Hp, Wp, Cin]
     const xT = tf.transpose(xs, [3, 1, 2, 0]); // [Cin, Hp, Wp, B]
     const dyT = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [H', W', B, Cout]
     let dw = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', s); // [Cin, ≥kh, ≥kw, Cout]
     if (dw.shape[1] !== kh || dw.shape[2] !== kw) dw = tf.slice(dw, [0, 0, 0, 0], [-1, kh, kw, -1]);
-    return [dx, tf.transpose(dw, [1, 2, 0, 3]), tf.zerosLike(strideT)]; // dw: [kh, kw, Cin, Cout]
+    return [dx, tf.transpose(dw, [1, 2, 0, 3])]; // dw: [kh, kw, Cin, Cout]
   };
   return { value, gradFunc };
-});
+}) as (x: Tensor, filter: Tensor) => Tensor;
+
+const validConvByStride = new Map<number, (x: Tensor, filter: Tensor) => Tensor>();
+function validConv(x: Tensor, filter: Tensor, stride: number): Tensor {
+  let f = validConvByStride.get(stride);
+  if (!f) validConvByStride.set(stride, (f = makeValidConv(stride)));
+  return f(x, filter);
+}
 
 /**
  * Cross-correlation over NCHW with a PyTorch weight `[out, in, kh, kw]`, differentiable on every
@@ -44,8 +67,7 @@ export function conv2dTrainable(x: Tensor, weight: Tensor, bias: Tensor | null, 
     let xh = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, W, Cin]
     if (t || b || l || r) xh = tf.pad(xh, [[0, 0], [t, b], [l, r], [0, 0]]);
     const filter = tf.transpose(weight, [2, 3, 1, 0]); // [kh, kw, Cin, Cout]
-    const strideT = tf.zeros([stride]);
-    let y = validConv(xh, filter, strideT) as Tensor; // [B, H', W', Cout]
+    let y = validConv(xh, filter, stride); // [B, H', W', Cout]
     if (bias) y = tf.add(y, bias);
     return tf.transpose(y, [0, 3, 1, 2]); // [B, Cout, H', W']
   });

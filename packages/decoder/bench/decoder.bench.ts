@@ -1,0 +1,106 @@
+/**
+ * Prefill and decode tokens/s of @healthgpt/decoder on wasm (KV cache, greedy, batch 1), against
+ * the same weights in PyTorch-CPU eager (Debian's python3-torch) in the same run when installed.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '@healthgpt/tensor-core';
+import { DecoderLM, preset, parameterCount, type PresetName } from '@healthgpt/decoder';
+import { median, type BenchReport } from '../../../bench/report.js';
+
+const PYTHON = process.env.HEALTHGPT_PYTHON ?? '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./torch_decoder.py', import.meta.url));
+
+interface Case {
+  label: string;
+  preset: PresetName;
+  prompt: number;
+  newTokens: number;
+  repeats: number;
+}
+
+const CASES: Case[] = [
+  { label: 'tiny (phi3, d 64, 2 layers)', preset: 'phi3-tiny', prompt: 64, newTokens: 64, repeats: 5 },
+  { label: '~50M (phi3, d 512, 10 layers)', preset: 'phi3-small-50m', prompt: 128, newTokens: 32, repeats: 3 },
+];
+
+interface Speed {
+  prefill: number;
+  decode: number;
+  ids: number[];
+}
+
+function runTs(model: DecoderLM, prompt: number[], c: Case): Speed {
+  const prefill: number[] = [];
+  const decode: number[] = [];
+  let ids: number[] = [];
+  for (let r = 0; r <= c.repeats; r++) {
+    const t0 = performance.now();
+    let first = 0;
+    let last = 0;
+    const res = model.generate({
+      inputIds: [prompt],
+      maxNewTokens: c.newTokens + 1,
+      stopTokens: [],
+      onToken: ({ step }) => {
+        last = performance.now();
+        if (step === 0) first = last;
+      },
+    });
+    if (r > 0) {
+      prefill.push(first - t0);
+      decode.push(last - first);
+    }
+    ids = res.sequences[0];
+  }
+  return { prefill: (c.prompt / median(prefill)) * 1000, decode: (c.newTokens / median(decode)) * 1000, ids };
+}
+
+function runTorch(dir: string, prompt: number[], c: Case): Speed | string {
+  const r = spawnSync(PYTHON, [SCRIPT, dir, JSON.stringify(prompt), String(c.newTokens), String(c.repeats)], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '2', OMP_NUM_THREADS: '1' },
+    timeout: 600_000,
+  });
+  if (r.status !== 0) return `PyTorch not run: ${(r.stderr || r.error?.message || 'failed').trim().split('\n').pop()}`;
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { prefill_tokens_per_s: number; decode_tokens_per_s: number; ids: number[]; torch: string };
+  return { prefill: j.prefill_tokens_per_s, decode: j.decode_tokens_per_s, ids: j.ids };
+}
+
+export default async function bench(): Promise<BenchReport> {
+  const info = await initBackend({ backend: 'wasm' });
+  const rows: BenchReport['rows'] = [];
+  const notes: string[] = [
+    `wasm backend, SIMD ${info.simd}, ${info.threads} thread(s); batch 1, greedy, KV cache. Decode tokens/s = new tokens / time from the first to the last streamed token (each step: forward + logits read-back + argmax); prefill = prompt tokens / time to the first token.`,
+    'PyTorch: Debian python3-torch eager, torch.set_num_threads(1), OPENBLAS_NUM_THREADS=2, same weights via a safetensors file written by savePretrained (bench/torch_decoder.py). Medians of the repeats after one warm-up.',
+    'The machine is shared with other jobs: absolute figures are noisy; the ratios compare runs made in the same process run, minutes apart.',
+  ];
+  for (const c of CASES) {
+    const json = preset(c.preset);
+    const model = new DecoderLM(json, { seed: 0 });
+    const dir = mkdtempSync(join(tmpdir(), 'decoder-bench-'));
+    try {
+      await model.savePretrained(dir);
+      const prompt = Array.from({ length: c.prompt }, (_, i) => 3 + ((i * 7919) % (json.vocab_size - 3)));
+      const ts = runTs(model, prompt, c);
+      const pt = runTorch(dir, prompt, c);
+      const base = { model: c.label, params: parameterCount(json), prompt: c.prompt, new_tokens: c.newTokens };
+      rows.push({ ...base, engine: 'tfjs wasm (@healthgpt/decoder)', prefill_tok_s: ts.prefill, decode_tok_s: ts.decode, decode_vs_torch: null });
+      if (typeof pt === 'string') {
+        notes.push(`${c.label}: ${pt}`);
+      } else {
+        rows.push({ ...base, engine: 'PyTorch CPU eager', prefill_tok_s: pt.prefill, decode_tok_s: pt.decode, decode_vs_torch: null });
+        rows[rows.length - 2].decode_vs_torch = ts.decode / pt.decode;
+        const same = ts.ids.slice(0, c.newTokens + 1).join() === pt.ids.join();
+        notes.push(`${c.label}: greedy ids of both engines ${same ? 'identical' : 'DIFFER'} over ${c.newTokens + 1} tokens; decode ratio wasm/PyTorch ${(ts.decode / pt.decode).toFixed(2)}x, prefill ratio ${(ts.prefill / pt.prefill).toFixed(2)}x (target: decode ≥ 1.0x).`);
+      }
+    } finally {
+      model.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return { name: 'decoder', title: 'Decoder prefill and decode with the KV cache: wasm vs PyTorch-CPU eager', rows, notes };
+}

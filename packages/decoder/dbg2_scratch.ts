@@ -1,0 +1,15 @@
+import { tf, initBackend } from '@healthgpt/tensor-core';
+import { DecoderLM } from './src/index.js';
+import { tinyConfig } from './src/test_helpers.js';
+await initBackend({ backend: 'wasm' });
+const m = new DecoderLM(tinyConfig('phi3', {num_hidden_layers: 1}), { seed: 2 });
+const ids = [[5, 9, 3, 7, 11, 4], [8, 6, 10, 12, 13, 14]];
+const full = m.forward({ inputIds: ids, useCache: false });
+const pre = m.forward({ inputIds: ids.map((r) => r.slice(0, 5)) });
+console.log('pre', tf.max(tf.abs(tf.sub(pre.logits, full.logits.slice([0,0,0],[2,5,48])))).dataSync()[0]);
+const pre2 = m.forward({ inputIds: ids.map((r) => r.slice(0, 5)) });
+console.log('pre2', tf.max(tf.abs(tf.sub(pre2.logits, full.logits.slice([0,0,0],[2,5,48])))).dataSync()[0]);
+const pre3 = m.forward({ inputIds: ids.map((r) => r.slice(0, 4)) });
+console.log('pre3', tf.max(tf.abs(tf.sub(pre3.logits, full.logits.slice([0,0,0],[2,4,48])))).dataSync()[0]);
+const one = m.forward({ inputIds: ids.map((r) => r.slice(0, 1)) });
+console.log('one', tf.max(tf.abs(tf.sub(one.logits, full.logits.slice([0,0,0],[2,1,48])))).dataSync()[0]);

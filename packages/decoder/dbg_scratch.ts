@@ -1,0 +1,17 @@
+import { tf, initBackend } from '@healthgpt/tensor-core';
+import { DecoderLM } from './src/index.js';
+import { tinyConfig } from './src/test_helpers.js';
+await initBackend({ backend: 'wasm' });
+const m = new DecoderLM(tinyConfig('phi3'), { seed: 2 });
+const ids = [[5, 9, 3, 7, 11, 4], [8, 6, 10, 12, 13, 14]];
+const full = m.forward({ inputIds: ids, useCache: false });
+const pre = m.forward({ inputIds: ids.map((r) => r.slice(0, 4)) });
+const s1 = m.forward({ inputIds: ids.map((r) => [r[4]]), pastKeyValues: pre.pastKeyValues });
+console.log('pre', tf.max(tf.abs(tf.sub(pre.logits, full.logits.slice([0,0,0],[2,4,48])))).dataSync()[0]);
+console.log('s1', tf.max(tf.abs(tf.sub(s1.logits, full.logits.slice([0,4,0],[2,1,48])))).dataSync()[0]);
+const e = m.embedTokens(ids.map((r) => [r[4]]));
+const q = m.getSubmodule<any>('model.layers.0.self_attn.qkv_proj');
+const a = q.forward(e); 
+process.env.DBG_NOFAST = '1';
+const b = q.forward(e);
+console.log('qkv direct', tf.max(tf.abs(tf.sub(a, b))).dataSync()[0], e.shape);

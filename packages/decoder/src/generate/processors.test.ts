@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Generator } from '@healthgpt/tensor-core';
+import { DecoderError, repetitionPenalty, temperature, topK, topP, softmax, composeProcessors, argmax, sample, leftPad, indexBlockConstraint } from '../index.js';
+
+const ctx = (tokens: number[] = []) => ({ row: 0, step: 0, tokens, promptLength: 0 });
+const finite = (l: Float32Array) => Array.from(l).filter((v) => v !== -Infinity).length;
+const row = fc.array(fc.float({ min: -20, max: 20, noNaN: true, noDefaultInfinity: true }), { minLength: 2, maxLength: 40 }).map((a) => Float32Array.from(a));
+
+describe('logits processors', () => {
+  it('repetition penalty divides positive and multiplies negative scores of seen ids (HF)', () => {
+    const l = Float32Array.from([2, -2, 1, 4]);
+    repetitionPenalty(2).process(l, ctx([0, 1, 1]));
+    expect(Array.from(l)).toEqual([1, -4, 1, 4]);
+  });
+
+  it('top-k keeps the k best (and ties), never the argmax out', () => {
+    fc.assert(
+      fc.property(row, fc.integer({ min: 1, max: 10 }), (l, k) => {
+        const best = argmax(l);
+        const x = Float32Array.from(l);
+        topK(k).process(x, ctx());
+        expect(finite(x)).toBeGreaterThanOrEqual(Math.min(k, l.length));
+        expect(x[best]).toBe(l[best]);
+        const kept = Array.from(x).filter((v) => v !== -Infinity);
+        const dropped = Array.from(l).filter((_, i) => x[i] === -Infinity);
+        if (dropped.length) expect(Math.min(...kept)).toBeGreaterThan(Math.max(...dropped));
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('top-p keeps the smallest prefix of the sorted distribution reaching p', () => {
+    fc.assert(
+      fc.property(row, fc.double({ min: 0.05, max: 0.99, noNaN: true }), (l, p) => {
+        const x = Float32Array.from(l);
+        topP(p).process(x, ctx());
+        const probs = softmax(l);
+        const keptMass = Array.from(probs).reduce((s, q, i) => s + (x[i] !== -Infinity ? q : 0), 0);
+        expect(keptMass).toBeGreaterThanOrEqual(p - 1e-9);
+        const minKept = Math.min(...Array.from(probs).filter((_, i) => x[i] !== -Infinity));
+        expect(keptMass - minKept).toBeLessThan(p + 1e-9);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('temperature scales, compose applies in order, and bad settings are DecoderErrors', () => {
+    const l = Float32Array.from([2, 4]);
+    composeProcessors(temperature(2), topK(1)).process(l, ctx());
+    expect(Array.from(l)).toEqual([-Infinity, 2]);
+    expect(() => temperature(0)).toThrow(DecoderError);
+    expect(() => topK(0)).toThrow(DecoderError);
+    expect(() => topP(1.5)).toThrow(DecoderError);
+    expect(() => indexBlockConstraint({ startId: 5, endId: 6, idRange: { lo: 0, hi: 10 }, count: 3 })).toThrow(/outside 'idRange'/);
+  });
+
+  it('samples only allowed ids, reproducibly per seed', () => {
+    const l = Float32Array.from([0, -Infinity, 1, -Infinity, 2]);
+    const draw = (seed: number) => {
+      const g = new Generator(seed);
+      return Array.from({ length: 50 }, () => sample(l, g));
+    };
+    expect(draw(3)).toEqual(draw(3));
+    expect(new Set(draw(3))).toEqual(new Set([0, 2, 4]));
+  });
+
+  it('left-pads ragged prompts with a zero mask', () => {
+    expect(leftPad([[5, 6, 7], [8]], 0)).toEqual({ ids: [[5, 6, 7], [0, 0, 8]], mask: [[1, 1, 1], [0, 0, 1]] });
+  });
+});

@@ -1,0 +1,147 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tokenizer as HFTokenizerImpl } from '@huggingface/tokenizers';
+import { writeFileAtomic } from '@healthgpt/tensor-core';
+import { DecoderError, ensure } from '../errors.js';
+
+/** The one tokenizer interface every part of HealthGPT.ts uses. */
+export interface TextTokenizer {
+  /** Text → ids; `addSpecialTokens` (default true) lets the post-processor add e.g. BOS. */
+  encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+  tokenToId(token: string): number | undefined;
+  idToToken(id: number): string | undefined;
+  /** HF's `len(tokenizer)`: one past the largest id, added tokens included. New tokens get ids from here. */
+  readonly length: number;
+  readonly bosTokenId: number | null;
+  readonly eosTokenId: number | null;
+  readonly padTokenId: number | null;
+  /** Add tokens (ids from `length` on); already-known tokens are skipped. Returns how many were added. */
+  addTokens(tokens: readonly string[], options?: { special?: boolean }): number;
+  /** Write tokenizer.json (+ tokenizer_config.json) into `dir`, atomically. */
+  save(dir: string): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+interface AddedTokenJson {
+  id: number;
+  content: string;
+  single_word: boolean;
+  lstrip: boolean;
+  rstrip: boolean;
+  normalized: boolean;
+  special: boolean;
+}
+
+const tokenContent = (t: unknown): string | null => (typeof t === 'string' ? t : t && typeof t === 'object' && typeof (t as Json).content === 'string' ? ((t as Json).content as string) : null);
+
+/**
+ * An HF `tokenizer.json` (any model type the library supports: BPE, WordPiece, Unigram) behind
+ * `TextTokenizer`; encoding and decoding are `@huggingface/tokenizers`'.
+ */
+export class HFTokenizer implements TextTokenizer {
+  private impl: HFTokenizerImpl;
+  private readonly json: Json & { added_tokens: AddedTokenJson[] };
+  private readonly config: Json;
+  private len = 0;
+
+  constructor(tokenizerJson: Json, tokenizerConfig: Json = {}, readonly source = 'tokenizer.json') {
+    ensure(tokenizerJson && typeof tokenizerJson.model === 'object', `${source}: not a tokenizer.json (no 'model' object)`, 'TOKENIZER');
+    this.json = { ...tokenizerJson, added_tokens: [...((tokenizerJson.added_tokens as AddedTokenJson[]) ?? [])] };
+    this.config = { ...tokenizerConfig };
+    this.impl = this.build();
+  }
+
+  /** Load `tokenizer.json` (and `tokenizer_config.json` beside it when present) from a directory or file. */
+  static async fromFile(path: string): Promise<HFTokenizer> {
+    const file = path.endsWith('.json') ? path : join(path, 'tokenizer.json');
+    const read = async (p: string) => {
+      try {
+        return JSON.parse(await readFile(p, 'utf8')) as Json;
+      } catch (e) {
+        throw new DecoderError(`${p}: cannot load (${(e as Error).message})`, 'TOKENIZER');
+      }
+    };
+    const cfgPath = join(file, '..', 'tokenizer_config.json');
+    return new HFTokenizer(await read(file), existsSync(cfgPath) ? await read(cfgPath) : {}, file);
+  }
+
+  private build(): HFTokenizerImpl {
+    try {
+      const impl = new HFTokenizerImpl(this.json, this.config);
+      let max = -1;
+      for (const id of impl.get_vocab(true).values()) if (id > max) max = id;
+      this.len = max + 1;
+      return impl;
+    } catch (e) {
+      throw new DecoderError(`${this.source}: the tokenizer library rejected it (${(e as Error).message})`, 'TOKENIZER');
+    }
+  }
+
+  get length(): number {
+    return this.len;
+  }
+
+  private specialId(key: string): number | null {
+    const c = tokenContent(this.config[key]);
+    return c === null ? null : (this.tokenToId(c) ?? null);
+  }
+
+  get bosTokenId(): number | null {
+    return this.specialId('bos_token');
+  }
+
+  get eosTokenId(): number | null {
+    return this.specialId('eos_token');
+  }
+
+  get padTokenId(): number | null {
+    return this.specialId('pad_token');
+  }
+
+  encode(text: string, { addSpecialTokens = true }: { addSpecialTokens?: boolean } = {}): number[] {
+    ensure(typeof text === 'string', `'text' passed to 'encode' must be a string`, 'TOKENIZER');
+    return this.impl.encode(text, { add_special_tokens: addSpecialTokens }).ids;
+  }
+
+  decode(ids: readonly number[], { skipSpecialTokens = false }: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
+    const bad = ids.find((i) => !Number.isInteger(i) || i < 0 || i >= this.len);
+    ensure(bad === undefined, () => `'ids' passed to 'decode' must be integers in [0, ${this.len}), got ${bad}`, 'TOKENIZER');
+    return this.impl.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.impl.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.impl.id_to_token(id);
+  }
+
+  /** Special tokens' contents (from added_tokens marked special). */
+  get specialTokens(): string[] {
+    return this.json.added_tokens.filter((t) => t.special).map((t) => t.content);
+  }
+
+  addTokens(tokens: readonly string[], { special = false }: { special?: boolean } = {}): number {
+    const fresh = [...new Set(tokens)].filter((t) => this.tokenToId(t) === undefined);
+    ensure(fresh.every((t) => t.length > 0), `'tokens' passed to 'addTokens' must be non-empty strings`, 'TOKENIZER');
+    if (!fresh.length) return 0;
+    let id = this.len;
+    for (const content of fresh) this.json.added_tokens.push({ id: id++, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special });
+    this.impl = this.build();
+    return fresh.length;
+  }
+
+  /** The tokenizer.json object (with added tokens). */
+  toJSON(): Json {
+    return this.json;
+  }
+
+  async save(dir: string): Promise<void> {
+    await writeFileAtomic(join(dir, 'tokenizer.json'), JSON.stringify(this.json));
+    if (Object.keys(this.config).length) await writeFileAtomic(join(dir, 'tokenizer_config.json'), JSON.stringify(this.config, null, 2));
+  }
+}

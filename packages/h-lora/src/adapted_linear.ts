@@ -1,0 +1,261 @@
+import { tf, Module, Dropout, Generator, getDefaultGenerator, linear, type Tensor, type Variable, Linear } from '@healthgpt/tensor-core';
+import { HLoraError, AdapterStateError } from './errors.js';
+import { getAdapterKind } from './kinds/registry.js';
+import type { AdapterConfig, AdapterKind, AdapterParams, DeltaContext, ResolvedAdapterConfig } from './kinds/kind.js';
+import { ParamTree } from './param_tree.js';
+
+/** One named adapter held by a layer. */
+interface AdapterEntry {
+  kind: AdapterKind;
+  config: ResolvedAdapterConfig;
+  /** Relative name (`lora_A.weight`) → the live variable. */
+  params: Map<string, Variable>;
+  ctx: DeltaContext;
+}
+
+export interface AddAdapterOptions {
+  /** Generator for the initial values (default: the process-wide one). */
+  gen?: Generator;
+}
+
+const RESERVED = new Set(['weight', 'bias', 'lora_dropout']);
+const NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+/** `lora_A.weight` + adapter `gen` → `lora_A.gen.weight` (peft's in-memory name). */
+export function insertAdapterName(rel: string, adapter: string): string {
+  const dot = rel.indexOf('.');
+  return `${rel.slice(0, dot)}.${adapter}.${rel.slice(dot + 1)}`;
+}
+
+/**
+ * A Linear layer with any number of named adapters. The base keeps its checkpoint names
+ * (`weight` [out, in], `bias` [out]); adapter `a` of a kind with a tensor `lora_A.weight` is
+ * stored as `lora_A.a.weight`. One adapter is active at a time; `forward(x)` is Linear's.
+ */
+export class AdaptedLinear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** The layer's dotted path, for error messages (set by `injectAdapters`). */
+  label: string;
+  private readonly adapters = new Map<string, AdapterEntry>();
+  private active: string | null = null;
+  private disabledFlag = false;
+  private readonly mergedStack: string[] = [];
+
+  /** Wrap `base`, taking over its weight and bias (the Linear itself must not be used after). */
+  constructor(base: Linear, label = '') {
+    super();
+    this.inFeatures = base.inFeatures;
+    this.outFeatures = base.outFeatures;
+    this.label = label;
+    const w = base.weight;
+    this.registerParameter('weight', w, { trainable: w.trainable });
+    const b = base.bias;
+    if (b) this.registerParameter('bias', b, { trainable: b.trainable });
+    this.registerModule('lora_dropout', new ParamTree());
+    this.training = base.training;
+  }
+
+  get weight(): Variable {
+    return this.param('weight');
+  }
+
+  get bias(): Variable | null {
+    return this.namedParameters().find(([n]) => n === 'bias')?.[1] ?? null;
+  }
+
+  private where(): string {
+    return this.label ? `layer '${this.label}'` : 'AdaptedLinear';
+  }
+
+  /** Add adapter `name` of `kind` (a registered name or a kind object); the first one added becomes active. */
+  addAdapter(name: string, kind: string | AdapterKind, config: AdapterConfig, { gen = getDefaultGenerator() }: AddAdapterOptions = {}): this {
+    if (typeof name !== 'string' || !NAME_RE.test(name))
+      throw new HLoraError(`'name' passed to 'addAdapter' must be letters, digits, '_' or '-', got ${JSON.stringify(name)}`, 'ARGUMENT');
+    if (this.adapters.has(name)) throw new HLoraError(`${this.where()} already has an adapter '${name}'`, 'ARGUMENT');
+    const k = typeof kind === 'string' ? getAdapterKind(kind) : kind;
+    const cfg = k.resolve(config);
+    const values = k.init(this.inFeatures, this.outFeatures, cfg, gen);
+    const params = new Map<string, Variable>();
+    for (const [rel, t] of values) {
+      const slot = rel.split('.')[0];
+      if (!rel.includes('.') || RESERVED.has(slot) || !/^[A-Za-z0-9_.-]+$/.test(rel))
+        throw new HLoraError(`adapter kind '${k.name}' made a tensor named '${rel}': names must be '<slot>.<rest>' and the slot not one of ${[...RESERVED].join(', ')}`, 'ARGUMENT');
+      const tree = this.slot(slot);
+      params.set(rel, tree.set(`${name}.${rel.slice(slot.length + 1)}`, t));
+    }
+    const dropout = this.child<ParamTree>('lora_dropout').add(name, new Dropout(cfg.loraDropout, { seed: config.dropoutSeed ?? gen.nextSeed() }));
+    dropout.training = this.training;
+    // With p = 0 dropout is the identity (no copy), in training mode too.
+    const ctx: DeltaContext = { config: cfg, scaling: k.scaling(cfg), dropout: cfg.loraDropout > 0 ? (t) => dropout.forward(t) : (t) => t };
+    this.adapters.set(name, { kind: k, config: cfg, params, ctx });
+    if (this.active === null) this.active = name;
+    return this;
+  }
+
+  private slot(name: string): ParamTree {
+    if (!this.namedChildren().some(([n]) => n === name)) this.registerModule(name, new ParamTree());
+    return this.child<ParamTree>(name);
+  }
+
+  private entry(name: string, op: string): AdapterEntry {
+    const e = this.adapters.get(name);
+    if (!e) throw new HLoraError(`'${op}': ${this.where()} has no adapter '${name}' (has: ${[...this.adapters.keys()].join(', ') || 'none'})`, 'UNKNOWN_ADAPTER');
+    return e;
+  }
+
+  private lookup(e: AdapterEntry, name: string): AdapterParams {
+    return (rel) => {
+      const v = e.params.get(rel);
+      if (!v) throw new HLoraError(`adapter '${name}' (kind '${e.kind.name}') of ${this.where()} has no tensor '${rel}'`, 'ARGUMENT');
+      return v;
+    };
+  }
+
+  adapterNames(): string[] {
+    return [...this.adapters.keys()];
+  }
+
+  /** The kind and resolved config of adapter `name`. */
+  adapterInfo(name: string): { kind: AdapterKind; config: ResolvedAdapterConfig } {
+    const e = this.entry(name, 'adapterInfo');
+    return { kind: e.kind, config: e.config };
+  }
+
+  get activeAdapter(): string | null {
+    return this.active;
+  }
+
+  /** Make adapter `name` the one `forward` runs. */
+  setActive(name: string): this {
+    this.entry(name, 'setActive');
+    this.active = name;
+    return this;
+  }
+
+  /** Bypass every adapter: `forward` gives exactly the base output (merged adapters are unmerged first). */
+  disable(): this {
+    this.unmergeAll();
+    this.disabledFlag = true;
+    return this;
+  }
+
+  enable(): this {
+    this.disabledFlag = false;
+    return this;
+  }
+
+  get enabled(): boolean {
+    return !this.disabledFlag;
+  }
+
+  /** Adapters merged into `weight`, oldest first. */
+  mergedAdapters(): string[] {
+    return [...this.mergedStack];
+  }
+
+  /**
+   * Fold adapter `name` (default: the active one) into the base weight: W ← W + ΔW. With `safe`
+   * (default) the result is checked for NaN/Inf first and W is left untouched if any appear.
+   * Kinds whose delta depends on the input refuse with an `HLoraError` saying why.
+   */
+  merge(name: string | null = this.active, { safe = true }: { safe?: boolean } = {}): this {
+    if (name === null) throw new HLoraError(`'merge': ${this.where()} has no adapter to merge`, 'UNKNOWN_ADAPTER');
+    const e = this.entry(name, 'merge');
+    if (!e.kind.mergeable || !e.kind.deltaWeight)
+      throw new HLoraError(`cannot merge adapter '${name}' of ${this.where()} (kind '${e.kind.name}') into the base weight: ${e.kind.mergeRefusal ?? 'the kind defines no weight delta'}`, 'NOT_MERGEABLE');
+    if (this.mergedStack.includes(name)) throw new HLoraError(`adapter '${name}' of ${this.where()} is already merged`, 'MERGE_STATE');
+    const merged = tf.tidy(() => this.weight.add(e.kind.deltaWeight!(this.lookup(e, name), e.ctx)));
+    const finite = safe ? tf.tidy(() => tf.all(tf.isFinite(merged))) : null;
+    const ok = finite === null || finite.dataSync()[0] === 1;
+    finite?.dispose();
+    if (!ok) {
+      merged.dispose();
+      throw new HLoraError(`safe merge of adapter '${name}' into ${this.where()} produced non-finite values; the base weight is unchanged`, 'NON_FINITE');
+    }
+    this.weight.assign(merged);
+    merged.dispose();
+    this.mergedStack.push(name);
+    return this;
+  }
+
+  /** Undo the most recent merge (W ← W − ΔW); returns its name, or null when nothing is merged. */
+  unmerge(): string | null {
+    const name = this.mergedStack.pop();
+    if (name === undefined) return null;
+    const e = this.entry(name, 'unmerge');
+    tf.tidy(() => this.weight.assign(this.weight.sub(e.kind.deltaWeight!(this.lookup(e, name), e.ctx))));
+    return name;
+  }
+
+  unmergeAll(): this {
+    while (this.unmerge() !== null);
+    return this;
+  }
+
+  /** The adapter that `forward` adds on top of `weight`, if any. */
+  private running(): [string, AdapterEntry] | null {
+    if (this.disabledFlag || this.active === null || this.mergedStack.includes(this.active)) return null;
+    return [this.active, this.adapters.get(this.active)!];
+  }
+
+  private flat(x: Tensor, op: string): Tensor {
+    const inF = this.inFeatures;
+    if (x.shape[x.shape.length - 1] !== inF) throw new HLoraError(`'x' passed to '${op}' of ${this.where()} must end in ${inF}, got [${x.shape.join(', ')}]`, 'ARGUMENT');
+    return x.reshape([-1, inF]); // [N, in]
+  }
+
+  /** x: [..., in] → [..., out]: the base plus the active adapter (unless disabled or merged). */
+  forward(x: Tensor): Tensor {
+    return tf.tidy(() => {
+      const x2 = this.flat(x, 'forward'); // [N, in]
+      let y = linear(x2, this.weight, this.bias); // [N, out]
+      const run = this.running();
+      if (run) y = y.add(run[1].kind.delta(x2, this.lookup(run[1], run[0]), run[1].ctx));
+      return y.reshape([...x.shape.slice(0, -1), this.outFeatures]); // [..., out]
+    });
+  }
+
+  /** Router probabilities of a routed adapter (default: the active one): x [..., in] → [..., k]. */
+  routerProbs(x: Tensor, name: string | null = this.active): Tensor {
+    if (name === null) throw new HLoraError(`'routerProbs': ${this.where()} has no adapter`, 'UNKNOWN_ADAPTER');
+    const e = this.entry(name, 'routerProbs');
+    if (!e.kind.gate) throw new HLoraError(`'routerProbs': adapter '${name}' (kind '${e.kind.name}') of ${this.where()} has no router`, 'ARGUMENT');
+    return tf.tidy(() => {
+      const p = e.kind.gate!(this.flat(x, 'routerProbs'), this.lookup(e, name), e.ctx); // [N, k]
+      return p.reshape([...x.shape.slice(0, -1), e.config.loraNums]); // [..., k]
+    });
+  }
+
+  /** Parameter names of adapter `name` relative to this layer (`lora_A.<name>.weight`, …). */
+  adapterParameterNames(name: string): string[] {
+    return [...this.entry(name, 'adapterParameterNames').params.keys()].map((rel) => insertAdapterName(rel, name));
+  }
+
+  /** Adapter `name`'s live variables under their checkpoint names, the adapter name stripped (`lora_A.weight`). */
+  adapterState(name: string): Map<string, Variable> {
+    return new Map(this.entry(name, 'adapterState').params);
+  }
+
+  /**
+   * Copy `tensors` (keys `lora_A.weight`, … as `adapterState` gives them) into adapter `name`.
+   * Shape mismatches always throw; with `strict` (default) missing and unexpected keys too.
+   */
+  loadAdapterState(name: string, tensors: Map<string, Tensor>, { strict = true }: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
+    const e = this.entry(name, 'loadAdapterState');
+    if (this.mergedStack.includes(name)) throw new HLoraError(`cannot load adapter '${name}' of ${this.where()} while it is merged; unmerge first`, 'MERGE_STATE');
+    const missing = [...e.params.keys()].filter((k) => !tensors.has(k));
+    const unexpected = [...tensors.keys()].filter((k) => !e.params.has(k));
+    const mismatched = [...tensors]
+      .filter(([k, t]) => e.params.has(k) && e.params.get(k)!.shape.join() !== t.shape.join())
+      .map(([k, t]) => ({ key: k, expected: e.params.get(k)!.shape, actual: t.shape }));
+    if (mismatched.length || (strict && (missing.length || unexpected.length)))
+      throw new AdapterStateError(strict ? missing : [], strict ? unexpected : [], mismatched, `loading adapter '${name}' into ${this.where()}`);
+    for (const [k, t] of tensors) {
+      const v = e.params.get(k);
+      // Assigning a variable its own storage (a state dict loaded back into itself) would free it.
+      if (v && v.dataId !== t.dataId) tf.tidy(() => v.assign(t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
+    }
+    return { missing, unexpected };
+  }
+}

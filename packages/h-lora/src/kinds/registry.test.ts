@@ -1,0 +1,25 @@
+import { describe, it, expect } from 'vitest';
+import { registerAdapterKind, getAdapterKind, adapterKindNames, loraKind, HLoraError } from '../index.js';
+
+describe('adapter kind registry', () => {
+  it('holds the built-in kinds and resolves them by name', () => {
+    expect(adapterKindNames().slice(0, 3)).toEqual(['lora', 'moe-lora', 'hlora']);
+    expect(getAdapterKind('hlora').mergeable).toBe(false);
+    expect(getAdapterKind('lora').mergeable).toBe(true);
+    expect(getAdapterKind('hlora').scaling({ r: 64, loraAlpha: 128, loraNums: 4, loraDropout: 0 })).toBe(8);
+    expect(getAdapterKind('lora').scaling({ r: 8, loraAlpha: 16, loraNums: 1, loraDropout: 0 })).toBe(2);
+  });
+
+  it('registers a custom kind and refuses duplicates and incomplete kinds', () => {
+    registerAdapterKind({ ...loraKind, name: 'lora-copy' });
+    expect(getAdapterKind('lora-copy').name).toBe('lora-copy');
+    expect(() => registerAdapterKind({ ...loraKind, name: 'lora-copy' })).toThrow(/already registered/);
+    registerAdapterKind({ ...loraKind, name: 'lora-copy', scalingRule: 'x' }, { replace: true });
+    expect(getAdapterKind('lora-copy').scalingRule).toBe('x');
+    expect(() => registerAdapterKind({ ...loraKind, name: 'bad name' })).toThrow(HLoraError);
+    expect(() => registerAdapterKind({ ...loraKind, name: 'nodelta', deltaWeight: undefined })).toThrow(/mergeable but has no 'deltaWeight'/);
+    const { delta: _d, ...noDelta } = loraKind;
+    expect(() => registerAdapterKind({ ...noDelta, name: 'x' } as typeof loraKind)).toThrow(/has no 'delta' function/);
+    expect(() => getAdapterKind('nope')).toThrow(expect.objectContaining({ code: 'UNKNOWN_KIND' }));
+  });
+});

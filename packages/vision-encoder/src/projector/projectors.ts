@@ -1,0 +1,96 @@
+import { tf, Module, Linear, linear, gelu, kaimingUniform, biasUniform, getDefaultGenerator, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { ensure } from '../errors.js';
+
+/** A projector from vision features to the LLM's embedding width: [B, N, mmHidden] → [B, N, hidden]. */
+export interface Projector extends Module {
+  /** The LLaVA `mm_projector_type` it implements (`mlp2x_gelu`, `linear`, `identity`, …). */
+  readonly type: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  forward(x: Tensor): Tensor;
+}
+
+export interface ProjectorOptions {
+  gen?: Generator;
+}
+
+/**
+ * LLaVA `mlp{depth}x_gelu`: Linear(mmHidden → hidden), then (GELU (erf), Linear(hidden → hidden))
+ * × (depth − 1). Linear layers sit at the `nn.Sequential` indices 0, 2, 4, … (GELUs have none).
+ */
+export class MlpGeluProjector extends Module implements Projector {
+  readonly type: string;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    readonly depth = 2,
+    { gen = getDefaultGenerator() }: ProjectorOptions = {},
+  ) {
+    super();
+    ensure(Number.isInteger(depth) && depth >= 1, () => `'depth' passed to 'MlpGeluProjector' must be a positive integer, got ${depth}`);
+    this.type = `mlp${depth}x_gelu`;
+    for (let i = 0; i < depth; i++) this.registerModule(String(2 * i), new Linear(i === 0 ? inFeatures : outFeatures, outFeatures, { gen }));
+  }
+
+  /** x [..., mmHidden] → [..., hidden] */
+  forward(x: Tensor): Tensor {
+    return tf.tidy(() => {
+      let h = this.child<Linear>('0').forward(x);
+      for (let i = 1; i < this.depth; i++) h = this.child<Linear>(String(2 * i)).forward(gelu(h));
+      return h;
+    });
+  }
+}
+
+/** LLaVA `linear`: one Linear(mmHidden → hidden), its keys directly under the prefix (`model.mm_projector.weight`). */
+export class LinearProjector extends Module implements Projector {
+  readonly type = 'linear';
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    { gen = getDefaultGenerator() }: ProjectorOptions = {},
+  ) {
+    super();
+    // nn.Linear's init, held directly so the keys are `weight` and `bias` (no child segment).
+    this.registerParameter('weight', kaimingUniform([outFeatures, inFeatures], { gen }));
+    this.registerParameter('bias', biasUniform([outFeatures], inFeatures, gen));
+  }
+
+  /** x [..., mmHidden] → [..., hidden] */
+  forward(x: Tensor): Tensor {
+    return linear(x, this.param('weight'), this.param('bias'));
+  }
+}
+
+/** LLaVA `identity` (requires mmHidden = hidden); no parameters. */
+export class IdentityProjector extends Module implements Projector {
+  readonly type = 'identity';
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number = inFeatures,
+  ) {
+    super();
+    ensure(inFeatures === outFeatures, () => `'identity' projector needs mm_hidden_size = hidden_size, got ${inFeatures} and ${outFeatures}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.clone();
+  }
+}
+
+/**
+ * A projector by its LLaVA name (`mm_projector_type`): `linear`, `identity` or `mlp{N}x_gelu`
+ * (HealthGPT uses `mlp2x_gelu` for both tasks).
+ */
+export function buildProjector(type: string, inFeatures: number, outFeatures: number, opts: ProjectorOptions = {}): Projector {
+  ensure(Number.isInteger(inFeatures) && inFeatures > 0 && Number.isInteger(outFeatures) && outFeatures > 0, () =>
+    `'buildProjector' sizes must be positive integers, got ${inFeatures} → ${outFeatures}`);
+  if (type === 'linear') return new LinearProjector(inFeatures, outFeatures, opts);
+  if (type === 'identity') return new IdentityProjector(inFeatures, outFeatures);
+  const m = /^mlp(\d+)x_gelu$/.exec(type);
+  ensure(m && Number(m[1]) >= 1, () => `unknown projector type '${type}' passed to 'buildProjector' (expected linear, identity or mlp{N}x_gelu such as mlp2x_gelu)`);
+  return new MlpGeluProjector(inFeatures, outFeatures, Number(m[1]), opts);
+}

@@ -1,0 +1,62 @@
+/**
+ * @healthgpt/vl-health: HealthGPT's data — the VL-Health sample schema, readers (LLaVA JSON,
+ * streamed JSONL, the VQA-RAD release, image folder + CSV), medical image decoding into
+ * `RawImage` (PNG/JPEG/WebP, DICOM, NIfTI), the deterministic `vl-health-synth` phantom set, task
+ * builders, splits, validation and fetching. Makes no tensors.
+ */
+export { DatasetError, type DatasetErrorCode, type DatasetErrorInfo } from './errors.js';
+export {
+  TASKS,
+  KNOWN_SUBTASKS,
+  sampleRecordSchema,
+  safeParseSample,
+  parseSample,
+  sampleToRecord,
+  formatPath,
+  type Task,
+  type Sample,
+  type ConversationTurn,
+  type SchemaIssue,
+  type ParseSampleOptions,
+} from './schema.js';
+export { resolveInside, checkPixelCount, DEFAULT_MAX_PIXELS } from './safety.js';
+export { parseLlavaJson, readLlavaJson, type ReadJsonOptions } from './readers/llava.js';
+export { streamJsonl, readJsonl, type JsonlOptions, type JsonlItem } from './readers/jsonl.js';
+export { readVqaRad, normaliseVqaRadRecord, vqaRadSample, type VqaRadRecord, type VqaRadDataset } from './readers/vqa-rad.js';
+export { readImageFolder, listImages, type ImageFolderOptions, type ImageFolderResult } from './readers/folder.js';
+export { parseCsv } from './readers/csv.js';
+export { decodeImage, loadImage, sniffFormat, type ImageFormat, type DecodeOptions, type LoadImageOptions } from './decode/image.js';
+export { decodeRaster, encodePng, type RasterOptions } from './decode/raster.js';
+export { decodeDicom, applyWindow, type DicomOptions, type DicomInfo, type DicomWindow } from './decode/dicom.js';
+export { decodeNifti, type NiftiVolume, type NiftiOptions } from './decode/nifti.js';
+export { sliceVolume, type SliceOptions, type Normalise } from './decode/slice.js';
+export { toNCHW, CLIP_MEAN, CLIP_STD, type PreprocessOptions } from './preprocess.js';
+export {
+  superResolutionPair,
+  reconstructionPair,
+  denoisingPair,
+  volumeSlices,
+  type ImagePair,
+  type SuperResolutionOptions,
+  type ReconstructionOptions,
+  type DenoisingOptions,
+  type VolumeSlicesOptions,
+} from './tasks/builders.js';
+export { splitByImage, officialSplit, type SplitOptions } from './splits.js';
+export { validateDataset, type ValidationReport, type Problem, type ValidateOptions } from './validate.js';
+export { fetchDataset, DATASET_SOURCES, type DatasetSource, type FetchOptions, type FetchResult } from './fetch.js';
+export {
+  generateSynth,
+  writeSynth,
+  SYNTH_TASKS,
+  SYNTH_SAMPLES_FILE,
+  GENERATION_ANSWER,
+  type SynthOptions,
+  type SynthSet,
+  type SynthTask,
+} from './synth/generate.js';
+export { MODALITIES, ORGANS, LESION_RADIUS, type Modality, type Scene, type Side, type SizeClass } from './synth/scene.js';
+export { QUESTION_TYPES, type QuestionType } from './synth/questions.js';
+export { TISSUE_INTENSITY } from './synth/render.js';
+export { toGray, grayToRaw, type Gray } from './image-ops.js';
+export { Rng } from './rng.js';

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeSynth, generateSynth, SYNTH_SAMPLES_FILE } from './generate.js';
+import { readLlavaJson } from '../readers/llava.js';
+import { loadImage } from '../decode/image.js';
+import { validateDataset } from '../validate.js';
+import { main } from '../cli.js';
+
+const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length)).sort();
+
+describe('vl-health-synth on disk', () => {
+  it('same seed gives byte-identical folders; another seed differs', async () => {
+    const [a, b, c] = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'vlh-synth-')));
+    await writeSynth(a, { seed: 3, count: 12, size: 32 });
+    await writeSynth(b, { seed: 3, count: 12, size: 32 });
+    await writeSynth(c, { seed: 4, count: 12, size: 32 });
+    expect(files(a)).toEqual(files(b));
+    for (const f of files(a)) expect(readFileSync(join(b, f)).equals(readFileSync(join(a, f))), f).toBe(true);
+    expect(readFileSync(join(c, SYNTH_SAMPLES_FILE)).equals(readFileSync(join(a, SYNTH_SAMPLES_FILE)))).toBe(false);
+  });
+
+  it('the ordinary readers load it and validate() finds no problem', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlh-synth-'));
+    const { samples } = await writeSynth(dir, { seed: 1, count: 16, size: 64 });
+    const read = await readLlavaJson(join(dir, SYNTH_SAMPLES_FILE));
+    expect(read).toHaveLength(samples);
+    expect(new Set(read.map((s) => s.task))).toEqual(new Set(['comprehension', 'generation']));
+    const subtasks = new Set(read.map((s) => s.subtask));
+    for (const t of ['vqa', 'caption', 'report', 'modality-conversion', 'super-resolution', 'reconstruction', 'denoising']) expect(subtasks.has(t), t).toBe(true);
+    const sr = read.find((s) => s.subtask === 'super-resolution')!;
+    const low = await loadImage(dir, sr.images[0]);
+    const high = await loadImage(dir, sr.targetImage!);
+    expect([low.width, high.width, low.channels]).toEqual([16, 64, 1]);
+    // the written PNG equals the in-memory image, quantised to 8 bits
+    const mem = generateSynth({ seed: 1, count: 16, size: 64 }).images.get(sr.targetImage!)!;
+    expect(Math.abs(high.data[2080] / 255 - mem.data[2080])).toBeLessThanOrEqual(0.5 / 255 + 1e-6);
+    const report = await validateDataset(dir, SYNTH_SAMPLES_FILE);
+    expect(report.problems).toEqual([]);
+    expect(report.records).toBe(samples);
+  });
+
+  it('CLI writes the folder and rejects bad arguments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlh-cli-'));
+    const log = console.log;
+    const err = console.error;
+    console.log = console.error = () => {};
+    try {
+      expect(await main(['--out', dir, '--count', '4', '--size', '32', '--seed', '9', '--tasks', 'vqa,denoising'])).toBe(0);
+      expect(await main([])).toBe(2);
+      expect(await main(['--out', dir, '--size', '30'])).toBe(1);
+    } finally {
+      console.log = log;
+      console.error = err;
+    }
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ seed: 9, count: 4, size: 32, tasks: ['vqa', 'denoising'] });
+  });
+});

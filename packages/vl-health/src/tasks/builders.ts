@@ -1,0 +1,127 @@
+import type { RawImage } from '@healthgpt/tensor-core';
+import { checkArg } from '../errors.js';
+import { Rng } from '../rng.js';
+import { addGaussianNoise, boxDownsample, clamp01, gaussianBlur, resizeGray, toGray, type Gray } from '../image-ops.js';
+import type { NiftiVolume } from '../decode/nifti.js';
+import { sliceVolume, type Normalise } from '../decode/slice.js';
+
+/** An input → target pair of a generation task, both float [0, 1] single-channel images. */
+export interface ImagePair {
+  input: RawImage;
+  target: RawImage;
+}
+
+const raw = (g: Gray): RawImage => ({ width: g.width, height: g.height, channels: 1, data: g.data });
+
+export interface SuperResolutionOptions {
+  /** Downsampling factor (default 4, as IXI in the reference). */
+  factor?: number;
+  /** `box` (block average, default), `gaussian` (blur with sigma = factor/2 then decimate) or `nearest` (decimate). */
+  kernel?: 'box' | 'gaussian' | 'nearest';
+  /** Resize the low-resolution input back to the target size (antialiased bilinear); default false. */
+  upsample?: boolean;
+}
+
+/** A super-resolution pair: the target is the image cropped to a multiple of `factor`, the input its downsampled copy. */
+export function superResolutionPair(img: RawImage, opts: SuperResolutionOptions = {}): ImagePair {
+  const { factor = 4, kernel = 'box', upsample = false } = opts;
+  checkArg(Number.isInteger(factor) && factor >= 2, `superResolutionPair: 'factor' must be an integer >= 2, got ${factor}`);
+  checkArg(['box', 'gaussian', 'nearest'].includes(kernel), `superResolutionPair: unknown kernel "${kernel}"`);
+  const g = toGray(img);
+  const w = g.width - (g.width % factor);
+  const h = g.height - (g.height % factor);
+  checkArg(w >= factor && h >= factor, `superResolutionPair: image ${g.width}x${g.height} is smaller than factor ${factor}`);
+  const target = crop(g, w, h);
+  let low: Gray;
+  if (kernel === 'box') low = boxDownsample(target, factor);
+  else {
+    const src = kernel === 'gaussian' ? gaussianBlur(target, factor / 2) : target;
+    low = { width: w / factor, height: h / factor, data: new Float32Array((w / factor) * (h / factor)) };
+    const off = Math.floor(factor / 2);
+    for (let y = 0; y < low.height; y++) for (let x = 0; x < low.width; x++) low.data[y * low.width + x] = src.data[(y * factor + off) * w + x * factor + off];
+  }
+  return { input: raw(upsample ? resizeGray(low, w, h) : low), target: raw(target) };
+}
+
+function crop(g: Gray, w: number, h: number): Gray {
+  if (w === g.width && h === g.height) return g;
+  const out = new Float32Array(w * h);
+  for (let y = 0; y < h; y++) out.set(g.data.subarray(y * g.width, y * g.width + w), y * w);
+  return { width: w, height: h, data: out };
+}
+
+export interface ReconstructionOptions {
+  /** `identity` (default: reproduce the input, as the reference's reconstruction task) or `masked` (fill in masked patches). */
+  mode?: 'identity' | 'masked';
+  /** For `masked`: patch size in pixels (default 8) and fraction of patches masked (default 0.25). */
+  patch?: number;
+  maskFraction?: number;
+  seed?: number;
+}
+
+/** A reconstruction pair. */
+export function reconstructionPair(img: RawImage, opts: ReconstructionOptions = {}): ImagePair {
+  const { mode = 'identity', patch = 8, maskFraction = 0.25, seed = 0 } = opts;
+  const target = toGray(img);
+  if (mode === 'identity') return { input: raw(target), target: raw(target) };
+  checkArg(mode === 'masked', `reconstructionPair: unknown mode "${mode}"`);
+  checkArg(Number.isInteger(patch) && patch >= 1 && maskFraction >= 0 && maskFraction <= 1, `reconstructionPair: bad patch ${patch} or maskFraction ${maskFraction}`);
+  const rng = new Rng(seed);
+  const input = Float32Array.from(target.data);
+  for (let py = 0; py < target.height; py += patch)
+    for (let px = 0; px < target.width; px += patch) {
+      if (rng.next() >= maskFraction) continue;
+      for (let y = py; y < Math.min(py + patch, target.height); y++) input.fill(0, y * target.width + px, y * target.width + Math.min(px + patch, target.width));
+    }
+  return { input: raw({ ...target, data: input }), target: raw(target) };
+}
+
+export interface DenoisingOptions {
+  /** Noise standard deviation on the [0, 1] scale (default 0.1). */
+  sigma?: number;
+  /** `gaussian` (default) or `rician` (MRI magnitude noise). */
+  kind?: 'gaussian' | 'rician';
+  seed?: number;
+}
+
+/** A denoising pair: the input is the image plus seeded noise (clamped to [0, 1]). */
+export function denoisingPair(img: RawImage, opts: DenoisingOptions = {}): ImagePair {
+  const { sigma = 0.1, kind = 'gaussian', seed = 0 } = opts;
+  checkArg(sigma >= 0 && Number.isFinite(sigma), `denoisingPair: 'sigma' must be >= 0, got ${sigma}`);
+  const target = toGray(img);
+  const rng = new Rng(seed);
+  let input: Gray;
+  if (kind === 'gaussian') input = addGaussianNoise(target, sigma, rng);
+  else {
+    checkArg(kind === 'rician', `denoisingPair: unknown kind "${kind}"`);
+    const d = new Float32Array(target.data.length);
+    for (let i = 0; i < d.length; i++) d[i] = Math.hypot(target.data[i] + sigma * rng.normal(), sigma * rng.normal());
+    input = { ...target, data: d };
+  }
+  return { input: raw(clamp01(input)), target: raw(target) };
+}
+
+export interface VolumeSlicesOptions {
+  axis?: 0 | 1 | 2;
+  /** Take every `step`-th slice (default 1). */
+  step?: number;
+  /** Skip slices whose fraction of voxels above 5 % of the range is below this (default 0.05): drops empty border slices. */
+  minForeground?: number;
+  normalise?: Normalise;
+  t?: number;
+}
+
+/** 2-D slices of a volume along an axis, with their indices (empty slices skipped). */
+export function volumeSlices(vol: NiftiVolume, opts: VolumeSlicesOptions = {}): { index: number; image: RawImage }[] {
+  const { axis = 2, step = 1, minForeground = 0.05, normalise = 'volume', t = 0 } = opts;
+  checkArg(Number.isInteger(step) && step >= 1, `volumeSlices: 'step' must be a positive integer, got ${step}`);
+  const n = vol.dims[axis];
+  const out: { index: number; image: RawImage }[] = [];
+  for (let i = 0; i < n; i += step) {
+    const image = sliceVolume(vol, { axis, index: i, normalise, t });
+    let fg = 0;
+    for (const v of image.data) if (v > 0.05) fg++;
+    if (fg / image.data.length >= minForeground) out.push({ index: i, image });
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateDataset } from './validate.js';
+import { encodePng } from './decode/raster.js';
+import { resolveInside } from './safety.js';
+import { DatasetError } from './errors.js';
+
+const turns = [{ from: 'human', value: '<image>\nq' }, { from: 'gpt', value: 'a' }];
+
+async function fixture() {
+  const dir = mkdtempSync(join(tmpdir(), 'vlh-validate-'));
+  mkdirSync(join(dir, 'img'));
+  writeFileSync(join(dir, 'img', 'ok.png'), await encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4) }));
+  writeFileSync(join(dir, 'img', 'broken.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]));
+  const recs = [
+    { id: 'a', task: 'comprehension', subtask: 'vqa', image: 'img/ok.png', conversations: turns },
+    { id: 'a', task: 'comprehension', subtask: 'vqa', image: 'img/ok.png', conversations: turns },
+    { id: 'b', task: 'comprehension', subtask: 'vqa', image: '../outside.png', conversations: turns },
+    { id: 'c', task: 'comprehension', subtask: 'vqa', image: 'img/missing.png', conversations: turns },
+    { id: 'd', task: 'comprehension', subtask: 'vqa', image: 'img/broken.png', conversations: turns },
+    { id: 'e', task: 'generation', subtask: 'denoising', image: 'img/ok.png', conversations: [turns[0], { from: 'doctor', value: 'x' }] },
+  ];
+  return { dir, recs };
+}
+
+describe('validateDataset', () => {
+  it('reports every problem of a JSON set with record index and path', async () => {
+    const { dir, recs } = await fixture();
+    writeFileSync(join(dir, 'data.json'), JSON.stringify(recs));
+    const r = await validateDataset(dir, 'data.json');
+    expect(r.ok).toBe(false);
+    expect(r.records).toBe(6);
+    const got = r.problems.map((p) => [p.record, p.code, p.path]);
+    expect(got).toEqual([
+      [1, 'duplicate-id', 'id'],
+      [2, 'unsafe-path', 'image'],
+      [3, 'missing', 'image'],
+      [4, 'decode', 'image'],
+      [5, 'schema', 'conversations[1].from'],
+      [5, 'schema', 'target_image'],
+    ]);
+  });
+
+  it('keeps going past bad JSONL lines', async () => {
+    const { dir, recs } = await fixture();
+    writeFileSync(join(dir, 'data.jsonl'), [JSON.stringify(recs[0]), '{not json', '', JSON.stringify(recs[3])].join('\n'));
+    const r = await validateDataset(dir, 'data.jsonl');
+    expect(r.problems.map((p) => [p.record, p.code])).toEqual([[1, 'parse'], [3, 'missing']]);
+  });
+});
+
+describe('resolveInside', () => {
+  it('refuses absolute paths, escapes and NUL bytes; accepts nested relative paths', () => {
+    expect(resolveInside('/data', 'a/b.png')).toBe('/data/a/b.png');
+    expect(resolveInside('/data', 'a/../b.png')).toBe('/data/b.png');
+    for (const bad of ['/etc/passwd', '../x', 'a/../../x', 'x\0y', '', 'C:\\win', '..']) expect(() => resolveInside('/data', bad), bad).toThrow(DatasetError);
+  });
+});
