@@ -25,7 +25,7 @@ def load_safetensors(path):
             continue
         assert info["dtype"] == "F32", f"{name}: only F32 is supported here"
         b, e = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(info["shape"])
+        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(info["shape"]).clone()
     return out
 
 

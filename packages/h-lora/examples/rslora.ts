@@ -26,8 +26,8 @@ export const rsLoraKind: AdapterKind = {
   // x [N, in] → [N, out]; called inside the wrapper's tidy.
   delta: (x, p, { scaling, dropout }) =>
     tf.tidy(() => {
-      const h = tf.matMul(dropout(x), p('lora_A.weight'), false, true); // [N, r]
-      return tf.matMul(h, p('lora_B.weight'), false, true).mul(scaling); // [N, out]
+      const h = tf.matMul(dropout(x), p('lora_A.weight'), false, true).mul(scaling); // [N, r]: scale the narrow side
+      return tf.matMul(h, p('lora_B.weight'), false, true); // [N, out]
     }),
   deltaWeight: (p, { scaling }) => tf.tidy(() => tf.matMul(p('lora_B.weight'), p('lora_A.weight')).mul(scaling)), // [out, in]
   // peft's own flag for this rule, so the folder loads in peft too.

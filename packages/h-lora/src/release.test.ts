@@ -1,6 +1,6 @@
 import { it, expect } from 'vitest';
 import { tf, Linear, Module, type Tensor } from '@healthgpt/tensor-core';
-import { describeBackends, loadGolden } from '@healthgpt/testing';
+import { describeBackends, loadGolden, expectNoLeaks } from '@healthgpt/testing';
 import { importHealthGPTRelease, inspectRelease, adapterStateDict, adaptedLayers, AdapterStateError, HLoraError } from './index.js';
 import { Holder } from './test_utils.js';
 
@@ -50,6 +50,9 @@ describeBackends('HealthGPT release import (healthgpt_tiny)', () => {
     expect([...saved.keys()].sort()).toEqual([...g.weights.keys()].filter((k) => k.includes('.lora_')).sort());
     for (const [k, t] of saved) expect(Array.from(t.dataSync())).toEqual(Array.from(g.weights.get(k)!.dataSync()));
     expect(Array.from(layer.weight.dataSync())).toEqual(Array.from(phi3.weights.get(`${adaptedLayers(root)[0][0]}.weight`)!.dataSync()));
+
+    // Importing again (the adapter exists now) overwrites it in place and leaks nothing.
+    await expectNoLeaks(() => importHealthGPTRelease(root, g.weights, { name: 'comprehension' }), { what: 'importHealthGPTRelease' });
 
     // Strict: a release missing a layer's tensors is refused with the keys listed.
     const partial = new Map([...g.weights].filter(([k]) => !k.startsWith('base_model.model.model.layers.1.mlp.down_proj.')));

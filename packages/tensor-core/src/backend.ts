@@ -82,10 +82,7 @@ async function activateWasm(threads: number): Promise<boolean> {
   if (current !== null && current !== threads) resetWasm();
   if (!wasmInitialised()) {
     if (threads > 1) enableWasmThreads(threads, setThreadsCount);
-    else {
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-      setThreadsCount(1);
-    }
+    else tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   }
   let ok = await activate('wasm');
   afterWasmInit();

@@ -47,7 +47,7 @@ describe('fuzzing corrupt inputs gives typed errors only', () => {
           for await (const _ of streamJsonl([text], { maxLineLength: 4096 }));
         });
       }),
-      { numRuns: 60 },
+      { numRuns: 100 },
     );
   });
 
@@ -71,7 +71,7 @@ describe('fuzzing corrupt inputs gives typed errors only', () => {
         await typedOnly(() => decodeDicom(b, opts));
         await typedOnly(() => decodeImage(b, opts));
       }),
-      { numRuns: 30 },
+      { numRuns: 80 },
     );
   });
 
@@ -84,7 +84,7 @@ describe('fuzzing corrupt inputs gives typed errors only', () => {
         await typedOnly(() => decodeNifti(b, opts));
         await typedOnly(() => decodeImage(b, opts));
       }),
-      { numRuns: 40 },
+      { numRuns: 80 },
     );
   });
 

@@ -78,41 +78,59 @@ export function boxDownsample(g: Gray, f: number): Gray {
  * shrinking (antialiased, like PIL's bilinear). Works for any scale.
  */
 export function resizePlane(src: Float32Array, w: number, h: number, ow: number, oh: number): Float32Array {
-  const horiz = resample1d(src, w, h, ow, true);
-  return resample1d(horiz, ow, h, oh, false);
-}
-
-function resample1d(src: Float32Array, w: number, h: number, n: number, alongX: boolean): Float32Array {
-  const inN = alongX ? w : h;
-  const outW = alongX ? n : w;
-  const outH = alongX ? h : n;
-  const out = new Float32Array(outW * outH);
-  const scale = inN / n;
-  const support = Math.max(1, scale);
-  for (let o = 0; o < n; o++) {
-    const c = (o + 0.5) * scale - 0.5;
-    const lo = Math.max(0, Math.floor(c - support) + 1);
-    const hi = Math.min(inN - 1, Math.ceil(c + support) - 1);
-    let wsum = 0;
-    const ws: number[] = [];
-    for (let i = lo; i <= hi; i++) {
-      const wt = Math.max(0, 1 - Math.abs(i - c) / support);
-      ws.push(wt);
-      wsum += wt;
-    }
-    if (wsum === 0) {
-      ws.length = 0;
-      for (let i = lo; i <= hi; i++) ws.push(1);
-      wsum = ws.length || 1;
-    }
-    const lines = alongX ? h : w;
-    for (let l = 0; l < lines; l++) {
+  if (w === ow && h === oh) return Float32Array.from(src);
+  const fx = filterTaps(w, ow);
+  const fy = filterTaps(h, oh);
+  const tmp = new Float32Array(ow * h); // horizontal pass: [h, ow]
+  for (let y = 0; y < h; y++) {
+    const row = y * w;
+    for (let o = 0; o < ow; o++) {
       let s = 0;
-      for (let i = lo; i <= hi; i++) s += ws[i - lo] * (alongX ? src[l * w + i] : src[i * w + l]);
-      out[alongX ? l * outW + o : o * outW + l] = s / wsum;
+      const lo = fx.lo[o];
+      const base = o * fx.taps;
+      for (let k = 0; k < fx.count[o]; k++) s += fx.weights[base + k] * src[row + lo + k];
+      tmp[y * ow + o] = s;
+    }
+  }
+  const out = new Float32Array(ow * oh); // vertical pass, row by row: [oh, ow]
+  for (let o = 0; o < oh; o++) {
+    const dst = o * ow;
+    const base = o * fy.taps;
+    for (let k = 0; k < fy.count[o]; k++) {
+      const wt = fy.weights[base + k];
+      const srcRow = (fy.lo[o] + k) * ow;
+      for (let x = 0; x < ow; x++) out[dst + x] += wt * tmp[srcRow + x];
     }
   }
   return out;
+}
+
+/** Normalised triangle-filter taps mapping `n` input samples to `m` outputs. */
+function filterTaps(n: number, m: number): { lo: Int32Array; count: Int32Array; weights: Float32Array; taps: number } {
+  const scale = n / m;
+  const support = Math.max(1, scale);
+  const taps = Math.ceil(support) * 2 + 1;
+  const lo = new Int32Array(m);
+  const count = new Int32Array(m);
+  const weights = new Float32Array(m * taps);
+  for (let o = 0; o < m; o++) {
+    const c = (o + 0.5) * scale - 0.5;
+    const a = Math.max(0, Math.floor(c - support) + 1);
+    const b = Math.min(n - 1, Math.ceil(c + support) - 1, a + taps - 1);
+    let sum = 0;
+    for (let i = a; i <= b; i++) sum += weights[o * taps + i - a] = Math.max(0, 1 - Math.abs(i - c) / support);
+    if (sum === 0) {
+      const i = Math.min(n - 1, Math.max(0, Math.round(c)));
+      lo[o] = i;
+      count[o] = 1;
+      weights[o * taps] = 1;
+      continue;
+    }
+    for (let i = a; i <= b; i++) weights[o * taps + i - a] /= sum;
+    lo[o] = a;
+    count[o] = b - a + 1;
+  }
+  return { lo, count, weights, taps };
 }
 
 /** Resize a grey image (antialiased bilinear). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { loadImage } from './decode/image.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateDataset } from './validate.js';
@@ -48,6 +49,17 @@ describe('validateDataset', () => {
     writeFileSync(join(dir, 'data.jsonl'), [JSON.stringify(recs[0]), '{not json', '', JSON.stringify(recs[3])].join('\n'));
     const r = await validateDataset(dir, 'data.jsonl');
     expect(r.problems.map((p) => [p.record, p.code])).toEqual([[1, 'parse'], [3, 'missing']]);
+  });
+});
+
+describe('loadImage safety', () => {
+  it('refuses a symbolic link that leads outside the root', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'vlh-outside-'));
+    writeFileSync(join(outside, 'secret.png'), await encodePng({ width: 1, height: 1, channels: 1, data: new Uint8Array(1) }));
+    const root = mkdtempSync(join(tmpdir(), 'vlh-root-'));
+    symlinkSync(join(outside, 'secret.png'), join(root, 'link.png'));
+    await expect(loadImage(root, 'link.png', { record: 3 })).rejects.toMatchObject({ code: 'unsafe-path', record: 3 });
+    await expect(loadImage(root, 'nope.png')).rejects.toMatchObject({ code: 'missing', file: 'nope.png' });
   });
 });
 

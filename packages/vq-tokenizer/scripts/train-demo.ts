@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
     'eval-every': { type: 'string', default: '250' },
     resume: { type: 'string' },
     hard: { type: 'boolean', default: false },
+    diversity: { type: 'string', default: '0' },
   },
 });
 
@@ -55,6 +56,7 @@ const options = {
   lr: Number(args.lr),
   reconLoss: args.loss as 'l1' | 'l2',
   hard: args.hard,
+  diversity: Number(args.diversity),
   temperature: { start: 1, end: 1 / 16, steps: Math.round(steps * 0.8) },
   seed: 7,
   checkpointDir: join(args.out, 'checkpoints'),

@@ -16,6 +16,8 @@ export interface TrainForwardOptions {
   temperature?: number;
   hard?: boolean;
   seed?: number;
+  /** Codebook-diversity weight (Gumbel quantizer; see `QuantizeTrainOptions.diversity`). */
+  diversity?: number;
 }
 
 /** Reconstruction, quantizer loss term and codes of one training forward. */
@@ -129,10 +131,10 @@ export class VQTokenizer extends Module {
   }
 
   /** The differentiable training forward (quantizer relaxed as configured). */
-  trainForward(images: Tensor, { temperature = 1, hard = true, seed = 0 }: TrainForwardOptions = {}): TrainForwardOutput {
+  trainForward(images: Tensor, { temperature = 1, hard = true, seed = 0, diversity = 0 }: TrainForwardOptions = {}): TrainForwardOutput {
     this.checkImages(images, 'trainForward');
     return tf.tidy(() => {
-      const q = this.child<Quantizer>('quantize').trainForward(this.encodeLatent(images), { temperature, hard, seed });
+      const q = this.child<Quantizer>('quantize').trainForward(this.encodeLatent(images), { temperature, hard, seed, diversity });
       return { ...q, recon: this.decodeLatent(q.zq) };
     });
   }

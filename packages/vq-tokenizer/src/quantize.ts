@@ -19,6 +19,11 @@ export interface QuantizeTrainOptions {
   hard: boolean;
   /** Seed of this step's Gumbel noise. */
   seed: number;
+  /**
+   * Weight of a codebook-diversity term, log n − H(mean code distribution over the batch), which
+   * spreads usage over the codebook (wav2vec 2.0's diversity loss); 0 (the default) = GumbelVQ's loss only.
+   */
+  diversity?: number;
 }
 
 /** The common face of both quantizers. h: [B, embed_dim, h, w] (quant_conv's output). */
@@ -67,7 +72,7 @@ export class GumbelQuantize extends Module implements Quantizer {
     return tf.tidy(() => toNchw(this.child<Embedding>('embed').forward(indices.reshape([-1])), b, h, w));
   }
 
-  trainForward(hIn: Tensor, { temperature, hard, seed }: QuantizeTrainOptions): QuantizeTrainOutput {
+  trainForward(hIn: Tensor, { temperature, hard, seed, diversity = 0 }: QuantizeTrainOptions): QuantizeTrainOutput {
     return tf.tidy(() => {
       const logitsNchw = this.logits(hIn);
       const [b, n, h, w] = logitsNchw.shape;
@@ -80,7 +85,13 @@ export class GumbelQuantize extends Module implements Quantizer {
       const zq = toNchw(tf.matMul(oneHot, this.child<Embedding>('embed').weight), b, h, w);
       const qy = tf.softmax(logits, -1);
       const kl = tf.mean(tf.sum(tf.mul(qy, tf.log(tf.add(tf.mul(qy, n), 1e-10))), -1));
-      return { zq, loss: tf.mul(kl, this.klWeight), indices: indices.reshape([b, h, w]) };
+      let loss = tf.mul(kl, this.klWeight);
+      if (diversity > 0) {
+        const avg = tf.mean(qy, 0); // [n]: code distribution over the batch
+        const entropy = tf.neg(tf.sum(tf.mul(avg, tf.log(tf.add(avg, 1e-10)))));
+        loss = tf.add(loss, tf.mul(tf.sub(Math.log(n), entropy), diversity));
+      }
+      return { zq, loss, indices: indices.reshape([b, h, w]) };
     });
   }
 }

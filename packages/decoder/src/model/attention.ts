@@ -1,4 +1,4 @@
-import { tf, Module, applyRotary, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, rotateHalf, type Generator, type Tensor } from '@healthgpt/tensor-core';
 import { tidy } from './tidy.js';
 import { DecoderLinear } from './fast_linear.js';
 import type { DecoderConfig } from './config.js';
@@ -34,14 +34,21 @@ export function groupedQueryAttention(q: Tensor, k: Tensor, v: Tensor, bias: Ten
 }
 
 export interface AttentionInput {
-  /** [B, T, hidden] */
+  /** [B·T, hidden] (rows b·T + t) */
   x: Tensor;
-  /** Rotary tables [B, T, headDim]. */
+  b: number;
+  t: number;
+  /** Rotary tables [B, 1, T, headDim]. */
   cos: Tensor;
   sin: Tensor;
   /** Additive bias [B|1, 1, T, Tpast + T] or null. */
   bias: Tensor | null;
   past?: LayerCache;
+}
+
+/** x·cos + rotate_half(x)·sin; x [B, n, T, hd], cos and sin [B, 1, T, hd]. */
+export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)));
 }
 
 /**
@@ -65,32 +72,32 @@ export class DecoderAttention extends Module {
     this.registerModule('o_proj', new DecoderLinear(h * hd, d, { bias: false, gen }));
   }
 
-  /** q [B, T, H·hd], k and v [B, T, Hkv·hd], from the layout's projections. */
-  private project(x: Tensor): [Tensor, Tensor, Tensor] {
+  /** q and k side by side [N, (H + Hkv)·hd] (they are rotated together), and v [N, Hkv·hd]. */
+  private project(x: Tensor): [Tensor, Tensor] {
     const { numHeads: h, numKvHeads: hkv, headDim: hd } = this.cfg;
     if (this.cfg.modelType === 'phi3') {
       const qkv = this.child<LinearLike>('qkv_proj').forward(x);
-      return tf.split(qkv, [h * hd, hkv * hd, hkv * hd], -1) as [Tensor, Tensor, Tensor];
+      return tf.split(qkv, [(h + hkv) * hd, hkv * hd], -1) as [Tensor, Tensor];
     }
-    return [this.child<LinearLike>('q_proj').forward(x), this.child<LinearLike>('k_proj').forward(x), this.child<LinearLike>('v_proj').forward(x)];
+    const qk = tf.concat([this.child<LinearLike>('q_proj').forward(x), this.child<LinearLike>('k_proj').forward(x)], -1);
+    return [qk, this.child<LinearLike>('v_proj').forward(x)];
   }
 
-  /** → the output [B, T, hidden] and this layer's cache (past + new keys/values). */
-  forward({ x, cos, sin, bias, past }: AttentionInput): { out: Tensor; present: LayerCache } {
+  /** → the output [B·T, hidden] and this layer's cache (past + new keys/values). */
+  forward({ x, b, t, cos, sin, bias, past }: AttentionInput): { out: Tensor; present: LayerCache } {
     const { numHeads: h, numKvHeads: hkv, headDim: hd } = this.cfg;
-    const [b, t] = x.shape;
     return tidy(() => {
-      const [q0, k0, v0] = this.project(x);
-      const heads = (y: Tensor, n: number) => swapAxes12(y.reshape([b, t, n, hd])); // [B, n, T, hd]
-      const q = applyRotary(heads(q0, h), cos, sin);
-      let keys = applyRotary(heads(k0, hkv), cos, sin);
-      let values = heads(v0, hkv);
+      const [qk0, v0] = this.project(x);
+      const qk = rope(swapAxes12(qk0.reshape([b, t, h + hkv, hd])), cos, sin); // [B, H + Hkv, T, hd]
+      const [q, k] = tf.split(qk, [h, hkv], 1);
+      let keys = k;
+      let values = swapAxes12(v0.reshape([b, t, hkv, hd])); // [B, Hkv, T, hd]
       if (past) {
         keys = tf.concat([past.keys, keys], 2); // [B, Hkv, Tpast + T, hd]
         values = tf.concat([past.values, values], 2);
       }
       const attn = groupedQueryAttention(q, keys, values, bias); // [B, H, T, hd]
-      const merged = swapAxes12(attn).reshape([b, t, h * hd]); // [B, T, H·hd]
+      const merged = swapAxes12(attn).reshape([b * t, h * hd]); // [B·T, H·hd]
       return { out: this.child<LinearLike>('o_proj').forward(merged), present: { keys, values } };
     });
   }

@@ -1,4 +1,4 @@
-import { tf, Module, ModuleList, RMSNorm, rotaryCosSin, linear, Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, ModuleList, RMSNorm, linear, Generator, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderLinear, TransposedWeightCache, linearCached, useTransposedPath } from './fast_linear.js';
 import { tidy } from './tidy.js';
 import { ensure } from '../errors.js';
@@ -6,7 +6,8 @@ import { resizeRowsWithMean } from '../tokenizer/extend_vocabulary.js';
 import { parseConfig, withVocabSize, type DecoderConfig, type DecoderConfigJson } from './config.js';
 import { DecoderLayer } from './layer.js';
 import { TokenEmbedding, HeadLinear } from './embedding.js';
-import { attentionBias, positionIdsFromMask, arangePositions } from './masks.js';
+import { attentionBias } from './masks.js';
+import { positionsFromMask, positionsRange, rotaryTables } from './rotary.js';
 import { cacheLength, type PastKeyValues } from './types.js';
 import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
 import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
@@ -116,24 +117,26 @@ export class DecoderLM extends Module {
     const mask = input.attentionMask === undefined ? null : toMaskTensor(input.attentionMask, b, tk);
     try {
       return tidy(() => {
-        let h = input.inputsEmbeds ?? this.embedTokens(input.inputIds!); // [B, T, hidden]
-        const pos = input.positionIds ?? (mask ? positionIdsFromMask(mask, t) : arangePositions(b, tk - t, t)); // [B, T]
-        const { cos, sin } = rotaryCosSin(pos, cfg.headDim, cfg.ropeTheta); // [B, T, hd]
-        const bias = attentionBias(t, tk, mask, cfg.slidingWindow);
-        const hidden: Tensor[] = input.outputHiddenStates ? [input.inputsEmbeds ? h.clone() : h] : [];
+        const h0 = input.inputsEmbeds ?? this.embedTokens(input.inputIds!); // [B, T, hidden]
+        const pos = input.positionIds ? input.positionIds.dataSync() : mask ? positionsFromMask(mask.dataSync(), b, tk, t) : positionsRange(b, tk - t, t); // [B·T]
+        const rot = rotaryTables(pos, b, t, cfg.headDim, cfg.ropeTheta); // [B, 1, T, hd]
+        const ctx = { b, t, cos: rot.cos, sin: rot.sin, bias: attentionBias(t, tk, mask, cfg.slidingWindow) };
+        const wantHidden = input.outputHiddenStates === true;
+        const hidden: Tensor[] = wantHidden ? [input.inputsEmbeds ? h0.clone() : h0] : [];
+        let h = h0.reshape([b * t, cfg.hiddenSize]); // [B·T, hidden]: the residual stream
         const present: PastKeyValues = [];
         const layers = this.getSubmodule<ModuleList<DecoderLayer>>('model.layers');
         for (let i = 0; i < cfg.numLayers; i++) {
-          const r = layers.at(i).forward(h, cos, sin, bias, past?.[i]);
+          const r = layers.at(i).forward(h, ctx, past?.[i]);
           h = r.h;
           present.push(r.present);
-          if (input.outputHiddenStates) hidden.push(h);
+          if (wantHidden) hidden.push(h.reshape([b, t, cfg.hiddenSize]));
         }
-        h = this.getSubmodule<RMSNorm>('model.norm').forward(h);
-        if (input.outputHiddenStates) hidden[hidden.length - 1] = h;
-        const last = input.lastOnly ? h.slice([0, t - 1, 0], [b, 1, cfg.hiddenSize]) : h; // [B, 1|T, hidden]
+        h = this.getSubmodule<RMSNorm>('model.norm').forward(h).reshape([b, t, cfg.hiddenSize]); // [B, T, hidden]
+        if (wantHidden) hidden[hidden.length - 1] = h;
+        const last = input.lastOnly && t > 1 ? h.slice([0, t - 1, 0], [b, 1, cfg.hiddenSize]) : h; // [B, 1|T, hidden]
         const out: ForwardOutput = { logits: this.head(last), pastKeyValues: input.useCache === false ? [] : present };
-        if (input.outputHiddenStates) out.hiddenStates = hidden;
+        if (wantHidden) out.hiddenStates = hidden;
         return out;
       });
     } finally {

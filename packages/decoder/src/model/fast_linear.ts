@@ -30,26 +30,36 @@ export class TransposedWeightCache {
 }
 
 /** Whether the cached-transpose path pays on the active backend. */
-export const useTransposedPath = (): boolean => tf.getBackend() === 'wasm' && !process.env.DBG_NOFAST;
+export const useTransposedPath = (): boolean => tf.getBackend() === 'wasm';
 
-/** y = x Wᵀ (+ b) for x [..., in] using `cache` for Wᵀ; gradients flow to x, W and b. */
+/** Whether a gradient tape is recording (then the custom-gradient wrapper is needed). */
+const taping = (): boolean => tf.engine().state.gradientDepth > 0;
+
+/**
+ * y = x Wᵀ (+ b) for x [..., in] using `cache` for Wᵀ; under a gradient tape, gradients flow to
+ * x, W and b. A rank-2 x is used as is (no reshapes).
+ */
 export function linearCached(x: Tensor, weight: tf.Variable, bias: Tensor | null, cache: TransposedWeightCache): Tensor {
   const [out, inF] = weight.shape;
-  const lead = x.shape.slice(0, -1);
   const wt = cache.get(weight);
-  const f = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+  const viaTape = taping();
+  return tf.tidy(() => {
+    const x2 = x.rank === 2 ? x : x.reshape([-1, inF]); // [N, in]
+    let y = viaTape ? (customLinear(wt)(x2, weight) as Tensor) : tf.matMul(x2, wt); // [N, out]
+    if (bias) y = tf.add(y, bias);
+    return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), out]);
+  });
+}
+
+/** x2 Wᵀ computed with the cached `wt`, with the gradients of x2 [N, in] and W [out, in]. */
+function customLinear(wt: Tensor) {
+  return tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
     const [x2, w, save] = args as [Tensor, Tensor, tf.GradSaveFunc];
     save([x2, w]);
     return {
-      value: tf.matMul(x2, wt) as Tensor, // [N, out]
+      value: tf.matMul(x2, wt) as Tensor,
       gradFunc: (dy: Tensor, [xs, ws]: Tensor[]) => [tf.matMul(dy, ws), tf.matMul(dy, xs, true, false)],
     };
-  });
-  return tf.tidy(() => {
-    const x2 = x.reshape([-1, inF]); // [N, in]
-    let y = f(x2, weight) as Tensor;
-    if (bias) y = tf.add(y, bias);
-    return y.reshape([...lead, out]);
   });
 }
 

@@ -5,6 +5,15 @@ import { DecoderAttention } from './attention.js';
 import { DecoderMLP } from './mlp.js';
 import type { LayerCache } from './types.js';
 
+/** What every layer of one forward shares: sizes, rotary tables [B, 1, T, hd], attention bias. */
+export interface LayerContext {
+  b: number;
+  t: number;
+  cos: Tensor;
+  sin: Tensor;
+  bias: Tensor | null;
+}
+
 /** One pre-norm block: h + attn(norm(h)), then h + mlp(norm(h)). */
 export class DecoderLayer extends Module {
   constructor(cfg: DecoderConfig, gen?: Generator) {
@@ -15,11 +24,11 @@ export class DecoderLayer extends Module {
     this.registerModule('mlp', new DecoderMLP(cfg, gen));
   }
 
-  /** h: [B, T, hidden] → [B, T, hidden] and this layer's cache. */
-  forward(h: Tensor, cos: Tensor, sin: Tensor, bias: Tensor | null, past?: LayerCache): { h: Tensor; present: LayerCache } {
+  /** h: [B·T, hidden] (rows b·T + t) → [B·T, hidden] and this layer's cache. */
+  forward(h: Tensor, { b, t, cos, sin, bias }: LayerContext, past?: LayerCache): { h: Tensor; present: LayerCache } {
     return tidy(() => {
       const x = this.child<RMSNorm>('input_layernorm').forward(h);
-      const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, cos, sin, bias, past });
+      const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, b, t, cos, sin, bias, past });
       const h1 = tf.add(h, out);
       const m = this.child<DecoderMLP>('mlp').forward(this.child<RMSNorm>('post_attention_layernorm').forward(h1));
       return { h: tf.add(h1, m), present };

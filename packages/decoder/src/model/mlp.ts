@@ -25,7 +25,7 @@ export class DecoderMLP extends Module {
     this.registerModule('down_proj', new DecoderLinear(i, d, { bias: false, gen }));
   }
 
-  /** x: [B, T, hidden] → [B, T, hidden] */
+  /** x: [..., hidden] → [..., hidden] */
   forward(x: Tensor): Tensor {
     return tf.tidy(() => {
       let gate: Tensor, up: Tensor;

@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
-import { expectClose, expectNoLeaks } from '@healthgpt/testing';
+import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, extendVocabulary, imageTokens, trainByteLevelBpe, indexBlockConstraint } from '../index.js';
 import { tinyConfig } from '../test_helpers.js';
 
 const corpus = ['The chest x-ray shows no pneumothorax. The liver is enlarged. Is there a mass in the brain? Yes, in the left lobe.'.repeat(4)];
 
-describe('extendVocabulary (REFERENCE.md §1)', () => {
+describeBackends('extendVocabulary (REFERENCE.md §1)', () => {
   it('gives new ids from the tokenizer length and sets new rows of embedding and lm_head to the mean of the tokenizer rows', () => {
     const tok = trainByteLevelBpe(corpus, { vocabSize: 280, specialTokens: ['<|endoftext|>'] });
     const model = new DecoderLM(tinyConfig('phi3', { vocab_size: 290 }), { seed: 9 }); // model rows beyond the tokenizer, as Phi-3 (32064 vs 32011)
@@ -40,7 +40,9 @@ describe('extendVocabulary (REFERENCE.md §1)', () => {
     const model = new DecoderLM(tinyConfig('qwen2', { vocab_size: 270, tie_word_embeddings: true }));
     await expectNoLeaks(() => void extendVocabulary(model, tok, ['<a>', '<b>']), { what: 'extendVocabulary' });
     expect(model.embedWeight.shape).toEqual([272, 16]);
-    expect(model.namedParameters().length).toBe(new DecoderLM(tinyConfig('qwen2', { tie_word_embeddings: true })).namedParameters().length);
+    const fresh = new DecoderLM(tinyConfig('qwen2', { tie_word_embeddings: true }));
+    expect(model.namedParameters().length).toBe(fresh.namedParameters().length);
+    fresh.dispose();
     const small = new DecoderLM(tinyConfig('qwen2', { vocab_size: 100 }));
     expect(() => extendVocabulary(small, tok, ['<c>'])).toThrow(DecoderError);
     model.dispose();

@@ -19,8 +19,8 @@ export const loraKind: AdapterKind = {
   numParameters: (inF, outF, c) => c.r * (inF + outF),
   delta: (x, p, { scaling, dropout }) =>
     tf.tidy(() => {
-      const h = tf.matMul(dropout(x), p('lora_A.weight'), false, true); // [N, r]
-      return tf.matMul(h, p('lora_B.weight'), false, true).mul(scaling); // [N, out]
+      const h = tf.matMul(dropout(x), p('lora_A.weight'), false, true).mul(scaling); // [N, r]: scale the narrow side
+      return tf.matMul(h, p('lora_B.weight'), false, true); // [N, out]
     }),
   deltaWeight: (p, { scaling }) => tf.tidy(() => tf.matMul(p('lora_B.weight'), p('lora_A.weight')).mul(scaling)), // [out, in]
   configFields: () => ({ use_rslora: false }),

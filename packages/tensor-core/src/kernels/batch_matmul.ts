@@ -8,6 +8,7 @@
  */
 import { tf } from '../tf.js';
 import { transposeTiles } from './transpose.js';
+import { nativeBlas, type NativeBlas } from './native.js';
 import { heapBuffer, disposeView, record, registerView, writeInts, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 interface Attrs {
@@ -59,6 +60,22 @@ function broadcastIndex(outer: number[], operand: number[]): (i: number) => numb
   };
 }
 
+/** The whole batched product through the native BLAS: one call when batches are whole or broadcast. */
+export function nativeMatMul(blas: NativeBlas, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, outer: number[], outerA: number[], outerB: number[], m: number, n: number, k: number, ta: boolean, tb: boolean): void {
+  const batch = tf.util.sizeFromShape(outer);
+  const batchA = tf.util.sizeFromShape(outerA);
+  const batchB = tf.util.sizeFromShape(outerB);
+  if (batchB === 1 && batchA === batch && !ta) {
+    blas.sgemm(A, aOff, B, bOff, C, cOff, 1, 0, 0, batch * m, n, k, 0, tb ? 1 : 0); // b shared: fold the batch into rows
+  } else if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
+    blas.sgemm(A, aOff, B, bOff, C, cOff, batch, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m, n, k, ta ? 1 : 0, tb ? 1 : 0);
+  } else {
+    const ia = broadcastIndex(outer, outerA);
+    const ib = broadcastIndex(outer, outerB);
+    for (let i = 0; i < batch; i++) blas.sgemm(A, aOff + ia(i) * m * k, B, bOff + ib(i) * k * n, C, cOff + i * m * n, 1, 0, 0, m, n, k, ta ? 1 : 0, tb ? 1 : 0);
+  }
+}
+
 export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorInfo, { transposeA, transposeB }: Attrs): TensorInfo {
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -79,6 +96,12 @@ export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorIn
   if (batch * m * n === 0) return out;
   if (k === 0) {
     new Float32Array(heapBuffer(backend.wasm), record(backend, out).memoryOffset, batch * m * n).fill(0);
+    return out;
+  }
+  const blas = nativeBlas();
+  if (blas) {
+    const heap = new Float32Array(heapBuffer(backend.wasm));
+    nativeMatMul(blas, heap, record(backend, a).memoryOffset / 4, heap, record(backend, b).memoryOffset / 4, heap, record(backend, out).memoryOffset / 4, outer, outerA, outerB, m, n, k, transposeA, transposeB);
     return out;
   }
   // Make both operands contiguous, non-transposed: A [batchA, M, K], B [batchB, K, N].

@@ -1,6 +1,7 @@
 /** The kernel configs tensor-core registers (see register.ts), one per kernel and backend. */
 import { tf } from '../tf.js';
-import { batchMatMulWasm } from './batch_matmul.js';
+import { batchMatMulWasm, nativeMatMul } from './batch_matmul.js';
+import { nativeBlas } from './native.js';
 import { conv2DBackpropFilterWasm, type Conv2DBackpropFilterAttrs } from './conv2d_backprop_filter.js';
 import { einsumWasm } from './einsum.js';
 import { scatterAdd, segmentSumShape } from './unsorted_segment_sum.js';
@@ -26,6 +27,36 @@ const batchMatMul: KernelConfig = {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     if ((a.dtype !== 'float32' || b.dtype !== 'float32') && stockBatchMatMul) return stockBatchMatMul.kernelFunc(args);
     return batchMatMulWasm(wasmOf(args), a, b, args.attrs as unknown as { transposeA: boolean; transposeB: boolean });
+  },
+};
+
+const stockCpuBatchMatMul = tf.getKernel('BatchMatMul', 'cpu');
+
+/** cpu BatchMatMul through the native BLAS when it is built; the stock JS kernel otherwise. */
+const batchMatMulCpu: KernelConfig = {
+  kernelName: 'BatchMatMul',
+  backendName: 'cpu',
+  setupFunc: stockCpuBatchMatMul?.setupFunc,
+  kernelFunc: (args) => {
+    const blas = nativeBlas();
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const backend = args.backend as unknown as CpuBackend;
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    if (!blas || a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb || m * n * k === 0) return stockCpuBatchMatMul!.kernelFunc(args);
+    const outerA = a.shape.slice(0, -2);
+    const outerB = b.shape.slice(0, -2);
+    const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+    const out = new Float32Array(tf.util.sizeFromShape(outer) * m * n);
+    const av = backend.data.get(a.dataId).values as Float32Array;
+    const bv = backend.data.get(b.dataId).values as Float32Array;
+    nativeMatMul(blas, av, 0, bv, 0, out, 0, outer, outerA, outerB, m, n, k, transposeA, transposeB);
+    return backend.makeTensorInfo([...outer, m, n], 'float32', out);
   },
 };
 
@@ -74,7 +105,7 @@ const einsum: KernelConfig = {
   kernelFunc: (args) => einsumWasm(wasmOf(args), (args.attrs as { equation: string }).equation, args.inputs as unknown as TensorInfo[]),
 };
 
-export const KERNELS: KernelConfig[] = [batchMatMul, segmentSumWasm, segmentSumCpu, conv2DBackpropFilter, einsum];
+export const KERNELS: KernelConfig[] = [batchMatMul, batchMatMulCpu, segmentSumWasm, segmentSumCpu, conv2DBackpropFilter, einsum];
 
 const stockTranspose = tf.getKernel('Transpose', 'wasm');
 

@@ -9,8 +9,11 @@ import { heapBuffer, CPP_DTYPE, record, writeInts, type TensorInfo, type WasmBac
 
 /** Drop size-1 axes and merge axes that remain adjacent and in order under `perm`. */
 export function simplifyPermutation(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
-  const keep = shape.map((d) => d !== 1);
-  const axes = perm.filter((p) => keep[p]); // output order of the kept input axes
+  // Renumber the kept (size > 1) input axes 0..r-1, in output order.
+  const kept = shape.map((d, i) => (d !== 1 ? i : -1)).filter((i) => i >= 0);
+  const rank = new Map(kept.map((a, i) => [a, i]));
+  const dims = kept.map((a) => shape[a]);
+  const axes = perm.filter((p) => rank.has(p)).map((p) => rank.get(p)!);
   // Group consecutive output axes that are consecutive input axes.
   const groups: number[][] = [];
   for (const a of axes) {
@@ -20,7 +23,7 @@ export function simplifyPermutation(shape: readonly number[], perm: readonly num
   }
   // New input axes: groups sorted by their first input axis.
   const byInput = [...groups].sort((a, b) => a[0] - b[0]);
-  const newShape = byInput.map((g) => g.reduce((s, a) => s * shape[a], 1));
+  const newShape = byInput.map((g) => g.reduce((s, a) => s * dims[a], 1));
   const newPerm = groups.map((g) => byInput.indexOf(g));
   return { shape: newShape, perm: newPerm };
 }

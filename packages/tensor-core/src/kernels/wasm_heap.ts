@@ -43,7 +43,7 @@ export const CPP_DTYPE: Record<string, number> = { float32: 0, int32: 1, bool: 2
 
 /** The current heap buffer (fresh after growth, threaded or not). */
 export function heapBuffer(wasm: WasmModule): ArrayBufferLike {
-  return wasm.wasmMemory ? wasm.wasmMemory.buffer : heapBuffer(wasm);
+  return wasm.wasmMemory ? wasm.wasmMemory.buffer : wasm.HEAPU8.buffer;
 }
 
 export function record(backend: WasmBackend, t: TensorInfo): WasmRecord {

@@ -88,6 +88,18 @@ describe('CLIPVisionModel checkpoints (fromPretrained / savePretrained)', () => 
     m.dispose();
   });
 
+  it('loads a float16 checkpoint (as HF often ships them) into float32 parameters', async () => {
+    const folder = join(dir, 'fp16');
+    const dtypes = Object.fromEntries([...g.weights.keys()].map((k) => [k, 'F16' as const]));
+    await saveSafetensors(join(folder, 'model.safetensors'), g.weights, { format: 'pt' }, { dtypes });
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...vision(), torch_dtype: 'float16' }));
+    const m = await CLIPVisionModel.fromPretrained(folder);
+    const w = m.stateDict().get('vision_model.encoder.layers.0.mlp.fc1.weight')!;
+    expect(w.dtype).toBe('float32');
+    expectClose(w, g.weights.get('vision_model.encoder.layers.0.mlp.fc1.weight')!, { atol: 1e-3, rtol: 1e-3 }, 'fp16 weight');
+    m.dispose();
+  });
+
   it('an unexpected vision key is an error that names it', async () => {
     const extra = tf.zeros([4]);
     const folder = await writeFullClip('unexpected', { 'vision_model.encoder.layers.3.layer_norm1.weight': extra });
@@ -104,6 +116,8 @@ describe('CLIPVisionModel checkpoints (fromPretrained / savePretrained)', () => 
     wrong.dispose();
     await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toThrow(/patch_embedding\.weight expected \[48,3,8,8\] got \[48,3,4,4\]/);
     await expect(CLIPVisionModel.fromPretrained(join(dir, 'nowhere'))).rejects.toThrow(/nowhere\/config\.json: cannot read/);
+    writeFileSync(join(shaped, 'model.safetensors'), new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 123]));
+    await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toThrow(/shape\/model\.safetensors: cannot read/);
     writeFileSync(join(missing, 'config.json'), '{ not json');
     await expect(CLIPVisionModel.fromPretrained(missing)).rejects.toThrow(/config\.json: invalid JSON/);
   });

@@ -74,7 +74,9 @@ export async function readWeights(dir: string, opts: LoadWeightsOptions = {}): P
         throw new VisionEncoderError(`${file}: cannot read safetensors header (${e.message})`, { code: 'CHECKPOINT', file });
       });
       const keys = selectKeys(header.tensors.keys(), opts);
-      const { tensors } = await loadSafetensors(file, { keys });
+      const { tensors } = await loadSafetensors(file, { keys }).catch((e: Error) => {
+        throw new VisionEncoderError(`${file}: cannot read tensors (${e.message})`, { code: 'CHECKPOINT', file });
+      });
       for (const [k, t] of tensors) out.set(k, t);
     }
   } catch (e) {

@@ -18,7 +18,8 @@ describeBackends('PatchEmbedding', (backend) => {
         tf.dispose([x, y, ref]);
         pe.dispose();
       }),
-      { numRuns: 15 },
+      // Single-patch grids and batch 1 give transposes with size-1 axes (a wasm kernel regression seen once).
+      { numRuns: 15, examples: [[1, 1, 1, 4, 0], [2, 1, 3, 2, 1], [1, 3, 1, 2, 2]] },
     );
   });
 

@@ -26,6 +26,10 @@ describeBackends('projectors', () => {
     ]);
     expect(() => buildProjector('mlp2x_relu', 6, 8)).toThrow(/unknown projector type 'mlp2x_relu'/);
     expect(() => buildProjector('identity', 6, 8)).toThrow(VisionEncoderError);
+    const wrong = tf.zeros([2, 5]);
+    expect(() => mlp.forward(wrong)).toThrow(/'x' passed to 'MlpGeluProjector' must be float32 \[\.\.\., 6\], got float32 \[2, 5\]/);
+    expect(() => lin.forward(wrong)).toThrow(VisionEncoderError);
+    wrong.dispose();
     [mlp, lin, deep].forEach((p) => p.dispose());
   });
 

@@ -10,6 +10,12 @@ export interface Projector extends Module {
   forward(x: Tensor): Tensor;
 }
 
+/** Validate at the door: features must end in the projector's input width. */
+function checkFeatures(x: Tensor, inFeatures: number, op: string): void {
+  ensure(x.rank >= 1 && x.shape[x.rank - 1] === inFeatures && x.dtype === 'float32', () =>
+    `'x' passed to '${op}' must be float32 [..., ${inFeatures}], got ${x.dtype} [${x.shape.join(', ')}]`);
+}
+
 export interface ProjectorOptions {
   gen?: Generator;
 }
@@ -35,6 +41,7 @@ export class MlpGeluProjector extends Module implements Projector {
 
   /** x [..., mmHidden] → [..., hidden] */
   forward(x: Tensor): Tensor {
+    checkFeatures(x, this.inFeatures, 'MlpGeluProjector');
     return tf.tidy(() => {
       let h = this.child<Linear>('0').forward(x);
       for (let i = 1; i < this.depth; i++) h = this.child<Linear>(String(2 * i)).forward(gelu(h));
@@ -60,6 +67,7 @@ export class LinearProjector extends Module implements Projector {
 
   /** x [..., mmHidden] → [..., hidden] */
   forward(x: Tensor): Tensor {
+    checkFeatures(x, this.inFeatures, 'LinearProjector');
     return linear(x, this.param('weight'), this.param('bias'));
   }
 }
@@ -77,6 +85,7 @@ export class IdentityProjector extends Module implements Projector {
   }
 
   forward(x: Tensor): Tensor {
+    checkFeatures(x, this.inFeatures, 'IdentityProjector');
     return x.clone();
   }
 }

@@ -155,6 +155,8 @@ describe('PNG / JPEG / WebP through sharp', () => {
     const f = readFileSync(join(data, 'vqa-rad', 'VQA_RAD Image Folder', 'synpic54610.jpg'));
     const img = await decodeRaster(f);
     expect([img.width, img.height, img.channels]).toEqual([566, 555, 3]);
+    const small = await decodeImage(f, { mode: 'gray', resize: { width: 32, height: 24 } });
+    expect([small.width, small.height, small.channels]).toEqual([32, 24, 1]);
     await expect(decodeRaster(f, { maxPixels: 1000, file: 'synpic54610.jpg' })).rejects.toMatchObject({ code: 'too-large', file: 'synpic54610.jpg' });
   });
 

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative } from 'node:path';
 import type { RawImage } from '@healthgpt/tensor-core';
 import { DatasetError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS, resolveInside } from '../safety.js';
@@ -29,6 +30,8 @@ export function sniffFormat(b: Uint8Array): ImageFormat {
 export interface DecodeOptions {
   /** For PNG/JPEG/WebP: channel handling (default `keep`). */
   mode?: 'keep' | 'gray' | 'rgb';
+  /** For PNG/JPEG/WebP: resize while decoding. */
+  resize?: { width: number; height: number };
   /** For DICOM: windowing (default: the file's window, else min–max). */
   window?: DicomWindow;
   /** For NIfTI: which slice (default: the middle axial slice, volume min–max). */
@@ -48,7 +51,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     case 'png':
     case 'jpeg':
     case 'webp':
-      return decodeRaster(bytes, { mode: opts.mode, maxPixels, file: opts.file });
+      return decodeRaster(bytes, { mode: opts.mode, resize: opts.resize, maxPixels, file: opts.file });
     case 'dicom':
       return decodeDicom(bytes, { window: opts.window, maxPixels, file: opts.file }).image;
     case 'nifti':
@@ -71,8 +74,12 @@ export async function loadImage(root: string, ref: string, opts: LoadImageOption
   try {
     const st = await stat(full);
     if (!st.isFile()) throw new Error('not a regular file');
+    // a symbolic link inside the root must not lead outside it
+    const rel = relative(await realpath(root), await realpath(full));
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new DatasetError(`image path "${ref}" is a link that leaves the data root`, { code: 'unsafe-path', ...where });
     bytes = await readFile(full);
   } catch (e) {
+    if (e instanceof DatasetError) throw e;
     throw new DatasetError(`cannot read image: ${(e as Error).message}`, { code: 'missing', ...where, cause: e });
   }
   try {

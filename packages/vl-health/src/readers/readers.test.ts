@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { streamJsonl } from './jsonl.js';
+import { readJsonl, streamJsonl } from './jsonl.js';
 import { parseLlavaJson, readLlavaJson } from './llava.js';
 import { readImageFolder } from './folder.js';
 import { parseCsv } from './csv.js';
@@ -52,6 +52,15 @@ describe('JSONL streaming', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('readJsonl streams a file from disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vlh-jsonl-'));
+    writeFileSync(join(dir, 'd.jsonl'), [0, 1, 2].map((i) => JSON.stringify(rec(i))).join('\n') + '\n');
+    const ids: string[] = [];
+    for await (const { sample } of readJsonl(join(dir, 'd.jsonl'), { defaults })) ids.push(sample.id);
+    expect(ids).toEqual(['s0', 's1', 's2']);
+    await expect((async () => { for await (const _ of readJsonl(join(dir, 'none.jsonl'))); })()).rejects.toMatchObject({ code: 'missing' });
   });
 
   it('names the line of a bad record and refuses overlong lines', async () => {

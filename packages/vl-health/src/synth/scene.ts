@@ -1,4 +1,5 @@
 import type { Rng } from '../rng.js';
+import { DatasetError } from '../errors.js';
 import { anatomy, labelAt, LESION_HOSTS, randomJitter, type Jitter, type Lesion, type Organ, type Plane, type Shape } from './anatomy.js';
 
 export const MODALITIES = ['CT', 'MRI-T1', 'MRI-T2', 'X-ray'] as const;
@@ -69,7 +70,7 @@ export function makeScene(id: string, spec: SceneSpec, rng: Rng): Scene {
     const jitter = randomJitter(rng);
     const lesions = placeLesions(spec, shapes, jitter, rng);
     if (lesions || attempt > 50) {
-      if (!lesions) throw new Error(`vl-health-synth: cannot place ${spec.count} ${spec.size} lesions in ${spec.organ} ${spec.plane}`);
+      if (!lesions) throw new DatasetError(`vl-health-synth: cannot place ${spec.count} ${spec.size} lesions in ${spec.organ} ${spec.plane}`, { code: 'argument' });
       return { id, ...spec, jitter, lesions, shapes, renderSeed: Math.floor(rng.next() * 2 ** 31) };
     }
   }

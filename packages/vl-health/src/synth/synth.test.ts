@@ -103,6 +103,13 @@ describe('vl-health-synth statistics', () => {
     expect(checked).toBeGreaterThan(20);
   });
 
+  it('renders at 256 px for the reference shapes (4x super-resolution input 64 px)', () => {
+    const big = generateSynth({ seed: 1, count: 5, size: 256, tasks: ['vqa', 'super-resolution'] });
+    const sr = big.samples.find((s) => s.subtask === 'super-resolution')!;
+    expect([big.images.get(sr.targetImage!)!.width, big.images.get(sr.images[0])!.width]).toEqual([256, 64]);
+    expect(() => generateSynth({ size: 30 })).toThrow(/multiple of 4/);
+  });
+
   it('conversion pairs are exactly paired: same geometry, different modality', () => {
     const conv = set.samples.filter((s) => s.subtask === 'modality-conversion');
     expect(conv.length).toBeGreaterThan(10);

@@ -8,7 +8,7 @@ export interface EvalReport {
   images: number;
   /** Mean PSNR (dB) of decode(encode(x)) against x. */
   psnr: number;
-  /** Mean SSIM. */
+  /** Mean SSIM (NaN for images smaller than the 11×11 window). */
   ssim: number;
   /** Codebook perplexity over every code of every image. */
   perplexity: number;
@@ -30,12 +30,12 @@ export function evaluateTokenizer(model: VQTokenizer, source: ImageSource, { bat
     const idx = model.encode(x);
     const y = model.decode(idx);
     p.push(...psnr(y, x));
-    s.push(...ssim(y, x));
+    if (x.shape[2] >= 11 && x.shape[3] >= 11) s.push(...ssim(y, x));
     codes.push(...idx.dataSync());
     tf.dispose([x, idx, y]);
   }
   images.dispose();
   const usage = codebookUsage(codes, model.config.n_embed);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return { images: n, psnr: mean(p), ssim: mean(s), perplexity: usage.perplexity, usedCodes: usage.used, deadCodes: usage.dead, codebookSize: model.config.n_embed };
+  return { images: n, psnr: mean(p), ssim: s.length ? mean(s) : NaN, perplexity: usage.perplexity, usedCodes: usage.used, deadCodes: usage.dead, codebookSize: model.config.n_embed };
 }

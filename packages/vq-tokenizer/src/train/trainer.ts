@@ -30,6 +30,8 @@ export interface TrainOptions {
   onProgress?: (p: ProgressInfo) => void;
   /** Clip the global gradient norm (0 = off). */
   clipNorm?: number;
+  /** Weight of the codebook-diversity term (Gumbel quantizer; 0 = taming's loss only). */
+  diversity?: number;
 }
 
 type Resolved = Required<Omit<TrainOptions, 'checkpointDir' | 'onProgress' | 'temperature'>> & {
@@ -49,6 +51,7 @@ function resolve(o: TrainOptions): Resolved {
     seed: 0,
     checkpointEvery: 0,
     clipNorm: 1,
+    diversity: 0,
     ...o,
     temperature: { start: 1, end: 1 / 16, steps: o.steps, ...o.temperature },
   };
@@ -133,7 +136,7 @@ export class VQTrainer {
     let quant = NaN;
     const loss = tf.tidy(() => {
       const { loss: total, grads } = this.model.computeGradients(() => {
-        const out = this.model.trainForward(x, { temperature, hard: o.hard, seed });
+        const out = this.model.trainForward(x, { temperature, hard: o.hard, seed, diversity: o.diversity });
         const diff = tf.sub(out.recon, x);
         const rec = o.reconLoss === 'l1' ? tf.mean(tf.abs(diff)) : tf.mean(tf.square(diff));
         recon = rec.dataSync()[0];

@@ -1,0 +1,13 @@
+import { tf, initBackend } from '@healthgpt/tensor-core';
+import { DecoderLM, preset, disposeCache } from './src/index.js';
+await initBackend({ backend: 'wasm' });
+const m = new DecoderLM(preset('phi3-tiny'), { seed: 0 });
+const prompt = Array.from({ length: 64 }, (_, i) => 3 + (i * 7919) % 317);
+const pre = m.forward({ inputIds: [prompt], lastOnly: true });
+let cache = pre.pastKeyValues;
+const step = () => { const o = m.forward({ inputIds: [[5]], pastKeyValues: cache, lastOnly: true }); o.logits.dataSync(); o.logits.dispose(); disposeCache(cache); cache = o.pastKeyValues; };
+for (let i = 0; i < 20; i++) step();
+const info = await tf.profile(() => { step(); });
+const counts = new Map<string, number>(); for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+console.log('kernels', info.kernels.length, [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}:${n}`).join(' '));
+const t0 = performance.now(); for (let i = 0; i < 100; i++) step(); console.log('ms/step', (performance.now() - t0) / 100);

@@ -1,0 +1,61 @@
+import { describe, it, expect, afterAll } from 'vitest';
+import { tf, initBackend, availableBackends, BackendUnavailableError, ArgumentError } from '@healthgpt/tensor-core';
+import { NATIVE_PACKAGES } from './backend.js';
+
+describe('initBackend', () => {
+  afterAll(async () => {
+    await initBackend({ backend: 'wasm', threads: 1 });
+  });
+
+  it('activates cpu and wasm and reports what it chose', async () => {
+    expect(await initBackend({ backend: 'cpu' })).toEqual({ name: 'cpu', requested: 'cpu', simd: false, threads: 1 });
+    const w = await initBackend({ backend: 'wasm' });
+    expect(w).toMatchObject({ name: 'wasm', requested: 'wasm', threads: 1 });
+    expect(typeof w.simd).toBe('boolean');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(await availableBackends()).toEqual(expect.arrayContaining(['cpu', 'wasm']));
+  });
+
+  it("'auto' picks the fastest available: wasm with SIMD here (no tfjs-node installed)", async () => {
+    const info = await initBackend({ backend: 'auto' });
+    expect(info.name).toBe('wasm');
+    expect(info.requested).toBe('auto');
+    expect(info.simd).toBe(true);
+  });
+
+  it('raises a typed BackendUnavailableError with install instructions for absent native and gpu', async () => {
+    const saved = { ...NATIVE_PACKAGES };
+    // Point at names that cannot resolve, so the test holds even where tfjs-node is installed.
+    NATIVE_PACKAGES.native = '@healthgpt/not-installed-tfjs-node';
+    NATIVE_PACKAGES.gpu = '@healthgpt/not-installed-tfjs-node-gpu';
+    try {
+      for (const [backend, pkg] of [
+        ['native', '@tensorflow/tfjs-node@4.22.0'],
+        ['gpu', '@tensorflow/tfjs-node-gpu@4.22.0'],
+      ] as const) {
+        const err = await initBackend({ backend }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(BackendUnavailableError);
+        expect((err as BackendUnavailableError).backend).toBe(backend);
+        expect((err as BackendUnavailableError).code).toBe('BACKEND_UNAVAILABLE');
+        expect((err as Error).message).toContain(`npm install ${pkg}`);
+      }
+    } finally {
+      Object.assign(NATIVE_PACKAGES, saved);
+    }
+  });
+
+  it('validates its options at the door', async () => {
+    await expect(initBackend({ backend: 'tpu' as never })).rejects.toBeInstanceOf(ArgumentError);
+    await expect(initBackend({ backend: 'wasm', threads: 0 })).rejects.toThrow(/'threads' passed to 'initBackend'/);
+  });
+
+  it('runs the threaded wasm build with 2 workers in Node and computes correctly', async () => {
+    const info = await initBackend({ backend: 'wasm', threads: 2 });
+    expect(info).toMatchObject({ name: 'wasm', threads: 2, simd: true });
+    const a = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const y = tf.matMul(a, a, false, true);
+    expect(Array.from(y.dataSync())).toEqual([14, 32, 32, 77]);
+    tf.dispose([a, y]);
+    expect(await initBackend({ backend: 'wasm', threads: 1 })).toMatchObject({ threads: 1 });
+  });
+});

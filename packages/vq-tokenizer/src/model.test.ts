@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { tf, conv2d, type Tensor } from '@healthgpt/tensor-core';
+import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
+import { VQTokenizer, VQTokenizerError, conv2dTrainable, upsampleNearest2x, syntheticPhantoms } from './index.js';
+import { tinyConfig, trainConfig } from './test-configs.test-util.js';
+
+describeBackends('VQTokenizer', () => {
+  let model: VQTokenizer;
+  let x: Tensor;
+  beforeAll(() => {
+    model = new VQTokenizer(tinyConfig(), { seed: 1 });
+    x = syntheticPhantoms(2, { size: 16, seed: 4 });
+  });
+  afterAll(() => {
+    model.dispose();
+    x.dispose();
+  });
+
+  it('encodes to int32 [B, h, w] codes in range and decodes to [B, 3, H, W]', async () => {
+    await expectNoLeaks(() => {
+      const idx = model.encode(x);
+      expect(idx.dtype).toBe('int32');
+      expect(idx.shape).toEqual([2, 8, 8]);
+      const v = idx.dataSync();
+      expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...v)).toBeLessThan(16);
+      const y = model.decode(idx);
+      expect(y.shape).toEqual([2, 3, 16, 16]);
+      return [idx, y];
+    });
+  });
+
+  it('the codes are the argmax of encodeLogits; seeded Gumbel sampling is reproducible', async () => {
+    await expectNoLeaks(() => {
+      const logits = model.encodeLogits(x);
+      const argmax = tf.argMax(logits, 1);
+      const idx = model.encode(x);
+      expect(Array.from(idx.dataSync())).toEqual(Array.from(argmax.dataSync()));
+      const s1 = model.encode(x, { sample: { seed: 5 } });
+      const s2 = model.encode(x, { sample: { seed: 5 } });
+      expect(Array.from(s1.dataSync())).toEqual(Array.from(s2.dataSync()));
+      return [logits, argmax, idx, s1, s2];
+    });
+  });
+
+  it('rejects bad inputs with VQTokenizerError naming the argument', () => {
+    const bad = tf.zeros([1, 1, 16, 16]);
+    const odd = tf.zeros([1, 3, 15, 16]);
+    const idxF = tf.zeros([1, 8, 8]);
+    const idxHi = tf.fill([1, 8, 8], 16, 'int32');
+    expect(() => model.encode(bad)).toThrow(VQTokenizerError);
+    expect(() => model.encode(odd)).toThrow(/divisible by 2/);
+    expect(() => model.decode(idxF)).toThrow(/int32/);
+    expect(() => model.decode(idxHi)).toThrow(/\[0, 16\)/);
+    tf.dispose([bad, odd, idxF, idxHi]);
+  });
+
+  it('trainForward is differentiable end to end and leaks nothing', async () => {
+    const small = new VQTokenizer(trainConfig(), { seed: 2 });
+    const x8 = syntheticPhantoms(2, { size: 8, seed: 4 });
+    small.train();
+    await expectNoLeaks(() => {
+      const { loss, grads } = small.computeGradients(() =>
+        tf.tidy(() => {
+          const out = small.trainForward(x8, { temperature: 0.7, seed: 2 });
+          return tf.add(tf.mean(tf.abs(tf.sub(out.recon, x8))), out.loss);
+        }),
+      );
+      expect(grads.size).toBe(small.trainableParameters().length);
+      tf.tidy(() => {
+        for (const [name, g] of grads) expect(Number.isFinite(tf.sum(tf.abs(g)).dataSync()[0]), name).toBe(true);
+        const enc = tf.sum(tf.abs(grads.get('encoder.conv_in.weight')!)).dataSync()[0];
+        expect(enc, 'the encoder gets gradient through the relaxation').toBeGreaterThan(0);
+      });
+      return { loss, grads };
+    });
+    small.dispose();
+    x8.dispose();
+  });
+});
+
+describeBackends('conv2dTrainable', () => {
+  it('equals tf conv2d forward and (on cpu) its gradients, for stride 1 and the asymmetric stride-2 pad', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 9 }), fc.integer({ min: 1, max: 4 }), fc.constantFrom(1, 2), (hw, cin, stride) => {
+        tf.tidy(() => {
+          const xx = tf.randomNormal([2, cin, hw, hw], 0, 1, 'float32', hw);
+          const w = tf.randomNormal([3, cin, 3, 3], 0, 1, 'float32', cin);
+          const b = tf.randomNormal([3], 0, 1, 'float32', 1);
+          const padding: [number, number, number, number] = stride === 2 ? [0, 1, 0, 1] : [1, 1, 1, 1];
+          const ref = conv2d(xx, w, b, { stride, padding });
+          const ours = conv2dTrainable(xx, w, b, { stride, padding });
+          expectClose(ours, ref, { atol: 1e-5, rtol: 1e-5 }, 'forward');
+          const probe = tf.randomNormal(ref.shape, 0, 1, 'float32', 9);
+          const gOurs = tf.grads((a: Tensor, f: Tensor) => tf.sum(tf.mul(conv2dTrainable(a, f, b, { stride, padding }), probe)))([xx, w]);
+          if (tf.getBackend() === 'cpu') {
+            const gRef = tf.grads((a: Tensor, f: Tensor) => tf.sum(tf.mul(conv2d(a, f, b, { stride, padding }), probe)))([xx, w]);
+            expectClose(gOurs[0], gRef[0], { atol: 1e-4, rtol: 1e-4 }, 'dx');
+            expectClose(gOurs[1], gRef[1], { atol: 1e-4, rtol: 1e-4 }, 'dw');
+          } else {
+            expect(gOurs[1].shape).toEqual(w.shape);
+          }
+        });
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('upsampleNearest2x equals out[y][x] = in[y/2][x/2]', () => {
+    tf.tidy(() => {
+      const xx = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 1, 2, 3]);
+      expect(Array.from(upsampleNearest2x(xx).dataSync())).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 4, 4, 5, 5, 6, 6]);
+    });
+  });
+});
