@@ -94,6 +94,7 @@ export default async function bench(): Promise<BenchReport> {
       'Base weights frozen; gradients for the adapter parameters only (the base matmuls still run forward and back for dX).',
       `Target: hlora ≤ 1.05x lora at every k. Worst hlora ratio here: ${hloraWorst.toFixed(3)}x (${hloraWorst <= 1.05 ? 'met' : 'NOT met'}).`,
       'Paper (PyTorch, GPU): hlora ≈ 1.00x; looped MoE-LoRA 1.22x (k=2), 1.49x (k=4), 2.09x (k=8), 5.81x (k=32).',
+      `Matmuls: tensor-core's kernels on the ${tf.getBackend()} backend (its native BLAS addon when built and HEALTHGPT_NATIVE is not 0; here HEALTHGPT_NATIVE=${process.env.HEALTHGPT_NATIVE ?? 'unset'}).`,
       'Timings come from a machine shared with other jobs; compare ratios, not absolute times.',
     ],
   };

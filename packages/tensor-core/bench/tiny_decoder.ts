@@ -65,7 +65,7 @@ export class TinyDecoder extends Module {
   /** ids: int32 [B, T] → logits [B, T, V] */
   forward(ids: Tensor): Tensor {
     return tf.tidy(() => {
-      const t = ids.shape[1];
+      const t = ids.shape[ids.rank - 1] as number;
       const pos = tf.range(0, t, 1, 'int32');
       let x = tf.add((this.child('embed') as Embedding).forward(ids), (this.child('pos') as Embedding).forward(pos)); // [B, T, D]
       for (const blk of this.child('blocks') as ModuleList<Block>) x = blk.forward(x);

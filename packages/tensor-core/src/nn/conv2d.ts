@@ -39,6 +39,8 @@ export interface Conv2dOptions {
   padding?: Conv2dPadding;
   bias?: boolean;
   gen?: Generator;
+  /** Draw the PyTorch initialisation (default); `false` fills zeros, for weights about to be loaded. */
+  init?: boolean;
 }
 
 /** PyTorch's `nn.Conv2d` (groups = 1, dilation = 1). */
@@ -50,14 +52,15 @@ export class Conv2d extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     readonly kernelSize: number | [number, number],
-    { stride = 1, padding = 0, bias = true, gen = getDefaultGenerator() }: Conv2dOptions = {},
+    { stride = 1, padding = 0, bias = true, gen = getDefaultGenerator(), init = true }: Conv2dOptions = {},
   ) {
     super();
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     this.stride = stride;
     this.padding = padding;
-    this.registerParameter('weight', kaimingUniform([outChannels, inChannels, kh, kw], { gen }));
-    if (bias) this.registerParameter('bias', biasUniform([outChannels], inChannels * kh * kw, gen));
+    const shape = [outChannels, inChannels, kh, kw];
+    this.registerParameter('weight', init ? kaimingUniform(shape, { gen }) : tf.zeros(shape));
+    if (bias) this.registerParameter('bias', init ? biasUniform([outChannels], inChannels * kh * kw, gen) : tf.zeros([outChannels]));
   }
 
   forward(x: Tensor): Tensor {

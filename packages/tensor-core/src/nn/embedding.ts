@@ -8,11 +8,12 @@ export class Embedding extends Module {
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
-    { gen = getDefaultGenerator(), std = 1 }: { gen?: Generator; std?: number } = {},
+    { gen = getDefaultGenerator(), std = 1, init = true }: { gen?: Generator; std?: number; init?: boolean } = {},
   ) {
     super();
     check(numEmbeddings > 0 && embeddingDim > 0, `Embedding sizes must be positive, got ${numEmbeddings}x${embeddingDim}`);
-    this.registerParameter('weight', normal([numEmbeddings, embeddingDim], 0, std, gen));
+    // init: false fills zeros (fast) for weights about to be loaded from a checkpoint.
+    this.registerParameter('weight', init ? normal([numEmbeddings, embeddingDim], 0, std, gen) : tf.zeros([numEmbeddings, embeddingDim]));
   }
 
   get weight(): tf.Variable {

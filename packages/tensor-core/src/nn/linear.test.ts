@@ -30,3 +30,18 @@ describe('linear validation', () => {
     tf.dispose([w, x]);
   });
 });
+
+describe('skipping the initialisation', () => {
+  it('init: false gives zeros of the right shapes and draws nothing from the generator', async () => {
+    const { Generator, Embedding, Conv2d } = await import('@healthgpt/tensor-core');
+    const gen = new Generator(1);
+    const before = gen.getState();
+    const l = new Linear(5, 3, { init: false, gen });
+    const e = new Embedding(7, 2, { init: false, gen });
+    const c = new Conv2d(2, 4, 3, { init: false, gen });
+    expect(gen.getState()).toEqual(before);
+    for (const m of [l, e, c]) for (const [, p] of m.namedParameters()) expect(p.dataSync().every((v) => v === 0)).toBe(true);
+    expect(c.namedParameters().map(([n, p]) => `${n}:${p.shape}`)).toEqual(['weight:4,2,3,3', 'bias:4']);
+    [l, e, c].forEach((m) => m.dispose());
+  });
+});

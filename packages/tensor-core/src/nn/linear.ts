@@ -6,6 +6,11 @@ import { Generator, biasUniform, kaimingUniform, getDefaultGenerator } from '../
 export interface LinearOptions {
   bias?: boolean;
   gen?: Generator;
+  /**
+   * Draw the PyTorch initialisation (default). `false` fills zeros instead: much faster for
+   * large layers whose weights are about to be loaded from a checkpoint.
+   */
+  init?: boolean;
 }
 
 /** y = x Wᵀ + b over the last axis; W is `[out, in]` as in PyTorch. */
@@ -26,12 +31,12 @@ export class Linear extends Module {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    { bias = true, gen = getDefaultGenerator() }: LinearOptions = {},
+    { bias = true, gen = getDefaultGenerator(), init = true }: LinearOptions = {},
   ) {
     super();
     check(inFeatures > 0 && outFeatures > 0, `Linear sizes must be positive, got in=${inFeatures} out=${outFeatures}`);
-    this.registerParameter('weight', kaimingUniform([outFeatures, inFeatures], { gen }));
-    if (bias) this.registerParameter('bias', biasUniform([outFeatures], inFeatures, gen));
+    this.registerParameter('weight', init ? kaimingUniform([outFeatures, inFeatures], { gen }) : tf.zeros([outFeatures, inFeatures]));
+    if (bias) this.registerParameter('bias', init ? biasUniform([outFeatures], inFeatures, gen) : tf.zeros([outFeatures]));
   }
 
   get weight(): tf.Variable {
