@@ -77,7 +77,24 @@ def main():
         if i >= warmup:
             times.append(dt)
     params = sum(p.numel() for p in model.parameters())
-    print(json.dumps({"torch": torch.__version__, "params": params, "ms": times, "loss": float(loss)}))
+    print(json.dumps({"torch": torch.__version__, "params": params, "ms": times, "loss": float(loss), "gflops": matmul_gflops()}))
+
+
+def matmul_gflops():
+    """Median GFLOP/s of the bench's three matmuls (same shapes as the TS rows)."""
+    out = {}
+    cases = {"512": ((512, 512), (512, 512)), "1024": ((1024, 1024), (1024, 1024)), "batched": ((8, 128, 256), (8, 256, 256))}
+    for name, (sa, sb) in cases.items():
+        a, b = torch.randn(*sa), torch.randn(*sb)
+        flops = 2 * a.numel() * sb[-1]
+        torch.matmul(a, b)
+        ts = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            torch.matmul(a, b)
+            ts.append(time.perf_counter() - t0)
+        out[name] = flops / sorted(ts)[2] / 1e9
+    return out
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { initBackend, tf } from '@healthgpt/tensor-core';
 import { PRESETS, VQTokenizer, VQTrainer, evaluateTokenizer, progressBar, syntheticPhantoms, makeConfig, type VQConfig } from '../src/index.js';
 
@@ -15,7 +16,7 @@ const { values: args } = parseArgs({
     lr: { type: 'string', default: '2e-3' },
     train: { type: 'string', default: '2048' },
     heldout: { type: 'string', default: '128' },
-    out: { type: 'string', default: 'packages/vq-tokenizer/demo-run' },
+    out: { type: 'string', default: join(tmpdir(), 'healthgpt-vq-demo') },
     backend: { type: 'string', default: 'wasm' },
     loss: { type: 'string', default: 'l2' },
     quantizer: { type: 'string', default: 'gumbel' },

@@ -24,7 +24,7 @@ function ellipse(gen: Generator, cx: number, cy: number, rMin: number, rMax: num
   return { cx, cy, a: rMin + gen.random() * (rMax - rMin), b: rMin + gen.random() * (rMax - rMin), cos: Math.cos(th), sin: Math.sin(th), value };
 }
 
-/** Soft inside-ness (≈1 inside, 0 outside, a ~1 px anti-aliased rim) of point (x, y) in [−1, 1]². */
+/** Soft inside-ness (≈1 inside, 0 outside, a ~2 px partial-volume rim) of point (x, y) in [−1, 1]². */
 function inside(e: Ellipse, x: number, y: number, px: number): number {
   const dx = x - e.cx;
   const dy = y - e.cy;
@@ -32,12 +32,12 @@ function inside(e: Ellipse, x: number, y: number, px: number): number {
   const v = (-dx * e.sin + dy * e.cos) / e.b;
   const r = Math.sqrt(u * u + v * v);
   const dist = (r - 1) * Math.min(e.a, e.b); // ≈ distance to the rim
-  return 1 / (1 + Math.exp(dist / (0.6 * px)));
+  return 1 / (1 + Math.exp(dist / px));
 }
 
 /**
  * Synthetic phantom-like images for demos and tests (the real phantom set lives in vl-health):
- * a body ellipse with 2–5 rotated inner ellipses of random intensity, a low-frequency texture and
+ * a body ellipse filling most of the field of view with 1–3 rotated inner ellipses of random intensity, a low-frequency texture and
  * pixel noise, grey replicated to RGB. Returns [n, 3, size, size] in [−1, 1].
  */
 export function syntheticPhantoms(n: number, { size = 64, seed = 0, noise = 0.01 }: PhantomOptions = {}): Tensor {
@@ -47,9 +47,9 @@ export function syntheticPhantoms(n: number, { size = 64, seed = 0, noise = 0.01
   const data = new Float32Array(n * 3 * size * size);
   const px = 2 / size;
   for (let i = 0; i < n; i++) {
-    const body = ellipse(gen, (gen.random() - 0.5) * 0.2, (gen.random() - 0.5) * 0.2, 0.6, 0.9, 0.35 + 0.3 * gen.random());
-    const inner = Array.from({ length: 2 + gen.int(4) }, () =>
-      ellipse(gen, body.cx + (gen.random() - 0.5) * 0.8, body.cy + (gen.random() - 0.5) * 0.8, 0.08, 0.35, (gen.random() - 0.5) * 0.7),
+    const body = ellipse(gen, (gen.random() - 0.5) * 0.2, (gen.random() - 0.5) * 0.2, 0.85, 1.15, 0.35 + 0.3 * gen.random()); // fills the field of view, like a cropped slice
+    const inner = Array.from({ length: 1 + gen.int(3) }, () =>
+      ellipse(gen, body.cx + (gen.random() - 0.5) * 0.8, body.cy + (gen.random() - 0.5) * 0.8, 0.12, 0.35, (gen.random() - 0.5) * 0.7),
     );
     const fx = 1 + gen.random() * 3;
     const fy = 1 + gen.random() * 3;

@@ -54,7 +54,7 @@ async function weightMap(dir: string): Promise<Map<string, string>> {
 export async function fromPretrained(dir: string, options: DecoderLMOptions = {}): Promise<DecoderLM> {
   const cfg = parseConfig(await readJson(join(dir, CONFIG_FILE)), join(dir, CONFIG_FILE));
   const map = await weightMap(dir);
-  const model = new DecoderLM(cfg, options);
+  const model = new DecoderLM(cfg, { init: false, ...options });
   try {
     const params = new Set(model.namedParameters().map(([k]) => k));
     const skip = (k: string) => cfg.tieWordEmbeddings && k === 'lm_head.weight';

@@ -1,7 +1,8 @@
-import { tf, Module, rotateHalf, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, rotateHalf, type Tensor } from '@healthgpt/tensor-core';
 import { tidy } from './tidy.js';
 import { DecoderLinear } from './fast_linear.js';
 import type { DecoderConfig } from './config.js';
+import type { InitOptions } from './types.js';
 import type { LayerCache, LinearLike } from './types.js';
 
 /**
@@ -10,6 +11,11 @@ import type { LayerCache, LinearLike } from './types.js';
 export function swapAxes12(x: Tensor): Tensor {
   const [a, b, c, d] = x.shape;
   return b === 1 || c === 1 ? x.reshape([a, c, b, d]) : x.transpose([0, 2, 1, 3]);
+}
+
+/** [B·T, n·hd] → [B, n, T, hd] (one reshape when T = 1). */
+function splitHeads(y: Tensor, b: number, t: number, n: number, hd: number): Tensor {
+  return t === 1 ? y.reshape([b, n, 1, hd]) : swapAxes12(y.reshape([b, t, n, hd]));
 }
 
 /**
@@ -58,18 +64,18 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
 export class DecoderAttention extends Module {
   private readonly cfg: DecoderConfig;
 
-  constructor(cfg: DecoderConfig, gen?: Generator) {
+  constructor(cfg: DecoderConfig, { gen, init = true }: InitOptions = {}) {
     super();
     this.cfg = cfg;
     const { hiddenSize: d, numHeads: h, numKvHeads: hkv, headDim: hd } = cfg;
     if (cfg.modelType === 'phi3') {
-      this.registerModule('qkv_proj', new DecoderLinear(d, (h + 2 * hkv) * hd, { bias: false, gen }));
+      this.registerModule('qkv_proj', new DecoderLinear(d, (h + 2 * hkv) * hd, { bias: false, gen, init }));
     } else {
-      this.registerModule('q_proj', new DecoderLinear(d, h * hd, { bias: true, gen }));
-      this.registerModule('k_proj', new DecoderLinear(d, hkv * hd, { bias: true, gen }));
-      this.registerModule('v_proj', new DecoderLinear(d, hkv * hd, { bias: true, gen }));
+      this.registerModule('q_proj', new DecoderLinear(d, h * hd, { bias: true, gen, init }));
+      this.registerModule('k_proj', new DecoderLinear(d, hkv * hd, { bias: true, gen, init }));
+      this.registerModule('v_proj', new DecoderLinear(d, hkv * hd, { bias: true, gen, init }));
     }
-    this.registerModule('o_proj', new DecoderLinear(h * hd, d, { bias: false, gen }));
+    this.registerModule('o_proj', new DecoderLinear(h * hd, d, { bias: false, gen, init }));
   }
 
   /** q and k side by side [N, (H + Hkv)·hd] (they are rotated together), and v [N, Hkv·hd]. */
@@ -88,16 +94,16 @@ export class DecoderAttention extends Module {
     const { numHeads: h, numKvHeads: hkv, headDim: hd } = this.cfg;
     return tidy(() => {
       const [qk0, v0] = this.project(x);
-      const qk = rope(swapAxes12(qk0.reshape([b, t, h + hkv, hd])), cos, sin); // [B, H + Hkv, T, hd]
+      const qk = rope(splitHeads(qk0, b, t, h + hkv, hd), cos, sin); // [B, H + Hkv, T, hd]
       const [q, k] = tf.split(qk, [h, hkv], 1);
       let keys = k;
-      let values = swapAxes12(v0.reshape([b, t, hkv, hd])); // [B, Hkv, T, hd]
+      let values = splitHeads(v0, b, t, hkv, hd); // [B, Hkv, T, hd]
       if (past) {
         keys = tf.concat([past.keys, keys], 2); // [B, Hkv, Tpast + T, hd]
         values = tf.concat([past.values, values], 2);
       }
       const attn = groupedQueryAttention(q, keys, values, bias); // [B, H, T, hd]
-      const merged = swapAxes12(attn).reshape([b * t, h * hd]); // [B·T, H·hd]
+      const merged = t === 1 ? attn.reshape([b, h * hd]) : swapAxes12(attn).reshape([b * t, h * hd]); // [B·T, H·hd]
       return { out: this.child<LinearLike>('o_proj').forward(merged), present: { keys, values } };
     });
   }

@@ -8,7 +8,7 @@ import { DecoderLayer } from './layer.js';
 import { TokenEmbedding, HeadLinear } from './embedding.js';
 import { attentionBias } from './masks.js';
 import { positionsFromMask, positionsRange, rotaryTables } from './rotary.js';
-import { cacheLength, type PastKeyValues } from './types.js';
+import { cacheLength, type InitOptions, type PastKeyValues } from './types.js';
 import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
 import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
 import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
@@ -18,15 +18,17 @@ export interface DecoderLMOptions {
   seed?: number;
   /** Generator for the initialisation (overrides `seed`). */
   gen?: Generator;
+  /** Draw random weights (default true); `false` fills zeros, for weights about to be loaded. */
+  init?: boolean;
 }
 
 /** The inner `model`: `embed_tokens`, `layers.{i}`, `norm` (HF's Phi3Model / Qwen2Model). */
 export class DecoderModel extends Module {
-  constructor(cfg: DecoderConfig, gen: Generator) {
+  constructor(cfg: DecoderConfig, { gen, init = true }: InitOptions) {
     super();
     const std = typeof cfg.json.initializer_range === 'number' ? cfg.json.initializer_range : 0.02;
-    this.registerModule('embed_tokens', new TokenEmbedding(cfg.vocabSize, cfg.hiddenSize, { gen, std }));
-    this.registerModule('layers', new ModuleList(Array.from({ length: cfg.numLayers }, () => new DecoderLayer(cfg, gen))));
+    this.registerModule('embed_tokens', new TokenEmbedding(cfg.vocabSize, cfg.hiddenSize, { gen, std, init }));
+    this.registerModule('layers', new ModuleList(Array.from({ length: cfg.numLayers }, () => new DecoderLayer(cfg, { gen, init }))));
     this.registerModule('norm', new RMSNorm(cfg.hiddenSize, cfg.rmsNormEps));
   }
 }
@@ -41,12 +43,12 @@ export class DecoderLM extends Module {
   private cfg: DecoderConfig;
   private readonly tiedCache = new TransposedWeightCache();
 
-  constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen }: DecoderLMOptions = {}) {
+  constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen, init = true }: DecoderLMOptions = {}) {
     super();
     this.cfg = 'modelType' in config ? (config as DecoderConfig) : parseConfig(config as DecoderConfigJson);
     const g = gen ?? new Generator(seed);
-    this.registerModule('model', new DecoderModel(this.cfg, g));
-    if (!this.cfg.tieWordEmbeddings) this.registerModule('lm_head', new HeadLinear(this.cfg.hiddenSize, this.cfg.vocabSize, { bias: false, gen: g }));
+    this.registerModule('model', new DecoderModel(this.cfg, { gen: g, init }));
+    if (!this.cfg.tieWordEmbeddings) this.registerModule('lm_head', new HeadLinear(this.cfg.hiddenSize, this.cfg.vocabSize, { bias: false, gen: g, init }));
     this.eval();
   }
 

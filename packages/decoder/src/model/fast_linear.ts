@@ -1,3 +1,4 @@
+import * as core from '@healthgpt/tensor-core';
 import { tf, Linear, type Tensor } from '@healthgpt/tensor-core';
 
 /**
@@ -29,8 +30,27 @@ export class TransposedWeightCache {
   }
 }
 
-/** Whether the cached-transpose path pays on the active backend. */
-export const useTransposedPath = (): boolean => tf.getBackend() === 'wasm';
+/** True when tensor-core has replaced the wasm BatchMatMul kernel (which then handles transposes fast). */
+function fastWasmMatMul(): boolean {
+  const list = (core as unknown as { registeredKernels?: readonly string[] }).registeredKernels;
+  return Array.isArray(list) && list.includes('BatchMatMul/wasm');
+}
+
+/**
+ * Whether the cached-transpose path pays: on wasm with the stock tfjs BatchMatMul only. With
+ * tensor-core's own wasm BatchMatMul registered the plain path is as fast and needs no extra copy.
+ */
+export const useTransposedPath = (): boolean => tf.getBackend() === 'wasm' && (mode === 'on' || (mode === 'auto' && !fastWasmMatMul()));
+
+let mode: 'auto' | 'on' | 'off' = 'auto';
+
+/**
+ * Choose when DecoderLinear multiplies by a cached Wᵀ on wasm: `auto` (default: only with the stock
+ * tfjs BatchMatMul), `on`, or `off`.
+ */
+export function setTransposedWeightCache(m: 'auto' | 'on' | 'off'): void {
+  mode = m;
+}
 
 /** Whether a gradient tape is recording (then the custom-gradient wrapper is needed). */
 const taping = (): boolean => tf.engine().state.gradientDepth > 0;
@@ -64,15 +84,23 @@ function customLinear(wt: Tensor) {
 }
 
 /**
- * tensor-core's `Linear` (same parameters, names and init) with the cached-transpose forward on
- * wasm. Adapters wrap it exactly as they wrap a plain Linear.
+ * tensor-core's `Linear` (same parameters, names and init) with a leaner forward: no reshapes for
+ * rank-2 inputs, and the cached-transpose product on stock wasm. Adapters wrap it exactly as they
+ * wrap a plain Linear.
  */
 export class DecoderLinear extends Linear {
   private readonly wtCache = new TransposedWeightCache();
 
+  /** x: [..., in] → [..., out]; a rank-2 x (the decoder's residual stream) skips the reshapes. */
   override forward(x: Tensor): Tensor {
-    if (!useTransposedPath()) return super.forward(x);
-    return linearCached(x, this.weight, this.bias, this.wtCache);
+    if (useTransposedPath()) return linearCached(x, this.weight, this.bias, this.wtCache);
+    if (x.rank !== 2) return super.forward(x);
+    const y = tf.matMul(x, this.weight, false, true); // [N, out]
+    const bias = this.bias;
+    if (!bias) return y;
+    const z = tf.add(y, bias);
+    y.dispose();
+    return z;
   }
 
   /** Drop the cached Wᵀ (it is rebuilt on the next wasm forward). */

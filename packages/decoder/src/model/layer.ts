@@ -1,9 +1,9 @@
-import { tf, Module, RMSNorm, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, RMSNorm, type Tensor } from '@healthgpt/tensor-core';
 import { tidy } from './tidy.js';
 import type { DecoderConfig } from './config.js';
 import { DecoderAttention } from './attention.js';
 import { DecoderMLP } from './mlp.js';
-import type { LayerCache } from './types.js';
+import type { InitOptions, LayerCache } from './types.js';
 
 /** What every layer of one forward shares: sizes, rotary tables [B, 1, T, hd], attention bias. */
 export interface LayerContext {
@@ -16,12 +16,12 @@ export interface LayerContext {
 
 /** One pre-norm block: h + attn(norm(h)), then h + mlp(norm(h)). */
 export class DecoderLayer extends Module {
-  constructor(cfg: DecoderConfig, gen?: Generator) {
+  constructor(cfg: DecoderConfig, init: InitOptions = {}) {
     super();
     this.registerModule('input_layernorm', new RMSNorm(cfg.hiddenSize, cfg.rmsNormEps));
-    this.registerModule('self_attn', new DecoderAttention(cfg, gen));
+    this.registerModule('self_attn', new DecoderAttention(cfg, init));
     this.registerModule('post_attention_layernorm', new RMSNorm(cfg.hiddenSize, cfg.rmsNormEps));
-    this.registerModule('mlp', new DecoderMLP(cfg, gen));
+    this.registerModule('mlp', new DecoderMLP(cfg, init));
   }
 
   /** h: [B·T, hidden] (rows b·T + t) → [B·T, hidden] and this layer's cache. */

@@ -1,6 +1,7 @@
-import { tf, Module, silu, type Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, silu, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderLinear } from './fast_linear.js';
 import type { DecoderConfig } from './config.js';
+import type { InitOptions } from './types.js';
 import type { LinearLike } from './types.js';
 
 /**
@@ -11,18 +12,18 @@ export class DecoderMLP extends Module {
   private readonly fused: boolean;
   private readonly inter: number;
 
-  constructor(cfg: DecoderConfig, gen?: Generator) {
+  constructor(cfg: DecoderConfig, { gen, init = true }: InitOptions = {}) {
     super();
     const { hiddenSize: d, intermediateSize: i } = cfg;
     this.fused = cfg.modelType === 'phi3';
     this.inter = i;
     if (this.fused) {
-      this.registerModule('gate_up_proj', new DecoderLinear(d, 2 * i, { bias: false, gen }));
+      this.registerModule('gate_up_proj', new DecoderLinear(d, 2 * i, { bias: false, gen, init }));
     } else {
-      this.registerModule('gate_proj', new DecoderLinear(d, i, { bias: false, gen }));
-      this.registerModule('up_proj', new DecoderLinear(d, i, { bias: false, gen }));
+      this.registerModule('gate_proj', new DecoderLinear(d, i, { bias: false, gen, init }));
+      this.registerModule('up_proj', new DecoderLinear(d, i, { bias: false, gen, init }));
     }
-    this.registerModule('down_proj', new DecoderLinear(i, d, { bias: false, gen }));
+    this.registerModule('down_proj', new DecoderLinear(i, d, { bias: false, gen, init }));
   }
 
   /** x: [..., hidden] → [..., hidden] */

@@ -1,4 +1,10 @@
-import type { Module, Tensor } from '@healthgpt/tensor-core';
+import type { Generator, Module, Tensor } from '@healthgpt/tensor-core';
+
+/** How new layers draw their weights: `init: false` fills zeros (weights about to be loaded). */
+export interface InitOptions {
+  gen?: Generator;
+  init?: boolean;
+}
 
 /** What a layer slot must offer: a tensor-core `Linear`, or an adapter that replaced it. */
 export type LinearLike = Module & { forward(x: Tensor): Tensor };

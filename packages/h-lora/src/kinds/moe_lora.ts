@@ -32,15 +32,13 @@ export const moeLoraKind: AdapterKind = {
   delta: (x, p, ctx) =>
     tf.tidy(() => {
       const n = x.shape[0];
-      const g = moeLoraKind.gate!(x, p, ctx); // [N, k]
+      const g = moeLoraKind.gate!(x, p, ctx).mul(ctx.scaling); // [N, k]: gate and scaling, applied on the narrow side
       const xd = ctx.dropout(x);
-      let y: Tensor | null = null;
-      for (const i of range(ctx.config.loraNums)) {
-        const h = tf.matMul(xd, p(`lora_A.${i}.weight`), false, true); // [N, rₑ]
-        const yi = tf.matMul(h, p(`lora_B.${i}.weight`), false, true).mul(g.slice([0, i], [n, 1])); // [N, out]
-        y = y ? y.add(yi) : yi;
-      }
-      return y!.mul(ctx.scaling);
+      const ys: Tensor[] = range(ctx.config.loraNums).map((i) => {
+        const h = tf.matMul(xd, p(`lora_A.${i}.weight`), false, true).mul(g.slice([0, i], [n, 1])); // [N, rₑ]
+        return tf.matMul(h, p(`lora_B.${i}.weight`), false, true); // [N, out]
+      });
+      return tf.addN(ys); // [N, out]
     }),
   experts: {
     split: (p, c) => ({

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
 import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+import { nativeBlas, useNativeMatmul } from './native.js';
 
 const dim = fc.integer({ min: 1, max: 9 });
 
@@ -56,5 +57,24 @@ describe('BatchMatMul (wasm, XNNPACK for every case)', () => {
     };
     const r = await wasmAndCpu(grad);
     expect(maxAbsDiff(r.wasm.values, r.cpu.values)).toBeLessThan(1e-4);
+  });
+
+  it('routes through the optional native BLAS when it is built, with the same results (else stays on XNNPACK)', async () => {
+    const a = randomValues(3 * 6 * 5, 21);
+    const b = randomValues(3 * 7 * 6, 22);
+    const product = () => tf.matMul(tf.tensor(a, [3, 6, 5]), tf.tensor(b, [3, 7, 6]), true, true);
+    useNativeMatmul(false);
+    expect(nativeBlas(), 'switched off').toBeNull();
+    const r = await wasmAndCpu(product, { native: true });
+    expect(r.wasm.shape).toEqual([3, 5, 7]);
+    expect(maxAbsDiff(r.wasm.values, r.cpu.values)).toBeLessThan(1e-5);
+    // The cpu backend's BatchMatMul uses the addon too when present.
+    await tf.setBackend('cpu');
+    useNativeMatmul(true);
+    const yt = product();
+    const y = yt.dataSync();
+    yt.dispose();
+    useNativeMatmul(false);
+    expect(maxAbsDiff(y, r.cpu.values)).toBeLessThan(1e-5);
   });
 });

@@ -6,6 +6,10 @@ import { conv2DBackpropFilterWasm, type Conv2DBackpropFilterAttrs } from './conv
 import { einsumWasm } from './einsum.js';
 import { scatterAdd, segmentSumShape } from './unsorted_segment_sum.js';
 import { transposeInto } from './transpose.js';
+import { identityShared } from './identity.js';
+import { unpackWasm } from './unpack.js';
+import { sumWasm } from './sum.js';
+import { tanhWasm } from './tanh.js';
 import { heapF32, heapI32, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 type KernelConfig = tf.KernelConfig;
@@ -126,3 +130,53 @@ const transpose: KernelConfig = {
 };
 
 KERNELS.push(transpose);
+
+const stockIdentity = tf.getKernel('Identity', 'wasm');
+const identity: KernelConfig = {
+  kernelName: 'Identity',
+  backendName: 'wasm',
+  setupFunc: stockIdentity?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype === 'string' || x.dtype === 'complex64') return stockIdentity!.kernelFunc(args);
+    return identityShared(args.backend as unknown as { incRef(d: object): void }, x);
+  },
+};
+
+const stockUnpack = tf.getKernel('Unpack', 'wasm');
+const unpack: KernelConfig = {
+  kernelName: 'Unpack',
+  backendName: 'wasm',
+  setupFunc: stockUnpack?.setupFunc,
+  kernelFunc: (args) => {
+    const { value } = args.inputs as { value: TensorInfo };
+    if (value.dtype !== 'float32' && value.dtype !== 'int32') return stockUnpack!.kernelFunc(args);
+    return unpackWasm(wasmOf(args), value, (args.attrs as { axis: number }).axis);
+  },
+};
+
+const stockSum = tf.getKernel('Sum', 'wasm');
+const sum: KernelConfig = {
+  kernelName: 'Sum',
+  backendName: 'wasm',
+  setupFunc: stockSum?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    return sumWasm(wasmOf(args), x, axis, keepDims) ?? stockSum!.kernelFunc(args);
+  },
+};
+
+const stockTanh = tf.getKernel('Tanh', 'wasm');
+const tanh: KernelConfig = {
+  kernelName: 'Tanh',
+  backendName: 'wasm',
+  setupFunc: stockTanh?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype !== 'float32') return stockTanh!.kernelFunc(args);
+    return tanhWasm(wasmOf(args), x);
+  },
+};
+
+KERNELS.push(identity, unpack, sum, tanh);

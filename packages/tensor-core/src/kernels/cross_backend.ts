@@ -3,6 +3,7 @@
  * both results as plain arrays, so a custom wasm kernel is checked against the cpu reference.
  */
 import { tf, type Tensor } from '../tf.js';
+import { useNativeMatmul } from './native.js';
 
 export interface CrossResult {
   shape: number[];
@@ -20,11 +21,20 @@ async function runOn(backend: 'wasm' | 'cpu', fn: () => Tensor): Promise<CrossRe
   return result;
 }
 
-/** `fn` on wasm and on cpu (left active afterwards: wasm). */
-export async function wasmAndCpu(fn: () => Tensor): Promise<{ wasm: CrossResult; cpu: CrossResult }> {
-  const cpu = await runOn('cpu', fn);
-  const wasm = await runOn('wasm', fn);
-  return { wasm, cpu };
+/**
+ * `fn` on wasm and on cpu (left active afterwards: wasm). The cpu run is the reference (stock JS
+ * kernels, native matmul off); the wasm run uses the native matmul only when `native` is set.
+ */
+export async function wasmAndCpu(fn: () => Tensor, { native = false }: { native?: boolean } = {}): Promise<{ wasm: CrossResult; cpu: CrossResult }> {
+  try {
+    useNativeMatmul(false);
+    const cpu = await runOn('cpu', fn);
+    useNativeMatmul(native);
+    const wasm = await runOn('wasm', fn);
+    return { wasm, cpu };
+  } finally {
+    useNativeMatmul(false);
+  }
 }
 
 /** Deterministic pseudo-random floats in [-1, 1) (a 32-bit LCG), for kernel inputs. */

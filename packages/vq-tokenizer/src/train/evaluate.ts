@@ -30,7 +30,7 @@ export function evaluateTokenizer(model: VQTokenizer, source: ImageSource, { bat
     const idx = model.encode(x);
     const y = model.decode(idx);
     p.push(...psnr(y, x));
-    if (x.shape[2] >= 11 && x.shape[3] >= 11) s.push(...ssim(y, x));
+    if (Math.min(...(x.shape as number[]).slice(2)) >= 11) s.push(...ssim(y, x));
     codes.push(...idx.dataSync());
     tf.dispose([x, idx, y]);
   }

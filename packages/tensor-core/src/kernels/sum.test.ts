@@ -1,0 +1,30 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { tf } from '@healthgpt/tensor-core';
+import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+
+describe('Sum (wasm: contiguous axis blocks without a transpose)', () => {
+  it('matches the cpu backend for random shapes, axis sets (contiguous or not), keepDims and dtypes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 4 }).chain((shape) =>
+          fc.tuple(fc.constant(shape), fc.subarray([...shape.keys()]), fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 999 })),
+        ),
+        async ([shape, axes, keepDims, int, seed]) => {
+          const v = randomValues(shape.reduce((a, b) => a * b, 1), seed);
+          const x = () => (int ? tf.tensor(Array.from(v, (t) => Math.round(t * 50)), shape, 'int32') : tf.tensor(v, shape));
+          const { wasm, cpu } = await wasmAndCpu(() => tf.sum(x(), axes.length ? axes : undefined, keepDims));
+          expect(wasm.shape).toEqual(cpu.shape);
+          expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThan(1e-5);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('gives the bias gradient of a linear layer (a sum over the token axis)', async () => {
+    const dy = randomValues(64 * 24, 3);
+    const r = await wasmAndCpu(() => tf.grad((b: tf.Tensor) => tf.add(tf.zeros([64, 24]), b).mul(tf.tensor(dy, [64, 24])).sum())(tf.zeros([24])));
+    expect(maxAbsDiff(r.wasm.values, r.cpu.values)).toBeLessThan(1e-5);
+  });
+});

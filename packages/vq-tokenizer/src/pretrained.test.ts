@@ -1,0 +1,65 @@
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { tf, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
+import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
+import { VQTokenizer, VQTokenizerError, syntheticPhantoms } from './index.js';
+import { tinyConfig } from './test-configs.test-util.js';
+
+describeBackends('fromPretrained / savePretrained', () => {
+  let dir: string;
+  let model: VQTokenizer;
+  let x: Tensor;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'vq-pretrained-'));
+    model = new VQTokenizer(tinyConfig(), { seed: 3 });
+    x = syntheticPhantoms(1, { size: 16, seed: 2 });
+    await model.savePretrained(join(dir, 'ok'));
+  });
+  afterAll(async () => {
+    model.dispose();
+    x.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('round-trips config and weights (same codes), writing only the two files', async () => {
+    expect((await readdir(join(dir, 'ok'))).sort()).toEqual(['config.json', 'model.safetensors']);
+    await expectNoLeaks(async () => {
+      const loaded = await VQTokenizer.fromPretrained(join(dir, 'ok'));
+      expect(loaded.config).toEqual(model.config);
+      const a = model.encode(x);
+      const b = loaded.encode(x);
+      expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
+      loaded.dispose();
+      return [a, b];
+    }, { what: 'fromPretrained + encode' });
+  });
+
+  it("ignores taming's loss.* keys but rejects other extra or missing keys, naming them and the file", async () => {
+    const weights = new Map(model.stateDict());
+    const extra = tf.zeros([2]);
+    const write = async (name: string, tensors: Map<string, Tensor>) => {
+      await model.savePretrained(join(dir, name));
+      await saveSafetensors(join(dir, name, 'model.safetensors'), tensors);
+    };
+    await write('with-loss', new Map([...weights, ['loss.discriminator.main.0.weight', extra]]));
+    (await VQTokenizer.fromPretrained(join(dir, 'with-loss'))).dispose();
+    await write('with-extra', new Map([...weights, ['encoder.bogus', extra]]));
+    await expect(VQTokenizer.fromPretrained(join(dir, 'with-extra'))).rejects.toThrow(/unexpected keys: encoder\.bogus/);
+    const missing = new Map(weights);
+    missing.delete('quantize.embed.weight');
+    await write('missing', missing);
+    const err = await VQTokenizer.fromPretrained(join(dir, 'missing')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VQTokenizerError);
+    expect(String((err as Error).message)).toMatch(/model\.safetensors: .*missing keys: quantize\.embed\.weight/);
+    extra.dispose();
+  });
+
+  it('reports a bad config.json with the file name', async () => {
+    await model.savePretrained(join(dir, 'bad-config'));
+    await writeFile(join(dir, 'bad-config', 'config.json'), JSON.stringify({ ...model.config, embed_dim: 3 }));
+    await expect(VQTokenizer.fromPretrained(join(dir, 'bad-config'))).rejects.toThrow(/config\.json: config\.embed_dim/);
+    await expect(VQTokenizer.fromPretrained(join(dir, 'nope'))).rejects.toThrow(VQTokenizerError);
+  });
+});
