@@ -2,7 +2,7 @@ import { tf, initBackend } from '../src/index.js';
 import { TinyDecoder, BENCH_CONFIG, trainStep, syntheticBatch } from './tiny_decoder.js';
 const backend = (process.argv[2] ?? 'wasm') as 'wasm';
 console.log(await initBackend({ backend, threads: Number(process.env.THREADS ?? 1) }));
-const model = new TinyDecoder(BENCH_CONFIG);
+const model = new TinyDecoder({ ...BENCH_CONFIG, fused: process.env.FUSED === '1' });
 console.log('params', model.numParameters());
 const opt = tf.train.adam(1e-3);
 const { ids, labels } = syntheticBatch(BENCH_CONFIG, 8);

@@ -4,6 +4,7 @@
  * cross-entropy), trained with Adam. At d 256, 4 layers, 4 heads, vocab 1024 it has 3.7 M
  * parameters; tiny_decoder.py is the same model in PyTorch.
  */
+import { fusedGeluTanh, fusedCrossEntropy } from '../src/kernels/fused.js';
 import { tf, Module, ModuleList, Linear, Embedding, LayerNorm, Generator, scaledDotProductAttention, geluTanh, crossEntropy, type Tensor } from '../src/index.js';
 
 export interface DecoderConfig {
@@ -12,6 +13,8 @@ export interface DecoderConfig {
   layers: number;
   heads: number;
   seq: number;
+  /** Use tensor-core's fused GELU-tanh and cross-entropy (kernels/fused.ts) instead of nn's. */
+  fused?: boolean;
 }
 
 export const BENCH_CONFIG: DecoderConfig = { vocab: 1024, dim: 256, layers: 4, heads: 4, seq: 128 };
@@ -43,7 +46,8 @@ class Block extends Module {
       const merged = att.transpose([0, 2, 1, 3]).reshape([b, t, d]);
       const x1 = tf.add(x, (this.child('proj') as Linear).forward(merged));
       const m = (this.child('fc1') as Linear).forward((this.child('ln2') as LayerNorm).forward(x1));
-      return tf.add(x1, (this.child('fc2') as Linear).forward(geluTanh(m)));
+      const act = this.cfg.fused ? fusedGeluTanh(m) : geluTanh(m);
+      return tf.add(x1, (this.child('fc2') as Linear).forward(act));
     });
   }
 }
@@ -74,7 +78,7 @@ export class TinyDecoder extends Module {
   }
 
   loss(ids: Tensor, labels: Tensor): Tensor {
-    return tf.tidy(() => crossEntropy(this.forward(ids), labels));
+    return tf.tidy(() => (this.cfg.fused ? fusedCrossEntropy : crossEntropy)(this.forward(ids), labels));
   }
 }
 
