@@ -3,10 +3,10 @@
  * per step, base frozen, gradients for the adapter only) for plain LoRA, H-LoRA and looped
  * MoE-LoRA at k = 2, 4, 8, 32, as ratios to LoRA measured in the same run.
  *
- * Configs run round-robin (one step of each per round), so a slow patch of a shared machine hits
- * every config alike; a config's ratio is the median over rounds of its step time divided by
+ * Configs run once per round in a shuffled order, so a slow patch of a shared machine hits every
+ * config alike; a config's ratio is the median over rounds of its step time divided by
  * LoRA's step time in the same round. Env: HLORA_BENCH_LAYERS (2), HLORA_BENCH_TOKENS (4096),
- * HLORA_BENCH_ROUNDS (5), HLORA_BENCH_D (1024).
+ * HLORA_BENCH_ROUNDS (7, at least 5), HLORA_BENCH_D (1024).
  */
 import { tf, initBackend, Module, Linear, Generator, normal, type Tensor } from '@healthgpt/tensor-core';
 import { injectAdapters, markOnlyAdapterTrainable, adaptedLayers, type AdaptedLinear } from '../src/index.js';
@@ -16,7 +16,7 @@ const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const D = env('HLORA_BENCH_D', 1024);
 const LAYERS = env('HLORA_BENCH_LAYERS', 2);
 const TOKENS = env('HLORA_BENCH_TOKENS', 4096);
-const ROUNDS = Math.max(5, env('HLORA_BENCH_ROUNDS', 5));
+const ROUNDS = Math.max(5, env('HLORA_BENCH_ROUNDS', 7));
 const R = 64;
 const ALPHA = 128;
 
@@ -70,12 +70,14 @@ export default async function bench(): Promise<BenchReport> {
   const gy = normal([TOKENS, D], 0, 1, gen); // [N, D]
   const models = CONFIGS.map(build);
   const ms: number[][] = CONFIGS.map(() => []);
+  const order = new Generator(5);
   for (let round = -1; round < ROUNDS; round++) {
-    models.forEach((m, i) => {
+    // A fresh order each round, so no config always follows the same one (allocator and cache state).
+    for (const i of order.shuffle(models.map((_, j) => j))) {
       const t0 = performance.now();
-      step(m, x, gy);
+      step(models[i], x, gy);
       if (round >= 0) ms[i].push(performance.now() - t0);
-    });
+    }
     console.error(`# h-lora bench: round ${round + 1}/${ROUNDS} done`);
   }
   const rows = CONFIGS.map((c, i) => {
@@ -90,7 +92,7 @@ export default async function bench(): Promise<BenchReport> {
     title: `Adapter forward + backward: ${LAYERS} layers of d ${D}, R ${R}, ${TOKENS} tokens/step (${tf.getBackend()} backend)`,
     rows,
     notes: [
-      `ratio = median over ${ROUNDS} rounds of (config step / lora step in the same round); configs run round-robin after a warm-up round.`,
+      `ratio = median over ${ROUNDS} rounds of (config step / lora step in the same round); configs run once per round in a shuffled order, after a warm-up round.`,
       'Base weights frozen; gradients for the adapter parameters only (the base matmuls still run forward and back for dX).',
       `Target: hlora ≤ 1.05x lora at every k. Worst hlora ratio here: ${hloraWorst.toFixed(3)}x (${hloraWorst <= 1.05 ? 'met' : 'NOT met'}).`,
       'Paper (PyTorch, GPU): hlora ≈ 1.00x; looped MoE-LoRA 1.22x (k=2), 1.49x (k=4), 2.09x (k=8), 5.81x (k=32).',

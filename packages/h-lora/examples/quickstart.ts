@@ -3,7 +3,7 @@
  * trained one at a time, saved in PEFT layout and loaded back. Run from the repository root:
  *   node --import tsx packages/h-lora/examples/quickstart.ts
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, initBackend, Module, Linear, Generator, type Tensor } from '@healthgpt/tensor-core';
@@ -48,3 +48,6 @@ console.log(`loaded ${r.loaded.length} tensors into ${r.injected.join(', ')}`);
 const router = fresh.getSubmodule<AdaptedLinear>('up_proj').routerProbs(x); // [4, 5, 4]
 console.log('router probabilities of token 0:', Array.from(router.dataSync().slice(0, 4)).map((p) => p.toFixed(3)).join(' '));
 tf.dispose([x, router]);
+model.dispose();
+fresh.dispose();
+rmSync(dir, { recursive: true, force: true });

@@ -76,13 +76,15 @@ export class AdaptedLinear extends Module {
     const k = typeof kind === 'string' ? getAdapterKind(kind) : kind;
     const cfg = k.resolve(config);
     const values = k.init(this.inFeatures, this.outFeatures, cfg, gen);
+    const bad = [...values.keys()].find((rel) => !rel.includes('.') || RESERVED.has(rel.split('.')[0]) || !/^[A-Za-z0-9_.-]+$/.test(rel));
+    if (bad !== undefined) {
+      values.forEach((t) => t.dispose());
+      throw new HLoraError(`adapter kind '${k.name}' made a tensor named '${bad}': names must be '<slot>.<rest>' and the slot not one of ${[...RESERVED].join(', ')}`, 'ARGUMENT');
+    }
     const params = new Map<string, Variable>();
     for (const [rel, t] of values) {
       const slot = rel.split('.')[0];
-      if (!rel.includes('.') || RESERVED.has(slot) || !/^[A-Za-z0-9_.-]+$/.test(rel))
-        throw new HLoraError(`adapter kind '${k.name}' made a tensor named '${rel}': names must be '<slot>.<rest>' and the slot not one of ${[...RESERVED].join(', ')}`, 'ARGUMENT');
-      const tree = this.slot(slot);
-      params.set(rel, tree.set(`${name}.${rel.slice(slot.length + 1)}`, t));
+      params.set(rel, this.slot(slot).set(`${name}.${rel.slice(slot.length + 1)}`, t));
     }
     const dropout = this.child<ParamTree>('lora_dropout').add(name, new Dropout(cfg.loraDropout, { seed: config.dropoutSeed ?? gen.nextSeed() }));
     dropout.training = this.training;

@@ -4,7 +4,7 @@
  */
 export { tf } from './tf.js';
 import './kernels/register.js';
-export { registerKernels, registeredKernels } from './kernels/register.js';
+export * from './kernels/index.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank, DataType, TensorLike, NamedTensorMap, TypedArray } from './tf.js';
 export { TensorCoreError, BackendUnavailableError, SafetensorsError, StateDictError, ArgumentError, check, checkRank } from './errors.js';
 export { initBackend, availableBackends, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';

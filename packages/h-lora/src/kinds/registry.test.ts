@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { registerAdapterKind, getAdapterKind, adapterKindNames, loraKind, HLoraError } from '../index.js';
+import { tf, Linear } from '@healthgpt/tensor-core';
+import { registerAdapterKind, getAdapterKind, adapterKindNames, loraKind, HLoraError, AdaptedLinear } from '../index.js';
 
 describe('adapter kind registry', () => {
   it('holds the built-in kinds and resolves them by name', () => {
@@ -21,5 +22,15 @@ describe('adapter kind registry', () => {
     const { delta: _d, ...noDelta } = loraKind;
     expect(() => registerAdapterKind({ ...noDelta, name: 'x' } as typeof loraKind)).toThrow(/has no 'delta' function/);
     expect(() => getAdapterKind('nope')).toThrow(expect.objectContaining({ code: 'UNKNOWN_KIND' }));
+  });
+
+  it('refuses a kind whose tensor names lack a slot, leaking nothing', () => {
+    const before = tf.memory().numTensors;
+    const badKind = { ...loraKind, name: 'slotless', init: () => new Map([['weight', tf.zeros([2, 2])]]) };
+    const layer = new AdaptedLinear(new Linear(2, 2));
+    expect(() => layer.addAdapter('a', badKind, { r: 1, loraAlpha: 1 })).toThrow(/made a tensor named 'weight'/);
+    expect(layer.adapterNames()).toEqual([]);
+    layer.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
