@@ -1,4 +1,4 @@
-import { tf, Module, Dropout, Generator, getDefaultGenerator, linear, type Tensor, type Variable, Linear } from '@healthgpt/tensor-core';
+import { tf, Module, Dropout, Generator, getDefaultGenerator, type Tensor, type Variable, type Linear } from '@healthgpt/tensor-core';
 import { HLoraError, AdapterStateError } from './errors.js';
 import { getAdapterKind } from './kinds/registry.js';
 import type { AdapterConfig, AdapterKind, AdapterParams, DeltaContext, ResolvedAdapterConfig } from './kinds/kind.js';
@@ -18,7 +18,7 @@ export interface AddAdapterOptions {
   gen?: Generator;
 }
 
-const RESERVED = new Set(['weight', 'bias', 'lora_dropout']);
+const RESERVED = new Set(['weight', 'bias', 'base_layer', 'lora_dropout']);
 const NAME_RE = /^[A-Za-z0-9_-]+$/;
 
 /** `lora_A.weight` + adapter `gen` → `lora_A.gen.weight` (peft's in-memory name). */
@@ -28,9 +28,11 @@ export function insertAdapterName(rel: string, adapter: string): string {
 }
 
 /**
- * A Linear layer with any number of named adapters. The base keeps its checkpoint names
- * (`weight` [out, in], `bias` [out]); adapter `a` of a kind with a tensor `lora_A.weight` is
- * stored as `lora_A.a.weight`. One adapter is active at a time; `forward(x)` is Linear's.
+ * A Linear layer with any number of named adapters. The base layer stays intact and keeps its
+ * checkpoint names (`weight` [out, in], `bias` [out]: its parameters are listed as this module's
+ * own); adapter `a` of a kind with a tensor `lora_A.weight` is stored as `lora_A.a.weight`. One
+ * adapter is active at a time; `forward(x)` is Linear's and runs the base layer's own forward
+ * (so a subclass's fast path is kept).
  */
 export class AdaptedLinear extends Module {
   readonly inFeatures: number;
@@ -42,26 +44,39 @@ export class AdaptedLinear extends Module {
   private disabledFlag = false;
   private readonly mergedStack: string[] = [];
 
-  /** Wrap `base`, taking over its weight and bias (the Linear itself must not be used after). */
+  /** Wrap `base` (its weight and bias stay its own variables; merging writes into them). */
   constructor(base: Linear, label = '') {
     super();
     this.inFeatures = base.inFeatures;
     this.outFeatures = base.outFeatures;
     this.label = label;
-    const w = base.weight;
-    this.registerParameter('weight', w, { trainable: w.trainable });
-    const b = base.bias;
-    if (b) this.registerParameter('bias', b, { trainable: b.trainable });
+    // A child, so train/eval and dispose reach it; its parameters are listed as this module's own.
+    this.registerModule('base_layer', base);
     this.registerModule('lora_dropout', new ParamTree());
     this.training = base.training;
   }
 
+  /** The wrapped Linear. */
+  get base(): Linear {
+    return this.child<Linear>('base_layer');
+  }
+
   get weight(): Variable {
-    return this.param('weight');
+    return this.base.weight;
   }
 
   get bias(): Variable | null {
-    return this.namedParameters().find(([n]) => n === 'bias')?.[1] ?? null;
+    return this.base.bias;
+  }
+
+  /** The base's parameters under their checkpoint names (`weight`, `bias`) first, then every adapter tensor. */
+  override namedParameters(prefix = ''): [string, Variable][] {
+    const hidden = prefix ? `${prefix}.base_layer.` : 'base_layer.';
+    return [...this.base.namedParameters(prefix), ...super.namedParameters(prefix).filter(([n]) => !n.startsWith(hidden))];
+  }
+
+  override param(name: string): Variable {
+    return name === 'weight' || name === 'bias' ? this.base.param(name) : super.param(name);
   }
 
   private where(): string {
@@ -211,7 +226,7 @@ export class AdaptedLinear extends Module {
   forward(x: Tensor): Tensor {
     return tf.tidy(() => {
       const x2 = this.flat(x, 'forward'); // [N, in]
-      let y = linear(x2, this.weight, this.bias); // [N, out]
+      let y = this.base.forward(x2); // [N, out]
       const run = this.running();
       if (run) y = y.add(run[1].kind.delta(x2, this.lookup(run[1], run[0]), run[1].ctx));
       return y.reshape([...x.shape.slice(0, -1), this.outFeatures]); // [..., out]

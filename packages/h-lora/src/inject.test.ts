@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { tf, Generator, normal } from '@healthgpt/tensor-core';
+import { tf, Generator, Linear, normal, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { injectAdapters, adaptedLayers, setActiveAdapter, disableAdapters, enableAdapters, markOnlyAdapterTrainable, HLoraError, AdaptedLinear } from './index.js';
-import { ToyLM } from './test_utils.js';
+import { ToyLM, Holder } from './test_utils.js';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];
 const cfg = { r: 4, loraAlpha: 8, loraNums: 2 };
@@ -69,6 +69,37 @@ describeBackends('injectAdapters', () => {
     expect(injectAdapters(m, { targets: /layers\.1\..*proj$/, kind: 'lora', config: { r: 2, loraAlpha: 2 } })).toHaveLength(4);
     expect(injectAdapters(m, { targets: (p) => p.endsWith('o_proj'), kind: 'lora', config: { r: 2, loraAlpha: 2 }, name: 'b' })).toEqual(['model.layers.0.self_attn.o_proj', 'model.layers.1.self_attn.o_proj']);
     m.dispose();
+  });
+});
+
+describe('AdaptedLinear keeps its base intact', () => {
+  it('runs the base layer’s own forward (a subclass’s fast path) and leaves the Linear usable', () => {
+    class CountingLinear extends Linear {
+      calls = 0;
+      override forward(x: Tensor): Tensor {
+        this.calls++;
+        return super.forward(x);
+      }
+    }
+    const base = new CountingLinear(4, 3, { gen: new Generator(1) });
+    const root = new Holder({ proj: base });
+    injectAdapters(root, { targets: ['proj'], kind: 'lora', config: { r: 2, loraAlpha: 2 } });
+    const layer = root.child<AdaptedLinear>('proj');
+    expect(layer.base).toBe(base);
+    expect(layer.weight).toBe(base.weight);
+    const x = tf.ones([2, 4]);
+    const y = layer.forward(x);
+    expect(base.calls).toBe(1);
+    expect(base.weight.isDisposed).toBe(false);
+    expect(root.namedParameters().map(([n]) => n)).toEqual(['proj.weight', 'proj.bias', 'proj.lora_A.default.weight', 'proj.lora_B.default.weight']);
+    expect(root.namedModules().map(([n]) => n)).toContain('proj.base_layer');
+    // Injecting a second adapter does not wrap the wrapped base again.
+    expect(injectAdapters(root, { targets: /proj/, kind: 'lora', config: { r: 1, loraAlpha: 1 }, name: 'b' })).toEqual(['proj']);
+    expect(layer.param('weight')).toBe(base.weight);
+    const w = base.weight;
+    tf.dispose([x, y]);
+    root.dispose(); // disposing the model disposes the wrapped base too
+    expect(w.isDisposed).toBe(true);
   });
 });
 

@@ -50,7 +50,8 @@ export function injectAdapters(root: Module, { targets, kind, config, name = 'de
   const match = matcher(targets);
   const k = typeof kind === 'string' ? getAdapterKind(kind) : kind;
   k.resolve(config); // fail on a bad config before touching any layer
-  const candidates = root.namedModules().filter(([p, m]) => p !== '' && (m instanceof Linear || m instanceof AdaptedLinear));
+  const bases = new Set<Module>(adaptedLayers(root).map(([, l]) => l.base)); // already wrapped: reached through their wrapper
+  const candidates = root.namedModules().filter(([p, m]) => p !== '' && !bases.has(m) && (m instanceof Linear || m instanceof AdaptedLinear));
   const chosen = candidates.filter(([p]) => match(p) && !exclude.some((e) => suffixMatch(p, e)));
   if (!chosen.length) {
     const names = candidates.map(([p]) => p);

@@ -180,3 +180,38 @@ const tanh: KernelConfig = {
 };
 
 KERNELS.push(identity, unpack, sum, tanh);
+
+/** Cast to the same dtype (every `mul` gradient casts its other operand) shares the data. */
+const stockCast = tf.getKernel('Cast', 'wasm');
+const cast: KernelConfig = {
+  kernelName: 'Cast',
+  backendName: 'wasm',
+  setupFunc: stockCast?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype === (args.attrs as { dtype: string }).dtype && x.dtype !== 'string' && x.dtype !== 'complex64') {
+      return identityShared(args.backend as unknown as { incRef(d: object): void }, x);
+    }
+    return stockCast!.kernelFunc(args);
+  },
+};
+
+/** Tile of a single value (scalars broadcast by `where`, e.g. attention masks) is a fill. */
+const stockTile = tf.getKernel('Tile', 'wasm');
+const tile: KernelConfig = {
+  kernelName: 'Tile',
+  backendName: 'wasm',
+  setupFunc: stockTile?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const reps = (args.attrs as { reps: number[] }).reps;
+    if (tf.util.sizeFromShape(x.shape) !== 1 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return stockTile!.kernelFunc(args);
+    const backend = wasmOf(args);
+    const out = backend.makeOutput(x.shape.map((d, i) => d * reps[i]), x.dtype);
+    const src = x.dtype === 'float32' ? heapF32(backend, x) : heapI32(backend, x);
+    (out.dtype === 'float32' ? heapF32(backend, out) : heapI32(backend, out)).fill(src[0]);
+    return out;
+  },
+};
+
+KERNELS.push(cast, tile);

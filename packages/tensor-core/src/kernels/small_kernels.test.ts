@@ -41,4 +41,17 @@ describe('Identity, Unpack and Tanh on wasm', () => {
     const r = await wasmAndCpu(() => tf.tanh(tf.tensor(v)));
     expect(maxAbsDiff(r.wasm.values, r.cpu.values)).toBeLessThan(1e-6);
   });
+
+  it('Cast to the same dtype shares data; other casts and Tile match the cpu backend', async () => {
+    const v = Float32Array.from(randomValues(24, 9), (t) => t * 10);
+    const same = await wasmAndCpu(() => tf.cast(tf.tensor(v, [2, 3, 4]), 'float32'));
+    expect(Array.from(same.wasm.values)).toEqual(Array.from(same.cpu.values));
+    const toInt = await wasmAndCpu(() => tf.cast(tf.tensor(v, [2, 3, 4]), 'int32'));
+    expect(Array.from(toInt.wasm.values)).toEqual(Array.from(toInt.cpu.values));
+    const fill = await wasmAndCpu(() => tf.tile(tf.tensor([2.5], [1, 1, 1]), [2, 3, 4]));
+    expect(fill.wasm.shape).toEqual([2, 3, 4]);
+    expect(Array.from(fill.wasm.values)).toEqual(Array.from(fill.cpu.values));
+    const general = await wasmAndCpu(() => tf.tile(tf.tensor(v.slice(0, 6), [2, 3]), [2, 2]));
+    expect(Array.from(general.wasm.values)).toEqual(Array.from(general.cpu.values));
+  });
 });
