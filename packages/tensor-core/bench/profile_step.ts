@@ -23,18 +23,29 @@ for (let i = 0; i < Number(process.env.STEPS ?? 3); i++) {
   const ms = performance.now() - t0;
   console.log(`step ${i} loss ${loss.toFixed(4)} wall ${ms.toFixed(0)} ms cpu ${((c.user + c.system) / 1000).toFixed(0)} ms ${((8 * 128 * 1000) / ms).toFixed(0)} tok/s tensors ${tf.memory().numTensors}`);
 }
-const prof = await tf.profile(() => trainStep(model, opt, ids, labels).dispose());
-const byKernel = new Map<string, number>();
-const byShape = new Map<string, [number, number]>();
-for (const k of prof.kernels) {
-  const t = k.kernelTimeMs as number;
-  byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + t);
-  const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-  const e = byShape.get(key) ?? [0, 0];
-  byShape.set(key, [e[0] + t, e[1] + 1]);
+// Time every kernel of the active backend by wrapping its kernelFunc (tf.profile reads each
+// output back for error checks, which inflates its per-kernel times).
+const totals = new Map<string, [number, number]>();
+for (const config of tf.getKernelsForBackend(tf.getBackend())) {
+  const inner = config.kernelFunc;
+  config.kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
+    const t0 = performance.now();
+    const out = inner(args);
+    const e = totals.get(config.kernelName) ?? [0, 0];
+    e[0] += performance.now() - t0;
+    e[1]++;
+    totals.set(config.kernelName, e);
+    return out;
+  }) as tf.KernelFunc;
 }
-const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
-console.log(`kernels: ${total.toFixed(0)} ms`);
-for (const [k, v] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${k.padEnd(22)} ${v.toFixed(1).padStart(7)} ms ${((100 * v) / total).toFixed(1).padStart(5)} %`);
-console.log('top calls (ms, count, kernel, input shapes):');
-for (const [k, [t, n]] of [...byShape].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15)) console.log(`${t.toFixed(1).padStart(7)} ${String(n).padStart(3)} ${k}`);
+const t0 = performance.now();
+const l = trainStep(model, opt, ids, labels);
+l.dataSync();
+l.dispose();
+const stepMs = performance.now() - t0;
+const kernelMs = [...totals.values()].reduce((a, [t]) => a + t, 0);
+const calls = [...totals.values()].reduce((a, [, n]) => a + n, 0);
+console.log(`profiled step ${stepMs.toFixed(0)} ms: ${calls} kernel calls take ${kernelMs.toFixed(0)} ms, ${(stepMs - kernelMs).toFixed(0)} ms outside kernels`);
+for (const [k, [t, n]] of [...totals].sort((a, b) => b[1][0] - a[1][0]).slice(0, 20)) {
+  console.log(`${k.padEnd(22)} ${t.toFixed(1).padStart(7)} ms ${((100 * t) / stepMs).toFixed(1).padStart(5)} % ${String(n).padStart(4)} calls`);
+}

@@ -1,7 +1,7 @@
 import { setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf.js';
 import { BackendUnavailableError, check } from './errors.js';
-import { afterWasmInit, enableWasmThreads } from './wasm_threads.js';
+import { afterWasmInit, enableWasmThreads } from './kernels/wasm_threads.js';
 
 export type BackendRequest = 'auto' | 'gpu' | 'native' | 'wasm' | 'cpu';
 

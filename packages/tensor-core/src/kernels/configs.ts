@@ -10,6 +10,7 @@ import { identityShared } from './identity.js';
 import { unpackWasm } from './unpack.js';
 import { sumWasm } from './sum.js';
 import { tanhWasm } from './tanh.js';
+import { gatherWasm } from './gather.js';
 import { heapF32, heapI32, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 type KernelConfig = tf.KernelConfig;
@@ -215,3 +216,17 @@ const tile: KernelConfig = {
 };
 
 KERNELS.push(cast, tile);
+
+const stockGather = tf.getKernel('GatherV2', 'wasm');
+const gather: KernelConfig = {
+  kernelName: 'GatherV2',
+  backendName: 'wasm',
+  setupFunc: stockGather?.setupFunc,
+  kernelFunc: (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    return gatherWasm(wasmOf(args), x, indices, axis, batchDims ?? 0) ?? stockGather!.kernelFunc(args);
+  },
+};
+
+KERNELS.push(gather);

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import os from 'node:os';
 import workerThreads from 'node:worker_threads';
-import { tf } from './tf.js';
+import { tf } from '../tf.js';
 
 const here = typeof __filename === 'string' ? __filename : import.meta.url;
 

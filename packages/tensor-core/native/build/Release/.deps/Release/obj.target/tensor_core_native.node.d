@@ -1,1 +1,0 @@
-cmd_Release/obj.target/tensor_core_native.node := g++ -o Release/obj.target/tensor_core_native.node -shared -pthread -rdynamic -m64  -Wl,-soname=tensor_core_native.node -Wl,--start-group Release/obj.target/tensor_core_native/src/sgemm.o -Wl,--end-group -ldl

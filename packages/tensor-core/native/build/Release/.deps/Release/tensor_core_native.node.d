@@ -1,1 +1,0 @@
-cmd_Release/tensor_core_native.node := ln -f "Release/obj.target/tensor_core_native.node" "Release/tensor_core_native.node" 2>/dev/null || (rm -rf "Release/tensor_core_native.node" && cp -af "Release/obj.target/tensor_core_native.node" "Release/tensor_core_native.node")
