@@ -124,3 +124,17 @@ describe('Module', () => {
     }, { what: 'Module lifecycle' });
   });
 });
+
+describe('Module edge cases', () => {
+  it('loading its own state dict back is a no-op, and deleteSubmodule removes a child', () => {
+    const m = new Net();
+    const before = m.namedParameters().map(([, p]) => Array.from(p.dataSync()));
+    m.loadStateDict(m.stateDict());
+    expect(m.namedParameters().map(([, p]) => Array.from(p.dataSync()))).toEqual(before);
+    const head = m.deleteSubmodule('lm_head');
+    expect(m.namedParameters().some(([n]) => n.startsWith('lm_head'))).toBe(false);
+    expect(() => m.deleteSubmodule('lm_head')).toThrow(/no submodule 'lm_head' to delete/);
+    head.dispose();
+    m.dispose();
+  });
+});

@@ -180,6 +180,18 @@ export class Module {
     return old;
   }
 
+  /**
+   * Remove the submodule at a dotted path and return it (not disposed: the caller decides).
+   * How an adapter is deleted, or a failed load rolled back.
+   */
+  deleteSubmodule(path: string): Module {
+    const { owner, name } = this.resolve(path);
+    const old = owner.children.get(name);
+    if (!old) throw new ArgumentError(`no submodule '${path}' to delete`);
+    owner.children.delete(name);
+    return old;
+  }
+
   /** Parameters by checkpoint name. The tensors are the live variables: clone to keep a snapshot. */
   stateDict(): Map<string, Tensor> {
     return new Map(this.namedParameters());
@@ -204,7 +216,8 @@ export class Module {
       throw new StateDictError(strict ? missing : [], strict ? unexpected : [], mismatched);
     for (const [k, t] of given) {
       const p = params.get(k);
-      if (!p) continue;
+      // Loading a parameter's own tensor back (a state dict of this very module) is a no-op.
+      if (!p || t === p || t.dataId === p.dataId) continue;
       tf.tidy(() => p.assign(t.dtype === 'float32' ? t : tf.cast(t, 'float32')));
     }
     return { missing, unexpected };
