@@ -51,6 +51,9 @@ async function activate(name: string): Promise<boolean> {
   try {
     const ok = await tf.setBackend(name);
     if (ok) await tf.ready();
+    // The cpu backend greets Node users with a banner advising tfjs-node on its first write;
+    // initBackend already offers that choice, so the banner is noise in logs.
+    if (ok && name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return ok && tf.getBackend() === name;
   } catch {
     return false;

@@ -11,8 +11,8 @@ import { PRESETS, VQTokenizer, VQTrainer, evaluateTokenizer, progressBar, synthe
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: 'string', default: '1500' },
-    batch: { type: 'string', default: '8' },
+    steps: { type: 'string', default: '1100' },
+    batch: { type: 'string', default: '3' },
     lr: { type: 'string', default: '2e-3' },
     train: { type: 'string', default: '2048' },
     heldout: { type: 'string', default: '128' },
@@ -20,12 +20,12 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     loss: { type: 'string', default: 'l2' },
     quantizer: { type: 'string', default: 'gumbel' },
-    'n-embed': { type: 'string', default: '256' },
+    'n-embed': { type: 'string', default: '128' },
     'kl-weight': { type: 'string', default: '5e-4' },
-    'eval-every': { type: 'string', default: '250' },
+    'eval-every': { type: 'string', default: '100' },
     resume: { type: 'string' },
     hard: { type: 'boolean', default: false },
-    diversity: { type: 'string', default: '0' },
+    diversity: { type: 'string', default: '0.03' },
   },
 });
 

@@ -97,9 +97,9 @@ export const PRESETS = {
   /** taming "VQGAN OpenImages (f=8), 8192, GumbelQuantization", the codec HealthGPT uses: 256 px → 32×32 codes. */
   f8_8192: (): VQConfig =>
     makeConfig({ embed_dim: 256, n_embed: 8192, kl_weight: 1e-8, ddconfig: { z_channels: 256, resolution: 256, ch: 128, ch_mult: [1, 1, 2, 4], num_res_blocks: 2, attn_resolutions: [32] } }),
-  /** 64 px → 8×8 codes (f = 8), 256 codes: the demo tokenizer trained from scratch. */
+  /** 64 px → 8×8 codes (f = 8), 128 codes: the demo tokenizer trained from scratch. */
   f8_64px: (): VQConfig =>
-    makeConfig({ embed_dim: 64, n_embed: 256, kl_weight: 5e-4, ddconfig: { z_channels: 64, resolution: 64, ch: 32, ch_mult: [1, 1, 2, 2], num_res_blocks: 1, attn_resolutions: [8] } }),
+    makeConfig({ embed_dim: 64, n_embed: 128, kl_weight: 5e-4, ddconfig: { z_channels: 64, resolution: 64, ch: 32, ch_mult: [1, 1, 2, 2], num_res_blocks: 1, attn_resolutions: [8] } }),
   /** 32 px → 8×8 codes (f = 4), for quick tests. */
   tiny: (): VQConfig =>
     makeConfig({ embed_dim: 32, n_embed: 32, kl_weight: 5e-4, ddconfig: { z_channels: 32, resolution: 32, ch: 32, ch_mult: [1, 1, 1], num_res_blocks: 1, attn_resolutions: [8] } }),

@@ -76,13 +76,20 @@ export function nativeMatMul(blas: NativeBlas, A: Float32Array, aOff: number, B:
   }
 }
 
-export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorInfo, { transposeA, transposeB }: Attrs): TensorInfo {
+/** The matmul sizes of `a` (…, m, k) · `b` (…, kb, n) under the transpose flags. */
+export function matMulDims(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): { m: number; n: number; k: number; kb: number } {
   const ra = a.shape.length;
   const rb = b.shape.length;
-  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  return {
+    k: transposeA ? a.shape[ra - 2] : a.shape[ra - 1],
+    kb: transposeB ? b.shape[rb - 1] : b.shape[rb - 2],
+    m: transposeA ? a.shape[ra - 1] : a.shape[ra - 2],
+    n: transposeB ? b.shape[rb - 2] : b.shape[rb - 1],
+  };
+}
+
+export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorInfo, { transposeA, transposeB }: Attrs): TensorInfo {
+  const { m, n, k, kb } = matMulDims(a, b, transposeA, transposeB);
   if (k !== kb) {
     throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
   }

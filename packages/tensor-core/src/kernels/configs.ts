@@ -1,6 +1,6 @@
 /** The kernel configs tensor-core registers (see register.ts), one per kernel and backend. */
 import { tf } from '../tf.js';
-import { batchMatMulWasm, nativeMatMul } from './batch_matmul.js';
+import { batchMatMulWasm, matMulDims, nativeMatMul } from './batch_matmul.js';
 import { nativeBlas } from './native.js';
 import { conv2DBackpropFilterWasm, type Conv2DBackpropFilterAttrs } from './conv2d_backprop_filter.js';
 import { einsumWasm } from './einsum.js';
@@ -47,12 +47,7 @@ const batchMatMulCpu: KernelConfig = {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     const backend = args.backend as unknown as CpuBackend;
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const { m, n, k, kb } = matMulDims(a, b, transposeA, transposeB);
     if (!blas || a.dtype !== 'float32' || b.dtype !== 'float32' || k !== kb || m * n * k === 0) return stockCpuBatchMatMul!.kernelFunc(args);
     const outerA = a.shape.slice(0, -2);
     const outerB = b.shape.slice(0, -2);
