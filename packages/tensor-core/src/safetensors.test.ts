@@ -30,22 +30,8 @@ function rawFile(header: object, data: Uint8Array = new Uint8Array(0)): Uint8Arr
   return out;
 }
 
-describe('safetensors on the golden fixtures', () => {
+describe('safetensors reading the golden files', () => {
   const dir = goldenDir()!;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.safetensors'));
-
-  it('finds the fixtures', () => expect(files.length).toBeGreaterThanOrEqual(9));
-
-  for (const f of files) {
-    it(`${f}: load → save is byte-identical`, async () => {
-      const path = join(dir, f);
-      const { tensors, metadata } = await loadSafetensors(path);
-      const bytes = serializeSafetensors(tensors, metadata);
-      expect(Buffer.compare(Buffer.from(bytes), readFileSync(path))).toBe(0);
-      tensors.forEach((t) => t.dispose());
-    });
-  }
-
   it('reads selected tensors by offset, and I64 as int32 remembering its dtype', async () => {
     const path = join(dir, 'phi3_tiny.safetensors');
     const { tensors, dtypes } = await loadSafetensors(path, { keys: ['io.input_ids', 'lm_head.weight'] });
