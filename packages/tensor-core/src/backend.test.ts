@@ -59,3 +59,16 @@ describe('initBackend', () => {
     expect(await initBackend({ backend: 'wasm', threads: 1 })).toMatchObject({ threads: 1 });
   });
 });
+
+describe('defaultWasmThreads', () => {
+  it('follows HEALTHGPT_WASM_THREADS, else one per core up to 4', async () => {
+    const { defaultWasmThreads } = await import('@healthgpt/tensor-core');
+    const os = await import('node:os');
+    const saved = process.env.HEALTHGPT_WASM_THREADS;
+    process.env.HEALTHGPT_WASM_THREADS = '3';
+    expect(defaultWasmThreads()).toBe(3);
+    delete process.env.HEALTHGPT_WASM_THREADS;
+    expect(defaultWasmThreads()).toBe(Math.max(1, Math.min(os.availableParallelism(), 4)));
+    if (saved !== undefined) process.env.HEALTHGPT_WASM_THREADS = saved;
+  });
+});

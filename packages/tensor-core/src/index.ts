@@ -7,7 +7,7 @@ import './kernels/register.js';
 export * from './kernels/index.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank, DataType, TensorLike, NamedTensorMap, TypedArray } from './tf.js';
 export { TensorCoreError, BackendUnavailableError, SafetensorsError, StateDictError, ArgumentError, check, checkRank } from './errors.js';
-export { initBackend, availableBackends, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';
+export { initBackend, availableBackends, defaultWasmThreads, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';
 export { Module, ModuleList, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export * from './nn/index.js';
 export {
