@@ -1,5 +1,4 @@
-import { GroupNorm, Module, ModuleList, silu, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { TrainableConv2d } from './blocks/conv.js';
+import { Conv2d, GroupNorm, Module, ModuleList, silu, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
 import { ResnetBlock, normalize } from './blocks/resnet_block.js';
 import { AttnBlock } from './blocks/attn_block.js';
 import { Upsample } from './blocks/resample.js';
@@ -20,7 +19,7 @@ export class Decoder extends Module {
     const { ch, ch_mult, num_res_blocks, attn_resolutions } = cfg;
     let blockIn = ch * ch_mult[ch_mult.length - 1];
     let res = latentSize(cfg);
-    this.registerModule('conv_in', new TrainableConv2d(cfg.z_channels, blockIn, 3, { padding: 1, gen }));
+    this.registerModule('conv_in', new Conv2d(cfg.z_channels, blockIn, 3, { padding: 1, gen }));
     this.registerModule('mid', new Mid(blockIn, gen));
     const levels: Level[] = new Array(ch_mult.length);
     for (let i = ch_mult.length - 1; i >= 0; i--) {
@@ -41,17 +40,17 @@ export class Decoder extends Module {
     }
     this.registerModule('up', new ModuleList(levels));
     this.registerModule('norm_out', normalize(blockIn));
-    this.registerModule('conv_out', new TrainableConv2d(blockIn, cfg.out_ch, 3, { padding: 1, gen }));
+    this.registerModule('conv_out', new Conv2d(blockIn, cfg.out_ch, 3, { padding: 1, gen }));
   }
 
   forward(z: Tensor): Tensor {
     return tf.tidy(() => {
-      let h = this.child<TrainableConv2d>('conv_in').forward(z);
+      let h = this.child<Conv2d>('conv_in').forward(z);
       h = this.child<Mid>('mid').forward(h);
       const up = this.child<ModuleList<Level>>('up');
       for (let i = up.length - 1; i >= 0; i--) h = up.at(i).forward(h);
       h = silu(this.child<GroupNorm>('norm_out').forward(h));
-      return this.child<TrainableConv2d>('conv_out').forward(h);
+      return this.child<Conv2d>('conv_out').forward(h);
     });
   }
 }

@@ -1,5 +1,4 @@
-import { GroupNorm, Module, ModuleList, silu, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { TrainableConv2d } from './blocks/conv.js';
+import { Conv2d, GroupNorm, Module, ModuleList, silu, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
 import { ResnetBlock, normalize } from './blocks/resnet_block.js';
 import { AttnBlock } from './blocks/attn_block.js';
 import { Downsample } from './blocks/resample.js';
@@ -18,7 +17,7 @@ export class Encoder extends Module {
   ) {
     super();
     const { ch, ch_mult, num_res_blocks, attn_resolutions } = cfg;
-    this.registerModule('conv_in', new TrainableConv2d(cfg.in_channels, ch, 3, { padding: 1, gen }));
+    this.registerModule('conv_in', new Conv2d(cfg.in_channels, ch, 3, { padding: 1, gen }));
     const levels: Level[] = [];
     let res = cfg.resolution;
     let blockIn = ch;
@@ -41,16 +40,16 @@ export class Encoder extends Module {
     this.registerModule('down', new ModuleList(levels));
     this.registerModule('mid', new Mid(blockIn, gen));
     this.registerModule('norm_out', normalize(blockIn));
-    this.registerModule('conv_out', new TrainableConv2d(blockIn, cfg.z_channels, 3, { padding: 1, gen }));
+    this.registerModule('conv_out', new Conv2d(blockIn, cfg.z_channels, 3, { padding: 1, gen }));
   }
 
   forward(x: Tensor): Tensor {
     return tf.tidy(() => {
-      let h = this.child<TrainableConv2d>('conv_in').forward(x);
+      let h = this.child<Conv2d>('conv_in').forward(x);
       for (const level of this.child<ModuleList<Level>>('down')) h = level.forward(h);
       h = this.child<Mid>('mid').forward(h);
       h = silu(this.child<GroupNorm>('norm_out').forward(h));
-      return this.child<TrainableConv2d>('conv_out').forward(h);
+      return this.child<Conv2d>('conv_out').forward(h);
     });
   }
 }

@@ -11,7 +11,6 @@ export { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutpu
 export { ResnetBlock, normalize } from './blocks/resnet_block.js';
 export { AttnBlock } from './blocks/attn_block.js';
 export { Downsample, Upsample, upsampleNearest2x } from './blocks/resample.js';
-export { conv2dTrainable, TrainableConv2d } from './blocks/conv.js';
 export { loadPretrained, savePretrained, loadConfig, IGNORABLE_KEYS, CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { rawImagesToTensor, toUint8HWC, type ToTensorOptions } from './image.js';
 export { codesToText, indicesToText, textToCodes, textToIndices, codeToken, START_TOKEN, END_TOKEN, PIXEL_NEWLINE_TOKEN } from './tokens.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { tf, type Tensor } from '@healthgpt/tensor-core';
+import { tf, type Conv2d, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectEqualInts, expectNoLeaks, ioTensor, loadGolden, type Golden } from '@healthgpt/testing';
-import { VQTokenizer, makeConfig, toUint8HWC, type VQConfig, type Encoder, type Decoder, type TrainableConv2d, type Quantizer } from './index.js';
+import { VQTokenizer, makeConfig, toUint8HWC, type VQConfig, type Encoder, type Decoder, type Quantizer } from './index.js';
 
 describeBackends('vqgan_gumbel_tiny parity', () => {
   let g: Golden;
@@ -23,7 +23,7 @@ describeBackends('vqgan_gumbel_tiny parity', () => {
     tf.tidy(() => {
       const enc = model.child<Encoder>('encoder').forward(io('image'));
       expectClose(enc, io('encoder_out'), { atol: 1e-5, rtol: 1e-5 }, 'encoder_out');
-      const qc = model.child<TrainableConv2d>('quant_conv').forward(enc);
+      const qc = model.child<Conv2d>('quant_conv').forward(enc);
       expectClose(qc, io('quant_conv_out'), { atol: 1e-5, rtol: 1e-5 }, 'quant_conv_out');
       expectClose(model.child<Quantizer>('quantize').logits(qc), io('logits'), { atol: 1e-5, rtol: 1e-5 }, 'logits');
       const idx = model.encode(io('image'));
@@ -31,7 +31,7 @@ describeBackends('vqgan_gumbel_tiny parity', () => {
       expectEqualInts(idx, io('indices'), 'indices');
       const zq = model.lookup(idx);
       expectClose(zq, io('z_q'), { atol: 1e-6 }, 'z_q');
-      const pq = model.child<TrainableConv2d>('post_quant_conv').forward(zq);
+      const pq = model.child<Conv2d>('post_quant_conv').forward(zq);
       expectClose(pq, io('post_quant_conv_out'), { atol: 1e-5, rtol: 1e-5 }, 'post_quant_conv_out');
       expectClose(model.child<Decoder>('decoder').forward(pq), io('decoded'), { atol: 1e-4 }, 'decoded (decoder of post_quant_conv_out)');
       const dec = model.decode(idx);

@@ -1,5 +1,4 @@
-import { Generator, Module, tf, type Tensor } from '@healthgpt/tensor-core';
-import { TrainableConv2d } from './blocks/conv.js';
+import { Conv2d, Generator, Module, tf, type Tensor } from '@healthgpt/tensor-core';
 import { Encoder } from './encoder.js';
 import { Decoder } from './decoder.js';
 import { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput } from './quantize.js';
@@ -44,8 +43,8 @@ export class VQTokenizer extends Module {
     const q: Quantizer =
       config.quantizer === 'gumbel' ? new GumbelQuantize(dd.z_channels, config.embed_dim, config.n_embed, config.kl_weight, gen) : new VectorQuantize(config.embed_dim, config.n_embed, config.beta, gen);
     this.registerModule('quantize', q);
-    this.registerModule('quant_conv', new TrainableConv2d(dd.z_channels, config.embed_dim, 1, { gen }));
-    this.registerModule('post_quant_conv', new TrainableConv2d(config.embed_dim, dd.z_channels, 1, { gen }));
+    this.registerModule('quant_conv', new Conv2d(dd.z_channels, config.embed_dim, 1, { gen }));
+    this.registerModule('post_quant_conv', new Conv2d(config.embed_dim, dd.z_channels, 1, { gen }));
     this.eval();
   }
 
@@ -77,7 +76,7 @@ export class VQTokenizer extends Module {
   /** quant_conv(encoder(x)): [B, 3, H, W] → [B, embed_dim, H/f, W/f] */
   encodeLatent(images: Tensor): Tensor {
     this.checkImages(images, 'encodeLatent');
-    return tf.tidy(() => this.child<TrainableConv2d>('quant_conv').forward(this.child<Encoder>('encoder').forward(images)));
+    return tf.tidy(() => this.child<Conv2d>('quant_conv').forward(this.child<Encoder>('encoder').forward(images)));
   }
 
   /** Code scores: [B, 3, H, W] → [B, n_embed, H/f, W/f] */
@@ -111,7 +110,7 @@ export class VQTokenizer extends Module {
 
   /** post_quant_conv then the decoder: [B, embed_dim, h, w] → [B, out_ch, h·f, w·f] */
   decodeLatent(zq: Tensor): Tensor {
-    return tf.tidy(() => this.child<Decoder>('decoder').forward(this.child<TrainableConv2d>('post_quant_conv').forward(zq)));
+    return tf.tidy(() => this.child<Decoder>('decoder').forward(this.child<Conv2d>('post_quant_conv').forward(zq)));
   }
 
   /** Codes int32 [B, h, w] → images [B, out_ch, h·f, w·f] (about [−1, 1]; not clamped). */

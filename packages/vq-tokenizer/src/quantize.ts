@@ -1,5 +1,4 @@
-import { Embedding, Module, tf, uniform, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { TrainableConv2d } from './blocks/conv.js';
+import { Conv2d, Embedding, Module, tf, uniform, type Generator, type Tensor } from '@healthgpt/tensor-core';
 import { stopGradient } from './blocks/stop_gradient.js';
 
 /** What a quantizer returns in training: the (relaxed) code vectors, its loss term and the hard codes. */
@@ -59,12 +58,12 @@ export class GumbelQuantize extends Module implements Quantizer {
     gen?: Generator,
   ) {
     super();
-    this.registerModule('proj', new TrainableConv2d(zChannels, nEmbed, 1, { gen }));
+    this.registerModule('proj', new Conv2d(zChannels, nEmbed, 1, { gen }));
     this.registerModule('embed', new Embedding(nEmbed, embedDim, { gen }));
   }
 
   logits(h: Tensor): Tensor {
-    return this.child<TrainableConv2d>('proj').forward(h);
+    return this.child<Conv2d>('proj').forward(h);
   }
 
   lookup(indices: Tensor): Tensor {

@@ -1,6 +1,7 @@
 import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
 import { check, checkRank } from '../errors.js';
+import { validConv2d } from './conv2d_grad.js';
 import { Generator, biasUniform, kaimingUniform, getDefaultGenerator } from '../random.js';
 
 /** Padding: one number for every side, `[ph, pw]`, or `[top, bottom, left, right]`. */
@@ -13,7 +14,8 @@ function explicitPadding(p: Conv2dPadding): [[0, 0], [number, number], [number, 
 }
 
 /**
- * Cross-correlation over NCHW with a PyTorch weight `[out, in, kh, kw]`.
+ * Cross-correlation over NCHW with a PyTorch weight `[out, in, kh, kw]`, trainable on every
+ * backend (square strides take gradients made of forward convolutions: `conv2d_grad.ts`).
  * x: [B, Cin, H, W] → [B, Cout, H', W']
  */
 export function conv2d(
@@ -25,10 +27,19 @@ export function conv2d(
   checkRank(x.shape, 4, 'x', 'conv2d');
   checkRank(weight.shape, 4, 'weight', 'conv2d');
   check(x.shape[1] === weight.shape[1], () => `'x' passed to 'conv2d' has ${x.shape[1]} channels, the weight expects ${weight.shape[1]}`);
+  const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
   return tf.tidy(() => {
-    const xNhwc = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, W, Cin]
+    let xNhwc = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, W, Cin]
     const filter = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D; // [kh, kw, Cin, Cout]
-    let y = tf.conv2d(xNhwc, filter, stride, explicitPadding(padding)); // [B, H', W', Cout]
+    const pad = explicitPadding(padding);
+    let y: Tensor;
+    if (sh === sw) {
+      // Square stride: pad, then a valid convolution whose gradients are forward convolutions.
+      if (pad.some(([a, b]) => a || b)) xNhwc = tf.pad(xNhwc, pad);
+      y = validConv2d(xNhwc, filter, sh); // [B, H', W', Cout]
+    } else {
+      y = tf.conv2d(xNhwc, filter, [sh, sw], pad);
+    }
     if (bias) y = tf.add(y, bias);
     return tf.transpose(y, [0, 3, 1, 2]); // [B, Cout, H', W']
   });

@@ -226,3 +226,27 @@ describeBackends('nn blocks', () => {
     Object.values(mods).forEach((m) => m.dispose());
   });
 });
+
+describeBackends('conv2d gradients', (backend) => {
+  it('equal the stock tfjs gradients, for stride 1 and 2 with asymmetric padding (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 3, max: 8 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom(1, 2), fc.tuple(fc.nat(1), fc.nat(1), fc.nat(1), fc.nat(1)), fc.integer({ min: 1, max: 1e6 }), (hw, cin, k, stride, pad, seed) => {
+        tf.tidy(() => {
+          const x = tf.tensor(randArray(2 * cin * hw * (hw + 1), seed), [2, cin, hw, hw + 1]);
+          const w = tf.tensor(randArray(3 * cin * k * k, seed + 1), [3, cin, k, k]);
+          const b = tf.tensor(randArray(3, seed + 2));
+          const y = conv2d(x, w, b, { stride, padding: pad });
+          const probe = tf.tensor(randArray(y.size, seed + 3), y.shape);
+          const ours = tf.grads((a: tf.Tensor, f: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(conv2d(a, f, c, { stride, padding: pad }), probe)))([x, w, b]);
+          // The stock kernels' gradient, on the cpu backend (wasm has no Conv2DBackpropFilter of its own).
+          const [pt, pb, pl, pr] = pad;
+          const stock = (a: tf.Tensor, f: tf.Tensor, c: tf.Tensor) =>
+            tf.add(tf.conv2d(tf.transpose(a, [0, 2, 3, 1]) as tf.Tensor4D, tf.transpose(f, [2, 3, 1, 0]) as tf.Tensor4D, stride, [[0, 0], [pt, pb], [pl, pr], [0, 0]]), c).transpose([0, 3, 1, 2]);
+          const ref = tf.grads((a: tf.Tensor, f: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(stock(a, f, c), probe)))([x, w, b]);
+          ['dx', 'dw', 'db'].forEach((name, i) => expectClose(ours[i], ref[i], { atol: 1e-4, rtol: 1e-4 }, `${name} [${backend}]`));
+        });
+      }),
+      { numRuns: 12 },
+    );
+  });
+});

@@ -1,5 +1,4 @@
-import { GroupNorm, Module, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { TrainableConv2d } from './conv.js';
+import { Conv2d, GroupNorm, Module, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
 import { normalize } from './resnet_block.js';
 
 /**
@@ -13,21 +12,21 @@ export class AttnBlock extends Module {
   ) {
     super();
     this.registerModule('norm', normalize(channels));
-    for (const name of ['q', 'k', 'v', 'proj_out']) this.registerModule(name, new TrainableConv2d(channels, channels, 1, { gen }));
+    for (const name of ['q', 'k', 'v', 'proj_out']) this.registerModule(name, new Conv2d(channels, channels, 1, { gen }));
   }
 
   forward(x: Tensor): Tensor {
     const [b, c, h, w] = x.shape;
     return tf.tidy(() => {
       const hn = this.child<GroupNorm>('norm').forward(x);
-      const proj = (name: string) => this.child<TrainableConv2d>(name).forward(hn).reshape([b, c, h * w]); // [B, C, HW]
+      const proj = (name: string) => this.child<Conv2d>(name).forward(hn).reshape([b, c, h * w]); // [B, C, HW]
       const q = proj('q');
       const k = proj('k');
       const v = proj('v');
       const scores = tf.mul(tf.matMul(q, k, true, false), c ** -0.5); // [B, HWq, HWk]
       const attn = tf.softmax(scores, -1);
       const out = tf.matMul(v, attn, false, true).reshape([b, c, h, w]); // [B, C, HWq] → [B, C, H, W]
-      return tf.add(x, this.child<TrainableConv2d>('proj_out').forward(out));
+      return tf.add(x, this.child<Conv2d>('proj_out').forward(out));
     });
   }
 }

@@ -1,15 +1,14 @@
-import { Module, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { TrainableConv2d } from './conv.js';
+import { Conv2d, Module, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
 
 /** taming's `Downsample` (with conv): zero-pad right and bottom by 1, then a 3x3 conv, stride 2. [B, C, H, W] → [B, C, H/2, W/2] */
 export class Downsample extends Module {
   constructor(channels: number, gen?: Generator) {
     super();
-    this.registerModule('conv', new TrainableConv2d(channels, channels, 3, { stride: 2, padding: [0, 1, 0, 1], gen }));
+    this.registerModule('conv', new Conv2d(channels, channels, 3, { stride: 2, padding: [0, 1, 0, 1], gen }));
   }
 
   forward(x: Tensor): Tensor {
-    return this.child<TrainableConv2d>('conv').forward(x);
+    return this.child<Conv2d>('conv').forward(x);
   }
 }
 
@@ -26,10 +25,10 @@ export function upsampleNearest2x(x: Tensor): Tensor {
 export class Upsample extends Module {
   constructor(channels: number, gen?: Generator) {
     super();
-    this.registerModule('conv', new TrainableConv2d(channels, channels, 3, { padding: 1, gen }));
+    this.registerModule('conv', new Conv2d(channels, channels, 3, { padding: 1, gen }));
   }
 
   forward(x: Tensor): Tensor {
-    return tf.tidy(() => this.child<TrainableConv2d>('conv').forward(upsampleNearest2x(x)));
+    return tf.tidy(() => this.child<Conv2d>('conv').forward(upsampleNearest2x(x)));
   }
 }

@@ -1,5 +1,4 @@
-import { GroupNorm, Module, silu, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { TrainableConv2d } from './conv.js';
+import { Conv2d, GroupNorm, Module, silu, tf, type Generator, type Tensor } from '@healthgpt/tensor-core';
 
 /** taming's `Normalize`: GroupNorm with 32 groups, eps 1e-6, affine. */
 export function normalize(channels: number): GroupNorm {
@@ -19,17 +18,17 @@ export class ResnetBlock extends Module {
   ) {
     super();
     this.registerModule('norm1', normalize(inChannels));
-    this.registerModule('conv1', new TrainableConv2d(inChannels, outChannels, 3, { padding: 1, gen }));
+    this.registerModule('conv1', new Conv2d(inChannels, outChannels, 3, { padding: 1, gen }));
     this.registerModule('norm2', normalize(outChannels));
-    this.registerModule('conv2', new TrainableConv2d(outChannels, outChannels, 3, { padding: 1, gen }));
-    if (inChannels !== outChannels) this.registerModule('nin_shortcut', new TrainableConv2d(inChannels, outChannels, 1, { gen }));
+    this.registerModule('conv2', new Conv2d(outChannels, outChannels, 3, { padding: 1, gen }));
+    if (inChannels !== outChannels) this.registerModule('nin_shortcut', new Conv2d(inChannels, outChannels, 1, { gen }));
   }
 
   forward(x: Tensor): Tensor {
     return tf.tidy(() => {
-      let h = this.child<TrainableConv2d>('conv1').forward(silu(this.child<GroupNorm>('norm1').forward(x)));
-      h = this.child<TrainableConv2d>('conv2').forward(silu(this.child<GroupNorm>('norm2').forward(h)));
-      const shortcut = this.inChannels !== this.outChannels ? this.child<TrainableConv2d>('nin_shortcut').forward(x) : x;
+      let h = this.child<Conv2d>('conv1').forward(silu(this.child<GroupNorm>('norm1').forward(x)));
+      h = this.child<Conv2d>('conv2').forward(silu(this.child<GroupNorm>('norm2').forward(h)));
+      const shortcut = this.inChannels !== this.outChannels ? this.child<Conv2d>('nin_shortcut').forward(x) : x;
       return tf.add(shortcut, h);
     });
   }
