@@ -32,13 +32,16 @@ export function conv2d(
     let xNhwc = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, W, Cin]
     const filter = tf.transpose(weight, [2, 3, 1, 0]) as tf.Tensor4D; // [kh, kw, Cin, Cout]
     const pad = explicitPadding(padding);
+    // Pad, then a valid convolution whose gradients are forward convolutions.
+    if (pad.some(([a, b]) => a || b)) xNhwc = tf.pad(xNhwc, pad);
     let y: Tensor;
     if (sh === sw) {
-      // Square stride: pad, then a valid convolution whose gradients are forward convolutions.
-      if (pad.some(([a, b]) => a || b)) xNhwc = tf.pad(xNhwc, pad);
       y = validConv2d(xNhwc, filter, sh); // [B, H', W', Cout]
     } else {
-      y = tf.conv2d(xNhwc, filter, [sh, sw], pad);
+      // Unequal strides: stride 1, then keep every sh-th row and sw-th column (tfjs 4.22's wasm
+      // Conv2D returns zeros for strides such as [2, 1]).
+      const full = validConv2d(xNhwc, filter, 1); // [B, Hf, Wf, Cout]
+      y = tf.stridedSlice(full, [0, 0, 0, 0], full.shape, [1, sh, sw, 1]);
     }
     if (bias) y = tf.add(y, bias);
     return tf.transpose(y, [0, 3, 1, 2]); // [B, Cout, H', W']

@@ -119,7 +119,7 @@ describeBackends('nn blocks', () => {
     x.dispose();
   });
 
-  it('conv2d matches a direct NCHW cross-correlation with asymmetric padding and stride (property)', () => {
+  it('conv2d matches a direct NCHW cross-correlation with asymmetric padding and (unequal) strides (property)', () => {
     fc.assert(
       fc.property(
         fc.record({
@@ -128,18 +128,19 @@ describeBackends('nn blocks', () => {
           cout: fc.integer({ min: 1, max: 3 }),
           h: fc.integer({ min: 3, max: 7 }),
           k: fc.integer({ min: 1, max: 3 }),
-          stride: fc.integer({ min: 1, max: 2 }),
+          stride: fc.oneof(fc.integer({ min: 1, max: 2 }), fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))),
           pad: fc.tuple(fc.nat(1), fc.nat(1), fc.nat(1), fc.nat(1)),
           seed: fc.integer({ min: 1, max: 1e6 }),
         }),
         ({ b, cin, cout, h, k, stride, pad, seed }) => {
+          const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
           const w = h;
           const x = randArray(b * cin * h * w, seed);
           const wt = randArray(cout * cin * k * k, seed + 1);
           const bias = randArray(cout, seed + 2);
           const [pt, pb, pl, pr] = pad;
-          const ho = Math.floor((h + pt + pb - k) / stride) + 1;
-          const wo = Math.floor((w + pl + pr - k) / stride) + 1;
+          const ho = Math.floor((h + pt + pb - k) / sh) + 1;
+          const wo = Math.floor((w + pl + pr - k) / sw) + 1;
           const ref = new Float64Array(b * cout * ho * wo);
           for (let n = 0; n < b; n++)
             for (let o = 0; o < cout; o++)
@@ -149,8 +150,8 @@ describeBackends('nn blocks', () => {
                   for (let c = 0; c < cin; c++)
                     for (let u = 0; u < k; u++)
                       for (let v = 0; v < k; v++) {
-                        const y = i * stride + u - pt;
-                        const xx = j * stride + v - pl;
+                        const y = i * sh + u - pt;
+                        const xx = j * sw + v - pl;
                         if (y < 0 || y >= h || xx < 0 || xx >= w) continue;
                         s += x[((n * cin + c) * h + y) * w + xx] * wt[((o * cin + c) * k + u) * k + v];
                       }
