@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Checks that every publishable package builds into something npm would accept: publint on each
-// package (exports, files, types), plus our own rules (exports limited to "." and "./package.json",
-// files ["dist"], version set, no workspace: ranges). Private packages are skipped.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+// package (exports, files, types), our own rules (exports limited to "." and "./package.json",
+// files ["dist"], version set, no workspace: ranges), and that the shipped .d.ts files compile in a
+// strict consumer, both as ESM (import) and as CommonJS (require). Private packages are skipped.
+import { readdirSync, readFileSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -35,7 +37,32 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   for (const p of problems) console.log(`    ${p}`);
   failed += problems.length ? 1 : 0;
 }
+// A strict consumer of every public package, through the packages' own exports and .d.ts.
+const published = readdirSync(join(root, 'packages'))
+  .map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')))
+  .filter((pkg) => !pkg.private)
+  .map((pkg) => pkg.name);
+const consumer = join(root, '.tmp', 'consumer');
+rmSync(consumer, { recursive: true, force: true });
+mkdirSync(consumer, { recursive: true });
+const names = published.map((_, i) => `p${i}`);
+writeFileSync(join(consumer, 'index.mts'), published.map((n, i) => `import * as ${names[i]} from '${n}';`).join('\n') + `\nexport const all = [${names}];\n`);
+writeFileSync(join(consumer, 'index.cts'), published.map((n, i) => `import ${names[i]} = require('${n}');`).join('\n') + `\nexport const all = [${names}];\n`);
+writeFileSync(
+  join(consumer, 'tsconfig.json'),
+  JSON.stringify({
+    compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+    files: ['index.mts', 'index.cts'],
+  }),
+);
+const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(consumer, 'tsconfig.json')], { cwd: root, encoding: 'utf8' });
+// TensorFlow.js's own declarations do not pass skipLibCheck: false; only our files count.
+const ours = (tsc.stdout + tsc.stderr).split('\n').filter((l) => /^(packages|\.tmp)\//.test(l));
+console.log(`${ours.length ? '✗' : '✓'} shipped types compile in a strict ESM and CommonJS consumer (${published.length} packages)`);
+for (const l of ours) console.log(`    ${l}`);
+if (ours.length) failed++;
+
 if (failed) {
-  console.error(`${failed} package(s) are not publishable`);
+  console.error(`${failed} check(s) failed: the packages are not publishable`);
   process.exit(1);
 }
