@@ -22,6 +22,31 @@ describe('Sum (wasm: contiguous axis blocks without a transpose)', () => {
     );
   });
 
+  it('matches the cpu backend on reductions large enough for the native BLAS path (ones · x), with outer blocks', async () => {
+    for (const [shape, axes] of [
+      [[300, 128], [0]],
+      [[2, 200, 100], [1]],
+      [[3, 40, 5, 70], [1, 2]],
+    ] as [number[], number[]][]) {
+      const v = randomValues(shape.reduce((a, b) => a * b, 1), shape.length);
+      const { wasm, cpu } = await wasmAndCpu(() => tf.sum(tf.tensor(v, shape), axes), { native: true });
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('sums an empty reduction to zeros (the stock kernel left heap garbage)', async () => {
+    for (const [shape, axes] of [
+      [[0, 1], undefined],
+      [[3, 0], [1]],
+      [[0, 4], [0]],
+    ] as [number[], number[] | undefined][]) {
+      const { wasm, cpu } = await wasmAndCpu(() => tf.sum(tf.zeros(shape), axes));
+      expect(wasm.shape).toEqual(cpu.shape);
+      expect(Array.from(wasm.values)).toEqual(Array.from(cpu.values));
+    }
+  });
+
   it('gives the bias gradient of a linear layer (a sum over the token axis)', async () => {
     const dy = randomValues(64 * 24, 3);
     const r = await wasmAndCpu(() => tf.grad((b: tf.Tensor) => tf.add(tf.zeros([64, 24]), b).mul(tf.tensor(dy, [64, 24])).sum())(tf.zeros([24])));

@@ -84,9 +84,13 @@ export function transposeInto(backend: WasmBackend, x: TensorInfo, perm: readonl
   const run = outShape[last];
   const runStride = step[last];
   const idx = new Array<number>(last).fill(0);
+  // Contiguous runs are moved with copyWithin on one heap view (no subarray object per run).
+  const heap = new Int32Array(heapBuffer(wasm));
+  const x4 = xo >> 2;
+  const o4 = oo >> 2;
   let srcBase = 0;
   for (let d = 0; d < size; d += run) {
-    if (runStride === 1) dst.set(src.subarray(srcBase, srcBase + run), d);
+    if (runStride === 1) heap.copyWithin(o4 + d, x4 + srcBase, x4 + srcBase + run);
     else for (let j = 0, p = srcBase; j < run; j++, p += runStride) dst[d + j] = src[p];
     // Advance the odometer over the outer output axes.
     for (let a = last - 1; a >= 0; a--) {

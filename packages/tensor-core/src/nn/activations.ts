@@ -6,13 +6,37 @@ export function gelu(x: Tensor): Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)));
 }
 
-/** Tanh GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+type GradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * d/dx x·σ(2u) = s + x·s·(1 − s)·du/dx·2 with s = σ(2u), 2·du/dx = 2C + 6AC·x², from the saved
+ * x, x² and s: 8 elementwise kernels against ~15 for the autodiff graph.
+ */
+const geluTanhOp = tf.customGrad(((x: Tensor, save: (t: Tensor[]) => void) => {
+  const x2 = tf.mul(x, x);
+  const s = tf.sigmoid(tf.mul(tf.add(x, tf.mul(tf.mul(x2, x), GELU_A)), 2 * GELU_C)); // σ(2u)
+  save([x, x2, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: Tensor, [sx, sx2, ss]: Tensor[]) =>
+      tf.tidy(() => {
+        const du2 = tf.add(tf.mul(sx2, 6 * GELU_A * GELU_C), 2 * GELU_C); // 2·du/dx
+        const slope = tf.mul(tf.mul(tf.mul(ss, tf.sub(1, ss)), sx), du2);
+        return tf.mul(dy, tf.add(ss, slope));
+      }),
+  };
+}) as unknown as GradFn);
+
+/**
+ * Tanh GELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as the identical x·σ(2u)
+ * (0.5·(1 + tanh u) = σ(2u)) with a hand-written gradient: no tanh kernel, fewer ops forward and
+ * backward, and no cancellation in 1 + tanh u for large negative u.
+ */
 export function geluTanh(x: Tensor): Tensor {
-  return tf.tidy(() => {
-    const x3 = tf.mul(tf.mul(x, x), x); // x*x*x: tf.pow is slow on wasm
-    const inner = tf.mul(tf.add(x, tf.mul(x3, 0.044715)), Math.sqrt(2 / Math.PI));
-    return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
-  });
+  if (x.dtype !== 'float32') return tf.tidy(() => geluTanhOp(tf.cast(x, 'float32')) as Tensor);
+  return geluTanhOp(x) as Tensor;
 }
 
 /** CLIP's quick_gelu: x·σ(1.702·x). */

@@ -22,22 +22,44 @@ export function repeatKv(x: Tensor, nRep: number): Tensor {
   return tf.tidy(() => tf.tile(x.reshape([b, hkv, 1, t, d]), [1, 1, nRep, 1, 1]).reshape([b, hkv * nRep, t, d]));
 }
 
+/** Causal additive masks as host arrays, per (Tq, Tk): a bounded cache of plain data, so no kept tensor. */
+const CAUSAL_CACHE = new Map<string, Float32Array>();
+const CAUSAL_CACHE_MAX = 8;
+/** Masks larger than this many values (4 MB) are rebuilt on each call rather than cached. */
+const CAUSAL_CACHE_MAX_SIZE = 1 << 20;
+
+/** The [Tq, Tk] causal mask data: 0 where key j ≤ Tk − Tq + i, MASK_VALUE elsewhere (most recent use last). */
+function causalMaskData(tq: number, tk: number): Float32Array {
+  const key = `${tq},${tk}`;
+  let data = CAUSAL_CACHE.get(key);
+  if (data) {
+    CAUSAL_CACHE.delete(key);
+  } else {
+    data = new Float32Array(tq * tk);
+    for (let i = 0; i < tq; i++) data.fill(MASK_VALUE, i * tk + Math.max(0, tk - tq + i + 1), (i + 1) * tk);
+    if (tq * tk > CAUSAL_CACHE_MAX_SIZE) return data; // too large to keep: built per call
+    if (CAUSAL_CACHE.size >= CAUSAL_CACHE_MAX) CAUSAL_CACHE.delete(CAUSAL_CACHE.keys().next().value as string);
+  }
+  CAUSAL_CACHE.set(key, data);
+  return data;
+}
+
 /** The causal + key-padding additive mask, [B or 1, 1, Tq, Tk]. */
 export function attentionMask(tq: number, tk: number, { causal = false, keyMask }: Pick<AttentionOptions, 'causal' | 'keyMask'>): Tensor | null {
   if (!causal && !keyMask) return null;
+  if (keyMask) checkRank(keyMask.shape, 2, 'keyMask', 'scaledDotProductAttention');
+  // The causal part is uploaded from cached host data: one tensor, no kernels (it used to be
+  // Range / LessEqual / Select on every call). A copy, since the cpu backend keeps the array it is given.
+  const causalMask = causal ? tf.tensor4d(causalMaskData(tq, tk).slice(), [1, 1, tq, tk], 'float32') : null;
+  if (!keyMask) return causalMask;
   return tf.tidy(() => {
-    let visible: Tensor | null = null; // bool [.., Tq, Tk]
-    if (causal) {
-      const qpos = tf.range(tk - tq, tk, 1, 'int32').reshape([tq, 1]);
-      const kpos = tf.range(0, tk, 1, 'int32').reshape([1, tk]);
-      visible = tf.lessEqual(kpos, qpos).reshape([1, 1, tq, tk]);
-    }
-    if (keyMask) {
-      checkRank(keyMask.shape, 2, 'keyMask', 'scaledDotProductAttention');
-      const km = tf.notEqual(keyMask, 0).reshape([keyMask.shape[0], 1, 1, tk]);
-      visible = visible ? tf.logicalAnd(visible, km) : km;
-    }
-    return tf.where(visible!, tf.scalar(0), tf.scalar(MASK_VALUE));
+    const km = tf.notEqual(keyMask, 0).reshape([keyMask.shape[0], 1, 1, tk]);
+    const padMask = tf.where(km, tf.scalar(0), tf.scalar(MASK_VALUE));
+    if (!causalMask) return padMask;
+    // Both parts are 0 or MASK_VALUE: the minimum is MASK_VALUE where either hides the key.
+    const m = tf.minimum(causalMask, padMask);
+    causalMask.dispose();
+    return m;
   });
 }
 

@@ -1,9 +1,19 @@
 import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
 import { check, checkRank } from '../errors.js';
+import { fusable, fusedLayerNorm, fusedRmsNorm } from './norms_fused.js';
 
-/** (x − mean) · rsqrt(var_biased + eps) · w + b over the last axis. */
+/**
+ * (x − mean) · rsqrt(var_biased + eps) · w + b over the last axis. Float32 input with [D] weight
+ * and bias runs the fused op of norms_fused.ts (same formula, hand-written gradient).
+ */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  if (fusable(x, weight, bias)) return fusedLayerNorm(x, weight, bias, eps);
+  return layerNormReference(x, weight, bias, eps);
+}
+
+/** The plain autodiff formula of `layerNorm` (the fused op's test reference). */
+export function layerNormReference(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   return tf.tidy(() => {
     const axis = x.rank - 1;
     const mean = tf.mean(x, axis, true);
@@ -16,8 +26,14 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   });
 }
 
-/** w · x · rsqrt(mean(x², −1) + eps), in float32 (Phi-3 / Qwen2). */
+/** w · x · rsqrt(mean(x², −1) + eps), in float32 (Phi-3 / Qwen2); fused like `layerNorm`. */
 export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
+  if (fusable(x, weight)) return fusedRmsNorm(x, weight, eps);
+  return rmsNormReference(x, weight, eps);
+}
+
+/** The plain autodiff formula of `rmsNorm` (the fused op's test reference). */
+export function rmsNormReference(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   return tf.tidy(() => {
     const ms = tf.mean(tf.mul(x, x), x.rank - 1, true);
     const y = tf.mul(x, tf.rsqrt(tf.add(ms, eps)));
