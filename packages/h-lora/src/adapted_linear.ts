@@ -129,6 +129,17 @@ export class AdaptedLinear extends Module {
     };
   }
 
+  /** Remove adapter `name` and dispose its tensors (refused while it is merged); another becomes active. */
+  deleteAdapter(name: string): void {
+    const e = this.entry(name, 'deleteAdapter');
+    if (this.mergedStack.includes(name)) throw new HLoraError(`cannot delete adapter '${name}' of ${this.where()} while it is merged; unmerge first`, 'MERGE_STATE');
+    const slots = new Set([...e.params.keys()].map((rel) => rel.split('.')[0]));
+    for (const slot of slots) this.deleteSubmodule(`${slot}.${name}`).dispose();
+    this.deleteSubmodule(`lora_dropout.${name}`).dispose();
+    this.adapters.delete(name);
+    if (this.active === name) this.active = this.adapters.keys().next().value ?? null;
+  }
+
   adapterNames(): string[] {
     return [...this.adapters.keys()];
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, Generator, normal, loadSafetensors, saveSafetensors } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
-import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, adapterStateDict, loadAdapterStateDict, AdapterStateError, HLoraError } from './index.js';
+import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, adapterStateDict, loadAdapterStateDict, deleteAdapter, AdapterStateError, HLoraError } from './index.js';
 import { ToyLM } from './test_utils.js';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];
@@ -111,8 +111,32 @@ describe('adapter checkpoint errors', () => {
     await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['o_proj'] }));
     const t = tf.zeros([3, 12]);
     await saveSafetensors(join(dir, 'adapter_model.safetensors'), new Map([['base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight', t]]));
+    const before = m.namedParameters().map(([n]) => n);
+    const tensors = tf.memory().numTensors;
     await expect(loadAdapter(m, dir)).rejects.toThrow(/adapter_model\.safetensors: adapter 'default'.*shape mismatches: .*o_proj\.lora_A\.weight expected \[2,12\] got \[3,12\]/);
+    // The adapter injected for the failed load is gone again: same parameters, same tensors.
+    expect(m.namedParameters().map(([n]) => n)).toEqual(before);
+    expect(adaptedLayers(m)).toEqual([]);
+    expect(tf.memory().numTensors).toBe(tensors);
     t.dispose();
+    m.dispose();
+  });
+
+  it('deleteAdapter removes one adapter, keeps the others, and unwraps layers left bare', () => {
+    const m = model(); // 'comprehension' on every projection, 'generation' on qkv_proj
+    const tensors = tf.memory().numTensors;
+    expect(deleteAdapter(m, 'comprehension')).toHaveLength(8);
+    expect(m.namedParameters().some(([n]) => n.includes('.comprehension.'))).toBe(false);
+    // qkv_proj keeps 'generation' (now active); the other layers are plain Linear again.
+    expect(adaptedLayers(m).map(([p, l]) => `${p}:${l.adapterNames()}:${l.activeAdapter}`)).toEqual([
+      'model.layers.0.self_attn.qkv_proj:generation:generation',
+      'model.layers.1.self_attn.qkv_proj:generation:generation',
+    ]);
+    expect(tf.memory().numTensors).toBeLessThan(tensors);
+    expect(() => deleteAdapter(m, 'comprehension')).toThrow(/no layer holds an adapter 'comprehension'/);
+    const x = tf.ones([2, 4]);
+    expect(() => m.forward(x).dispose()).not.toThrow();
+    x.dispose();
     m.dispose();
   });
 });

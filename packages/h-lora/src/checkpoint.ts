@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSafetensors, saveSafetensors, writeFileAtomic, type Module, type Tensor, type Generator } from '@healthgpt/tensor-core';
 import { HLoraError, AdapterStateError } from './errors.js';
-import { adaptedLayers, injectAdapters } from './inject.js';
+import { adaptedLayers, deleteAdapter, injectAdapters } from './inject.js';
 import type { AdaptedLinear } from './adapted_linear.js';
 import { fromConfigJson, toConfigJson, type AdapterConfigJson, type ConfigJsonOptions } from './adapter_config.js';
 import { getAdapterKind } from './kinds/registry.js';
@@ -147,11 +147,22 @@ export async function loadAdapter(root: Module, dir: string, { name = 'default',
     if (l.adapterInfo(name).kind !== k) throw new HLoraError(`${cfgFile}: adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${kind}'`, 'CHECKPOINT');
   const injected = existing.length ? [] : injectAdapters(root, { targets, kind: k, config, name, ...(gen ? { gen } : {}) });
   const file = join(dir, ADAPTER_WEIGHTS_FILE);
-  const { tensors } = await loadSafetensors(file);
+  // A failed load leaves the model as it was: an adapter injected for this load is removed again.
+  const rollback = () => {
+    if (injected.length) deleteAdapter(root, name);
+  };
+  let tensors: Map<string, Tensor>;
+  try {
+    ({ tensors } = await loadSafetensors(file));
+  } catch (e) {
+    rollback();
+    throw e;
+  }
   try {
     const r = loadAdapterStateDict(root, name, tensors, { strict });
     return { name, kind, config, injected, ...r };
   } catch (e) {
+    rollback();
     if (e instanceof AdapterStateError) throw new AdapterStateError(e.missing, e.unexpected, e.mismatched, `${file}: adapter '${name}'`);
     throw e;
   } finally {

@@ -17,6 +17,7 @@ export {
   disableAdapters,
   enableAdapters,
   markOnlyAdapterTrainable,
+  deleteAdapter,
   type InjectOptions,
   type TargetSpec,
 } from './inject.js';

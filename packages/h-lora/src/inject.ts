@@ -69,6 +69,23 @@ export function injectAdapters(root: Module, { targets, kind, config, name = 'de
   return chosen.map(([p]) => p);
 }
 
+/**
+ * Remove adapter `name` from every layer below `root` that holds it; a layer left without
+ * adapters is unwrapped back to its plain Linear. Returns the paths it was removed from.
+ */
+export function deleteAdapter(root: Module, name: string): string[] {
+  const holders = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
+  if (!holders.length) throw new HLoraError(`'deleteAdapter': no layer holds an adapter '${name}'`, 'UNKNOWN_ADAPTER');
+  for (const [path, layer] of holders) {
+    layer.deleteAdapter(name);
+    if (layer.adapterNames().length) continue;
+    const base = layer.deleteSubmodule('base_layer') as Linear;
+    root.setSubmodule(path, base);
+    layer.dispose(); // what is left: empty containers and dropout modules, no tensors of the base
+  }
+  return holders.map(([p]) => p);
+}
+
 function describe(t: TargetSpec): string {
   return Array.isArray(t) ? `[${t.join(', ')}]` : t instanceof RegExp ? String(t) : '(predicate)';
 }
