@@ -1,4 +1,4 @@
-import { tf, MASK_VALUE, type Tensor } from '@healthgpt/tensor-core';
+import { tf, attentionMask, type Tensor } from '@healthgpt/tensor-core';
 
 /**
  * The additive attention bias `[B or 1, 1, Tq, Tk]`: 0 where key j is visible to query i, a large
@@ -9,15 +9,7 @@ import { tf, MASK_VALUE, type Tensor } from '@healthgpt/tensor-core';
 export function attentionBias(tq: number, tk: number, mask: Tensor | null, slidingWindow: number | null): Tensor | null {
   const windowBites = slidingWindow !== null && tk - 1 > slidingWindow;
   if (!mask && tq === 1 && !windowBites) return null;
-  return tf.tidy(() => {
-    const qpos = tf.range(tk - tq, tk, 1, 'int32').reshape([tq, 1]);
-    const kpos = tf.range(0, tk, 1, 'int32').reshape([1, tk]);
-    let visible = tf.lessEqual(kpos, qpos); // [Tq, Tk]
-    if (windowBites) visible = tf.logicalAnd(visible, tf.lessEqual(tf.sub(qpos, kpos), slidingWindow!));
-    let v4 = visible.reshape([1, 1, tq, tk]);
-    if (mask) v4 = tf.logicalAnd(v4, tf.notEqual(mask, 0).reshape([mask.shape[0], 1, 1, tk]));
-    return tf.where(v4, tf.scalar(0), tf.scalar(MASK_VALUE));
-  });
+  return attentionMask(tq, tk, { causal: true, keyMask: mask ?? undefined, slidingWindow: windowBites ? slidingWindow : null });
 }
 
 /**

@@ -9,6 +9,8 @@ export interface AttentionOptions {
   causal?: boolean;
   /** Key padding mask [B, Tk]: 1 (or true) keeps a key, 0 hides it. */
   keyMask?: Tensor;
+  /** With `causal`: also hide keys more than this many positions behind the query (HF sliding window). */
+  slidingWindow?: number | null;
   /** Additive bias broadcastable to [B, H, Tq, Tk]. */
   bias?: Tensor;
   /** Score scale, default 1/√headDim. */
@@ -22,21 +24,28 @@ export function repeatKv(x: Tensor, nRep: number): Tensor {
   return tf.tidy(() => tf.tile(x.reshape([b, hkv, 1, t, d]), [1, 1, nRep, 1, 1]).reshape([b, hkv * nRep, t, d]));
 }
 
-/** Causal additive masks as host arrays, per (Tq, Tk): a bounded cache of plain data, so no kept tensor. */
+/** Causal additive masks as host arrays, per (Tq, Tk, window): a bounded cache of plain data, so no kept tensor. */
 const CAUSAL_CACHE = new Map<string, Float32Array>();
 const CAUSAL_CACHE_MAX = 8;
 /** Masks larger than this many values (4 MB) are rebuilt on each call rather than cached. */
 const CAUSAL_CACHE_MAX_SIZE = 1 << 20;
 
-/** The [Tq, Tk] causal mask data: 0 where key j ≤ Tk − Tq + i, MASK_VALUE elsewhere (most recent use last). */
-function causalMaskData(tq: number, tk: number): Float32Array {
-  const key = `${tq},${tk}`;
+/**
+ * The [Tq, Tk] causal mask data: 0 where key j ≤ slot = Tk − Tq + i (and slot − j ≤ window when
+ * one is given), MASK_VALUE elsewhere. Most recent use last.
+ */
+function causalMaskData(tq: number, tk: number, window: number | null): Float32Array {
+  const key = `${tq},${tk},${window}`;
   let data = CAUSAL_CACHE.get(key);
   if (data) {
     CAUSAL_CACHE.delete(key);
   } else {
     data = new Float32Array(tq * tk);
-    for (let i = 0; i < tq; i++) data.fill(MASK_VALUE, i * tk + Math.max(0, tk - tq + i + 1), (i + 1) * tk);
+    for (let i = 0; i < tq; i++) {
+      const slot = tk - tq + i;
+      data.fill(MASK_VALUE, i * tk + Math.max(0, slot + 1), (i + 1) * tk);
+      if (window !== null) data.fill(MASK_VALUE, i * tk, i * tk + Math.max(0, Math.min(tk, slot - window)));
+    }
     if (tq * tk > CAUSAL_CACHE_MAX_SIZE) return data; // too large to keep: built per call
     if (CAUSAL_CACHE.size >= CAUSAL_CACHE_MAX) CAUSAL_CACHE.delete(CAUSAL_CACHE.keys().next().value as string);
   }
@@ -45,12 +54,17 @@ function causalMaskData(tq: number, tk: number): Float32Array {
 }
 
 /** The causal + key-padding additive mask, [B or 1, 1, Tq, Tk]. */
-export function attentionMask(tq: number, tk: number, { causal = false, keyMask }: Pick<AttentionOptions, 'causal' | 'keyMask'>): Tensor | null {
+export function attentionMask(
+  tq: number,
+  tk: number,
+  { causal = false, keyMask, slidingWindow = null }: Pick<AttentionOptions, 'causal' | 'keyMask' | 'slidingWindow'>,
+): Tensor | null {
   if (!causal && !keyMask) return null;
   if (keyMask) checkRank(keyMask.shape, 2, 'keyMask', 'scaledDotProductAttention');
+  check(slidingWindow === null || (Number.isInteger(slidingWindow) && slidingWindow >= 0), `'slidingWindow' passed to 'attentionMask' must be a non-negative integer or null, got ${slidingWindow}`);
   // The causal part is uploaded from cached host data: one tensor, no kernels (it used to be
   // Range / LessEqual / Select on every call). A copy, since the cpu backend keeps the array it is given.
-  const causalMask = causal ? tf.tensor4d(causalMaskData(tq, tk).slice(), [1, 1, tq, tk], 'float32') : null;
+  const causalMask = causal ? tf.tensor4d(causalMaskData(tq, tk, slidingWindow).slice(), [1, 1, tq, tk], 'float32') : null;
   if (!keyMask) return causalMask;
   return tf.tidy(() => {
     const km = tf.notEqual(keyMask, 0).reshape([keyMask.shape[0], 1, 1, tk]);

@@ -4,14 +4,16 @@ import { tf, attentionMask, scaledDotProductAttention, MASK_VALUE, type Tensor }
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { randArray } from './reference.test-util.js';
 
-/** The mask as first written: Range / LessEqual / LogicalAnd / Select. */
-function maskReference(tq: number, tk: number, causal: boolean, keyMask?: Tensor): Tensor {
+/** The mask as first written: Range / LessEqual / LogicalAnd / Select (plus the window rule slot − j ≤ w). */
+function maskReference(tq: number, tk: number, causal: boolean, keyMask?: Tensor, window: number | null = null): Tensor {
   return tf.tidy(() => {
     let visible: Tensor | null = null;
     if (causal) {
       const qpos = tf.range(tk - tq, tk, 1, 'int32').reshape([tq, 1]);
       const kpos = tf.range(0, tk, 1, 'int32').reshape([1, tk]);
-      visible = tf.lessEqual(kpos, qpos).reshape([1, 1, tq, tk]);
+      let v = tf.lessEqual(kpos, qpos);
+      if (window !== null) v = tf.logicalAnd(v, tf.lessEqual(tf.sub(qpos, kpos), window));
+      visible = v.reshape([1, 1, tq, tk]);
     }
     if (keyMask) {
       const km = tf.notEqual(keyMask, 0).reshape([keyMask.shape[0], 1, 1, tk]);
@@ -22,7 +24,7 @@ function maskReference(tq: number, tk: number, causal: boolean, keyMask?: Tensor
 }
 
 describeBackends('attentionMask (cached causal part)', () => {
-  it('equals the Range / LessEqual / Select construction for any (Tq, Tk), causal and key padding (property)', () => {
+  it('equals the Range / LessEqual / Select construction for any (Tq, Tk), causal, sliding window and key padding (property)', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 12 }),
@@ -31,7 +33,8 @@ describeBackends('attentionMask (cached causal part)', () => {
         fc.boolean(),
         fc.boolean(),
         fc.integer({ min: 1, max: 1e6 }),
-        (tq, extra, b, causal, padded, seed) => {
+        fc.option(fc.nat(8), { nil: null }),
+        (tq, extra, b, causal, padded, seed, window) => {
           if (!causal && !padded) {
             expect(attentionMask(tq, tq + extra, {})).toBeNull();
             return;
@@ -40,8 +43,8 @@ describeBackends('attentionMask (cached causal part)', () => {
           const km = padded ? tf.tensor(Array.from(randArray(b * tk, seed), (v) => (v > 0 ? 1 : 0)), [b, tk], 'int32') : undefined;
           // Twice: the second call reads the cache.
           for (let rep = 0; rep < 2; rep++) {
-            const got = attentionMask(tq, tk, { causal, keyMask: km })!;
-            const want = maskReference(tq, tk, causal, km);
+            const got = attentionMask(tq, tk, { causal, keyMask: km, slidingWindow: window })!;
+            const want = maskReference(tq, tk, causal, km, causal ? window : null);
             expect(got.shape).toEqual(want.shape);
             expect(got.dtype).toBe('float32');
             expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
