@@ -19,7 +19,10 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   if (pkg.private) continue;
   const problems = [];
   const keys = Object.keys(pkg.exports ?? {}).sort();
-  if (JSON.stringify(keys) !== JSON.stringify(['.', './package.json'])) problems.push(`exports must be exactly "." and "./package.json", got ${JSON.stringify(keys)}`);
+  // "." and "./package.json", plus the documented subpaths: ./base (tfjs-free), ./internal (unstable), ./testing.
+  const allowed = new Set(['.', './package.json', './base', './internal', './testing']);
+  if (!keys.includes('.') || !keys.includes('./package.json') || keys.some((k) => !allowed.has(k)))
+    problems.push(`exports must be "." and "./package.json" plus only ./base, ./internal or ./testing, got ${JSON.stringify(keys)}`);
   if (JSON.stringify(pkg.files) !== JSON.stringify(['dist'])) problems.push(`files must be ["dist"], got ${JSON.stringify(pkg.files)}`);
   if (!/^\d+\.\d+\.\d+/.test(pkg.version ?? '')) problems.push(`version missing or invalid: ${pkg.version}`);
   for (const field of ['dependencies', 'peerDependencies'])

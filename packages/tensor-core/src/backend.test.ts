@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { tf, initBackend, availableBackends, BackendUnavailableError, ArgumentError } from '@healthgpt/tensor-core';
+import { tf, initBackend, availableBackends, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
 import { NATIVE_PACKAGES } from './backend.js';
 
 describe('initBackend', () => {
@@ -45,7 +45,7 @@ describe('initBackend', () => {
   });
 
   it('validates its options at the door', async () => {
-    await expect(initBackend({ backend: 'tpu' as never })).rejects.toBeInstanceOf(ArgumentError);
+    await expect(initBackend({ backend: 'tpu' as never })).rejects.toBeInstanceOf(TensorCoreError);
     await expect(initBackend({ backend: 'wasm', threads: 0 })).rejects.toThrow(/'threads' passed to 'initBackend'/);
   });
 

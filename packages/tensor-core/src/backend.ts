@@ -1,7 +1,7 @@
 import { setThreadsCount, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
 import { tf } from './tf.js';
-import { BackendUnavailableError, check } from './errors.js';
+import { BackendUnavailableError, TensorCoreError } from './errors.js';
 import { afterWasmInit, enableWasmThreads } from './kernels/wasm_threads.js';
 
 export type BackendRequest = 'auto' | 'gpu' | 'native' | 'wasm' | 'cpu';
@@ -126,8 +126,8 @@ export function defaultWasmThreads(): number {
  * absent `gpu` or `native` backend throws a `BackendUnavailableError` that says how to install it.
  */
 export async function initBackend({ backend = 'auto', threads }: InitBackendOptions = {}): Promise<BackendInfo> {
-  check(['auto', 'gpu', 'native', 'wasm', 'cpu'].includes(backend), `'backend' passed to 'initBackend' must be auto, gpu, native, wasm or cpu, got '${backend}'`);
-  check(threads === undefined || (Number.isInteger(threads) && threads >= 1), `'threads' passed to 'initBackend' must be a positive integer, got ${threads}`);
+  TensorCoreError.check(['auto', 'gpu', 'native', 'wasm', 'cpu'].includes(backend), 'ARGUMENT', `'backend' passed to 'initBackend' must be auto, gpu, native, wasm or cpu, got '${backend}'`);
+  TensorCoreError.check(threads === undefined || (Number.isInteger(threads) && threads >= 1), 'ARGUMENT', `'threads' passed to 'initBackend' must be a positive integer, got ${threads}`);
   const want = threads ?? (wasmInitialised() ? wasmThreads : defaultWasmThreads());
   switch (backend) {
     case 'gpu':

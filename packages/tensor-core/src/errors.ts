@@ -1,13 +1,14 @@
-/** Base class of every error tensor-core throws; `code` is stable for programmatic checks. */
-export class TensorCoreError extends Error {
-  constructor(
-    message: string,
-    readonly code: string = 'TENSOR_CORE',
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+import { HealthGPTError, type ErrorContext } from './base/errors.js';
+
+/** Stable codes of `TensorCoreError`. */
+export type TensorCoreErrorCode =
+  | 'ARGUMENT' // an op or function was called with a bad argument
+  | 'BACKEND_UNAVAILABLE' // a requested backend is not installed or failed to start
+  | 'SAFETENSORS' // a safetensors file is malformed, or a tensor cannot be stored
+  | 'STATE_DICT'; // tensors do not match a module's parameters
+
+/** The error class of @healthgpt/tensor-core; the message names the op, argument, file or key. */
+export class TensorCoreError extends HealthGPTError<TensorCoreErrorCode> {}
 
 /** A backend was requested that is not installed or failed to initialise. */
 export class BackendUnavailableError extends TensorCoreError {
@@ -15,19 +16,21 @@ export class BackendUnavailableError extends TensorCoreError {
     readonly backend: string,
     message: string,
   ) {
-    super(message, 'BACKEND_UNAVAILABLE');
+    super('BACKEND_UNAVAILABLE', message);
   }
 }
 
-/** A safetensors file is malformed, or a tensor cannot be represented. */
+/** A safetensors file is malformed, or a tensor cannot be represented; `file` and `key` say where. */
 export class SafetensorsError extends TensorCoreError {
-  constructor(
-    message: string,
-    readonly file?: string,
-    readonly tensor?: string,
-  ) {
-    super(message, 'SAFETENSORS');
+  constructor(message: string, context: ErrorContext = {}) {
+    super('SAFETENSORS', message, context);
   }
+}
+
+export interface ShapeMismatch {
+  key: string;
+  expected: number[];
+  actual: number[];
 }
 
 /** A state dict does not match a module: lists every missing, unexpected and mis-shaped key. */
@@ -35,38 +38,32 @@ export class StateDictError extends TensorCoreError {
   constructor(
     readonly missing: string[],
     readonly unexpected: string[],
-    readonly mismatched: { key: string; expected: number[]; actual: number[] }[],
+    readonly mismatched: ShapeMismatch[],
     context = 'loadStateDict',
+    where: ErrorContext = {},
   ) {
-    const parts: string[] = [];
-    const list = (xs: string[]) => (xs.length > 10 ? `${xs.slice(0, 10).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
-    if (missing.length) parts.push(`missing keys: ${list(missing)}`);
-    if (unexpected.length) parts.push(`unexpected keys: ${list(unexpected)}`);
-    if (mismatched.length)
-      parts.push(
-        `shape mismatches: ${mismatched
-          .slice(0, 10)
-          .map((m) => `${m.key} expected [${m.expected}] got [${m.actual}]`)
-          .join('; ')}`,
-      );
-    super(`${context}: ${parts.join('; ')}`, 'STATE_DICT');
+    super('STATE_DICT', `${context}: ${describeMismatch(missing, unexpected, mismatched)}`, where);
   }
 }
 
-/** An argument failed validation at an op's door. */
-export class ArgumentError extends TensorCoreError {
-  constructor(message: string) {
-    super(message, 'ARGUMENT');
-  }
-}
-
-/** Throw an `ArgumentError` naming the op and argument unless `cond` holds. */
-export function check(cond: unknown, message: string | (() => string)): asserts cond {
-  if (!cond) throw new ArgumentError(typeof message === 'string' ? message : message());
+/** "missing keys: …; unexpected keys: …; shape mismatches: …", at most 10 of each. */
+export function describeMismatch(missing: readonly string[], unexpected: readonly string[], mismatched: readonly ShapeMismatch[]): string {
+  const list = (xs: readonly string[]) => (xs.length > 10 ? `${xs.slice(0, 10).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
+  const parts: string[] = [];
+  if (missing.length) parts.push(`missing keys: ${list(missing)}`);
+  if (unexpected.length) parts.push(`unexpected keys: ${list(unexpected)}`);
+  if (mismatched.length)
+    parts.push(
+      `shape mismatches: ${mismatched
+        .slice(0, 10)
+        .map((m) => `${m.key} expected [${m.expected}] got [${m.actual}]`)
+        .join('; ')}${mismatched.length > 10 ? `; … (${mismatched.length} in all)` : ''}`,
+    );
+  return parts.join('; ');
 }
 
 /** Assert a tensor's rank: "'x' passed to 'rmsNorm' must be rank 3, got [2, 5]". */
 export function checkRank(shape: readonly number[], ranks: number | number[], arg: string, op: string): void {
   const ok = Array.isArray(ranks) ? ranks.includes(shape.length) : shape.length === ranks;
-  check(ok, () => `'${arg}' passed to '${op}' must be rank ${Array.isArray(ranks) ? ranks.join(' or ') : ranks}, got [${shape.join(', ')}]`);
+  TensorCoreError.check(ok, 'ARGUMENT', () => `'${arg}' passed to '${op}' must be rank ${Array.isArray(ranks) ? ranks.join(' or ') : ranks}, got [${shape.join(', ')}]`);
 }

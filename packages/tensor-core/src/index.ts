@@ -6,12 +6,11 @@ export { tf } from './tf.js';
 import './kernels/register.js';
 export * from './kernels/index.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank, DataType, TensorLike, NamedTensorMap, TypedArray } from './tf.js';
-export { TensorCoreError, BackendUnavailableError, SafetensorsError, StateDictError, ArgumentError, check, checkRank } from './errors.js';
+export * from './base/index.js';
 export { initBackend, availableBackends, defaultWasmThreads, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';
 export { Module, ModuleList, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export * from './nn/index.js';
 export {
-  Generator,
   manualSeed,
   getDefaultGenerator,
   uniform,
@@ -28,7 +27,6 @@ export {
   readSafetensorsHeader,
   parseHeader,
   fileDtypeOf,
-  writeFileAtomic,
   MAX_HEADER_BYTES,
   type SafetensorsDtype,
   type SafetensorsHeader,
@@ -37,4 +35,3 @@ export {
   type LoadSafetensorsOptions,
   type SaveSafetensorsOptions,
 } from './safetensors.js';
-export type { RawImage } from './image.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { tf, Module, ModuleList, Linear, LayerNorm, Dropout, StateDictError, ArgumentError, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, ModuleList, Linear, LayerNorm, Dropout, StateDictError, TensorCoreError, type Tensor } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
 
 class Block extends Module {
@@ -54,7 +54,7 @@ describe('Module', () => {
     const x = tf.ones([1, 4]);
     const y = m.layers.at(1).forward(x);
     expect(Array.from(y.dataSync())).toEqual(new Array(6).fill(0)); // LayerNorm of zeros is its bias
-    expect(() => m.getSubmodule('layers.7.qkv_proj')).toThrow(ArgumentError);
+    expect(() => m.getSubmodule('layers.7.qkv_proj')).toThrow(TensorCoreError);
     expect(() => m.setSubmodule('layers.0.nope', z)).toThrow(/no submodule 'layers.0.nope'/);
     tf.dispose([x, y]);
     old.dispose();

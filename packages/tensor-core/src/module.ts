@@ -1,5 +1,5 @@
 import { tf, type Tensor, type Variable } from './tf.js';
-import { ArgumentError, StateDictError, check } from './errors.js';
+import { TensorCoreError, StateDictError } from './errors.js';
 
 export type TensorMap = Map<string, Tensor> | Record<string, Tensor>;
 
@@ -40,8 +40,8 @@ export class Module {
    * (it is wrapped in a variable and the original is disposed).
    */
   protected registerParameter(name: string, value: Tensor, { trainable = true } = {}): Variable {
-    check(!name.includes('.'), `parameter name '${name}' must not contain '.'`);
-    check(value.dtype === 'float32', () => `parameter '${name}' must be float32, got ${value.dtype}`);
+    TensorCoreError.check(!name.includes('.'), 'ARGUMENT', `parameter name '${name}' must not contain '.'`);
+    TensorCoreError.check(value.dtype === 'float32', 'ARGUMENT', () => `parameter '${name}' must be float32, got ${value.dtype}`);
     const old = this.params.get(name);
     old?.dispose();
     const v = tf.variable(value, trainable);
@@ -60,13 +60,13 @@ export class Module {
 
   protected buffer(name: string): Tensor {
     const b = this.buffers.get(name);
-    if (!b) throw new ArgumentError(`${this.constructor.name} has no buffer '${name}'`);
+    if (!b) throw new TensorCoreError('ARGUMENT', `${this.constructor.name} has no buffer '${name}'`);
     return b;
   }
 
   /** Register a child module under `name` (may be a number-like name such as `0`). */
   protected registerModule<M extends Module>(name: string, module: M): M {
-    check(!name.includes('.'), `module name '${name}' must not contain '.'`);
+    TensorCoreError.check(!name.includes('.'), 'ARGUMENT', `module name '${name}' must not contain '.'`);
     this.children.set(name, module);
     return module;
   }
@@ -74,7 +74,7 @@ export class Module {
   /** The parameter registered directly on this module under `name`. */
   param(name: string): Variable {
     const p = this.params.get(name);
-    if (!p) throw new ArgumentError(`${this.constructor.name} has no parameter '${name}'`);
+    if (!p) throw new TensorCoreError('ARGUMENT', `${this.constructor.name} has no parameter '${name}'`);
     return p;
   }
 
@@ -84,7 +84,7 @@ export class Module {
    */
   child<M extends Module = Module>(name: string): M {
     const m = this.children.get(name);
-    if (!m) throw new ArgumentError(`${this.constructor.name} has no submodule '${name}'`);
+    if (!m) throw new TensorCoreError('ARGUMENT', `${this.constructor.name} has no submodule '${name}'`);
     return m as M;
   }
 
@@ -152,12 +152,12 @@ export class Module {
   }
 
   private resolve(path: string): Slot {
-    check(path.length > 0, `'path' passed to 'getSubmodule' must not be empty`);
+    TensorCoreError.check(path.length > 0, 'ARGUMENT', `'path' passed to 'getSubmodule' must not be empty`);
     const parts = path.split('.');
     let owner: Module = this;
     for (let i = 0; i < parts.length - 1; i++) {
       const next = owner.children.get(parts[i]);
-      if (!next) throw new ArgumentError(`no submodule '${parts.slice(0, i + 1).join('.')}' (looking up '${path}')`);
+      if (!next) throw new TensorCoreError('ARGUMENT', `no submodule '${parts.slice(0, i + 1).join('.')}' (looking up '${path}')`);
       owner = next;
     }
     return { owner, name: parts[parts.length - 1] };
@@ -167,7 +167,7 @@ export class Module {
   getSubmodule<M extends Module = Module>(path: string): M {
     const { owner, name } = this.resolve(path);
     const m = owner.children.get(name);
-    if (!m) throw new ArgumentError(`no submodule '${path}'`);
+    if (!m) throw new TensorCoreError('ARGUMENT', `no submodule '${path}'`);
     return m as M;
   }
 
@@ -175,7 +175,7 @@ export class Module {
   setSubmodule(path: string, module: Module): Module {
     const { owner, name } = this.resolve(path);
     const old = owner.children.get(name);
-    if (!old) throw new ArgumentError(`no submodule '${path}' to replace`);
+    if (!old) throw new TensorCoreError('ARGUMENT', `no submodule '${path}' to replace`);
     owner.children.set(name, module);
     return old;
   }
@@ -187,7 +187,7 @@ export class Module {
   deleteSubmodule(path: string): Module {
     const { owner, name } = this.resolve(path);
     const old = owner.children.get(name);
-    if (!old) throw new ArgumentError(`no submodule '${path}' to delete`);
+    if (!old) throw new TensorCoreError('ARGUMENT', `no submodule '${path}' to delete`);
     owner.children.delete(name);
     return old;
   }
@@ -233,11 +233,11 @@ export class Module {
     const vars: Variable[] = [];
     const byVar = new Map<string, string>();
     for (const [name, v] of selected) {
-      if (!v) throw new ArgumentError(`computeGradients: no parameter '${name}'`);
+      if (!v) throw new TensorCoreError('ARGUMENT', `computeGradients: no parameter '${name}'`);
       vars.push(v);
       byVar.set(v.name, name);
     }
-    check(vars.length > 0, 'computeGradients: no trainable parameters');
+    TensorCoreError.check(vars.length > 0, 'ARGUMENT', 'computeGradients: no trainable parameters');
     const { value, grads } = tf.variableGrads(loss as () => tf.Scalar, vars);
     const out = new Map<string, Tensor>();
     for (const [vname, g] of Object.entries(grads)) out.set(byVar.get(vname)!, g);

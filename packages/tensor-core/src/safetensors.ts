@@ -1,6 +1,5 @@
-import { open, rename, unlink, mkdir } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import { writeFileAtomic } from './base/atomic.js';
 import { tf, type Tensor, type DataType } from './tf.js';
 import { SafetensorsError } from './errors.js';
 
@@ -64,30 +63,30 @@ const isInt = (x: unknown): x is number => typeof x === 'number' && Number.isSaf
 
 /** Validate and parse a header: JSON, dtypes, shapes, offsets inside the data, contiguous, sizes. */
 export function parseHeader(prefix: Uint8Array, totalBytes: number, file = '<bytes>'): SafetensorsHeader {
-  if (totalBytes < 8 || prefix.length < 8) throw new SafetensorsError(`${file}: too short for a safetensors file (${totalBytes} bytes)`, file);
+  if (totalBytes < 8 || prefix.length < 8) throw new SafetensorsError(`too short for a safetensors file (${totalBytes} bytes)`, { file });
   const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n > MAX_HEADER_BYTES) throw new SafetensorsError(`${file}: header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte bound`, file);
-  if (8 + n > totalBytes) throw new SafetensorsError(`${file}: header length ${n} runs past the end of the file (${totalBytes} bytes)`, file);
-  if (prefix.length < 8 + n) throw new SafetensorsError(`${file}: header truncated`, file);
+  if (n > MAX_HEADER_BYTES) throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte bound`, { file });
+  if (8 + n > totalBytes) throw new SafetensorsError(`header length ${n} runs past the end of the file (${totalBytes} bytes)`, { file });
+  if (prefix.length < 8 + n) throw new SafetensorsError(`header truncated`, { file });
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + n)));
   } catch (e) {
-    throw new SafetensorsError(`${file}: header is not valid UTF-8 JSON (${(e as Error).message})`, file);
+    throw new SafetensorsError(`header is not valid UTF-8 JSON (${(e as Error).message})`, { file });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(`${file}: header must be a JSON object`, file);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new SafetensorsError(`header must be a JSON object`, { file });
   const dataBytes = totalBytes - 8 - n;
   const tensors = new Map<string, TensorInfo>();
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Object.values(raw).some((v) => typeof v !== 'string'))
-        throw new SafetensorsError(`${file}: __metadata__ must map strings to strings`, file);
+        throw new SafetensorsError(`__metadata__ must map strings to strings`, { file });
       metadata = raw as Record<string, string>;
       continue;
     }
-    const bad = (why: string) => new SafetensorsError(`${file}: tensor '${name}': ${why}`, file, name);
+    const bad = (why: string) => new SafetensorsError(`tensor '${name}': ${why}`, { file, key: name });
     if (typeof raw !== 'object' || raw === null) throw bad('entry must be an object');
     const { dtype, shape, data_offsets: offs } = raw as Record<string, unknown>;
     if (typeof dtype !== 'string' || !(dtype in DTYPE_SIZE)) throw bad(`unsupported dtype ${JSON.stringify(dtype)}`);
@@ -105,13 +104,12 @@ export function parseHeader(prefix: Uint8Array, totalBytes: number, file = '<byt
   for (const [name, info] of sorted) {
     if (info.dataOffsets[0] !== end)
       throw new SafetensorsError(
-        `${file}: tensor '${name}' starts at byte ${info.dataOffsets[0]} of the data section, expected ${end} (tensors must be contiguous, without overlap)`,
-        file,
-        name,
+        `tensor '${name}' starts at byte ${info.dataOffsets[0]} of the data section, expected ${end} (tensors must be contiguous, without overlap)`,
+        { file, key: name },
       );
     end = info.dataOffsets[1];
   }
-  if (end !== dataBytes) throw new SafetensorsError(`${file}: tensors cover ${end} bytes but the data section has ${dataBytes}`, file);
+  if (end !== dataBytes) throw new SafetensorsError(`tensors cover ${end} bytes but the data section has ${dataBytes}`, { file });
   return { tensors, metadata, headerLength: n };
 }
 
@@ -144,7 +142,7 @@ function decode(info: TensorInfo, bytes: Uint8Array, name: string, file: string)
       for (let i = 0; i < n; i++) {
         const v = view.getBigInt64(i * 8, true);
         if (v > 2147483647n || v < -2147483648n)
-          throw new SafetensorsError(`${file}: tensor '${name}' (I64) holds ${v} at element ${i}, outside the int32 range tensors use`, file, name);
+          throw new SafetensorsError(`tensor '${name}' (I64) holds ${v} at element ${i}, outside the int32 range tensors use`, { file, key: name });
         data[i] = Number(v);
       }
       break;
@@ -179,7 +177,7 @@ function selector(keys: LoadSafetensorsOptions['keys'], header: SafetensorsHeade
   if (!keys) return () => true;
   if (typeof keys === 'function') return keys;
   const unknown = keys.filter((k) => !header.tensors.has(k));
-  if (unknown.length) throw new SafetensorsError(`${file}: no tensor named ${unknown.map((k) => `'${k}'`).join(', ')}`, file, unknown[0]);
+  if (unknown.length) throw new SafetensorsError(`no tensor named ${unknown.map((k) => `'${k}'`).join(', ')}`, { file, key: unknown[0] });
   const set = new Set(keys);
   return (name) => set.has(name);
 }
@@ -225,7 +223,7 @@ async function openOrThrow(path: string) {
   try {
     return await open(path, 'r');
   } catch (e) {
-    throw new SafetensorsError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, path);
+    throw new SafetensorsError(`cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path });
   }
 }
 
@@ -245,7 +243,7 @@ export async function loadSafetensors(path: string, { keys }: LoadSafetensorsOpt
       const len = info.dataOffsets[1] - info.dataOffsets[0];
       const buf = new Uint8Array(len);
       const { bytesRead } = await fh.read(buf, 0, len, base + info.dataOffsets[0]);
-      if (bytesRead !== len) throw new SafetensorsError(`${path}: tensor '${name}' truncated (read ${bytesRead} of ${len} bytes)`, path, name);
+      if (bytesRead !== len) throw new SafetensorsError(`tensor '${name}' truncated (read ${bytesRead} of ${len} bytes)`, { file: path, key: name });
       out.tensors.set(name, decode(info, buf, name, path));
       out.dtypes.set(name, info.dtype);
     }
@@ -288,11 +286,11 @@ function encode(t: Tensor, dtype: SafetensorsDtype, name: string): Uint8Array {
   const isFloat = dtype === 'F64' || dtype === 'F32' || dtype === 'F16' || dtype === 'BF16';
   if (!isFloat && t.dtype === 'float32') {
     for (let i = 0; i < n; i++)
-      if (!Number.isInteger(values[i])) throw new SafetensorsError(`tensor '${name}': float value ${values[i]} at element ${i} cannot be stored as ${dtype}`, undefined, name);
+      if (!Number.isInteger(values[i])) throw new SafetensorsError(`tensor '${name}': float value ${values[i]} at element ${i} cannot be stored as ${dtype}`, { key: name });
   }
   const range = (lo: number, hi: number) => {
     for (let i = 0; i < n; i++)
-      if (values[i] < lo || values[i] > hi) throw new SafetensorsError(`tensor '${name}': value ${values[i]} at element ${i} does not fit ${dtype}`, undefined, name);
+      if (values[i] < lo || values[i] > hi) throw new SafetensorsError(`tensor '${name}': value ${values[i]} at element ${i} does not fit ${dtype}`, { key: name });
   };
   switch (dtype) {
     case 'F32':
@@ -345,9 +343,9 @@ export function serializeSafetensors(
   const chunks: Uint8Array[] = [];
   let offset = 0;
   for (const [name, t] of entries) {
-    if (name === '__metadata__') throw new SafetensorsError(`'__metadata__' is reserved and cannot name a tensor`, undefined, name);
+    if (name === '__metadata__') throw new SafetensorsError(`'__metadata__' is reserved and cannot name a tensor`, { key: name });
     const dtype = dt.get(name) ?? defaultDtype(t);
-    if (!(dtype in DTYPE_SIZE)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${dtype}`, undefined, name);
+    if (!(dtype in DTYPE_SIZE)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${dtype}`, { key: name });
     const bytes = encode(t, dtype, name);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
     chunks.push(bytes);
@@ -376,27 +374,6 @@ export function serializeSafetensors(
   return out;
 }
 
-/** Write `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed over. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
 
 /** Save tensors to a safetensors file, atomically (never a half-written file at `path`). */
 export async function saveSafetensors(

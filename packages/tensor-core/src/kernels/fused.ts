@@ -10,7 +10,7 @@
  *   label is supervised).
  */
 import { tf, type Tensor } from '../tf.js';
-import { check } from '../errors.js';
+import { TensorCoreError } from '../errors.js';
 
 const C = Math.sqrt(2 / Math.PI);
 const A = 0.044715;
@@ -44,9 +44,10 @@ export function fusedGeluTanh(x: Tensor): Tensor {
 /** Mean cross-entropy of logits [..., V] against int32 labels [...], skipping `ignoreIndex`. */
 export function fusedCrossEntropy(logits: Tensor, labels: Tensor, { ignoreIndex = -100 } = {}): Tensor {
   const v = logits.shape[logits.rank - 1];
-  check(labels.dtype === 'int32', () => `'labels' passed to 'fusedCrossEntropy' must be int32, got ${labels.dtype}`);
-  check(
+  TensorCoreError.check(labels.dtype === 'int32', 'ARGUMENT', () => `'labels' passed to 'fusedCrossEntropy' must be int32, got ${labels.dtype}`);
+  TensorCoreError.check(
     labels.rank === logits.rank - 1 && labels.shape.every((d, i) => d === logits.shape[i]),
+    'ARGUMENT',
     () => `'labels' [${labels.shape}] passed to 'fusedCrossEntropy' must match the leading dims of 'logits' [${logits.shape}]`,
   );
   const lab = labels.dataSync() as Int32Array;

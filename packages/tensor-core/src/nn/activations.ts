@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '../tf.js';
-import { check } from '../errors.js';
+import { TensorCoreError } from '../errors.js';
 
 /** Exact GELU: 0.5·x·(1 + erf(x/√2)) (PyTorch `nn.GELU()`). */
 export function gelu(x: Tensor): Tensor {
@@ -67,6 +67,6 @@ export function activation(name: string): (x: Tensor) => Tensor {
     case 'relu':
       return (x) => tf.relu(x);
     default:
-      check(false, `unknown activation '${name}' (expected one of gelu, gelu_pytorch_tanh, gelu_new, quick_gelu, silu, swish, relu)`);
+      TensorCoreError.check(false, 'ARGUMENT', `unknown activation '${name}' (expected one of gelu, gelu_pytorch_tanh, gelu_new, quick_gelu, silu, swish, relu)`);
   }
 }

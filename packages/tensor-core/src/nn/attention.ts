@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '../tf.js';
-import { check, checkRank } from '../errors.js';
+import { TensorCoreError, checkRank } from '../errors.js';
 
 /** Added to masked scores; large enough that exp() underflows to exactly 0 after the max shift. */
 export const MASK_VALUE = -1e9;
@@ -61,7 +61,7 @@ export function attentionMask(
 ): Tensor | null {
   if (!causal && !keyMask) return null;
   if (keyMask) checkRank(keyMask.shape, 2, 'keyMask', 'scaledDotProductAttention');
-  check(slidingWindow === null || (Number.isInteger(slidingWindow) && slidingWindow >= 0), `'slidingWindow' passed to 'attentionMask' must be a non-negative integer or null, got ${slidingWindow}`);
+  TensorCoreError.check(slidingWindow === null || (Number.isInteger(slidingWindow) && slidingWindow >= 0), 'ARGUMENT', `'slidingWindow' passed to 'attentionMask' must be a non-negative integer or null, got ${slidingWindow}`);
   // The causal part is uploaded from cached host data: one tensor, no kernels (it used to be
   // Range / LessEqual / Select on every call). A copy, since the cpu backend keeps the array it is given.
   const causalMask = causal ? tf.tensor4d(causalMaskData(tq, tk, slidingWindow).slice(), [1, 1, tq, tk], 'float32') : null;
@@ -87,8 +87,8 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   checkRank(v.shape, 4, 'v', 'scaledDotProductAttention');
   const [b, h, tq, d] = q.shape;
   const [, hkv, tk] = k.shape;
-  check(h % hkv === 0, () => `query heads (${h}) must be a multiple of kv heads (${hkv}) in 'scaledDotProductAttention'`);
-  check(k.shape[0] === b && v.shape[0] === b, `'q', 'k' and 'v' passed to 'scaledDotProductAttention' must share the batch size`);
+  TensorCoreError.check(h % hkv === 0, 'ARGUMENT', () => `query heads (${h}) must be a multiple of kv heads (${hkv}) in 'scaledDotProductAttention'`);
+  TensorCoreError.check(k.shape[0] === b && v.shape[0] === b, 'ARGUMENT', `'q', 'k' and 'v' passed to 'scaledDotProductAttention' must share the batch size`);
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   return tf.tidy(() => {
     const kk = repeatKv(k, h / hkv);

@@ -1,6 +1,6 @@
 import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
-import { check, checkRank } from '../errors.js';
+import { TensorCoreError, checkRank } from '../errors.js';
 import { validConv2d } from './conv2d_grad.js';
 import { Generator, biasUniform, kaimingUniform, getDefaultGenerator } from '../random.js';
 
@@ -26,7 +26,7 @@ export function conv2d(
 ): Tensor {
   checkRank(x.shape, 4, 'x', 'conv2d');
   checkRank(weight.shape, 4, 'weight', 'conv2d');
-  check(x.shape[1] === weight.shape[1], () => `'x' passed to 'conv2d' has ${x.shape[1]} channels, the weight expects ${weight.shape[1]}`);
+  TensorCoreError.check(x.shape[1] === weight.shape[1], 'ARGUMENT', () => `'x' passed to 'conv2d' has ${x.shape[1]} channels, the weight expects ${weight.shape[1]}`);
   const [sh, sw] = typeof stride === 'number' ? [stride, stride] : stride;
   return tf.tidy(() => {
     let xNhwc = tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D; // [B, H, W, Cin]

@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '../tf.js';
-import { check } from '../errors.js';
+import { TensorCoreError } from '../errors.js';
 
 export const IGNORE_INDEX = -100;
 
@@ -7,9 +7,10 @@ type GradFn = Parameters<typeof tf.customGrad>[0];
 
 function checkArgs(logits: Tensor, labels: Tensor, op: string): number {
   const v = logits.shape[logits.rank - 1];
-  check(labels.dtype === 'int32', () => `'labels' passed to '${op}' must be int32, got ${labels.dtype}`);
-  check(
+  TensorCoreError.check(labels.dtype === 'int32', 'ARGUMENT', () => `'labels' passed to '${op}' must be int32, got ${labels.dtype}`);
+  TensorCoreError.check(
     labels.rank === logits.rank - 1 && labels.shape.every((d, i) => d === logits.shape[i]),
+    'ARGUMENT',
     () => `'labels' [${labels.shape}] passed to '${op}' must match the leading dims of 'logits' [${logits.shape}]`,
   );
   return v;

@@ -1,11 +1,11 @@
 import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
-import { check } from '../errors.js';
+import { TensorCoreError } from '../errors.js';
 import { Generator } from '../random.js';
 
 /** Inverted dropout with a mask seeded from `gen`: zeroes with probability p, scales the rest by 1/(1−p). */
 export function dropout(x: Tensor, p: number, gen: Generator): Tensor {
-  check(p >= 0 && p < 1, `'p' passed to 'dropout' must be in [0, 1), got ${p}`);
+  TensorCoreError.check(p >= 0 && p < 1, 'ARGUMENT', `'p' passed to 'dropout' must be in [0, 1), got ${p}`);
   if (p === 0) return x.clone();
   return tf.dropout(x, p, undefined, gen.nextSeed());
 }
@@ -19,7 +19,7 @@ export class Dropout extends Module {
     { seed = 0, gen }: { seed?: number; gen?: Generator } = {},
   ) {
     super();
-    check(p >= 0 && p < 1, `Dropout probability must be in [0, 1), got ${p}`);
+    TensorCoreError.check(p >= 0 && p < 1, 'ARGUMENT', `Dropout probability must be in [0, 1), got ${p}`);
     this.gen = gen ?? new Generator(seed);
   }
 

@@ -1,6 +1,6 @@
 import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
-import { check } from '../errors.js';
+import { TensorCoreError } from '../errors.js';
 import { Generator, biasUniform, kaimingUniform, getDefaultGenerator } from '../random.js';
 
 export interface LinearOptions {
@@ -17,7 +17,7 @@ export interface LinearOptions {
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return tf.tidy(() => {
     const inF = weight.shape[1];
-    check(x.shape[x.shape.length - 1] === inF, () => `'x' passed to 'linear' must end in ${inF}, got [${x.shape.join(', ')}]`);
+    TensorCoreError.check(x.shape[x.shape.length - 1] === inF, 'ARGUMENT', () => `'x' passed to 'linear' must end in ${inF}, got [${x.shape.join(', ')}]`);
     const lead = x.shape.slice(0, -1);
     const x2 = x.reshape([-1, inF]); // [N, in]
     let y = tf.matMul(x2, weight, false, true); // [N, out]
@@ -34,7 +34,7 @@ export class Linear extends Module {
     { bias = true, gen = getDefaultGenerator(), init = true }: LinearOptions = {},
   ) {
     super();
-    check(inFeatures > 0 && outFeatures > 0, `Linear sizes must be positive, got in=${inFeatures} out=${outFeatures}`);
+    TensorCoreError.check(inFeatures > 0 && outFeatures > 0, 'ARGUMENT', `Linear sizes must be positive, got in=${inFeatures} out=${outFeatures}`);
     this.registerParameter('weight', init ? kaimingUniform([outFeatures, inFeatures], { gen }) : tf.zeros([outFeatures, inFeatures]));
     if (bias) this.registerParameter('bias', init ? biasUniform([outFeatures], inFeatures, gen) : tf.zeros([outFeatures]));
   }

@@ -18,7 +18,7 @@ import {
   RMSNorm,
   GroupNorm,
   crossEntropy,
-  ArgumentError,
+  TensorCoreError,
 } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { randArray, erf } from './reference.test-util.js';
@@ -203,7 +203,7 @@ describeBackends('nn blocks', () => {
     a.eval();
     const ye = a.forward(x);
     expect(Array.from(ye.dataSync()).every((v) => v === 1)).toBe(true);
-    expect(() => new Dropout(1)).toThrow(ArgumentError);
+    expect(() => new Dropout(1)).toThrow(TensorCoreError);
     tf.dispose([x, ya, yb, ye]);
   });
 

@@ -1,6 +1,6 @@
 import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
-import { check, checkRank } from '../errors.js';
+import { TensorCoreError, checkRank } from '../errors.js';
 import { fusable, fusedLayerNorm, fusedRmsNorm } from './norms_fused.js';
 
 /**
@@ -45,7 +45,7 @@ export function rmsNormReference(x: Tensor, weight: Tensor | null, eps = 1e-6): 
 export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   checkRank(x.shape, 4, 'x', 'groupNorm');
   const [b, c, h, w] = x.shape;
-  check(c % groups === 0, () => `'groups' passed to 'groupNorm' must divide the ${c} channels, got ${groups}`);
+  TensorCoreError.check(c % groups === 0, 'ARGUMENT', () => `'groups' passed to 'groupNorm' must divide the ${c} channels, got ${groups}`);
   return tf.tidy(() => {
     const xg = x.reshape([b, groups, (c / groups) * h * w]); // [B, G, C/G·H·W]
     const mean = tf.mean(xg, 2, true);
@@ -99,7 +99,7 @@ export class GroupNorm extends Module {
     readonly eps = 1e-5,
   ) {
     super();
-    check(numChannels % numGroups === 0, `GroupNorm: ${numGroups} groups must divide ${numChannels} channels`);
+    TensorCoreError.check(numChannels % numGroups === 0, 'ARGUMENT', `GroupNorm: ${numGroups} groups must divide ${numChannels} channels`);
     this.registerParameter('weight', tf.ones([numChannels]));
     this.registerParameter('bias', tf.zeros([numChannels]));
   }

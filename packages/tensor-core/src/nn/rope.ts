@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '../tf.js';
-import { check, checkRank } from '../errors.js';
+import { TensorCoreError, checkRank } from '../errors.js';
 
 /**
  * Rotary tables for `positionIds` [B, T] (int32): cos and sin of pos·inv_freq repeated twice
@@ -7,7 +7,7 @@ import { check, checkRank } from '../errors.js';
  */
 export function rotaryCosSin(positionIds: Tensor, dim: number, theta = 10000): { cos: Tensor; sin: Tensor } {
   checkRank(positionIds.shape, 2, 'positionIds', 'rotaryCosSin');
-  check(dim % 2 === 0, `'dim' passed to 'rotaryCosSin' must be even, got ${dim}`);
+  TensorCoreError.check(dim % 2 === 0, 'ARGUMENT', `'dim' passed to 'rotaryCosSin' must be even, got ${dim}`);
   return tf.tidy(() => {
     const inv = new Float32Array(dim / 2);
     for (let i = 0; i < dim / 2; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / dim);
