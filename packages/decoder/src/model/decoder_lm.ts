@@ -1,7 +1,7 @@
 import { tf, Module, ModuleList, RMSNorm, linear, Generator, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderLinear, TransposedWeightCache, linearCached, useTransposedPath } from './fast_linear.js';
 import { tidy } from './tidy.js';
-import { ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 import { resizeRowsWithMean } from '../tokenizer/extend_vocabulary.js';
 import { parseConfig, withVocabSize, type DecoderConfig, type DecoderConfigJson } from './config.js';
 import { DecoderLayer } from './layer.js';
@@ -71,13 +71,13 @@ export class DecoderLM extends Module {
    * start at the mean of rows [0, keep). Default `keep`: the old size, capped at `size`.
    */
   resizeTokenEmbeddings(size: number, keep = Math.min(size, this.cfg.vocabSize)): void {
-    ensure(Number.isInteger(size) && size > 0, `'size' passed to 'resizeTokenEmbeddings' must be a positive integer, got ${size}`);
-    ensure(Number.isInteger(keep) && keep > 0 && keep <= Math.min(size, this.cfg.vocabSize), () => `'keep' passed to 'resizeTokenEmbeddings' must be in [1, ${Math.min(size, this.cfg.vocabSize)}], got ${keep}`);
+    DecoderError.check(Number.isInteger(size) && size > 0, 'ARGUMENT', `'size' passed to 'resizeTokenEmbeddings' must be a positive integer, got ${size}`);
+    DecoderError.check(Number.isInteger(keep) && keep > 0 && keep <= Math.min(size, this.cfg.vocabSize), 'ARGUMENT', () => `'keep' passed to 'resizeTokenEmbeddings' must be in [1, ${Math.min(size, this.cfg.vocabSize)}], got ${keep}`);
     const emb = this.getSubmodule<TokenEmbedding>('model.embed_tokens');
     emb.replaceWeight(resizeRowsWithMean(emb.weight, size, keep));
     if (!this.cfg.tieWordEmbeddings) {
       const head = this.getSubmodule('lm_head');
-      ensure(head instanceof HeadLinear, `resizeTokenEmbeddings: 'lm_head' was replaced by a ${head.constructor.name}; resize before wrapping it`);
+      DecoderError.check(head instanceof HeadLinear, 'ARGUMENT', `resizeTokenEmbeddings: 'lm_head' was replaced by a ${head.constructor.name}; resize before wrapping it`);
       head.replaceWeight(resizeRowsWithMean(head.weight, size, keep));
     }
     this.cfg = withVocabSize(this.cfg, size);
