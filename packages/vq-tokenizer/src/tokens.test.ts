@@ -25,6 +25,7 @@ describe('token text', () => {
   it('rejects garbage and out-of-codebook codes, naming the position', () => {
     expect(() => textToCodes('<start_index><idx_1>oops<idx_2><end_index>')).toThrow(/character 20/);
     expect(() => textToCodes('<start_index><idx_16><end_index>', { nEmbed: 16 })).toThrow(VQTokenizerError);
+    expect(() => textToCodes('<start_index><idx_16><end_index>', { nEmbed: 16 })).toThrow(expect.objectContaining({ code: 'TOKEN_TEXT' }));
   });
 
   it('textToIndices checks the count, or pads and cuts with fill', async () => {

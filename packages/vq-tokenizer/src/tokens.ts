@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { ensure, VQTokenizerError } from './errors.js';
+import { VQTokenizerError } from './errors.js';
 
 export const START_TOKEN = '<start_index>';
 export const END_TOKEN = '<end_index>';
@@ -12,7 +12,7 @@ export const codeToken = (i: number): string => `<idx_${i}>`;
 export function codesToText(codes: ArrayLike<number>): string {
   const parts: string[] = [START_TOKEN];
   for (let i = 0; i < codes.length; i++) {
-    ensure(Number.isInteger(codes[i]) && codes[i] >= 0, () => `'codes' passed to 'codesToText' must be non-negative integers, got ${codes[i]} at ${i}`);
+    VQTokenizerError.check(Number.isInteger(codes[i]) && codes[i] >= 0, 'ARGUMENT', () => `'codes' passed to 'codesToText' must be non-negative integers, got ${codes[i]} at ${i}`);
     parts.push(codeToken(codes[i]));
   }
   parts.push(END_TOKEN);
@@ -21,7 +21,7 @@ export function codesToText(codes: ArrayLike<number>): string {
 
 /** Codes int32 [B, h, w] → one answer text per image. */
 export function indicesToText(indices: Tensor): string[] {
-  ensure(indices.rank === 3, () => `'indices' passed to 'indicesToText' must be rank 3 [B, h, w], got [${indices.shape}]`);
+  VQTokenizerError.check(indices.rank === 3, 'ARGUMENT', () => `'indices' passed to 'indicesToText' must be rank 3 [B, h, w], got [${indices.shape}]`);
   const [b, h, w] = indices.shape;
   const data = indices.dataSync();
   return Array.from({ length: b }, (_, i) => codesToText(data.subarray(i * h * w, (i + 1) * h * w)));
@@ -42,17 +42,17 @@ export function textToCodes(text: string, { nEmbed }: { nEmbed?: number } = {}):
   let pos = from;
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
     const gap = text.slice(pos, m.index);
-    if (gap.trim()) throw new VQTokenizerError(`'text' passed to 'textToCodes': unexpected ${JSON.stringify(gap.slice(0, 20))} at character ${pos}`);
+    if (gap.trim()) throw new VQTokenizerError('TOKEN_TEXT', `'text' passed to 'textToCodes': unexpected ${JSON.stringify(gap.slice(0, 20))} at character ${pos}`);
     pos = m.index + m[0].length;
     if (m[0] === END_TOKEN) return codes;
-    if (m[0] === START_TOKEN) throw new VQTokenizerError(`'text' passed to 'textToCodes': a second ${START_TOKEN} at character ${m.index}`);
+    if (m[0] === START_TOKEN) throw new VQTokenizerError('TOKEN_TEXT', `'text' passed to 'textToCodes': a second ${START_TOKEN} at character ${m.index}`);
     if (m[1] === undefined) continue; // <pixel_newline>
     const k = Number(m[1]);
-    if (nEmbed !== undefined && k >= nEmbed) throw new VQTokenizerError(`'text' passed to 'textToCodes': ${m[0]} at character ${m.index} is outside the codebook of ${nEmbed}`);
+    if (nEmbed !== undefined && k >= nEmbed) throw new VQTokenizerError('TOKEN_TEXT', `'text' passed to 'textToCodes': ${m[0]} at character ${m.index} is outside the codebook of ${nEmbed}`);
     codes.push(k);
   }
   const rest = text.slice(pos);
-  if (rest.trim()) throw new VQTokenizerError(`'text' passed to 'textToCodes': unexpected ${JSON.stringify(rest.slice(0, 20))} at character ${pos}`);
+  if (rest.trim()) throw new VQTokenizerError('TOKEN_TEXT', `'text' passed to 'textToCodes': unexpected ${JSON.stringify(rest.slice(0, 20))} at character ${pos}`);
   return codes;
 }
 
@@ -65,7 +65,7 @@ export function textToIndices(text: string, { h, w, nEmbed, fill }: { h: number;
   const codes = textToCodes(text, { nEmbed });
   const n = h * w;
   if (codes.length !== n) {
-    if (fill === undefined) throw new VQTokenizerError(`'text' passed to 'textToIndices' holds ${codes.length} codes, expected ${h}×${w} = ${n} (pass { fill } to pad or cut)`);
+    if (fill === undefined) throw new VQTokenizerError('TOKEN_TEXT', `'text' passed to 'textToIndices' holds ${codes.length} codes, expected ${h}×${w} = ${n} (pass { fill } to pad or cut)`);
     codes.length = Math.min(codes.length, n);
     while (codes.length < n) codes.push(fill);
   }

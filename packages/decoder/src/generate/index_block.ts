@@ -1,4 +1,4 @@
-import { ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 import { restrictTo, type LogitsProcessor, type ProcessorContext } from './processors.js';
 
 export interface IndexBlockOptions {
@@ -24,10 +24,10 @@ export interface IndexBlockOptions {
  * model emit anything there and crashes unless exactly 1024 indices come out.)
  */
 export function indexBlockConstraint(o: IndexBlockOptions): LogitsProcessor {
-  ensure(Number.isInteger(o.count) && o.count > 0, `'count' passed to 'indexBlockConstraint' must be a positive integer, got ${o.count}`);
-  ensure(o.idRange.lo < o.idRange.hi, `'idRange' passed to 'indexBlockConstraint' must be non-empty, got [${o.idRange.lo}, ${o.idRange.hi})`);
+  DecoderError.check(Number.isInteger(o.count) && o.count > 0, 'ARGUMENT', `'count' passed to 'indexBlockConstraint' must be a positive integer, got ${o.count}`);
+  DecoderError.check(o.idRange.lo < o.idRange.hi, 'ARGUMENT', `'idRange' passed to 'indexBlockConstraint' must be non-empty, got [${o.idRange.lo}, ${o.idRange.hi})`);
   const inRange = (id: number) => id >= o.idRange.lo && id < o.idRange.hi;
-  ensure(!inRange(o.startId) && !inRange(o.endId), `'startId' and 'endId' passed to 'indexBlockConstraint' must lie outside 'idRange'`);
+  DecoderError.check(!inRange(o.startId) && !inRange(o.endId), 'ARGUMENT', `'startId' and 'endId' passed to 'indexBlockConstraint' must lie outside 'idRange'`);
   /** Image tokens emitted since the open block's start, or null when no block is open. */
   const openBlock = ({ tokens, promptLength }: ProcessorContext): number | null => {
     const s = tokens.lastIndexOf(o.startId);

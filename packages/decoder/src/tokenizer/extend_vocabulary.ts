@@ -1,5 +1,5 @@
 import { tf } from '@healthgpt/tensor-core';
-import { ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 import type { DecoderLM } from '../model/decoder_lm.js';
 import type { TextTokenizer } from './tokenizer.js';
 
@@ -25,7 +25,7 @@ export interface ExtendVocabularyResult {
  */
 export function extendVocabulary(model: DecoderLM, tokenizer: TextTokenizer, tokens: readonly string[], { special = true }: { special?: boolean } = {}): ExtendVocabularyResult {
   const old = tokenizer.length;
-  ensure(old <= model.config.vocabSize, () => `extendVocabulary: the tokenizer (${old} entries) is longer than the model's vocabulary (${model.config.vocabSize})`);
+  DecoderError.check(old <= model.config.vocabSize, 'ARGUMENT', () => `extendVocabulary: the tokenizer (${old} entries) is longer than the model's vocabulary (${model.config.vocabSize})`);
   const added = tokenizer.addTokens(tokens, { special });
   const size = tokenizer.length;
   model.resizeTokenEmbeddings(size, old);
