@@ -39,8 +39,8 @@ describeBackends('HealthGPT parity (healthgpt_tiny)', () => {
   it('gives the logits at every real position and the masked loss', () => {
     const out = f.model.forward(batch);
     const want = ioTensor(f.g, 'logits');
-    const r = expectClose(out.logits, want, tolerance(f.g, 'logits'), 'logits', rowMask(out.attentionMask, want.shape[2]));
-    expect(r.count).toBe(out.attentionMask.flat().filter((m) => m === 1).length * want.shape[2]);
+    const r = expectClose(out.logits, want, tolerance(f.g, 'logits'), 'logits', rowMask(out.attentionMask, want.shape[2]!));
+    expect(r.count).toBe(out.attentionMask.flat().filter((m) => m === 1).length * want.shape[2]!);
     expectEqualInts(out.attentionMask.flat(), ioTensor(f.g, 'attention_mask_spliced'), 'spliced mask');
     expectClose(out.loss!.dataSync(), ioTensor(f.g, 'loss').dataSync(), tolerance(f.g, 'loss'), 'loss');
     tf.dispose([out.logits, out.loss!]);

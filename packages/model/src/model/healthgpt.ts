@@ -1,4 +1,4 @@
-import { tf, Module, Generator, crossEntropy, quantizeLinears, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, Generator, quantizeLinears, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderLM, type TextTokenizer, type LogitsProcessor } from '@healthgpt/decoder';
 import { CLIPVisionModel, buildProjector, numPatches, type Projector } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
@@ -229,16 +229,16 @@ export class HealthGPT extends Module {
     try {
       const out = tf.tidy(() => {
         const groups = this.spliceGroups(rows, tasks, this.features(input.pixelValues, imageTasks), 'right');
-        const logits = groups.map((g) => {
+        const outs = groups.map((g) => {
           activatePlugin(this, this.cfg, g.task);
           const padded = g.lengths.some((l) => l !== g.embeds.shape[1]);
-          return this.lm.forward({ inputsEmbeds: g.embeds, attentionMask: padded ? g.mask : undefined, useCache: false }).logits; // [Bg, Tg, V]
+          return this.lm.forward({ inputsEmbeds: g.embeds, attentionMask: padded ? g.mask : undefined, labels: g.labels ?? undefined, useCache: false }); // logits [Bg, Tg, V]
         });
-        const merged = mergeGroups(groups.map((g, i) => ({ ...g, value: logits[i] })), rows.length);
+        const merged = mergeGroups(groups.map((g, i) => ({ ...g, value: outs[i].logits })), rows.length);
         mask = merged.mask;
         labels = merged.labels;
         const result: { logits: Tensor; loss?: Tensor } = { logits: merged.value };
-        if (merged.labels) result.loss = shiftedLoss(merged.value, merged.labels);
+        if (merged.labels) result.loss = batchLoss(outs.map((o) => o.loss!), groups.map((g) => supervisedTargets(g.labels!)));
         return result;
       });
       const res: HealthGPTOutput = { ...out, attentionMask: mask };
@@ -340,12 +340,17 @@ export class HealthGPT extends Module {
 
 }
 
-/** Next-token loss: logits[:, :−1] against labels[:, 1:], mean over supervised positions. */
-function shiftedLoss(logits: Tensor, labels: number[][]): Tensor {
-  const [b, t, v] = logits.shape;
-  if (t < 2) return tf.scalar(0);
-  const shifted = tf.tensor2d(labels.map((r) => r.slice(1)), [b, t - 1], 'int32');
-  return crossEntropy(logits.slice([0, 0, 0], [b, t - 1, v]), shifted);
+/** Targets the shifted loss scores in each row: labels[:, 1:] that are not −100. */
+function supervisedTargets(labels: number[][]): number {
+  return labels.reduce((n, r) => n + r.slice(1).filter((l) => l !== -100).length, 0);
+}
+
+/** The batch mean over every supervised target from per-group means: Σ loss_g · n_g / Σ n_g (one group: its loss). */
+function batchLoss(losses: Tensor[], counts: number[]): Tensor {
+  if (losses.length === 1) return losses[0];
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return tf.scalar(0);
+  return tf.addN(losses.map((l, i) => tf.mul(l, counts[i] / total)));
 }
 
 /**
