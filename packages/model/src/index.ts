@@ -6,7 +6,7 @@
  */
 export { ModelError, type ModelErrorCode } from './errors.js';
 export { healthGPTConfigSchema, type HealthGPTConfigJson, type TaskConfigJson, type PluginConfigJson, type ImageTokensJson } from './config/schema.js';
-export { parseHealthGPTConfig, configToJson, imageTokenIds, type HealthGPTConfig, type TaskSpec, type PluginSpec, type ImageTokenIds } from './config/parse.js';
+export { parseHealthGPTConfig, configToJson, type HealthGPTConfig, type TaskSpec, type PluginSpec } from './config/parse.js';
 export {
   HealthGPT,
   type HealthGPTOptions,

@@ -1,6 +1,6 @@
 import { parseConfig as parseDecoderConfig, CHAT_TEMPLATES, type DecoderConfig, type ChatTemplateName } from '@healthgpt/decoder';
 import { resolveVisionConfig, type CLIPVisionConfig } from '@healthgpt/vision-encoder';
-import { makeConfig, type VQConfig } from '@healthgpt/vq-tokenizer';
+import { makeConfig, imageTokenIds, type VQConfig, type ImageTokenIds } from '@healthgpt/vq-tokenizer';
 import { getAdapterKind, type AdapterConfig } from '@healthgpt/h-lora';
 import { ModelError } from '../errors.js';
 import { healthGPTConfigSchema, type HealthGPTConfigJson, type PluginConfigJson } from './schema.js';
@@ -21,16 +21,6 @@ export interface TaskSpec {
   plugin: PluginSpec | null;
 }
 
-/** Ids of the image tokens: `<start_index>`, `<idx_0>` … `<idx_{n−1}>`, `<end_index>`, `<pixel_newline>`. */
-export interface ImageTokenIds {
-  start: number;
-  /** Id of `<idx_0>`; `<idx_i>` is `firstCode + i`. */
-  firstCode: number;
-  codebookSize: number;
-  end: number;
-  newline: number;
-}
-
 /** A validated HealthGPT config with every sub-config resolved by its own package. */
 export interface HealthGPTConfig {
   readonly json: HealthGPTConfigJson;
@@ -42,11 +32,6 @@ export interface HealthGPTConfig {
   readonly imageTokens: ImageTokenIds | null;
   readonly maxLength: number;
   readonly projectorType: string;
-}
-
-/** The ids of the image tokens whose `<start_index>` is `firstId`. */
-export function imageTokenIds(firstId: number, codebookSize: number): ImageTokenIds {
-  return { start: firstId, firstCode: firstId + 1, codebookSize, end: firstId + 1 + codebookSize, newline: firstId + 2 + codebookSize };
 }
 
 function sub<T>(fn: () => T, path: string, file?: string): T {

@@ -1,7 +1,7 @@
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { extendVocabulary, imageTokens, type DecoderLM, type TextTokenizer, type ChatTemplateName } from '@healthgpt/decoder';
+import { extendVocabulary, type DecoderLM, type TextTokenizer, type ChatTemplateName } from '@healthgpt/decoder';
 import { visionConfigToJSON, inferProjector, type CLIPVisionModel } from '@healthgpt/vision-encoder';
-import { START_TOKEN, type VQTokenizer } from '@healthgpt/vq-tokenizer';
+import { START_TOKEN, imageTokenVocabulary, findImageTokenIds, type VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { inspectRelease, loadAdapterStateDict } from '@healthgpt/h-lora';
 import { HealthGPT } from '../model/healthgpt.js';
 import type { HealthGPTConfigJson, TaskConfigJson } from '../config/schema.js';
@@ -56,9 +56,8 @@ function taskOptions(name: string, o: ReleaseTaskOptions = {}): Required<Omit<Re
 /** The `<start_index>` id, adding the image tokens to the tokenizer and resizing the decoder first when they are new. */
 function placeImageTokens(decoder: DecoderLM, tokenizer: TextTokenizer | undefined, codebook: number): number {
   ModelError.check(tokenizer !== undefined, 'TOKENIZER', `an image task needs the base LLM's tokenizer to place the ${codebook + 3} image tokens`);
-  const known = tokenizer.tokenToId(START_TOKEN);
-  if (known !== undefined) return known;
-  return extendVocabulary(decoder, tokenizer, imageTokens(codebook)).firstNewId;
+  if (tokenizer.tokenToId(START_TOKEN) !== undefined) return findImageTokenIds(tokenizer, codebook).start;
+  return extendVocabulary(decoder, tokenizer, imageTokenVocabulary(codebook)).firstNewId;
 }
 
 /** The config.json a release describes (tasks from its files, shapes from its parts). */
