@@ -5,7 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { timeIt, type BenchReport } from '../../../bench/report.js';
+import { timeIt, type BenchReport, type RowPath } from '../../../bench/report.js';
+
+// vl-health computes no tensors: decoding is sharp, preprocessing plain JS.
+const PATH: RowPath = { engine: 'Node.js (sharp + plain JS, no tensors)', matmul: 'none' };
 import { dataDir } from '../../testing/src/paths.js';
 import { generateSynth, loadImage, readLlavaJson, readVqaRad, toNCHW, writeSynth, SYNTH_SAMPLES_FILE, type Sample } from '../src/index.js';
 import type { RawImage } from '@healthgpt/tensor-core';
@@ -30,7 +33,7 @@ export default async function bench(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'vlh-bench-'));
   try {
     const gen = await timeIt(() => generateSynth({ seed: 0, count: 32, size: 64 }), { warmup: 1, repeats: 3 });
-    rows.push({ case: 'synth generate (in memory), 64 px', unit: 'scenes/s', value: 32 / (gen.median / 1000), 'read ms': null, 'decode ms': null, 'preprocess ms': null });
+    rows.push({ case: 'synth generate (in memory), 64 px', ...PATH, unit: 'scenes/s', value: 32 / (gen.median / 1000), 'read ms': null, 'decode ms': null, 'preprocess ms': null });
     await writeSynth(dir, { seed: 0, count: 64, size: 64 });
     const cases: [string, string, () => Promise<Sample[]>, number, 'keep' | 'rgb', boolean?][] = [
       ['synth 64 px → 64', dir, () => readLlavaJson(join(dir, SYNTH_SAMPLES_FILE)), 64, 'keep'],
@@ -48,7 +51,7 @@ export default async function bench(): Promise<BenchReport> {
       for (let i = 0; i < 3; i++) runs.push(await pipeline(root, read, size, mode, atDecode));
       const med = (k: 'readMs' | 'decodeMs' | 'prepMs') => runs.map((r) => r[k]).sort((a, b) => a - b)[1];
       const total = med('readMs') + med('decodeMs') + med('prepMs');
-      rows.push({ case: `${name} (${N} samples)`, unit: 'samples/s', value: N / (total / 1000), 'read ms': med('readMs'), 'decode ms': med('decodeMs'), 'preprocess ms': med('prepMs') });
+      rows.push({ case: `${name} (${N} samples)`, ...PATH, unit: 'samples/s', value: N / (total / 1000), 'read ms': med('readMs'), 'decode ms': med('decodeMs'), 'preprocess ms': med('prepMs') });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
