@@ -11,7 +11,7 @@ import { timeIt, type BenchReport, type RowPath } from '../../../bench/report.js
 const PATH: RowPath = { engine: 'Node.js (sharp + plain JS, no tensors)', matmul: 'none' };
 import { dataDir } from '../../testing/src/paths.js';
 import { generateSynth, loadImage, readLlavaJson, readVqaRad, toNCHW, writeSynth, SYNTH_SAMPLES_FILE, type Sample } from '../src/index.js';
-import type { RawImage } from '@healthgpt/tensor-core';
+import type { RawImage } from '@healthgpt/tensor-core/base';
 
 const N = 48;
 
