@@ -9,7 +9,7 @@ import { VQTokenizer, makeConfig, toUint8HWC, type VQConfig, type Encoder, type 
  * differ by one level, every other pixel must match exactly (the fixture's README; it holds for
  * any seed, not only where this fixture happens to have no such pixel).
  */
-function expectUint8Truncation(actual: Uint8Array, expected: Tensor, fromReference: Uint8Array, reference: Tensor): void {
+function expectUint8Truncation(actual: ArrayLike<number>, expected: Tensor, fromReference: ArrayLike<number>, reference: Tensor): void {
   const want = expected.dataSync();
   const x = tf.tidy(() => tf.transpose(reference, [0, 2, 3, 1]).dataSync()); // [1, H, W, 3] like the uint8 image
   expect(Array.from(fromReference), 'the fixture truncates its own float output').toEqual(Array.from(want));
