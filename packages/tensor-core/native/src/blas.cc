@@ -17,6 +17,9 @@ enum { kRowMajor = 101, kNoTrans = 111, kTrans = 112 };
 typedef void (*CblasSgemm)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
 typedef void (*FortranSgemm)(const char*, const char*, const int*, const int*, const int*, const float*, const float*, const int*, const float*,
                              const int*, const float*, float*, const int*, size_t, size_t);
+typedef void (*CblasSgemv)(int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+typedef void (*FortranSgemv)(const char*, const int*, const int*, const float*, const float*, const int*, const float*, const int*, const float*, float*,
+                             const int*, size_t);
 typedef void (*SetIntFn)(int);
 typedef void (*SetInt64Fn)(int64_t);
 typedef int (*GetIntFn)();
@@ -42,6 +45,8 @@ const char* const kCandidates[] = {"libopenblas.so.0", "libopenblas.so", "libope
 
 CblasSgemm cblas_sgemm_fn = nullptr;
 FortranSgemm fortran_sgemm_fn = nullptr;
+CblasSgemv cblas_sgemv_fn = nullptr;
+FortranSgemv fortran_sgemv_fn = nullptr;
 SetIntFn set_int_threads = nullptr;
 SetInt64Fn set_int64_threads = nullptr;
 GetIntFn get_int_threads = nullptr;
@@ -119,6 +124,8 @@ void describe(LibHandle h, BlasInfo& out) {
 void reset_functions() {
   cblas_sgemm_fn = nullptr;
   fortran_sgemm_fn = nullptr;
+  cblas_sgemv_fn = nullptr;
+  fortran_sgemv_fn = nullptr;
   set_int_threads = nullptr;
   set_int64_threads = nullptr;
   get_int_threads = nullptr;
@@ -160,6 +167,10 @@ bool try_library(const char* name, bool named, std::string& tried) {
   }
   cblas_sgemm_fn = cblas;
   fortran_sgemm_fn = fortran;
+  // gemv for one-row (or one-column) products: some BLAS builds run sgemm with m = 1 through
+  // their packing GEMM at a fraction of the memory bandwidth a gemv reaches.
+  if (cblas) cblas_sgemv_fn = sym<CblasSgemv>(h, "cblas_sgemv");
+  if (!cblas_sgemv_fn) fortran_sgemv_fn = sym<FortranSgemv>(h, "sgemv_");
   info = found;
   return true;  // the handle stays open for the life of the process
 }
@@ -187,7 +198,36 @@ bool blas_load() {
 const BlasInfo& blas_info() { return info; }
 const std::string& blas_problem() { return problem; }
 
+namespace {
+
+/** Row-major y[rows] = op(M)·x with M stored [r, c] (ld = c); trans: y[c] = Mᵀ·x. */
+void sgemv(bool trans, int r, int c, const float* mat, int ld, const float* x, float* y) {
+  if (cblas_sgemv_fn) {
+    cblas_sgemv_fn(kRowMajor, trans ? kTrans : kNoTrans, r, c, 1.0f, mat, ld, x, 1, 0.0f, y, 1);
+    return;
+  }
+  // Row-major [r, c] is column-major [c, r]: the transpose flag flips.
+  const float one = 1.0f, zero = 0.0f;
+  const int inc = 1;
+  const char op = trans ? 'N' : 'T';
+  fortran_sgemv_fn(&op, &c, &r, &one, mat, &ld, x, &inc, &zero, y, &inc, 1);
+}
+
+}  // namespace
+
 void blas_sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
+  const bool gemv = cblas_sgemv_fn || fortran_sgemv_fn;
+  if (gemv && m == 1) {
+    // c[n] = op(B)ᵀ-side product with the vector a (k contiguous floats either way when m = 1).
+    if (tb) sgemv(false, n, k, b, ldb, a, c);  // B stored [n, k]: c = B·a
+    else sgemv(true, k, n, b, ldb, a, c);      // B stored [k, n]: c = Bᵀ·a
+    return;
+  }
+  if (gemv && n == 1) {
+    if (ta) sgemv(true, k, m, a, lda, b, c);  // A stored [k, m]: c = Aᵀ·b
+    else sgemv(false, m, k, a, lda, b, c);    // A stored [m, k]: c = A·b
+    return;
+  }
   if (cblas_sgemm_fn) {
     cblas_sgemm_fn(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
     return;
