@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { DatasetError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { Generator } from '@healthgpt/tensor-core/base';
 import { boxDownsample, grayToRaw, type Gray } from '../image-ops.js';
 import { encodePng } from '../decode/raster.js';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { writeFileAtomic } from '@healthgpt/tensor-core/base';
 import { sampleToRecord, type Sample } from '../schema.js';
 import { balancedPlan, makeScene, type Modality, type Scene } from './scene.js';
 import { renderScene } from './render.js';
@@ -44,7 +44,7 @@ export function generateSynth(opts: SynthOptions = {}): SynthSet {
   DatasetError.check(Number.isInteger(count) && count >= 1, 'ARGUMENT', `generateSynth: 'count' must be a positive integer, got ${count}`);
   DatasetError.check(Number.isInteger(size) && size >= 16 && size % 4 === 0 && size <= 2048, 'ARGUMENT', `generateSynth: 'size' must be a multiple of 4 in [16, 2048], got ${size}`);
   for (const t of tasks) DatasetError.check(SYNTH_TASKS.includes(t), 'ARGUMENT', `generateSynth: unknown task "${t}"`);
-  const rng = new Rng(seed);
+  const rng = new Generator(seed);
   const plan = balancedPlan(count, rng);
   const balancer = new YesNoBalancer();
   const samples: Sample[] = [];
@@ -145,12 +145,16 @@ export const SYNTH_SAMPLES_FILE = 'samples.json';
 
 /**
  * Write the set as a VL-Health folder: `images/*.png` (8-bit grey), `samples.json` (LLaVA-style
- * records that `readLlavaJson` loads) and `manifest.json` (the options). Byte-identical per seed.
+ * records that `readLlavaJson` loads) and `manifest.json` (the options), written last: a folder
+ * with a manifest is complete. Byte-identical per seed.
  */
 export async function writeSynth(dir: string, opts: SynthOptions = {}): Promise<{ samples: number; images: number }> {
   const set = generateSynth(opts);
   await mkdir(join(dir, 'images'), { recursive: true });
-  for (const [path, img] of set.images) await writeFileAtomic(join(dir, path), await encodePng(grayToRaw(img)));
+  // Images are plain writes (an fsync per image would double the time); samples.json and then
+  // manifest.json are written atomically, last: a folder with a manifest is complete.
+  await rm(join(dir, 'manifest.json'), { force: true });
+  for (const [path, img] of set.images) await writeFile(join(dir, path), await encodePng(grayToRaw(img)));
   const records = set.samples.map(sampleToRecord);
   await writeFileAtomic(join(dir, SYNTH_SAMPLES_FILE), JSON.stringify(records, null, 1) + '\n');
   const { seed = 0, count = 100, size = 64, tasks = SYNTH_TASKS } = opts;

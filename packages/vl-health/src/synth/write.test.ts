@@ -1,6 +1,6 @@
+import { tempDir } from '../test-utils/temp.js';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSynth, generateSynth, SYNTH_SAMPLES_FILE } from './generate.js';
 import { readLlavaJson } from '../readers/llava.js';
@@ -12,7 +12,7 @@ const files = (dir: string): string[] => readdirSync(dir, { recursive: true, wit
 
 describe('vl-health-synth on disk', () => {
   it('same seed gives byte-identical folders; another seed differs', async () => {
-    const [a, b, c] = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'vlh-synth-')));
+    const [a, b, c] = [0, 1, 2].map(() => tempDir('vlh-synth'));
     await writeSynth(a, { seed: 3, count: 12, size: 32 });
     await writeSynth(b, { seed: 3, count: 12, size: 32 });
     await writeSynth(c, { seed: 4, count: 12, size: 32 });
@@ -22,7 +22,7 @@ describe('vl-health-synth on disk', () => {
   });
 
   it('the ordinary readers load it and validate() finds no problem', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vlh-synth-'));
+    const dir = tempDir('vlh-synth');
     const { samples } = await writeSynth(dir, { seed: 1, count: 16, size: 64 });
     const read = await readLlavaJson(join(dir, SYNTH_SAMPLES_FILE));
     expect(read).toHaveLength(samples);
@@ -42,7 +42,7 @@ describe('vl-health-synth on disk', () => {
   });
 
   it('CLI writes the folder and rejects bad arguments', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vlh-cli-'));
+    const dir = tempDir('vlh-cli');
     const log = console.log;
     const err = console.error;
     console.log = console.error = () => {};
