@@ -49,12 +49,14 @@ export { extractArchive } from './fetch/extract.js';
 export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './fetch/limits.js';
 export {
   generateSynth,
+  synthScenes,
   writeSynth,
   SYNTH_TASKS,
   SYNTH_SAMPLES_FILE,
   GENERATION_ANSWER,
   type SynthOptions,
   type SynthSet,
+  type SynthScene,
   type SynthTask,
 } from './synth/generate.js';
 export { phantomImages, type PhantomOptions } from './synth/phantoms.js';

@@ -65,7 +65,7 @@ export function decodeDicom(bytes: Uint8Array, opts: DicomOptions = {}): { image
   if (bitsAllocated !== 8 && bitsAllocated !== 16) throw fail(`bits allocated must be 8 or 16, got ${bitsAllocated}`);
   if (!(bitsStored >= 1 && bitsStored <= bitsAllocated && highBit >= bitsStored - 1 && highBit < bitsAllocated)) throw fail(`inconsistent bits stored ${bitsStored} / high bit ${highBit}`);
   checkPixelCount([rows, columns, frames], maxPixels, file);
-  if (!Number.isInteger(frame) || frame < 0 || frame >= frames) throw new DatasetError('ARGUMENT', `DICOM: frame ${frame} out of range [0, ${frames})`, { file });
+  if (!Number.isInteger(frame) || frame < 0 || frame >= frames) throw new DatasetError('ARGUMENT', `'frame' passed to 'decodeDicom' must be in [0, ${frames}), got ${frame}`, { file });
   const el = ds.elements.x7fe00010;
   if (!el) throw fail('no pixel data element (7FE0,0010)');
   const bytesPer = bitsAllocated / 8;

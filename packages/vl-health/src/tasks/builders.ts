@@ -26,12 +26,12 @@ export interface SuperResolutionOptions {
  */
 export function superResolutionPair(img: RawImage, opts: SuperResolutionOptions = {}): ImagePair {
   const { factor = 4, kernel = 'box' } = opts;
-  DatasetError.check(Number.isInteger(factor) && factor >= 2, 'ARGUMENT', `superResolutionPair: 'factor' must be an integer >= 2, got ${factor}`);
-  DatasetError.check(['box', 'gaussian', 'nearest'].includes(kernel), 'ARGUMENT', `superResolutionPair: unknown kernel "${kernel}"`);
+  DatasetError.check(Number.isInteger(factor) && factor >= 2, 'ARGUMENT', () => `'factor' passed to 'superResolutionPair' must be an integer >= 2, got ${factor}`);
+  DatasetError.check(['box', 'gaussian', 'nearest'].includes(kernel), 'ARGUMENT', () => `'kernel' passed to 'superResolutionPair' must be box, gaussian or nearest, got "${kernel}"`);
   const g = toGray(img);
   const w = g.width - (g.width % factor);
   const h = g.height - (g.height % factor);
-  DatasetError.check(w >= factor && h >= factor, 'ARGUMENT', `superResolutionPair: image ${g.width}x${g.height} is smaller than factor ${factor}`);
+  DatasetError.check(w >= factor && h >= factor, 'ARGUMENT', () => `the image passed to 'superResolutionPair' (${g.width}x${g.height}) is smaller than 'factor' ${factor}`);
   const target = crop(g, w, h);
   let low: Gray;
   if (kernel === 'box') low = boxDownsample(target, factor);
@@ -65,8 +65,8 @@ export function reconstructionPair(img: RawImage, opts: ReconstructionOptions = 
   const { mode = 'identity', patch = 8, maskFraction = 0.25, seed = 0 } = opts;
   const target = toGray(img);
   if (mode === 'identity') return { input: raw(target), target: raw(target) };
-  DatasetError.check(mode === 'masked', 'ARGUMENT', `reconstructionPair: unknown mode "${mode}"`);
-  DatasetError.check(Number.isInteger(patch) && patch >= 1 && maskFraction >= 0 && maskFraction <= 1, 'ARGUMENT', `reconstructionPair: bad patch ${patch} or maskFraction ${maskFraction}`);
+  DatasetError.check(mode === 'masked', 'ARGUMENT', () => `'mode' passed to 'reconstructionPair' must be identity or masked, got "${mode}"`);
+  DatasetError.check(Number.isInteger(patch) && patch >= 1 && maskFraction >= 0 && maskFraction <= 1, 'ARGUMENT', () => `'patch' passed to 'reconstructionPair' must be a positive integer and 'maskFraction' in [0, 1], got ${patch} and ${maskFraction}`);
   const rng = new Generator(seed);
   const input = Float32Array.from(target.data);
   for (let py = 0; py < target.height; py += patch)
@@ -88,13 +88,13 @@ export interface DenoisingOptions {
 /** A denoising pair: the input is the image plus seeded noise (clamped to [0, 1]). */
 export function denoisingPair(img: RawImage, opts: DenoisingOptions = {}): ImagePair {
   const { sigma = 0.1, kind = 'gaussian', seed = 0 } = opts;
-  DatasetError.check(sigma >= 0 && Number.isFinite(sigma), 'ARGUMENT', `denoisingPair: 'sigma' must be >= 0, got ${sigma}`);
+  DatasetError.check(sigma >= 0 && Number.isFinite(sigma), 'ARGUMENT', () => `'sigma' passed to 'denoisingPair' must be a finite number >= 0, got ${sigma}`);
   const target = toGray(img);
   const rng = new Generator(seed);
   let input: Gray;
   if (kind === 'gaussian') input = addGaussianNoise(target, sigma, rng);
   else {
-    DatasetError.check(kind === 'rician', 'ARGUMENT', `denoisingPair: unknown kind "${kind}"`);
+    DatasetError.check(kind === 'rician', 'ARGUMENT', () => `'kind' passed to 'denoisingPair' must be gaussian or rician, got "${kind}"`);
     const d = new Float32Array(target.data.length);
     for (let i = 0; i < d.length; i++) d[i] = Math.hypot(target.data[i] + sigma * rng.normal(), sigma * rng.normal());
     input = { ...target, data: d };
@@ -115,7 +115,7 @@ export interface VolumeSlicesOptions {
 /** 2-D slices of a volume along an axis, with their indices (empty slices skipped). */
 export function volumeSlices(vol: NiftiVolume, opts: VolumeSlicesOptions = {}): { index: number; image: RawImage }[] {
   const { axis = 2, step = 1, minForeground = 0.05, normalise = 'volume', t = 0 } = opts;
-  DatasetError.check(Number.isInteger(step) && step >= 1, 'ARGUMENT', `volumeSlices: 'step' must be a positive integer, got ${step}`);
+  DatasetError.check(Number.isInteger(step) && step >= 1, 'ARGUMENT', () => `'step' passed to 'volumeSlices' must be a positive integer, got ${step}`);
   const n = vol.dims[axis];
   // volume bounds once, not once per slice
   const bounds = normalise === 'volume' ? volumeBounds(vol, t) : normalise;
