@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { onTestFinished } from 'vitest';
 import { repoRoot } from '@healthgpt/testing';
+import type { Io } from '../src/util/io.js';
 
 export interface Ran {
   code: number;
@@ -51,3 +53,17 @@ export const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim
 
 /** True when `stderr` looks like a stack trace (what a user must never see). */
 export const hasStack = (stderr: string): boolean => /^\s+at .+[(:]\d+/m.test(stderr) || /Error: .*\n\s+at /.test(stderr);
+
+/** An `Io` that keeps what is written, for in-process runs of `runCli`. */
+export function memoryIo(): { io: Io; out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (add: (s: string) => void) =>
+    new Writable({
+      write(chunk, _enc, cb) {
+        add(String(chunk));
+        cb();
+      },
+    });
+  return { io: { out: sink((s) => (out += s)), err: sink((s) => (err += s)) }, out: () => out, err: () => err };
+}

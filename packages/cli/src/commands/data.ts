@@ -69,8 +69,9 @@ function fetch(ctx: Context): Command {
     .option('--url <url>', 'another source (http or https; also HEALTHGPT_<NAME>_URL)')
     .option('--sha256 <hex>', 'the archive checksum you trust')
     .option('--force', 'download again, replacing a folder an earlier fetch made')
+    .option('--retries <n>', 'attempts after the first on a network error or stall (each continues where the last stopped)', intOption('--retries', 0, 100), 3)
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, o: { out: string; url?: string; sha256?: string; force?: boolean; json?: boolean }) => {
+    .action(async (name: string, o: { out: string; url?: string; sha256?: string; force?: boolean; retries: number; json?: boolean }) => {
       const { fetchDataset, DATASET_SOURCES } = await import('@healthgpt/vl-health');
       CliError.check(name in DATASET_SOURCES || o.url !== undefined, 'USAGE', `unknown data set '${name}' (known: ${Object.keys(DATASET_SOURCES).join(', ')}); pass --url for another`);
       const bar = progressBar(ctx.io, ctx.globals().progress, `fetch ${name}`, 1, 'MB');
@@ -79,6 +80,7 @@ function fetch(ctx: Context): Command {
           url: o.url,
           sha256: o.sha256,
           force: o.force,
+          retries: o.retries,
           onProgress: (p) => bar.update(Math.round(p.received / 2 ** 20), p.total ? Math.max(1, Math.round(p.total / 2 ** 20)) : undefined),
         });
         bar.stop();

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,7 +44,7 @@ describe('the HTML report', () => {
         svgs.map((s) => ({
           stage: s.getAttribute('data-stage'),
           steps: Number(s.getAttribute('data-steps')),
-          lines: [...s.querySelectorAll('polyline')].map((p) => {
+          lines: Array.from(s.querySelectorAll('polyline')).map((p) => {
             const b = (p as SVGGraphicsElement).getBBox();
             return { points: p.getAttribute('points')!.trim().split(/\s+/).length, box: { width: b.width, height: b.height } };
           }),

@@ -18,7 +18,7 @@ export function smooth(ys: readonly number[]): number[] {
   const alpha = Math.min(1, 10 / Math.max(ys.length, 1));
   const out: number[] = [];
   let m = ys[0];
-  for (const y of ys) out.push((m = alpha * y + (1 - alpha) * m));
+  ys.forEach((y, i) => out.push((m = i === 0 ? y : alpha * y + (1 - alpha) * m)));
   return out;
 }
 
