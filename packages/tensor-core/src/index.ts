@@ -8,7 +8,7 @@ export * from './kernels/index.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank, DataType, TensorLike, NamedTensorMap, TypedArray } from './tf.js';
 export * from './base/index.js';
 export { initBackend, availableBackends, defaultWasmThreads, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';
-export { Module, ModuleList, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Module, ModuleList, isModule, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export * from './nn/index.js';
 export {
   manualSeed,
