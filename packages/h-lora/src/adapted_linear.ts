@@ -260,6 +260,13 @@ export class AdaptedLinear extends Module {
     }
   }
 
+  /** Dispose every parameter below (the base layer's too while it is attached) and what merges kept for unmerging. */
+  override dispose(): void {
+    for (const m of this.mergedStack) tf.dispose(m.memo);
+    this.mergedStack.length = 0;
+    super.dispose();
+  }
+
   /** Undo the most recent merge; returns its name, or null when nothing is merged. */
   unmerge(): string | null {
     const top = this.mergedStack.pop();

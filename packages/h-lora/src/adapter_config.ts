@@ -94,7 +94,8 @@ function at(json: unknown, path: readonly PropertyKey[]): unknown {
   return path.reduce<unknown>((v, p) => (v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined), json);
 }
 
-const dotted = (path: readonly PropertyKey[]) => path.map(String).join('.');
+/** `rank_pattern.o_proj`, `layers_to_transform[0]`. */
+const dotted = (path: readonly PropertyKey[]) => path.reduce<string>((out, p) => (typeof p === 'number' ? `${out}[${p}]` : out ? `${out}.${String(p)}` : String(p)), '');
 
 function parse(json: unknown, file: string): z.infer<typeof adapterConfigSchema> {
   HLoraError.check(json !== null && typeof json === 'object' && !Array.isArray(json), 'CONFIG', `adapter_config.json must hold a JSON object, got ${show(json)}`, { file });
@@ -105,6 +106,9 @@ function parse(json: unknown, file: string): z.infer<typeof adapterConfigSchema>
   const missing = first.code === 'invalid_type' && at(json, first.path) === undefined;
   throw new HLoraError('CONFIG', missing && issues.length === 1 ? `'${dotted(first.path)}' is missing` : issues.join('; '), { file, path: dotted(first.path) });
 }
+
+const JSON_FIELD: Record<string, string> = { r: 'r', loraAlpha: 'lora_alpha', loraDropout: 'lora_dropout', loraNums: 'lora_nums', useRslora: 'use_rslora' };
+const jsonField = (path: string | undefined) => (path === undefined ? undefined : (JSON_FIELD[path] ?? path));
 
 const empty = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0) || v === '';
 
@@ -124,11 +128,12 @@ export function fromConfigJson(json: unknown, file: string): AdapterSpec {
     throw e instanceof HLoraError ? new HLoraError(e.code, e.detail, { file, path: j.adapter_kind ? 'adapter_kind' : undefined }) : e;
   }
   checkSupported(json as Record<string, unknown>, file, kind.settings?.keys ?? []);
+  // A config error found by the kind names the file and the JSON field (`useRslora` → `use_rslora`).
   const withFile = <T>(fn: () => T): T => {
     try {
       return fn();
     } catch (e) {
-      if (e instanceof HLoraError && e.file === undefined) throw new HLoraError(e.code, e.detail, { ...e.context, file });
+      if (e instanceof HLoraError && e.file === undefined) throw new HLoraError(e.code, e.detail, { ...e.context, file, path: jsonField(e.path) });
       throw e;
     }
   };
@@ -165,13 +170,11 @@ export function fromConfigJson(json: unknown, file: string): AdapterSpec {
       : j.target_modules;
   const ex = j.exclude_modules;
   const exclude: string[] | RegExp = typeof ex === 'string' ? (ex ? withFile(() => compilePattern(ex, 'exclude_modules')) : []) : (ex ?? []);
-  // 'all-linear' leaves out the output layer, as peft does.
-  const excludeAll = targets === 'all-linear' && Array.isArray(exclude) ? [...exclude, 'lm_head'] : exclude;
   return {
     kind: kind.name,
     config,
     targets,
-    exclude: excludeAll,
+    exclude,
     ...(!empty(j.layers_to_transform) ? { layersToTransform: j.layers_to_transform! } : {}),
     ...(!empty(j.layers_pattern) ? { layersPattern: j.layers_pattern! } : {}),
     ...(j.rank_pattern && Object.keys(j.rank_pattern).length ? { rankPattern: j.rank_pattern } : {}),

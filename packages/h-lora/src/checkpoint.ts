@@ -239,9 +239,14 @@ export async function loadAdapter(root: Module, dir: string, { name = 'default',
   for (const [path, l] of existing)
     HLoraError.check(l.adapterInfo(name).kind === k, 'CHECKPOINT', () => `adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${spec.kind}'`, { file: cfgFile, path: 'adapter_kind' });
   const file = join(dir, ADAPTER_WEIGHTS_FILE);
-  if (!existing.length) checkSizes(root, spec, await readWeightsHeader(file), file, strict);
+  const header = existing.length ? null : await readWeightsHeader(file);
   const { kind: _k, config, ...where } = spec;
-  const injected = existing.length ? [] : injectAdapters(root, { ...where, kind: k, config, name, ...(gen ? { gen } : {}) });
+  // What the config selects and allocates: errors name the config file (the weights file for sizes).
+  const injected = inFile(cfgFile, () => {
+    if (!header) return [];
+    checkSizes(root, spec, header, file, strict);
+    return injectAdapters(root, { ...where, kind: k, config, name, ...(gen ? { gen } : {}) });
+  });
   // A failed load leaves the model as it was: an adapter injected for this load is removed again.
   const rollback = () => {
     if (injected.length) deleteAdapter(root, name);
@@ -263,6 +268,16 @@ export async function loadAdapter(root: Module, dir: string, { name = 'default',
     throw e;
   } finally {
     tensors.forEach((t) => t.dispose());
+  }
+}
+
+/** Run `fn`; an `HLoraError` that names no file is rethrown naming `file`. */
+function inFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof HLoraError && e.file === undefined) throw new HLoraError(e.code, e.detail, { ...e.context, file });
+    throw e;
   }
 }
 

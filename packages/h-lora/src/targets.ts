@@ -3,7 +3,7 @@ import { HLoraError } from './errors.js';
 /**
  * Which layers to adapt, matched against each Linear's dotted path: module names (peft's
  * `target_modules` list: a name matches the path itself or its last segments, `q_proj` ↔
- * `model.layers.0.self_attn.q_proj`), `'all-linear'` (every Linear except the excluded ones), a
+ * `model.layers.0.self_attn.q_proj`), `'all-linear'` (every Linear but `lm_head`, as in peft), a
  * RegExp (tested on the path), or a predicate on the path.
  */
 export type TargetSpec = string[] | 'all-linear' | RegExp | ((path: string) => boolean);
@@ -56,7 +56,8 @@ export function targetMatcher({ targets, exclude = [], layersToTransform, layers
     () => `'layersToTransform' passed to 'injectAdapters' must be a non-negative integer or a non-empty list of them, got ${JSON.stringify(layersToTransform)}`,
   );
   let matches: (p: string) => boolean;
-  if (targets === 'all-linear') matches = () => true;
+  // peft's 'all-linear' leaves out the output layer.
+  if (targets === 'all-linear') matches = (p) => !suffixMatch(p, 'lm_head');
   else if (Array.isArray(targets)) {
     HLoraError.check(targets.length > 0 && targets.every((t) => typeof t === 'string' && t.length > 0), 'ARGUMENT', `'targets' passed to 'injectAdapters' must be a non-empty list of module names`);
     matches = (p) => {
