@@ -102,9 +102,23 @@ export class AdaptedLinear extends Module {
     return this.label ? `layer '${this.label}'` : 'AdaptedLinear';
   }
 
-  /** The base layer as kinds see it. */
+  /**
+   * The base layer as kinds see it. `weight` and `bias` are read when a kind asks for them, so a
+   * base without a float weight (e.g. an int8 layer) still runs kinds that never read W0.
+   */
   baseLayer(): BaseLayer {
-    return { path: this.label, inFeatures: this.inFeatures, outFeatures: this.outFeatures, weight: this.weight, bias: this.bias };
+    const self = this;
+    return {
+      path: this.label,
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      get weight() {
+        return self.weight;
+      },
+      get bias() {
+        return self.bias;
+      },
+    };
   }
 
   /** Add adapter `name` of `kind` (a registered name or a kind object); the first one added becomes active. */

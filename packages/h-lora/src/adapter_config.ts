@@ -33,7 +33,7 @@ export interface AdapterConfigJson {
   adapter_kind: string;
   /** How the kind turns lora_alpha into the scaling factor, in these fields' names. */
   scaling_rule: string;
-  /** The scaling factor itself (of a layer with the default r and lora_alpha). */
+  /** The scaling factor itself (of a layer with the default r and lora_alpha); informational, recomputed on load. */
   scaling: number;
   lora_nums?: number;
   [extra: string]: unknown;
@@ -147,7 +147,8 @@ export function fromConfigJson(json: unknown, file: string): AdapterSpec {
     ...(j.lora_nums != null ? { loraNums: j.lora_nums } : {}),
   };
   const resolved = withFile(() => kind.resolve(config));
-  // What the kind itself would write must be what the file says (use_dora, use_rslora, scaling, …).
+  // What the kind itself would write must be what the file says (use_dora, use_rslora, lora_nums,
+  // its own settings). `scaling` and `scaling_rule` only describe: they are recomputed.
   const written = toConfigJson(kind, resolved, [], {});
   for (const key of ['use_dora', 'use_rslora', 'lora_nums', ...(kind.settings?.keys ?? [])]) {
     const mine = written[key] ?? null;
@@ -155,13 +156,6 @@ export function fromConfigJson(json: unknown, file: string): AdapterSpec {
     const same = JSON.stringify(mine) === JSON.stringify(theirs) || (mine === false && theirs === null);
     HLoraError.check(same, 'CONFIG', () => `'${key}' is ${show(theirs)} but adapter kind '${kind.name}' computes ${show(mine)}: the file's math is not this kind's`, { file, path: key });
   }
-  if (j.scaling != null)
-    HLoraError.check(
-      Math.abs(j.scaling - written.scaling) <= 1e-6 * Math.max(1, Math.abs(written.scaling)),
-      'CONFIG',
-      () => `'scaling' is ${j.scaling} but adapter kind '${kind.name}' computes ${written.scaling} (${written.scaling_rule}) for r ${j.r}, lora_alpha ${j.lora_alpha}`,
-      { file, path: 'scaling' },
-    );
   const targets: TargetSpec =
     typeof j.target_modules === 'string'
       ? j.target_modules.toLowerCase() === 'all-linear'

@@ -20,8 +20,11 @@ export interface AdapterKindSettings {
 /** A kind by registered name or as the kind object itself. */
 export type KindRef = string | AdapterKind<object>;
 
-/** The settings type of a kind reference: from the kind object, from `AdapterKindSettings` by name, or open. */
-export type SettingsOf<K> = K extends AdapterKind<infer S> ? S : K extends keyof AdapterKindSettings ? AdapterKindSettings[K] : Record<string, unknown>;
+/**
+ * The settings type of a kind reference: from the kind object; from `AdapterKindSettings` by name;
+ * open (any extra field) for a name no one declared; none for a name only known as `string`.
+ */
+export type SettingsOf<K> = K extends AdapterKind<infer S> ? S : K extends keyof AdapterKindSettings ? AdapterKindSettings[K] : string extends K ? object : Record<string, unknown>;
 
 /** The config `injectAdapters` takes for kind `K`: peft's fields plus the kind's own settings. */
 export type ConfigFor<K> = AdapterConfig & Partial<SettingsOf<K>>;
