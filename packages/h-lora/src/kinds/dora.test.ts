@@ -1,4 +1,4 @@
-import { it, expect } from 'vitest';
+import { it } from 'vitest';
 import { tf, Generator, normal, Dropout, linear } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose } from '@healthgpt/testing';
 import { injectAdapters, type AdaptedLinear } from '../index.js';
