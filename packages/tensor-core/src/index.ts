@@ -11,6 +11,7 @@ export { initBackend, backendInfo, availableBackends, defaultWasmThreads, type B
 export { matmulPath, speedHint, blasLabel, blasInstallCommand, PREBUILT_PLATFORMS, type MatmulPath, type MatmulKind } from './backend_report.js';
 export { Module, ModuleList, isModule, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export * from './nn/index.js';
+export * from './optim/index.js';
 export {
   manualSeed,
   getDefaultGenerator,
