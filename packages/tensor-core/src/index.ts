@@ -19,19 +19,5 @@ export {
   kaimingUniform,
   biasUniform,
 } from './random.js';
-export {
-  loadSafetensors,
-  saveSafetensors,
-  parseSafetensors,
-  serializeSafetensors,
-  readSafetensorsHeader,
-  parseHeader,
-  fileDtypeOf,
-  MAX_HEADER_BYTES,
-  type SafetensorsDtype,
-  type SafetensorsHeader,
-  type SafetensorsContents,
-  type TensorInfo,
-  type LoadSafetensorsOptions,
-  type SaveSafetensorsOptions,
-} from './safetensors.js';
+export * from './io/index.js';
+export { disposeOnThrow } from './dispose_on_throw.js';
