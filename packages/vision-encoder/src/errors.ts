@@ -1,22 +1,14 @@
+import { HealthGPTError } from '@healthgpt/tensor-core';
+
+/** Stable codes of `VisionEncoderError`. */
+export type VisionEncoderErrorCode =
+  | 'ARGUMENT' // a function or forward was called with a bad argument (shape, dtype, image)
+  | 'CONFIG' // a model or image-processor config field is missing, mistyped or inconsistent
+  | 'STATE_DICT' // checkpoint tensors do not match the model's parameters
+  | 'CHECKPOINT'; // a model folder or weight file cannot be read
+
 /**
  * The one error class of @healthgpt/vision-encoder. `code` is stable for programmatic checks;
- * `file` and `key` name the offending file or checkpoint key when there is one.
+ * `file`, `key` and `path` (a config field) say where, and are appended to the message.
  */
-export class VisionEncoderError extends Error {
-  readonly code: string;
-  readonly file?: string;
-  readonly key?: string;
-
-  constructor(message: string, { code = 'VISION_ENCODER', file, key }: { code?: string; file?: string; key?: string } = {}) {
-    super(message);
-    this.name = 'VisionEncoderError';
-    this.code = code;
-    if (file !== undefined) this.file = file;
-    if (key !== undefined) this.key = key;
-  }
-}
-
-/** Throw a `VisionEncoderError` with `message` unless `cond` holds. */
-export function ensure(cond: unknown, message: string | (() => string), code = 'ARGUMENT'): asserts cond {
-  if (!cond) throw new VisionEncoderError(typeof message === 'string' ? message : message(), { code });
-}
+export class VisionEncoderError extends HealthGPTError<VisionEncoderErrorCode> {}

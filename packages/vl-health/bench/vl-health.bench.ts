@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { timeIt, type BenchReport } from '../../../bench/report.js';
 import { dataDir } from '../../testing/src/paths.js';
 import { generateSynth, loadImage, readLlavaJson, readVqaRad, toNCHW, writeSynth, SYNTH_SAMPLES_FILE, type Sample } from '../src/index.js';
-import type { RawImage } from '@healthgpt/tensor-core';
+import type { RawImage } from '@healthgpt/tensor-core/base';
 
 const N = 48;
 

@@ -79,7 +79,7 @@ describe('fetchDataset (local server on 127.0.0.1 only)', () => {
   it('resumes an interrupted download with an HTTP Range request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlh-fetch-'));
     cutOnce.add('/data/b');
-    await expect(fetchDataset('vqa-rad', dir, { url: `${base}/data/b` })).rejects.toMatchObject({ code: 'fetch' });
+    await expect(fetchDataset('vqa-rad', dir, { url: `${base}/data/b` })).rejects.toMatchObject({ code: 'FETCH' });
     const part = join(dir, '.vqa-rad.download');
     const have = statSync(part).size;
     expect(have).toBeGreaterThan(0);
@@ -99,7 +99,7 @@ describe('fetchDataset (local server on 127.0.0.1 only)', () => {
 
   it('a checksum mismatch is a typed error and leaves nothing behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlh-fetch-'));
-    await expect(fetchDataset('vqa-rad', dir, { url: `${base}/data/c`, sha256: '0'.repeat(64) })).rejects.toMatchObject({ code: 'checksum' });
+    await expect(fetchDataset('vqa-rad', dir, { url: `${base}/data/c`, sha256: '0'.repeat(64) })).rejects.toMatchObject({ code: 'CHECKSUM' });
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -111,6 +111,6 @@ describe('fetchDataset (local server on 127.0.0.1 only)', () => {
     await new Promise<void>((r) => closed.close(() => r()));
     await expect(fetchDataset('vqa-rad', dir, { url: `http://127.0.0.1:${port}/x` })).rejects.toThrow(/cannot reach .*offline/);
     await expect(fetchDataset('vqa-rad', dir, { url: `${base}/nothing` })).rejects.toThrow(/HTTP 404/);
-    await expect(fetchDataset('unknown-set', dir)).rejects.toMatchObject({ code: 'argument' });
+    await expect(fetchDataset('unknown-set', dir)).rejects.toMatchObject({ code: 'ARGUMENT' });
   });
 });

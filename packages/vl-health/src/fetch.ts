@@ -61,7 +61,7 @@ export async function fetchDataset(name: string, dir: string, opts: FetchOptions
   const known = DATASET_SOURCES[name];
   const envUrl = process.env[`HEALTHGPT_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_URL`];
   const url = opts.url ?? envUrl ?? known?.url;
-  if (!url) throw new DatasetError(`unknown data set "${name}" (known: ${Object.keys(DATASET_SOURCES).join(', ')}); pass { url }`, { code: 'argument' });
+  if (!url) throw new DatasetError('ARGUMENT', `unknown data set "${name}" (known: ${Object.keys(DATASET_SOURCES).join(', ')}); pass { url }`);
   const folder = known?.folder ?? name.replace(/[^\w.-]/g, '_');
   const sha256 = (opts.sha256 ?? (opts.url || envUrl ? undefined : known?.sha256))?.toLowerCase();
   const final = join(dir, folder);
@@ -77,7 +77,7 @@ export async function fetchDataset(name: string, dir: string, opts: FetchOptions
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (sha256 && digest !== sha256) {
     await rm(part, { force: true });
-    throw new DatasetError(`checksum mismatch for ${url}: expected sha256 ${sha256}, got ${digest} (the partial file was removed; try again)`, { code: 'checksum', file: part });
+    throw new DatasetError('CHECKSUM', `checksum mismatch for ${url}: expected sha256 ${sha256}, got ${digest} (the partial file was removed; try again)`, { file: part });
   }
   const tmp = join(dir, `.${folder}.extract-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
@@ -103,13 +103,13 @@ async function download(url: string, part: string, opts: FetchOptions): Promise<
     res = await doFetch(url, { headers: have ? { Range: `bytes=${have}-` } : {}, signal: AbortSignal.timeout(opts.timeoutMs ?? 60_000) });
   } catch (e) {
     const why = (e as { cause?: { code?: string } })?.cause?.code ?? (e as Error)?.message ?? String(e);
-    throw new DatasetError(`cannot reach ${url} (${why}): are you offline? Download the archive yourself and pass its URL with { url }, or retry later; a partial download is resumed`, { code: 'fetch', file: part, cause: e });
+    throw new DatasetError('FETCH', `cannot reach ${url} (${why}): are you offline? Download the archive yourself and pass its URL with { url }, or retry later; a partial download is resumed`, { file: part, cause: e });
   }
   if (res.status === 416 && have > 0) return true; // the partial file is already complete
-  if (res.status !== 200 && res.status !== 206) throw new DatasetError(`HTTP ${res.status} ${res.statusText} from ${url}`, { code: 'fetch', file: part });
+  if (res.status !== 200 && res.status !== 206) throw new DatasetError('FETCH', `HTTP ${res.status} ${res.statusText} from ${url}`, { file: part });
   const append = res.status === 206 && have > 0;
   if (append && !(res.headers.get('content-range') ?? '').startsWith(`bytes ${have}-`))
-    throw new DatasetError(`server answered a resume request with an unexpected range "${res.headers.get('content-range')}"`, { code: 'fetch', file: part });
+    throw new DatasetError('FETCH', `server answered a resume request with an unexpected range "${res.headers.get('content-range')}"`, { file: part });
   await mkdir(dirname(part), { recursive: true });
   const fh = await open(part, append ? 'a' : 'w');
   let got = 0;
@@ -123,13 +123,13 @@ async function download(url: string, part: string, opts: FetchOptions): Promise<
       got += value.length;
     }
   } catch (e) {
-    throw new DatasetError(`download of ${url} interrupted after ${have + got} bytes (${(e as Error)?.message ?? e}); call again to resume`, { code: 'fetch', file: part, cause: e });
+    throw new DatasetError('FETCH', `download of ${url} interrupted after ${have + got} bytes (${(e as Error)?.message ?? e}); call again to resume`, { file: part, cause: e });
   } finally {
     await fh.close();
   }
   const expected = Number(res.headers.get('content-length') ?? NaN);
   if (Number.isFinite(expected) && got !== expected)
-    throw new DatasetError(`download of ${url} ended after ${got} of ${expected} bytes; call again to resume`, { code: 'fetch', file: part });
+    throw new DatasetError('FETCH', `download of ${url} ended after ${got} of ${expected} bytes; call again to resume`, { file: part });
   return append;
 }
 
@@ -148,7 +148,7 @@ async function unpack(bytes: Uint8Array, file: string, into: string): Promise<vo
     } else throw new Error('not a zip or tar.gz archive');
   } catch (e) {
     if (e instanceof DatasetError) throw e;
-    throw new DatasetError(`cannot unpack archive: ${(e as Error)?.message ?? e}`, { code: 'decode', file, cause: e });
+    throw new DatasetError('DECODE', `cannot unpack archive: ${(e as Error)?.message ?? e}`, { file, cause: e });
   }
 }
 

@@ -1,5 +1,5 @@
-import type { RawImage } from '@healthgpt/tensor-core';
-import { checkArg } from './errors.js';
+import type { RawImage } from '@healthgpt/tensor-core/base';
+import { DatasetError } from './errors.js';
 import type { Rng } from './rng.js';
 
 /** A single-channel float image (row-major), the working type of the synthetic renderer and task builders. */
@@ -12,7 +12,7 @@ export interface Gray {
 /** RawImage → float [0, 1] grey (colour averaged; 8/16-bit scaled). */
 export function toGray(img: RawImage): Gray {
   const { width, height, channels, data } = img;
-  checkArg(data.length === width * height * channels, `toGray: data length ${data.length} != ${width}x${height}x${channels}`);
+  DatasetError.check(data.length === width * height * channels, 'ARGUMENT', `toGray: data length ${data.length} != ${width}x${height}x${channels}`);
   const scale = data instanceof Uint8Array ? 1 / 255 : data instanceof Uint16Array ? 1 / 65535 : 1;
   const c = channels === 4 ? 3 : channels;
   const out = new Float32Array(width * height);
@@ -63,7 +63,7 @@ export function gaussianBlur(g: Gray, sigma: number): Gray {
 
 /** Average each `f`×`f` block (box downsampling); width and height must divide by `f`. */
 export function boxDownsample(g: Gray, f: number): Gray {
-  checkArg(Number.isInteger(f) && f >= 1 && g.width % f === 0 && g.height % f === 0, `boxDownsample: factor ${f} must divide ${g.width}x${g.height}`);
+  DatasetError.check(Number.isInteger(f) && f >= 1 && g.width % f === 0 && g.height % f === 0, 'ARGUMENT', `boxDownsample: factor ${f} must divide ${g.width}x${g.height}`);
   const w = g.width / f;
   const h = g.height / f;
   const out = new Float32Array(w * h);

@@ -4,7 +4,7 @@
  * `RawImage` (PNG/JPEG/WebP, DICOM, NIfTI), the deterministic `vl-health-synth` phantom set, task
  * builders, splits, validation and fetching. Makes no tensors.
  */
-export { DatasetError, type DatasetErrorCode, type DatasetErrorInfo } from './errors.js';
+export { DatasetError, type DatasetErrorCode } from './errors.js';
 export {
   TASKS,
   KNOWN_SUBTASKS,

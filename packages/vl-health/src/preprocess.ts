@@ -1,5 +1,5 @@
-import type { RawImage } from '@healthgpt/tensor-core';
-import { checkArg } from './errors.js';
+import type { RawImage } from '@healthgpt/tensor-core/base';
+import { DatasetError } from './errors.js';
 import { resizePlane } from './image-ops.js';
 
 export interface PreprocessOptions {
@@ -22,13 +22,13 @@ export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
  */
 export function toNCHW(images: readonly RawImage[], opts: PreprocessOptions = {}): { data: Float32Array; shape: [number, number, number, number] } {
   const { size = 224, channels = 3, mean = CLIP_MEAN, std = CLIP_STD } = opts;
-  checkArg(Number.isInteger(size) && size >= 1, `toNCHW: 'size' must be a positive integer, got ${size}`);
-  checkArg(mean.length >= channels && std.length >= channels, `toNCHW: 'mean' and 'std' need ${channels} values`);
+  DatasetError.check(Number.isInteger(size) && size >= 1, 'ARGUMENT', `toNCHW: 'size' must be a positive integer, got ${size}`);
+  DatasetError.check(mean.length >= channels && std.length >= channels, 'ARGUMENT', `toNCHW: 'mean' and 'std' need ${channels} values`);
   const plane = size * size;
   const out = new Float32Array(images.length * channels * plane); // [N, C, H, W]
   images.forEach((img, n) => {
     const { width: w, height: h, channels: c, data } = img;
-    checkArg(data.length === w * h * c, `toNCHW: image ${n} data length ${data.length} != ${w}x${h}x${c}`);
+    DatasetError.check(data.length === w * h * c, 'ARGUMENT', `toNCHW: image ${n} data length ${data.length} != ${w}x${h}x${c}`);
     const scale = data instanceof Uint8Array ? 1 / 255 : data instanceof Uint16Array ? 1 / 65535 : 1;
     for (let k = 0; k < channels; k++) {
       const srcC = c === 1 ? 0 : channels === 1 ? -1 : k;

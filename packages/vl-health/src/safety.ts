@@ -9,7 +9,7 @@ export const DEFAULT_MAX_PIXELS = 64 * 1024 * 1024;
  * and empty names with an `unsafe-path` DatasetError.
  */
 export function resolveInside(root: string, ref: string, where: { file?: string; record?: number } = {}): string {
-  const fail = (why: string) => new DatasetError(`image path "${ref}" ${why}`, { code: 'unsafe-path', ...where });
+  const fail = (why: string) => new DatasetError('UNSAFE_PATH', `image path "${ref}" ${why}`, where);
   if (typeof ref !== 'string' || ref.length === 0) throw fail('is empty');
   if (ref.includes('\0')) throw fail('contains a NUL byte');
   if (isAbsolute(ref) || /^[a-zA-Z]:[\\/]/.test(ref) || ref.startsWith('\\')) throw fail('is absolute');
@@ -24,8 +24,8 @@ export function resolveInside(root: string, ref: string, where: { file?: string;
 export function checkPixelCount(dims: readonly number[], maxPixels: number, file?: string): void {
   let n = 1;
   for (const d of dims) {
-    if (!Number.isInteger(d) || d <= 0) throw new DatasetError(`invalid image dimensions [${dims.join(', ')}]`, { code: 'decode', file });
+    if (!Number.isInteger(d) || d <= 0) throw new DatasetError('DECODE', `invalid image dimensions [${dims.join(', ')}]`, { file });
     n *= d;
   }
-  if (n > maxPixels) throw new DatasetError(`image of ${dims.join('x')} = ${n} pixels exceeds the limit of ${maxPixels}`, { code: 'too-large', file });
+  if (n > maxPixels) throw new DatasetError('TOO_LARGE', `image of ${dims.join('x')} = ${n} pixels exceeds the limit of ${maxPixels}`, { file });
 }

@@ -41,7 +41,7 @@ describe('sample schema', () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(DatasetError);
-      expect(e).toMatchObject({ code: 'schema', file: 'f.json', record: 4, path: 'conversations[0].value' });
+      expect(e).toMatchObject({ code: 'SCHEMA', file: 'f.json', record: 4, path: 'conversations[0].value' });
       expect((e as Error).message).toMatch(/f\.json.*record 4.*conversations\[0\]\.value/);
     }
   });

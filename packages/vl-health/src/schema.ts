@@ -124,7 +124,7 @@ export function parseSample(raw: unknown, opts: ParseSampleOptions & { file?: st
   const r = safeParseSample(raw, opts);
   if (r.ok) return r.sample;
   const msg = r.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-  throw new DatasetError(`invalid sample: ${msg}`, { code: 'schema', file: opts.file, record: opts.record, path: r.issues[0].path });
+  throw new DatasetError('SCHEMA', `invalid sample: ${msg}`, { file: opts.file, record: opts.record, path: r.issues[0].path });
 }
 
 /** The on-disk record of a sample (inverse of `parseSample`). */

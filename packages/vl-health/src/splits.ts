@@ -1,4 +1,4 @@
-import { checkArg } from './errors.js';
+import { DatasetError } from './errors.js';
 import { hash32 } from './rng.js';
 import type { Sample } from './schema.js';
 
@@ -20,7 +20,7 @@ export function splitByImage(samples: readonly Sample[], opts: SplitOptions = {}
   const { fractions = { train: 0.8, val: 0.1, test: 0.1 }, seed = 0 } = opts;
   const names = Object.keys(fractions);
   const total = names.reduce((s, k) => s + fractions[k], 0);
-  checkArg(names.length > 0 && names.every((k) => fractions[k] >= 0) && total > 0, "splitByImage: 'fractions' must be non-negative with a positive sum");
+  DatasetError.check(names.length > 0 && names.every((k) => fractions[k] >= 0) && total > 0, 'ARGUMENT', "splitByImage: 'fractions' must be non-negative with a positive sum");
   // union-find over image paths and groups
   const parent = new Map<string, string>();
   const find = (x: string): string => {

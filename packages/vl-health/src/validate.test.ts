@@ -35,12 +35,12 @@ describe('validateDataset', () => {
     expect(r.records).toBe(6);
     const got = r.problems.map((p) => [p.record, p.code, p.path]);
     expect(got).toEqual([
-      [1, 'duplicate-id', 'id'],
-      [2, 'unsafe-path', 'image'],
-      [3, 'missing', 'image'],
-      [4, 'decode', 'image'],
-      [5, 'schema', 'conversations[1].from'],
-      [5, 'schema', 'target_image'],
+      [1, 'DUPLICATE_ID', 'id'],
+      [2, 'UNSAFE_PATH', 'image'],
+      [3, 'MISSING', 'image'],
+      [4, 'DECODE', 'image'],
+      [5, 'SCHEMA', 'conversations[1].from'],
+      [5, 'SCHEMA', 'target_image'],
     ]);
   });
 
@@ -48,7 +48,7 @@ describe('validateDataset', () => {
     const { dir, recs } = await fixture();
     writeFileSync(join(dir, 'data.jsonl'), [JSON.stringify(recs[0]), '{not json', '', JSON.stringify(recs[3])].join('\n'));
     const r = await validateDataset(dir, 'data.jsonl');
-    expect(r.problems.map((p) => [p.record, p.code])).toEqual([[1, 'parse'], [3, 'missing']]);
+    expect(r.problems.map((p) => [p.record, p.code])).toEqual([[1, 'PARSE'], [3, 'MISSING']]);
   });
 });
 
@@ -58,8 +58,8 @@ describe('loadImage safety', () => {
     writeFileSync(join(outside, 'secret.png'), await encodePng({ width: 1, height: 1, channels: 1, data: new Uint8Array(1) }));
     const root = mkdtempSync(join(tmpdir(), 'vlh-root-'));
     symlinkSync(join(outside, 'secret.png'), join(root, 'link.png'));
-    await expect(loadImage(root, 'link.png', { record: 3 })).rejects.toMatchObject({ code: 'unsafe-path', record: 3 });
-    await expect(loadImage(root, 'nope.png')).rejects.toMatchObject({ code: 'missing', file: 'nope.png' });
+    await expect(loadImage(root, 'link.png', { record: 3 })).rejects.toMatchObject({ code: 'UNSAFE_PATH', record: 3 });
+    await expect(loadImage(root, 'nope.png')).rejects.toMatchObject({ code: 'MISSING', file: 'nope.png' });
   });
 });
 

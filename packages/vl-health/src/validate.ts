@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { resolveInside } from './safety.js';
 
 export interface Problem {
-  code: DatasetErrorCode | 'duplicate-id';
+  code: DatasetErrorCode;
   message: string;
   file?: string;
   record?: number;
@@ -36,14 +36,14 @@ export async function validateDataset(root: string, file: string, opts: Validate
   const problems: Problem[] = [];
   const push = (e: unknown, fallback: { record?: number }) => {
     if (e instanceof DatasetError) problems.push({ code: e.code, message: e.message, file: e.file, record: e.record ?? fallback.record, path: e.path });
-    else problems.push({ code: 'decode', message: String((e as Error)?.message ?? e), record: fallback.record });
+    else problems.push({ code: 'DECODE', message: String((e as Error)?.message ?? e), record: fallback.record });
   };
   const seen = new Map<string, number>();
   const checked = new Map<string, Problem | null>();
   let records = 0;
   const onSample = async (s: Sample, record: number) => {
     const first = seen.get(s.id);
-    if (first !== undefined) problems.push({ code: 'duplicate-id', message: `duplicate id "${s.id}" (first at record ${first})`, file, record, path: 'id' });
+    if (first !== undefined) problems.push({ code: 'DUPLICATE_ID', message: `duplicate id "${s.id}" (first at record ${first})`, file, record, path: 'id' });
     else seen.set(s.id, record);
     const refs = [...s.images.map((p, i) => [p, s.images.length === 1 ? 'image' : `image[${i}]`] as const), ...(s.targetImage ? [[s.targetImage, 'target_image'] as const] : [])];
     for (const [ref, path] of refs) {
@@ -56,7 +56,7 @@ export async function validateDataset(root: string, file: string, opts: Validate
         if (opts.decode === false) {
           const full = resolveInside(root, ref, { file: ref, record });
           await readFile(full).catch((e: Error) => {
-            throw new DatasetError(`cannot read image: ${e.message}`, { code: 'missing', file: ref, record });
+            throw new DatasetError('MISSING', `cannot read image: ${e.message}`, { file: ref, record });
           });
         } else await loadImage(root, ref, { record, maxPixels: opts.maxPixels });
         checked.set(ref, null);
@@ -70,7 +70,7 @@ export async function validateDataset(root: string, file: string, opts: Validate
   };
   const onRecord = async (raw: unknown, record: number) => {
     const r = safeParseSample(raw, { ...opts, fallbackId: `${record}` });
-    if (!r.ok) for (const iss of r.issues) problems.push({ code: 'schema', message: iss.message, file, record, path: iss.path });
+    if (!r.ok) for (const iss of r.issues) problems.push({ code: 'SCHEMA', message: iss.message, file, record, path: iss.path });
     else await onSample(r.sample, record);
   };
   let full: string;
@@ -89,7 +89,7 @@ export async function validateDataset(root: string, file: string, opts: Validate
       try {
         raw = JSON.parse(text);
       } catch (e) {
-        problems.push({ code: 'parse', message: `invalid JSON line: ${(e as Error).message}`, file, record: line });
+        problems.push({ code: 'PARSE', message: `invalid JSON line: ${(e as Error).message}`, file, record: line });
         continue;
       }
       await onRecord(raw, line);
@@ -99,10 +99,10 @@ export async function validateDataset(root: string, file: string, opts: Validate
     try {
       raw = JSON.parse(await readFile(full, 'utf8'));
     } catch (e) {
-      push(new DatasetError(`cannot read or parse JSON: ${(e as Error).message}`, { code: 'parse', file }), {});
+      push(new DatasetError('PARSE', `cannot read or parse JSON: ${(e as Error).message}`, { file }), {});
       return { ok: false, records, problems };
     }
-    if (!Array.isArray(raw)) problems.push({ code: 'schema', message: 'a VL-Health JSON file must hold an array', file });
+    if (!Array.isArray(raw)) problems.push({ code: 'SCHEMA', message: 'a VL-Health JSON file must hold an array', file });
     else
       for (let i = 0; i < raw.length; i++) {
         records++;

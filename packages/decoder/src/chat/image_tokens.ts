@@ -1,4 +1,4 @@
-import { ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 import type { TextTokenizer } from '../tokenizer/tokenizer.js';
 import { IMAGE_PLACEHOLDER } from './templates.js';
 
@@ -12,7 +12,7 @@ export const IMAGE_TOKEN_INDEX = -200;
  * and the BOS each later piece gets is dropped; a tokenizer that adds none gets none.
  */
 export function tokenizeWithImages(tokenizer: TextTokenizer, prompt: string, imageTokenId = IMAGE_TOKEN_INDEX): number[] {
-  ensure(typeof prompt === 'string', `'prompt' passed to 'tokenizeWithImages' must be a string`, 'TOKENIZER');
+  DecoderError.check(typeof prompt === 'string', 'TOKENIZER', `'prompt' passed to 'tokenizeWithImages' must be a string`);
   const pieces = prompt.split(IMAGE_PLACEHOLDER).map((p) => tokenizer.encode(p));
   const bos = tokenizer.bosTokenId;
   const offset = bos !== null && pieces[0].length > 0 && pieces[0][0] === bos ? 1 : 0;

@@ -1,4 +1,4 @@
-import { DecoderError, ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 
 /**
  * A conversation template in LLaVA's "MPT" style: `system + sep`, then for every turn
@@ -37,14 +37,14 @@ export const IMAGE_PLACEHOLDER = '<image>';
 export function chatTemplate(name: ChatTemplateName | ChatTemplate): ChatTemplate {
   if (typeof name !== 'string') return name;
   const t = (CHAT_TEMPLATES as Record<string, ChatTemplate>)[name];
-  if (!t) throw new DecoderError(`unknown chat template '${name}' (expected one of ${Object.keys(CHAT_TEMPLATES).join(', ')})`, 'TEMPLATE');
+  if (!t) throw new DecoderError('TEMPLATE', `unknown chat template '${name}' (expected one of ${Object.keys(CHAT_TEMPLATES).join(', ')})`);
   return t;
 }
 
 export interface ApplyTemplateOptions {
   /** End with the assistant's role tag when the last turn is the user's (default true). */
   addGenerationPrompt?: boolean;
-  /** Text appended after the generation prompt, e.g. `<start_index>` for image generation. */
+  /** Text appended after the generation prompt (HealthGPT's image generation appends its start-of-image token). */
   generationPrefix?: string;
   /** Replace the template's system text. */
   system?: string;
@@ -57,12 +57,12 @@ export interface ApplyTemplateOptions {
  */
 export function applyChatTemplate(template: ChatTemplateName | ChatTemplate, messages: readonly ChatMessage[], o: ApplyTemplateOptions = {}): string {
   const t = chatTemplate(template);
-  ensure(messages.length > 0, `'messages' passed to 'applyChatTemplate' must not be empty`, 'TEMPLATE');
+  DecoderError.check(messages.length > 0, 'TEMPLATE', `'messages' passed to 'applyChatTemplate' must not be empty`);
   let out = (o.system ?? t.system) + t.sep;
   messages.forEach((m, i) => {
     const role = m.role === 'human' ? 'user' : m.role === 'gpt' ? 'assistant' : m.role;
-    ensure(role === 'user' || role === 'assistant', () => `messages[${i}].role must be user or assistant, got '${m.role}'`, 'TEMPLATE');
-    ensure(role === (i % 2 === 0 ? 'user' : 'assistant'), () => `messages[${i}].role must be '${i % 2 === 0 ? 'user' : 'assistant'}' (turns alternate, user first), got '${m.role}'`, 'TEMPLATE');
+    DecoderError.check(role === 'user' || role === 'assistant', 'TEMPLATE', () => `messages[${i}].role must be user or assistant, got '${m.role}'`);
+    DecoderError.check(role === (i % 2 === 0 ? 'user' : 'assistant'), 'TEMPLATE', () => `messages[${i}].role must be '${i % 2 === 0 ? 'user' : 'assistant'}' (turns alternate, user first), got '${m.role}'`);
     out += t.roles[role] + m.content + t.sep;
   });
   const last = messages[messages.length - 1].role;

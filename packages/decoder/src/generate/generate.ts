@@ -1,5 +1,5 @@
 import { tf, Generator, type Tensor } from '@healthgpt/tensor-core';
-import { DecoderError, ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 import type { DecoderLM } from '../model/decoder_lm.js';
 import { disposeCache, type PastKeyValues } from '../model/types.js';
 import { repetitionPenalty, temperature, topK, topP, type LogitsProcessor } from './processors.js';
@@ -62,7 +62,7 @@ interface Prompt {
 }
 
 function preparePrompt(model: DecoderLM, o: GenerateOptions, padId: number): Prompt {
-  ensure((o.inputIds === undefined) !== (o.inputsEmbeds === undefined), `'generate': pass exactly one of 'inputIds' and 'inputsEmbeds'`);
+  DecoderError.check((o.inputIds === undefined) !== (o.inputsEmbeds === undefined), 'ARGUMENT', `'generate': pass exactly one of 'inputIds' and 'inputsEmbeds'`);
   const m = o.attentionMask instanceof tf.Tensor ? (o.attentionMask.arraySync() as number[][]) : (o.attentionMask ?? null);
   if (o.inputsEmbeds) {
     const b = o.inputsEmbeds.shape[0];
@@ -74,8 +74,8 @@ function preparePrompt(model: DecoderLM, o: GenerateOptions, padId: number): Pro
     return { ids: o.inputIds, embeds: null, mask: m, promptIds, b: arr.length };
   }
   const prompts = o.inputIds!;
-  ensure(prompts.length > 0 && prompts.every((p) => p.length > 0), `'inputIds' passed to 'generate' must be non-empty id lists`);
-  ensure(!m, `'generate': 'attentionMask' goes with tensor inputs; id lists are left-padded here`);
+  DecoderError.check(prompts.length > 0 && prompts.every((p) => p.length > 0), 'ARGUMENT', `'inputIds' passed to 'generate' must be non-empty id lists`);
+  DecoderError.check(!m, 'ARGUMENT', `'generate': 'attentionMask' goes with tensor inputs; id lists are left-padded here`);
   const { ids, mask } = leftPad(prompts, padId);
   const padded = prompts.some((p) => p.length !== ids[0].length);
   return { ids, embeds: null, mask: padded ? mask : null, promptIds: prompts.map((p) => [...p]), b: prompts.length };
@@ -98,13 +98,13 @@ function warpers(o: GenerateOptions): LogitsProcessor[] {
 export function generate(model: DecoderLM, o: GenerateOptions): GenerateResult {
   const cfg = model.config;
   const maxNew = o.maxNewTokens ?? 20;
-  ensure(Number.isInteger(maxNew) && maxNew > 0, `'maxNewTokens' passed to 'generate' must be a positive integer, got ${maxNew}`);
+  DecoderError.check(Number.isInteger(maxNew) && maxNew > 0, 'ARGUMENT', `'maxNewTokens' passed to 'generate' must be a positive integer, got ${maxNew}`);
   const padId = o.padTokenId ?? cfg.padTokenId ?? 0;
   const stop = new Set(o.stopTokens ?? cfg.eosTokenIds);
   const procs = [...(o.logitsProcessors ?? []), ...warpers(o)];
   const gen = o.generator ?? new Generator(o.seed ?? 0);
   const p = preparePrompt(model, o, padId);
-  ensure(!(o.useCache === false && p.embeds), `'generate': 'useCache: false' needs 'inputIds'`);
+  DecoderError.check(!(o.useCache === false && p.embeds), 'ARGUMENT', `'generate': 'useCache: false' needs 'inputIds'`);
   const out: GenerateResult = { sequences: Array.from({ length: p.b }, () => []), finishReasons: new Array(p.b).fill('length') };
   if (o.returnLogits) out.logits = [];
   const finished = new Array<boolean>(p.b).fill(false);
@@ -125,7 +125,7 @@ export function generate(model: DecoderLM, o: GenerateOptions): GenerateResult {
         const row = logits.slice(r * v, (r + 1) * v);
         const ctx = { row: r, step: s, tokens: [...p.promptIds[r], ...out.sequences[r]], promptLength: p.promptIds[r].length };
         for (const pr of procs) pr.process(row, ctx);
-        if (row.every((x) => x === -Infinity)) throw new DecoderError(`generate: every token of row ${r} was forbidden at step ${s} by the logits processors`, 'GENERATE');
+        if (row.every((x) => x === -Infinity)) throw new DecoderError('GENERATE', `generate: every token of row ${r} was forbidden at step ${s} by the logits processors`);
         return o.doSample ? sample(row, gen) : argmax(row);
       });
       tokens.forEach((t, r) => {

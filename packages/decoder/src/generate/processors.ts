@@ -1,4 +1,4 @@
-import { ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 
 /** What a logits processor sees for one row at one step. */
 export interface ProcessorContext {
@@ -36,7 +36,7 @@ export function restrictTo(logits: Float32Array, allowed: readonly number[] | { 
 
 /** HF's repetition penalty: each id already in the row's tokens gets score/p (score > 0) or score·p. */
 export function repetitionPenalty(penalty: number): LogitsProcessor {
-  ensure(penalty > 0, `'repetitionPenalty' must be positive, got ${penalty}`);
+  DecoderError.check(penalty > 0, 'ARGUMENT', `'repetitionPenalty' must be positive, got ${penalty}`);
   return {
     name: 'repetitionPenalty',
     process(logits, { tokens }) {
@@ -51,7 +51,7 @@ export function repetitionPenalty(penalty: number): LogitsProcessor {
 
 /** Divide the logits by `t` (> 0). */
 export function temperature(t: number): LogitsProcessor {
-  ensure(t > 0 && Number.isFinite(t), `'temperature' must be a positive number, got ${t}`);
+  DecoderError.check(t > 0 && Number.isFinite(t), 'ARGUMENT', `'temperature' must be a positive number, got ${t}`);
   return {
     name: 'temperature',
     process(logits) {
@@ -62,7 +62,7 @@ export function temperature(t: number): LogitsProcessor {
 
 /** Keep the k largest logits (ties at the k-th value kept, as HF). */
 export function topK(k: number): LogitsProcessor {
-  ensure(Number.isInteger(k) && k > 0, `'topK' must be a positive integer, got ${k}`);
+  DecoderError.check(Number.isInteger(k) && k > 0, 'ARGUMENT', `'topK' must be a positive integer, got ${k}`);
   return {
     name: 'topK',
     process(logits) {
@@ -75,7 +75,7 @@ export function topK(k: number): LogitsProcessor {
 
 /** Nucleus filtering: keep the smallest set of top tokens whose probability mass reaches p (at least one). */
 export function topP(p: number): LogitsProcessor {
-  ensure(p > 0 && p <= 1, `'topP' must be in (0, 1], got ${p}`);
+  DecoderError.check(p > 0 && p <= 1, 'ARGUMENT', `'topP' must be in (0, 1], got ${p}`);
   return {
     name: 'topP',
     process(logits) {

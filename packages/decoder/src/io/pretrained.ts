@@ -15,12 +15,12 @@ async function readJson(path: string): Promise<Record<string, unknown>> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new DecoderError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 'CHECKPOINT');
+    throw new DecoderError('CHECKPOINT', `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: path, cause: e });
   }
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
-    throw new DecoderError(`${path}: invalid JSON (${(e as Error).message})`, 'CHECKPOINT');
+    throw new DecoderError('CHECKPOINT', `invalid JSON (${(e as Error).message})`, { file: path, cause: e });
   }
 }
 
@@ -29,7 +29,7 @@ async function weightMap(dir: string): Promise<Map<string, string>> {
   const indexPath = join(dir, INDEX_FILE);
   if (existsSync(indexPath)) {
     const wm = (await readJson(indexPath)).weight_map;
-    if (!wm || typeof wm !== 'object') throw new DecoderError(`${indexPath}: no 'weight_map' object`, 'CHECKPOINT');
+    if (!wm || typeof wm !== 'object') throw new DecoderError('CHECKPOINT', `no 'weight_map' object`, { file: indexPath, path: 'weight_map' });
     const map = new Map(Object.entries(wm as Record<string, unknown>).map(([k, f]) => [k, String(f)]));
     for (const file of new Set(map.values())) {
       const have = new Set((await readSafetensorsHeader(join(dir, file))).tensors.keys());
@@ -37,12 +37,12 @@ async function weightMap(dir: string): Promise<Map<string, string>> {
       const absent = want.filter((k) => !have.has(k));
       const extra = [...have].filter((k) => map.get(k) !== file);
       if (absent.length || extra.length)
-        throw new DecoderError(`${join(dir, file)}: does not match ${INDEX_FILE}${absent.length ? `; missing ${absent.slice(0, 5).join(', ')}` : ''}${extra.length ? `; not in the index: ${extra.slice(0, 5).join(', ')}` : ''}`, 'CHECKPOINT');
+        throw new DecoderError('CHECKPOINT', `does not match ${INDEX_FILE}${absent.length ? `; missing ${absent.slice(0, 5).join(', ')}` : ''}${extra.length ? `; not in the index: ${extra.slice(0, 5).join(', ')}` : ''}`, { file: join(dir, file) });
     }
     return map;
   }
   const single = join(dir, WEIGHTS_FILE);
-  if (!existsSync(single)) throw new DecoderError(`${dir}: neither ${WEIGHTS_FILE} nor ${INDEX_FILE} found`, 'CHECKPOINT');
+  if (!existsSync(single)) throw new DecoderError('CHECKPOINT', `neither ${WEIGHTS_FILE} nor ${INDEX_FILE} found`, { file: dir });
   return new Map([...(await readSafetensorsHeader(single)).tensors.keys()].map((k) => [k, WEIGHTS_FILE]));
 }
 
@@ -62,7 +62,7 @@ export async function fromPretrained(dir: string, options: DecoderLMOptions = {}
     const unexpected = [...map.keys()].filter((k) => !params.has(k) && !skip(k));
     if (missing.length || unexpected.length) {
       const list = (xs: string[]) => xs.slice(0, 10).join(', ') + (xs.length > 10 ? `, … (${xs.length} in all)` : '');
-      throw new DecoderError(`${dir}: checkpoint does not match the ${cfg.modelType} model${missing.length ? `; missing keys: ${list(missing)}` : ''}${unexpected.length ? `; unexpected keys: ${list(unexpected)}` : ''}`, 'CHECKPOINT');
+      throw new DecoderError('CHECKPOINT', `checkpoint does not match the ${cfg.modelType} model${missing.length ? `; missing keys: ${list(missing)}` : ''}${unexpected.length ? `; unexpected keys: ${list(unexpected)}` : ''}`, { file: dir });
     }
     for (const file of new Set(map.values())) {
       const keys = [...map].filter(([k, f]) => f === file && !skip(k)).map(([k]) => k);

@@ -22,7 +22,8 @@ describe('parseConfig', () => {
       expect(() => parseConfig(json, 'x/config.json')).toThrow(msg);
       expect(() => parseConfig(json, 'x/config.json')).toThrow(DecoderError);
     }
-    expect(() => parseConfig({}, 'x/config.json')).toThrow(/^x\/config\.json: 'model_type'/);
+    expect(() => parseConfig({}, 'x/config.json')).toThrow(expect.objectContaining({ code: 'CONFIG', file: 'x/config.json', path: 'model_type' }));
+    expect(() => parseConfig({ ...tinyConfig('phi3'), vocab_size: 0 }, 'x/config.json')).toThrow(/\(file x\/config\.json, at vocab_size\)$/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { DecoderError, ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 
 /** The architectures the decoder implements, by HF `model_type`. */
 export type ModelType = 'phi3' | 'qwen2';
@@ -64,30 +64,30 @@ const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 
 /** Validate an HF `config.json` object and resolve its defaults; `source` names the file in errors. */
 export function parseConfig(json: Record<string, unknown>, source = 'config'): DecoderConfig {
-  const fail = (msg: string): never => {
-    throw new DecoderError(`${source}: ${msg}`, 'CONFIG');
+  const fail = (msg: string, path?: string): never => {
+    throw new DecoderError('CONFIG', msg, { file: source, path });
   };
   const t = json.model_type;
-  if (t !== 'phi3' && t !== 'qwen2') fail(`'model_type' must be 'phi3' or 'qwen2', got ${JSON.stringify(t)}`);
+  if (t !== 'phi3' && t !== 'qwen2') fail(`'model_type' must be 'phi3' or 'qwen2', got ${JSON.stringify(t)}`, 'model_type');
   for (const k of ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads'])
-    if (!posInt(json[k])) fail(`'${k}' must be a positive integer, got ${JSON.stringify(json[k])}`);
+    if (!posInt(json[k])) fail(`'${k}' must be a positive integer, got ${JSON.stringify(json[k])}`, k);
   const c = json as DecoderConfigJson;
   const heads = c.num_attention_heads;
   const kvHeads = c.num_key_value_heads ?? heads;
-  if (!posInt(kvHeads) || heads % kvHeads !== 0) fail(`'num_key_value_heads' (${kvHeads}) must divide 'num_attention_heads' (${heads})`);
-  if (c.head_dim === undefined && c.hidden_size % heads !== 0) fail(`'hidden_size' (${c.hidden_size}) must be divisible by 'num_attention_heads' (${heads})`);
+  if (!posInt(kvHeads) || heads % kvHeads !== 0) fail(`'num_key_value_heads' (${kvHeads}) must divide 'num_attention_heads' (${heads})`, 'num_key_value_heads');
+  if (c.head_dim === undefined && c.hidden_size % heads !== 0) fail(`'hidden_size' (${c.hidden_size}) must be divisible by 'num_attention_heads' (${heads})`, 'hidden_size');
   const headDim = c.head_dim ?? c.hidden_size / heads;
-  if (!posInt(headDim) || headDim % 2 !== 0) fail(`'head_dim' must be a positive even integer, got ${headDim}`);
+  if (!posInt(headDim) || headDim % 2 !== 0) fail(`'head_dim' must be a positive even integer, got ${headDim}`, 'head_dim');
   const act = c.hidden_act ?? 'silu';
-  if (act !== 'silu' && act !== 'swish') fail(`'hidden_act' must be 'silu', got '${act}'`);
-  if (c.rope_scaling !== undefined && c.rope_scaling !== null) fail(`'rope_scaling' is not supported (got ${JSON.stringify(c.rope_scaling)}); only plain RoPE`);
+  if (act !== 'silu' && act !== 'swish') fail(`'hidden_act' must be 'silu', got '${act}'`, 'hidden_act');
+  if (c.rope_scaling !== undefined && c.rope_scaling !== null) fail(`'rope_scaling' is not supported (got ${JSON.stringify(c.rope_scaling)}); only plain RoPE`, 'rope_scaling');
   const theta = c.rope_theta ?? 10000;
-  if (!(theta > 0)) fail(`'rope_theta' must be positive, got ${theta}`);
+  if (!(theta > 0)) fail(`'rope_theta' must be positive, got ${theta}`, 'rope_theta');
   const eps = c.rms_norm_eps ?? (t === 'qwen2' ? 1e-6 : 1e-5);
-  if (!(eps > 0)) fail(`'rms_norm_eps' must be positive, got ${eps}`);
+  if (!(eps > 0)) fail(`'rms_norm_eps' must be positive, got ${eps}`, 'rms_norm_eps');
   const windowOn = t === 'phi3' || c.use_sliding_window === true;
   const sw = windowOn ? (c.sliding_window ?? null) : null;
-  if (sw !== null && !posInt(sw)) fail(`'sliding_window' must be a positive integer or null, got ${sw}`);
+  if (sw !== null && !posInt(sw)) fail(`'sliding_window' must be a positive integer or null, got ${sw}`, 'sliding_window');
   const eos = c.eos_token_id;
   return {
     modelType: t as ModelType,
@@ -111,6 +111,6 @@ export function parseConfig(json: Record<string, unknown>, source = 'config'): D
 
 /** A copy of `config` with a new vocabulary size (after `extendVocabulary`). */
 export function withVocabSize(config: DecoderConfig, vocabSize: number): DecoderConfig {
-  ensure(posInt(vocabSize), `'vocabSize' passed to 'withVocabSize' must be a positive integer, got ${vocabSize}`);
+  DecoderError.check(posInt(vocabSize), 'ARGUMENT', `'vocabSize' passed to 'withVocabSize' must be a positive integer, got ${vocabSize}`);
   return { ...config, vocabSize, json: { ...config.json, vocab_size: vocabSize } };
 }

@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { DecoderError, ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 import type { DecoderConfig } from './config.js';
 import { cacheLength, type PastKeyValues } from './types.js';
 
@@ -20,6 +20,12 @@ export interface ForwardInput {
   lastOnly?: boolean;
   /** Return the cache (default true). */
   useCache?: boolean;
+  /**
+   * Targets int32 [B, T] (−100 = ignored), usually the input ids with prompt and padding set to
+   * −100. Adds `loss`: HF's shifted next-token cross-entropy (logits[:, :-1] vs labels[:, 1:]),
+   * the mean over supervised targets (0 when there are none).
+   */
+  labels?: Tensor | number[][];
 }
 
 export interface ForwardOutput {
@@ -29,6 +35,8 @@ export interface ForwardOutput {
   pastKeyValues: PastKeyValues;
   /** With `outputHiddenStates`: numLayers + 1 tensors [B, T, hidden], HF's order. */
   hiddenStates?: Tensor[];
+  /** With `labels`: the scalar mean next-token cross-entropy. */
+  loss?: Tensor;
 }
 
 const shapeOf = (x: Tensor | number[][]) => (x instanceof tf.Tensor ? x.shape : [x.length, x[0]?.length ?? 0]);
@@ -36,29 +44,29 @@ const shapeOf = (x: Tensor | number[][]) => (x instanceof tf.Tensor ? x.shape : 
 /** Check a forward's arguments against the config; returns the batch size and new length. */
 export function validateForward(input: ForwardInput, cfg: DecoderConfig): { b: number; t: number } {
   const op = 'DecoderLM.forward';
-  ensure((input.inputIds === undefined) !== (input.inputsEmbeds === undefined), `${op}: pass exactly one of 'inputIds' and 'inputsEmbeds'`);
+  DecoderError.check((input.inputIds === undefined) !== (input.inputsEmbeds === undefined), 'ARGUMENT', `${op}: pass exactly one of 'inputIds' and 'inputsEmbeds'`);
   let b: number, t: number;
   if (input.inputsEmbeds) {
     const s = input.inputsEmbeds.shape;
-    ensure(s.length === 3 && s[2] === cfg.hiddenSize, () => `'inputsEmbeds' passed to '${op}' must be [B, T, ${cfg.hiddenSize}], got [${s.join(', ')}]`);
+    DecoderError.check(s.length === 3 && s[2] === cfg.hiddenSize, 'ARGUMENT', () => `'inputsEmbeds' passed to '${op}' must be [B, T, ${cfg.hiddenSize}], got [${s.join(', ')}]`);
     [b, t] = s;
   } else {
     const s = shapeOf(input.inputIds!);
-    ensure(s.length === 2, () => `'inputIds' passed to '${op}' must be rank 2 [B, T], got [${s.join(', ')}]`);
+    DecoderError.check(s.length === 2, 'ARGUMENT', () => `'inputIds' passed to '${op}' must be rank 2 [B, T], got [${s.join(', ')}]`);
     [b, t] = s;
   }
-  ensure(b > 0 && t > 0, () => `'${op}' needs at least one row and one position, got B=${b} T=${t}`);
+  DecoderError.check(b > 0 && t > 0, 'ARGUMENT', () => `'${op}' needs at least one row and one position, got B=${b} T=${t}`);
   const past = input.pastKeyValues;
   if (past) {
-    ensure(past.length === cfg.numLayers, () => `'pastKeyValues' passed to '${op}' must have ${cfg.numLayers} layers, got ${past.length}`);
+    DecoderError.check(past.length === cfg.numLayers, 'ARGUMENT', () => `'pastKeyValues' passed to '${op}' must have ${cfg.numLayers} layers, got ${past.length}`);
     const want = [b, cfg.numKvHeads, cacheLength(past), cfg.headDim];
     for (const [i, l] of past.entries())
       for (const x of [l.keys, l.values])
-        ensure(!x.isDisposed && x.shape.join() === want.join(), () => `'pastKeyValues[${i}]' passed to '${op}' must be live tensors [${want.join(', ')}], got [${x.shape.join(', ')}]${x.isDisposed ? ' (disposed)' : ''}`);
+        DecoderError.check(!x.isDisposed && x.shape.join() === want.join(), 'ARGUMENT', () => `'pastKeyValues[${i}]' passed to '${op}' must be live tensors [${want.join(', ')}], got [${x.shape.join(', ')}]${x.isDisposed ? ' (disposed)' : ''}`);
   }
   if (input.positionIds) {
     const s = input.positionIds.shape;
-    ensure(s.length === 2 && s[0] === b && s[1] === t, () => `'positionIds' passed to '${op}' must be [${b}, ${t}], got [${s.join(', ')}]`);
+    DecoderError.check(s.length === 2 && s[0] === b && s[1] === t, 'ARGUMENT', () => `'positionIds' passed to '${op}' must be [${b}, ${t}], got [${s.join(', ')}]`);
   }
   return { b, t };
 }
@@ -68,12 +76,12 @@ export function toIdsTensor(ids: Tensor | number[][], vocab: number, op: string)
   let flat: ArrayLike<number>;
   let t: Tensor;
   if (ids instanceof tf.Tensor) {
-    ensure(ids.rank === 2, () => `'ids' passed to '${op}' must be rank 2 [B, T], got [${ids.shape.join(', ')}]`);
+    DecoderError.check(ids.rank === 2, 'ARGUMENT', () => `'ids' passed to '${op}' must be rank 2 [B, T], got [${ids.shape.join(', ')}]`);
     t = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
     flat = t.dataSync();
   } else {
     const w = ids[0]?.length ?? 0;
-    ensure(ids.every((r) => r.length === w), `'ids' passed to '${op}' must be a rectangular [B, T] array`);
+    DecoderError.check(ids.every((r) => r.length === w), 'ARGUMENT', `'ids' passed to '${op}' must be a rectangular [B, T] array`);
     flat = ids.flat();
     t = tf.tensor2d(flat as number[], [ids.length, w], 'int32');
   }
@@ -81,7 +89,7 @@ export function toIdsTensor(ids: Tensor | number[][], vocab: number, op: string)
     const v = flat[i];
     if (!(Number.isInteger(v) && v >= 0 && v < vocab)) {
       if (t !== ids) t.dispose();
-      throw new DecoderError(`'ids' passed to '${op}' must be integers in [0, ${vocab}), got ${v} at flat index ${i}`, 'ARGUMENT');
+      throw new DecoderError('ARGUMENT', `'ids' passed to '${op}' must be integers in [0, ${vocab}), got ${v} at flat index ${i}`);
     }
   }
   return t;
@@ -90,6 +98,6 @@ export function toIdsTensor(ids: Tensor | number[][], vocab: number, op: string)
 /** A mask as given (tensor or arrays) → a tensor [B, Tk], checking its shape. */
 export function toMaskTensor(mask: Tensor | number[][], b: number, tk: number): Tensor {
   const s = shapeOf(mask);
-  ensure(s.length === 2 && s[0] === b && s[1] === tk, () => `'attentionMask' passed to 'DecoderLM.forward' must be [${b}, ${tk}] (batch, past + new positions), got [${s.join(', ')}]`);
+  DecoderError.check(s.length === 2 && s[0] === b && s[1] === tk, 'ARGUMENT', () => `'attentionMask' passed to 'DecoderLM.forward' must be [${b}, ${tk}] (batch, past + new positions), got [${s.join(', ')}]`);
   return mask instanceof tf.Tensor ? mask : tf.tensor2d(mask.flat(), [b, tk], 'int32');
 }

@@ -27,7 +27,7 @@ export type PresetName = keyof typeof PRESETS;
 /** A fresh copy of a preset's config.json object. */
 export function preset(name: PresetName): DecoderConfigJson {
   const p = (PRESETS as Record<string, DecoderConfigJson>)[name];
-  if (!p) throw new DecoderError(`unknown preset '${name}' (expected one of ${Object.keys(PRESETS).join(', ')})`, 'CONFIG');
+  if (!p) throw new DecoderError('CONFIG', `unknown preset '${name}' (expected one of ${Object.keys(PRESETS).join(', ')})`);
   return { ...p };
 }
 

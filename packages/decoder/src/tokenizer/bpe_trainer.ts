@@ -1,4 +1,4 @@
-import { DecoderError, ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 import { byteAlphabet, byteLevelPieces } from './byte_level.js';
 import { HFTokenizer } from './tokenizer.js';
 
@@ -83,14 +83,14 @@ function learnMerges(words: string[][], counts: number[], nMerges: number, minFr
 export function trainByteLevelBpe(corpus: Iterable<string>, o: TrainBpeOptions): HFTokenizer {
   const specials = [...new Set(o.specialTokens ?? [])];
   const base = specials.length + 256;
-  ensure(Number.isInteger(o.vocabSize) && o.vocabSize >= base, `'vocabSize' passed to 'trainByteLevelBpe' must be an integer ≥ ${base} (specials + 256 bytes), got ${o.vocabSize}`, 'TOKENIZER');
+  DecoderError.check(Number.isInteger(o.vocabSize) && o.vocabSize >= base, 'TOKENIZER', `'vocabSize' passed to 'trainByteLevelBpe' must be an integer ≥ ${base} (specials + 256 bytes), got ${o.vocabSize}`);
   for (const [k, v] of [['bosToken', o.bosToken], ['eosToken', o.eosToken], ['padToken', o.padToken]] as const)
-    ensure(v === undefined || specials.includes(v), `'${k}' passed to 'trainByteLevelBpe' must be one of 'specialTokens', got '${v}'`, 'TOKENIZER');
-  ensure(!o.addBosToken || o.bosToken !== undefined, `'addBosToken' passed to 'trainByteLevelBpe' needs 'bosToken'`, 'TOKENIZER');
+    DecoderError.check(v === undefined || specials.includes(v), 'TOKENIZER', `'${k}' passed to 'trainByteLevelBpe' must be one of 'specialTokens', got '${v}'`);
+  DecoderError.check(!o.addBosToken || o.bosToken !== undefined, 'TOKENIZER', `'addBosToken' passed to 'trainByteLevelBpe' needs 'bosToken'`);
   const { words, counts } = countWords(corpus);
   const merges = learnMerges(words, counts, o.vocabSize - base, o.minFrequency ?? 2);
   if (merges.length < o.vocabSize - base)
-    throw new DecoderError(`trainByteLevelBpe: the corpus yields only ${base + merges.length} tokens (${merges.length} merges); vocabSize ${o.vocabSize} needs a larger corpus or a smaller size`, 'TOKENIZER');
+    throw new DecoderError('TOKENIZER', `trainByteLevelBpe: the corpus yields only ${base + merges.length} tokens (${merges.length} merges); vocabSize ${o.vocabSize} needs a larger corpus or a smaller size`);
   const vocab: Record<string, number> = {};
   specials.forEach((t, i) => (vocab[t] = i));
   byteAlphabet().forEach((c, i) => (vocab[c] = specials.length + i));

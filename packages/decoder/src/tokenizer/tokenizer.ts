@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer as HFTokenizerImpl } from '@huggingface/tokenizers';
 import { writeFileAtomic } from '@healthgpt/tensor-core';
-import { DecoderError, ensure } from '../errors.js';
+import { DecoderError } from '../errors.js';
 
 /** The one tokenizer interface every part of HealthGPT.ts uses. */
 export interface TextTokenizer {
@@ -47,7 +47,7 @@ export class HFTokenizer implements TextTokenizer {
   private len = 0;
 
   constructor(tokenizerJson: Json, tokenizerConfig: Json = {}, readonly source = 'tokenizer.json') {
-    ensure(tokenizerJson && typeof tokenizerJson.model === 'object', `${source}: not a tokenizer.json (no 'model' object)`, 'TOKENIZER');
+    DecoderError.check(tokenizerJson && typeof tokenizerJson.model === 'object', 'TOKENIZER', `not a tokenizer.json (no 'model' object)`, { file: source });
     this.json = { ...tokenizerJson, added_tokens: [...((tokenizerJson.added_tokens as AddedTokenJson[]) ?? [])] };
     this.config = { ...tokenizerConfig };
     this.impl = this.build();
@@ -60,7 +60,7 @@ export class HFTokenizer implements TextTokenizer {
       try {
         return JSON.parse(await readFile(p, 'utf8')) as Json;
       } catch (e) {
-        throw new DecoderError(`${p}: cannot load (${(e as Error).message})`, 'TOKENIZER');
+        throw new DecoderError('TOKENIZER', `cannot load (${(e as Error).message})`, { file: p, cause: e });
       }
     };
     const cfgPath = join(file, '..', 'tokenizer_config.json');
@@ -75,7 +75,7 @@ export class HFTokenizer implements TextTokenizer {
       this.len = max + 1;
       return impl;
     } catch (e) {
-      throw new DecoderError(`${this.source}: the tokenizer library rejected it (${(e as Error).message})`, 'TOKENIZER');
+      throw new DecoderError('TOKENIZER', `the tokenizer library rejected it (${(e as Error).message})`, { file: this.source, cause: e });
     }
   }
 
@@ -101,14 +101,14 @@ export class HFTokenizer implements TextTokenizer {
   }
 
   encode(text: string, { addSpecialTokens = true }: { addSpecialTokens?: boolean } = {}): number[] {
-    ensure(typeof text === 'string', `'text' passed to 'encode' must be a string`, 'TOKENIZER');
+    DecoderError.check(typeof text === 'string', 'TOKENIZER', `'text' passed to 'encode' must be a string`);
     return this.impl.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
   decode(ids: readonly number[], { skipSpecialTokens = false }: { skipSpecialTokens?: boolean } = {}): string {
     if (ids.length === 0) return '';
     const bad = ids.find((i) => !Number.isInteger(i) || i < 0 || i >= this.len);
-    ensure(bad === undefined, () => `'ids' passed to 'decode' must be integers in [0, ${this.len}), got ${bad}`, 'TOKENIZER');
+    DecoderError.check(bad === undefined, 'TOKENIZER', () => `'ids' passed to 'decode' must be integers in [0, ${this.len}), got ${bad}`);
     return this.impl.decode([...ids], { skip_special_tokens: skipSpecialTokens });
   }
 
@@ -127,7 +127,7 @@ export class HFTokenizer implements TextTokenizer {
 
   addTokens(tokens: readonly string[], { special = false }: { special?: boolean } = {}): number {
     const fresh = [...new Set(tokens)].filter((t) => this.tokenToId(t) === undefined);
-    ensure(fresh.every((t) => t.length > 0), `'tokens' passed to 'addTokens' must be non-empty strings`, 'TOKENIZER');
+    DecoderError.check(fresh.every((t) => t.length > 0), 'TOKENIZER', `'tokens' passed to 'addTokens' must be non-empty strings`);
     if (!fresh.length) return 0;
     let id = this.len;
     for (const content of fresh) this.json.added_tokens.push({ id: id++, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special });

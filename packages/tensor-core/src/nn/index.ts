@@ -7,3 +7,4 @@ export { Conv2d, conv2d, type Conv2dOptions, type Conv2dPadding } from './conv2d
 export { scaledDotProductAttention, attentionMask, repeatKv, MASK_VALUE, type AttentionOptions } from './attention.js';
 export { rotaryCosSin, rotateHalf, applyRotary } from './rope.js';
 export { crossEntropy, IGNORE_INDEX } from './cross_entropy.js';
+export { Int8Linear, int8Linear, quantizeInt8, dequantizeInt8, quantizeLinears, INT8_DIRECT_ROWS, type Int8Weights } from './int8_linear.js';

@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 import { resolveLayer, selectFeatures, type SelectFeaturesOptions } from './select.js';
 
 /** HealthGPT's hierarchical visual perception: the ViT layer each task reads. */
@@ -33,15 +33,15 @@ export function selectTaskFeatures(
   tasks: readonly string[],
   { layers = HEALTHGPT_FEATURE_LAYERS, dropCls = true }: { layers?: Readonly<Partial<FeatureLayers>> } & SelectFeaturesOptions = {},
 ): TaskFeatures[] {
-  ensure(hiddenStates.length > 0, `'hiddenStates' passed to 'selectTaskFeatures' must not be empty`);
+  VisionEncoderError.check(hiddenStates.length > 0, 'ARGUMENT', `'hiddenStates' passed to 'selectTaskFeatures' must not be empty`);
   const b = hiddenStates[0].shape[0];
-  ensure(tasks.length === b, () => `'tasks' passed to 'selectTaskFeatures' must name the task of each of the ${b} rows, got ${tasks.length}`);
+  VisionEncoderError.check(tasks.length === b, 'ARGUMENT', () => `'tasks' passed to 'selectTaskFeatures' must name the task of each of the ${b} rows, got ${tasks.length}`);
   const groups = new Map<string, number[]>();
   tasks.forEach((t, row) => groups.set(t, [...(groups.get(t) ?? []), row]));
   const out: TaskFeatures[] = [];
   for (const [task, rows] of groups) {
     const layer = layers[task];
-    ensure(layer !== undefined, () => `'tasks' passed to 'selectTaskFeatures' names task '${task}', which has no layer in 'layers' (${Object.keys(layers).join(', ')})`);
+    VisionEncoderError.check(layer !== undefined, 'ARGUMENT', () => `'tasks' passed to 'selectTaskFeatures' names task '${task}', which has no layer in 'layers' (${Object.keys(layers).join(', ')})`);
     resolveLayer(layer, hiddenStates.length, 'selectTaskFeatures');
     out.push({ task, rows, features: tf.tidy(() => takeRows(selectFeatures(hiddenStates, layer, { dropCls }), rows)) });
   }

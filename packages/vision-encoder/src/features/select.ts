@@ -1,5 +1,5 @@
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 
 export interface SelectFeaturesOptions {
   /** Drop token 0 (CLS), LLaVA's `select_feature = 'patch'` (default true); false keeps it (`'cls_patch'`). */
@@ -8,7 +8,7 @@ export interface SelectFeaturesOptions {
 
 /** Resolve a Python-style layer index (−1 = last) into [0, count); throws on out-of-range. */
 export function resolveLayer(layer: number, count: number, op = 'selectFeatures'): number {
-  ensure(Number.isInteger(layer) && layer >= -count && layer < count, () =>
+  VisionEncoderError.check(Number.isInteger(layer) && layer >= -count && layer < count, 'ARGUMENT', () =>
     `'layer' passed to '${op}' must be an integer in [${-count}, ${count - 1}] for ${count} hidden states, got ${layer}`);
   return layer < 0 ? count + layer : layer;
 }
@@ -19,8 +19,8 @@ export function resolveLayer(layer: number, count: number, op = 'selectFeatures'
  * `dropCls: false`). Returns a new tensor the caller owns.
  */
 export function selectFeatures(hiddenStates: readonly Tensor[], layer: number, { dropCls = true }: SelectFeaturesOptions = {}): Tensor {
-  ensure(hiddenStates.length > 0, `'hiddenStates' passed to 'selectFeatures' must not be empty`);
+  VisionEncoderError.check(hiddenStates.length > 0, 'ARGUMENT', `'hiddenStates' passed to 'selectFeatures' must not be empty`);
   const h = hiddenStates[resolveLayer(layer, hiddenStates.length)];
-  ensure(h.rank === 3, () => `'hiddenStates' passed to 'selectFeatures' must hold [B, T, D] tensors, got [${h.shape.join(', ')}]`);
+  VisionEncoderError.check(h.rank === 3, 'ARGUMENT', () => `'hiddenStates' passed to 'selectFeatures' must hold [B, T, D] tensors, got [${h.shape.join(', ')}]`);
   return dropCls ? tf.slice(h, [0, 1, 0], [-1, -1, -1]) : h.clone(); // [B, N, D]
 }

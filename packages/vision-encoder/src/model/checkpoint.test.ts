@@ -110,16 +110,16 @@ describe('CLIPVisionModel checkpoints (fromPretrained / savePretrained)', () => 
 
   it('a missing key, a wrong shape, a missing config or bad JSON are errors that name the key or file', async () => {
     const missing = await writeFullClip('missing', {}, 'vision_model.post_layernorm.bias');
-    await expect(CLIPVisionModel.fromPretrained(missing)).rejects.toThrow(/missing keys: vision_model\.post_layernorm\.bias/);
+    await expect(CLIPVisionModel.fromPretrained(missing)).rejects.toMatchObject({ code: 'STATE_DICT', key: 'vision_model.post_layernorm.bias', message: expect.stringMatching(/missing keys: vision_model\.post_layernorm\.bias/) });
     const wrong = tf.zeros([48, 3, 4, 4]);
     const shaped = await writeFullClip('shape', { 'vision_model.embeddings.patch_embedding.weight': wrong });
     wrong.dispose();
     await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toThrow(/patch_embedding\.weight expected \[48,3,8,8\] got \[48,3,4,4\]/);
-    await expect(CLIPVisionModel.fromPretrained(join(dir, 'nowhere'))).rejects.toThrow(/nowhere\/config\.json: cannot read/);
+    await expect(CLIPVisionModel.fromPretrained(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(dir, 'nowhere', 'config.json'), detail: expect.stringMatching(/^cannot read/) });
     writeFileSync(join(shaped, 'model.safetensors'), new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 123]));
-    await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toThrow(/shape\/model\.safetensors: cannot read/);
+    await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(shaped, 'model.safetensors'), detail: expect.stringMatching(/^cannot read/) });
     writeFileSync(join(missing, 'config.json'), '{ not json');
-    await expect(CLIPVisionModel.fromPretrained(missing)).rejects.toThrow(/config\.json: invalid JSON/);
+    await expect(CLIPVisionModel.fromPretrained(missing)).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(missing, 'config.json'), detail: expect.stringMatching(/^invalid JSON/) });
   });
 
   it('loading leaks no tensors, also when it fails', async () => {

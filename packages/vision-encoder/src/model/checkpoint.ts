@@ -40,8 +40,8 @@ export function loadWeightsInto(module: Module, tensors: Map<string, Tensor>, op
     module.loadStateDict(picked, { strict: true });
   } catch (e) {
     if (!(e instanceof StateDictError)) throw e;
-    const where = opts.source ? `${opts.source}: ` : '';
-    throw new VisionEncoderError(`${where}${e.message}`, { code: 'STATE_DICT', file: opts.source, key: [...e.missing, ...e.unexpected, ...e.mismatched.map((m) => m.key)][0] });
+    const key = [...e.missing, ...e.unexpected, ...e.mismatched.map((m) => m.key)][0];
+    throw new VisionEncoderError('STATE_DICT', e.detail, { file: opts.source, key, cause: e });
   }
 }
 
@@ -55,10 +55,10 @@ export async function weightFiles(dir: string): Promise<string[]> {
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    throw new VisionEncoderError(`${index}: invalid JSON (${(e as Error).message})`, { code: 'CHECKPOINT', file: index });
+    throw new VisionEncoderError('CHECKPOINT', `invalid JSON (${(e as Error).message})`, { file: index, cause: e });
   }
   const map = (parsed as { weight_map?: Record<string, string> }).weight_map;
-  if (!map || typeof map !== 'object') throw new VisionEncoderError(`${index}: no 'weight_map' object`, { code: 'CHECKPOINT', file: index });
+  if (!map || typeof map !== 'object') throw new VisionEncoderError('CHECKPOINT', `no 'weight_map' object`, { file: index });
   return [...new Set(Object.values(map))].map((f) => join(dir, f));
 }
 
@@ -71,11 +71,11 @@ export async function readWeights(dir: string, opts: LoadWeightsOptions = {}): P
   try {
     for (const file of await weightFiles(dir)) {
       const header = await readSafetensorsHeader(file).catch((e: Error) => {
-        throw new VisionEncoderError(`${file}: cannot read safetensors header (${e.message})`, { code: 'CHECKPOINT', file });
+        throw new VisionEncoderError('CHECKPOINT', `cannot read safetensors header (${e.message})`, { file, cause: e });
       });
       const keys = selectKeys(header.tensors.keys(), opts);
       const { tensors } = await loadSafetensors(file, { keys }).catch((e: Error) => {
-        throw new VisionEncoderError(`${file}: cannot read tensors (${e.message})`, { code: 'CHECKPOINT', file });
+        throw new VisionEncoderError('CHECKPOINT', `cannot read tensors (${e.message})`, { file, cause: e });
       });
       for (const [k, t] of tensors) out.set(k, t);
     }
@@ -89,13 +89,13 @@ export async function readWeights(dir: string, opts: LoadWeightsOptions = {}): P
 /** Parse a JSON file, with errors that name it. */
 export async function readJson(file: string): Promise<Record<string, unknown>> {
   const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new VisionEncoderError(`${file}: cannot read (${e.code ?? e.message})`, { code: 'CHECKPOINT', file });
+    throw new VisionEncoderError('CHECKPOINT', `cannot read (${e.code ?? e.message})`, { file, cause: e });
   });
   try {
     const v = JSON.parse(text) as unknown;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
     return v as Record<string, unknown>;
   } catch (e) {
-    throw new VisionEncoderError(`${file}: invalid JSON (${(e as Error).message})`, { code: 'CHECKPOINT', file });
+    throw new VisionEncoderError('CHECKPOINT', `invalid JSON (${(e as Error).message})`, { file, cause: e });
   }
 }

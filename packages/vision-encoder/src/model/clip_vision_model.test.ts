@@ -1,5 +1,5 @@
 import { it, expect } from 'vitest';
-import { tf, normal, Generator } from '@healthgpt/tensor-core';
+import { tf, normal, Generator, HealthGPTError } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks, loadGolden, disposeDeep } from '@healthgpt/testing';
 import { CLIPVisionModel } from './clip_vision_model.js';
 import { selectFeatures } from '../features/select.js';
@@ -72,6 +72,8 @@ describeBackends('CLIPVisionModel', (backend) => {
     const m = new CLIPVisionModel(tinyConfig, { seed: 5 });
     const bad = [tf.zeros([1, 3, 16, 16]), tf.zeros([1, 1, 8, 8]), tf.zeros([3, 8, 8]), tf.zeros([1, 3, 8, 8], 'int32')];
     for (const t of bad) expect(() => m.forward(t)).toThrow(VisionEncoderError);
+    for (const t of bad) expect(() => m.forward(t)).toThrow(expect.objectContaining({ name: 'VisionEncoderError', code: 'ARGUMENT' }));
+    expect(() => m.forward(bad[0])).toThrow(HealthGPTError);
     expect(() => m.forward(bad[0])).toThrow(/'pixelValues' passed to 'CLIPVisionModel' must be \[B, 3, 8, 8\] float32, got \[1, 3, 16, 16\]/);
     tf.dispose(bad);
     m.dispose();

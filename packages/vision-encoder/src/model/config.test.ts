@@ -43,6 +43,9 @@ describe('CLIPVisionConfig', () => {
   it('rejects inconsistent configs with a typed error naming the field', () => {
     expect(() => resolveVisionConfig({ hidden_size: 50, num_attention_heads: 4 })).toThrow(/hidden_size \(50\) must be divisible by num_attention_heads \(4\)/);
     expect(() => resolveVisionConfig({ image_size: 30, patch_size: 8 })).toThrow(VisionEncoderError);
+    expect(() => resolveVisionConfig({ patch_size: 0 }, '/m/config.json')).toThrow(
+      expect.objectContaining({ code: 'CONFIG', file: '/m/config.json', message: expect.stringMatching(/\(file \/m\/config\.json\)$/) }),
+    );
     expect(() => resolveVisionConfig({ num_hidden_layers: 0 })).toThrow(/'num_hidden_layers' must be a positive integer/);
     expect(() => resolveVisionConfig({ model_type: 'llama' } as Record<string, unknown>)).toThrow(/model_type/);
     expect(() => visionPreset('nope' as 'tiny')).toThrow(/unknown vision preset 'nope'/);

@@ -64,7 +64,7 @@ const NUMERIC_FIELDS = [
 ] as const;
 
 const fail = (msg: string, file?: string): never => {
-  throw new VisionEncoderError(`${file ? `${file}: ` : ''}${msg}`, { code: 'CONFIG', file });
+  throw new VisionEncoderError('CONFIG', msg, { file });
 };
 
 /**

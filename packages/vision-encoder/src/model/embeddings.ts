@@ -1,5 +1,5 @@
 import { tf, Module, getDefaultGenerator, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 import { numPatches, type CLIPVisionConfig } from './config.js';
 import { normalOrZeros, type InitSource } from './init.js';
 import { PatchEmbedding } from './patch_embedding.js';
@@ -26,9 +26,9 @@ export class CLIPVisionEmbeddings extends Module {
   /** pixelValues [B, C, S, S] → embeddings before pre_layrnorm [B, N + 1, D] */
   forward(pixelValues: Tensor): Tensor {
     const { image_size: s, num_channels: c, hidden_size: d } = this.config;
-    ensure(pixelValues.rank === 4 && pixelValues.shape[1] === c && pixelValues.shape[2] === s && pixelValues.shape[3] === s, () =>
+    VisionEncoderError.check(pixelValues.rank === 4 && pixelValues.shape[1] === c && pixelValues.shape[2] === s && pixelValues.shape[3] === s, 'ARGUMENT', () =>
       `'pixelValues' passed to 'CLIPVisionModel' must be [B, ${c}, ${s}, ${s}] float32, got [${pixelValues.shape.join(', ')}]`);
-    ensure(pixelValues.dtype === 'float32', () => `'pixelValues' passed to 'CLIPVisionModel' must be float32, got ${pixelValues.dtype}`);
+    VisionEncoderError.check(pixelValues.dtype === 'float32', 'ARGUMENT', () => `'pixelValues' passed to 'CLIPVisionModel' must be float32, got ${pixelValues.dtype}`);
     const b = pixelValues.shape[0];
     return tf.tidy(() => {
       const patches = this.child<PatchEmbedding>('patch_embedding').forward(pixelValues); // [B, N, D]

@@ -1,6 +1,6 @@
 import { tf, Module, getDefaultGenerator, type Tensor, type Variable } from '@healthgpt/tensor-core';
 import { normalOrZeros, type InitSource } from './init.js';
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 
 /**
  * The strided, bias-free Conv2d(C, D, kernel p, stride p) of CLIP, computed as a reshape into
@@ -26,7 +26,7 @@ export class PatchEmbedding extends Module {
   forward(pixelValues: Tensor): Tensor {
     const [b, c, h, w] = pixelValues.shape;
     const p = this.patchSize;
-    ensure(pixelValues.rank === 4 && c === this.inChannels && h % p === 0 && w % p === 0, () =>
+    VisionEncoderError.check(pixelValues.rank === 4 && c === this.inChannels && h % p === 0 && w % p === 0, 'ARGUMENT', () =>
       `'pixelValues' passed to 'PatchEmbedding' must be [B, ${this.inChannels}, H, W] with H and W multiples of ${p}, got [${pixelValues.shape.join(', ')}]`);
     const gh = h / p;
     const gw = w / p;

@@ -26,6 +26,6 @@ export const VISION_PRESETS = Object.keys(PRESETS) as VisionPresetName[];
 /** The config of a preset, with `overrides` applied (e.g. `{ num_hidden_layers: 2 }`). */
 export function visionPreset(name: VisionPresetName, overrides: Partial<CLIPVisionConfig> = {}): CLIPVisionConfig {
   const base = (PRESETS as Record<string, Partial<CLIPVisionConfig>>)[name];
-  if (!base) throw new VisionEncoderError(`unknown vision preset '${name}' (expected one of ${VISION_PRESETS.join(', ')})`, { code: 'CONFIG' });
+  if (!base) throw new VisionEncoderError('CONFIG', `unknown vision preset '${name}' (expected one of ${VISION_PRESETS.join(', ')})`);
   return resolveVisionConfig({ ...base, ...overrides });
 }

@@ -1,4 +1,4 @@
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 import type { Rgb8Image } from './rgb8.js';
 
 /** Pillow's fixed-point precision for 8-bit images (libImaging/Resample.c: 32 − 8 − 2). */
@@ -86,7 +86,7 @@ function pass(src: Uint8Array, lines: number, inSize: number, outSize: number, i
  * weights with 22 fractional bits. A pass whose size does not change is skipped (as Pillow does).
  */
 export function resizeBicubic(image: Rgb8Image, width: number, height: number): Rgb8Image {
-  ensure(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0, () =>
+  VisionEncoderError.check(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0, 'ARGUMENT', () =>
     `'width' and 'height' passed to 'resizeBicubic' must be positive integers, got ${width}x${height}`);
   const c = image.channels;
   let data = image.data;

@@ -1,5 +1,5 @@
 import { tf, type RawImage, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 import { toRgb8, type Rgb8Image } from './rgb8.js';
 import { expand2square, meanColour } from './expand2square.js';
 import { resizeBicubic } from './pillow_bicubic.js';
@@ -24,7 +24,7 @@ function resizeTarget(w: number, h: number, size: number): [number, number] {
 /** HF `center_crop` to [height, width]: top = (H − h) // 2, left = (W − w) // 2. */
 function centerCrop(img: Rgb8Image, height: number, width: number): Rgb8Image {
   if (img.width === width && img.height === height) return img;
-  ensure(width <= img.width && height <= img.height, () =>
+  VisionEncoderError.check(width <= img.width && height <= img.height, 'ARGUMENT', () =>
     `'crop_size' ${width}x${height} is larger than the ${img.width}x${img.height} image in 'preprocessImage'; enable do_resize or lower crop_size`);
   const top = (img.height - height) >> 1;
   const left = (img.width - width) >> 1;
@@ -73,12 +73,12 @@ export function preprocessSteps(image: RawImage, config: Partial<CLIPImageProces
  * (they do whenever the centre crop is on).
  */
 export function preprocessImages(images: readonly RawImage[], config: Partial<CLIPImageProcessorConfig> = {}): Tensor {
-  ensure(images.length > 0, `'images' passed to 'preprocessImages' must not be empty`);
+  VisionEncoderError.check(images.length > 0, 'ARGUMENT', `'images' passed to 'preprocessImages' must not be empty`);
   const cfg = resolveImageProcessorConfig(config);
   const steps = images.map((img) => preprocessSteps(img, cfg));
   const { width: w, height: h } = steps[0].resized;
   steps.forEach((s, i) =>
-    ensure(s.resized.width === w && s.resized.height === h, () =>
+    VisionEncoderError.check(s.resized.width === w && s.resized.height === h, 'ARGUMENT', () =>
       `'images' passed to 'preprocessImages': image ${i} ends at ${s.resized.width}x${s.resized.height}, image 0 at ${w}x${h}; turn do_center_crop on`));
   const batch = new Float32Array(images.length * 3 * h * w);
   steps.forEach((s, i) => batch.set(s.pixelValues, i * 3 * h * w));

@@ -36,7 +36,7 @@ export function clipImageProcessorConfig(imageSize = 336, overrides: Partial<CLI
 }
 
 const fail = (msg: string, file?: string): never => {
-  throw new VisionEncoderError(`${file ? `${file}: ` : ''}${msg}`, { code: 'CONFIG', file });
+  throw new VisionEncoderError('CONFIG', msg, { file });
 };
 
 const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;

@@ -1,5 +1,5 @@
 import type { RawImage } from '@healthgpt/tensor-core';
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 
 /** An 8-bit RGB image, HWC interleaved; a `RawImage` with 3 channels of uint8. */
 export interface Rgb8Image {
@@ -11,14 +11,14 @@ export interface Rgb8Image {
 
 /** Throw a `VisionEncoderError` unless `image` is a well-formed `RawImage`. */
 export function validateRawImage(image: RawImage, op = 'toRgb8'): void {
-  ensure(image !== null && typeof image === 'object', `'image' passed to '${op}' must be a RawImage object`);
+  VisionEncoderError.check(image !== null && typeof image === 'object', 'ARGUMENT', `'image' passed to '${op}' must be a RawImage object`);
   const { width, height, channels, data } = image;
-  ensure(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0, () =>
+  VisionEncoderError.check(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0, 'ARGUMENT', () =>
     `'image' passed to '${op}' must have positive integer width and height, got ${width}x${height}`);
-  ensure(channels === 1 || channels === 3 || channels === 4, () => `'image.channels' passed to '${op}' must be 1, 3 or 4, got ${channels}`);
-  ensure(data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Float32Array, () =>
+  VisionEncoderError.check(channels === 1 || channels === 3 || channels === 4, 'ARGUMENT', () => `'image.channels' passed to '${op}' must be 1, 3 or 4, got ${channels}`);
+  VisionEncoderError.check(data instanceof Uint8Array || data instanceof Uint16Array || data instanceof Float32Array, 'ARGUMENT', () =>
     `'image.data' passed to '${op}' must be a Uint8Array, Uint16Array or Float32Array`);
-  ensure(data.length === width * height * channels, () =>
+  VisionEncoderError.check(data.length === width * height * channels, 'ARGUMENT', () =>
     `'image.data' passed to '${op}' must hold width·height·channels = ${width * height * channels} values, got ${data.length}`);
 }
 

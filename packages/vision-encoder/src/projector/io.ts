@@ -32,8 +32,7 @@ export function inferProjector(tensors: Map<string, Tensor>, prefix = COMPREHENS
   let depth = 0;
   while (at(`${2 * depth}.weight`)) depth++;
   if (depth === 0)
-    throw new VisionEncoderError(`${source ? `${source}: ` : ''}no projector weights under '${prefix}.' (expected '${prefix}.weight' or '${prefix}.0.weight')`, {
-      code: 'STATE_DICT',
+    throw new VisionEncoderError('STATE_DICT', `no projector weights under '${prefix}.' (expected '${prefix}.weight' or '${prefix}.0.weight')`, {
       file: source,
       key: `${prefix}.0.weight`,
     });

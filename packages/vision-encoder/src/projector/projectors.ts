@@ -1,5 +1,5 @@
 import { tf, Module, Linear, linear, gelu, kaimingUniform, biasUniform, getDefaultGenerator, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from '../errors.js';
+import { VisionEncoderError } from '../errors.js';
 
 /** A projector from vision features to the LLM's embedding width: [B, N, mmHidden] → [B, N, hidden]. */
 export interface Projector extends Module {
@@ -12,7 +12,7 @@ export interface Projector extends Module {
 
 /** Validate at the door: features must end in the projector's input width. */
 function checkFeatures(x: Tensor, inFeatures: number, op: string): void {
-  ensure(x.rank >= 1 && x.shape[x.rank - 1] === inFeatures && x.dtype === 'float32', () =>
+  VisionEncoderError.check(x.rank >= 1 && x.shape[x.rank - 1] === inFeatures && x.dtype === 'float32', 'ARGUMENT', () =>
     `'x' passed to '${op}' must be float32 [..., ${inFeatures}], got ${x.dtype} [${x.shape.join(', ')}]`);
 }
 
@@ -34,7 +34,7 @@ export class MlpGeluProjector extends Module implements Projector {
     { gen = getDefaultGenerator() }: ProjectorOptions = {},
   ) {
     super();
-    ensure(Number.isInteger(depth) && depth >= 1, () => `'depth' passed to 'MlpGeluProjector' must be a positive integer, got ${depth}`);
+    VisionEncoderError.check(Number.isInteger(depth) && depth >= 1, 'ARGUMENT', () => `'depth' passed to 'MlpGeluProjector' must be a positive integer, got ${depth}`);
     this.type = `mlp${depth}x_gelu`;
     for (let i = 0; i < depth; i++) this.registerModule(String(2 * i), new Linear(i === 0 ? inFeatures : outFeatures, outFeatures, { gen }));
   }
@@ -81,7 +81,7 @@ export class IdentityProjector extends Module implements Projector {
     readonly outFeatures: number = inFeatures,
   ) {
     super();
-    ensure(inFeatures === outFeatures, () => `'identity' projector needs mm_hidden_size = hidden_size, got ${inFeatures} and ${outFeatures}`);
+    VisionEncoderError.check(inFeatures === outFeatures, 'ARGUMENT', () => `'identity' projector needs mm_hidden_size = hidden_size, got ${inFeatures} and ${outFeatures}`);
   }
 
   forward(x: Tensor): Tensor {
@@ -95,11 +95,11 @@ export class IdentityProjector extends Module implements Projector {
  * (HealthGPT uses `mlp2x_gelu` for both tasks).
  */
 export function buildProjector(type: string, inFeatures: number, outFeatures: number, opts: ProjectorOptions = {}): Projector {
-  ensure(Number.isInteger(inFeatures) && inFeatures > 0 && Number.isInteger(outFeatures) && outFeatures > 0, () =>
+  VisionEncoderError.check(Number.isInteger(inFeatures) && inFeatures > 0 && Number.isInteger(outFeatures) && outFeatures > 0, 'ARGUMENT', () =>
     `'buildProjector' sizes must be positive integers, got ${inFeatures} → ${outFeatures}`);
   if (type === 'linear') return new LinearProjector(inFeatures, outFeatures, opts);
   if (type === 'identity') return new IdentityProjector(inFeatures, outFeatures);
   const m = /^mlp(\d+)x_gelu$/.exec(type);
-  ensure(m && Number(m[1]) >= 1, () => `unknown projector type '${type}' passed to 'buildProjector' (expected linear, identity or mlp{N}x_gelu such as mlp2x_gelu)`);
+  VisionEncoderError.check(m && Number(m[1]) >= 1, 'ARGUMENT', () => `unknown projector type '${type}' passed to 'buildProjector' (expected linear, identity or mlp{N}x_gelu such as mlp2x_gelu)`);
   return new MlpGeluProjector(inFeatures, outFeatures, Number(m[1]), opts);
 }

@@ -157,7 +157,7 @@ describe('PNG / JPEG / WebP through sharp', () => {
     expect([img.width, img.height, img.channels]).toEqual([566, 555, 3]);
     const small = await decodeImage(f, { mode: 'gray', resize: { width: 32, height: 24 } });
     expect([small.width, small.height, small.channels]).toEqual([32, 24, 1]);
-    await expect(decodeRaster(f, { maxPixels: 1000, file: 'synpic54610.jpg' })).rejects.toMatchObject({ code: 'too-large', file: 'synpic54610.jpg' });
+    await expect(decodeRaster(f, { maxPixels: 1000, file: 'synpic54610.jpg' })).rejects.toMatchObject({ code: 'TOO_LARGE', file: 'synpic54610.jpg' });
   });
 
   it('decodeImage dispatches DICOM and NIfTI to float images', async () => {
@@ -165,6 +165,6 @@ describe('PNG / JPEG / WebP through sharp', () => {
     expect(d.data).toBeInstanceOf(Float32Array);
     const n = await decodeImage(io('anatomical.nii'), { slice: { axis: 0 } });
     expect([n.width, n.height]).toEqual([41, 25]);
-    await expect(decodeImage(new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'decode' });
+    await expect(decodeImage(new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'DECODE' });
   });
 });

@@ -1,5 +1,5 @@
 import dicomParser from 'dicom-parser';
-import type { RawImage } from '@healthgpt/tensor-core';
+import type { RawImage } from '@healthgpt/tensor-core/base';
 import { DatasetError } from '../errors.js';
 import { checkPixelCount, DEFAULT_MAX_PIXELS } from '../safety.js';
 
@@ -40,7 +40,7 @@ const UNCOMPRESSED: Record<string, { little: boolean }> = {
 /** Decode an uncompressed monochrome DICOM (Part 10) image into a float [0, 1] RawImage plus its rescaled values. */
 export function decodeDicom(bytes: Uint8Array, opts: DicomOptions = {}): { image: RawImage; info: DicomInfo } {
   const { file, maxPixels = DEFAULT_MAX_PIXELS, frame = 0 } = opts;
-  const fail = (msg: string, cause?: unknown) => new DatasetError(`DICOM: ${msg}`, { code: 'decode', file, cause });
+  const fail = (msg: string, cause?: unknown) => new DatasetError('DECODE', `DICOM: ${msg}`, { file, cause });
   let ds: dicomParser.DataSet;
   try {
     ds = dicomParser.parseDicom(bytes);
@@ -63,7 +63,7 @@ export function decodeDicom(bytes: Uint8Array, opts: DicomOptions = {}): { image
   if (bitsAllocated !== 8 && bitsAllocated !== 16) throw fail(`bits allocated must be 8 or 16, got ${bitsAllocated}`);
   if (!(bitsStored >= 1 && bitsStored <= bitsAllocated && highBit >= bitsStored - 1 && highBit < bitsAllocated)) throw fail(`inconsistent bits stored ${bitsStored} / high bit ${highBit}`);
   checkPixelCount([rows, columns, frames], maxPixels, file);
-  if (!Number.isInteger(frame) || frame < 0 || frame >= frames) throw new DatasetError(`DICOM: frame ${frame} out of range [0, ${frames})`, { code: 'argument', file });
+  if (!Number.isInteger(frame) || frame < 0 || frame >= frames) throw new DatasetError('ARGUMENT', `DICOM: frame ${frame} out of range [0, ${frames})`, { file });
   const el = ds.elements.x7fe00010;
   if (!el) throw fail('no pixel data element (7FE0,0010)');
   const bytesPer = bitsAllocated / 8;
@@ -105,7 +105,7 @@ function num(s: string | undefined, fallback: number): number {
 
 function chooseWindow(w: DicomWindow, ds: dicomParser.DataSet, lo: number, hi: number): { center: number; width: number } {
   if (typeof w === 'object') {
-    if (!(Number.isFinite(w.center) && Number.isFinite(w.width) && w.width >= 1)) throw new DatasetError(`DICOM: window width must be >= 1 and finite, got ${w.width}`, { code: 'argument' });
+    if (!(Number.isFinite(w.center) && Number.isFinite(w.width) && w.width >= 1)) throw new DatasetError('ARGUMENT', `DICOM: window width must be >= 1 and finite, got ${w.width}`);
     return w;
   }
   if (w === 'file') {

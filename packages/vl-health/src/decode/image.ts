@@ -1,6 +1,6 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
-import type { RawImage } from '@healthgpt/tensor-core';
+import type { RawImage } from '@healthgpt/tensor-core/base';
 import { DatasetError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS, resolveInside } from '../safety.js';
 import { decodeRaster } from './raster.js';
@@ -57,7 +57,7 @@ export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): 
     case 'nifti':
       return sliceVolume(decodeNifti(bytes, { maxPixels, file: opts.file }), opts.slice);
     default:
-      throw new DatasetError('unrecognised image format (expected PNG, JPEG, WebP, DICOM or NIfTI)', { code: 'decode', file: opts.file });
+      throw new DatasetError('DECODE', 'unrecognised image format (expected PNG, JPEG, WebP, DICOM or NIfTI)', { file: opts.file });
   }
 }
 
@@ -76,16 +76,16 @@ export async function loadImage(root: string, ref: string, opts: LoadImageOption
     if (!st.isFile()) throw new Error('not a regular file');
     // a symbolic link inside the root must not lead outside it
     const rel = relative(await realpath(root), await realpath(full));
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new DatasetError(`image path "${ref}" is a link that leaves the data root`, { code: 'unsafe-path', ...where });
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new DatasetError('UNSAFE_PATH', `image path "${ref}" is a link that leaves the data root`, where);
     bytes = await readFile(full);
   } catch (e) {
     if (e instanceof DatasetError) throw e;
-    throw new DatasetError(`cannot read image: ${(e as Error).message}`, { code: 'missing', ...where, cause: e });
+    throw new DatasetError('MISSING', `cannot read image: ${(e as Error).message}`, { ...where, cause: e });
   }
   try {
     return await decodeImage(bytes, { ...opts, file: full });
   } catch (e) {
-    if (e instanceof DatasetError) throw new DatasetError(e.detail, { code: e.code, file: full, record: opts.record, cause: e.cause });
+    if (e instanceof DatasetError) throw new DatasetError(e.code, e.detail, { ...e.context, file: full, record: opts.record });
     throw e;
   }
 }

@@ -23,14 +23,14 @@ const GZIP = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 /** Parse NIfTI-1/2 bytes (optionally gzip-compressed) into a float volume. */
 export function decodeNifti(bytes: Uint8Array, opts: NiftiOptions = {}): NiftiVolume {
   const { file, maxPixels = DEFAULT_MAX_PIXELS } = opts;
-  const fail = (msg: string, cause?: unknown) => new DatasetError(`NIfTI: ${msg}`, { code: 'decode', file, cause });
+  const fail = (msg: string, cause?: unknown) => new DatasetError('DECODE', `NIfTI: ${msg}`, { file, cause });
   let raw = bytes;
   if (GZIP(bytes)) {
     try {
       raw = gunzipSync(bytes, { maxOutputLength: 1024 + maxPixels * 8 });
     } catch (e) {
       if ((e as { code?: string })?.code === 'ERR_BUFFER_TOO_LARGE')
-        throw new DatasetError(`NIfTI: decompressed size exceeds the limit for ${maxPixels} pixels`, { code: 'too-large', file, cause: e });
+        throw new DatasetError('TOO_LARGE', `NIfTI: decompressed size exceeds the limit for ${maxPixels} pixels`, { file, cause: e });
       throw fail(`corrupt gzip stream: ${(e as Error)?.message ?? e}`, e);
     }
   }

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { RawImage } from '@healthgpt/tensor-core';
+import type { RawImage } from '@healthgpt/tensor-core/base';
 import { DatasetError } from '../errors.js';
 import { DEFAULT_MAX_PIXELS } from '../safety.js';
 
@@ -30,8 +30,8 @@ export async function decodeRaster(bytes: Uint8Array, opts: RasterOptions = {}):
     return { width: info.width, height: info.height, channels, data: out };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    const code = /pixel limit/i.test(msg) ? 'too-large' : 'decode';
-    throw new DatasetError(`cannot decode image: ${msg}`, { code, file, cause: e });
+    const code = /pixel limit/i.test(msg) ? 'TOO_LARGE' : 'DECODE';
+    throw new DatasetError(code, `cannot decode image: ${msg}`, { file, cause: e });
   }
 }
 

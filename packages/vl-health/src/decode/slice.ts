@@ -1,5 +1,5 @@
-import type { RawImage } from '@healthgpt/tensor-core';
-import { checkArg } from '../errors.js';
+import type { RawImage } from '@healthgpt/tensor-core/base';
+import { DatasetError } from '../errors.js';
 import type { NiftiVolume } from './nifti.js';
 
 /** Intensity normalisation to [0, 1]: min–max over the volume or the slice, robust percentiles of the slice, or fixed bounds. */
@@ -24,10 +24,10 @@ export function sliceVolume(vol: NiftiVolume, opts: SliceOptions = {}): RawImage
   const { axis = 2, t = 0, normalise = 'volume' } = opts;
   const [nx, ny, nz, nt] = vol.dims;
   const size = [nx, ny, nz];
-  checkArg(axis === 0 || axis === 1 || axis === 2, `sliceVolume: 'axis' must be 0, 1 or 2, got ${axis}`);
+  DatasetError.check(axis === 0 || axis === 1 || axis === 2, 'ARGUMENT', `sliceVolume: 'axis' must be 0, 1 or 2, got ${axis}`);
   const index = opts.index ?? Math.floor(size[axis] / 2);
-  checkArg(Number.isInteger(index) && index >= 0 && index < size[axis], `sliceVolume: 'index' ${index} out of range [0, ${size[axis]}) on axis ${axis}`);
-  checkArg(Number.isInteger(t) && t >= 0 && t < nt, `sliceVolume: 't' ${t} out of range [0, ${nt})`);
+  DatasetError.check(Number.isInteger(index) && index >= 0 && index < size[axis], 'ARGUMENT', `sliceVolume: 'index' ${index} out of range [0, ${size[axis]}) on axis ${axis}`);
+  DatasetError.check(Number.isInteger(t) && t >= 0 && t < nt, 'ARGUMENT', `sliceVolume: 't' ${t} out of range [0, ${nt})`);
   const [ua, va] = axis === 0 ? [1, 2] : axis === 1 ? [0, 2] : [0, 1];
   const width = size[ua];
   const height = size[va];
@@ -55,12 +55,12 @@ function bounds(n: Normalise, vol: NiftiVolume, slice: Float32Array, t: number):
   if (n === 'slice') return minMax(slice);
   if ('percentiles' in n) {
     const [p0, p1] = n.percentiles;
-    checkArg(p0 >= 0 && p1 <= 100 && p0 < p1, `sliceVolume: percentiles must satisfy 0 <= p0 < p1 <= 100, got [${p0}, ${p1}]`);
+    DatasetError.check(p0 >= 0 && p1 <= 100 && p0 < p1, 'ARGUMENT', `sliceVolume: percentiles must satisfy 0 <= p0 < p1 <= 100, got [${p0}, ${p1}]`);
     const s = Float32Array.from(slice).sort();
     const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.round((p / 100) * (s.length - 1))))];
     return [at(p0), at(p1)];
   }
-  checkArg(Number.isFinite(n.min) && Number.isFinite(n.max), 'sliceVolume: normalise min/max must be finite');
+  DatasetError.check(Number.isFinite(n.min) && Number.isFinite(n.max), 'ARGUMENT', 'sliceVolume: normalise min/max must be finite');
   return [n.min, n.max];
 }
 

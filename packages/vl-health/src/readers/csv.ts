@@ -29,7 +29,7 @@ export function parseCsv(text: string, file?: string): string[][] {
       field = '';
     } else field += c;
   }
-  if (quoted) throw new DatasetError('unterminated quoted field', { code: 'parse', file, record: rows.length });
+  if (quoted) throw new DatasetError('PARSE', 'unterminated quoted field', { file, record: rows.length });
   if (field !== '' || row.length) {
     row.push(field);
     rows.push(row);

@@ -48,17 +48,17 @@ export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new DatasetError(`cannot read CSV: ${(e as Error).message}`, { code: 'missing', file, cause: e });
+    throw new DatasetError('MISSING', `cannot read CSV: ${(e as Error).message}`, { file, cause: e });
   }
   const [header, ...rows] = parseCsv(text, file);
-  if (!header || !header.includes(imageCol)) throw new DatasetError(`CSV header must have an "${imageCol}" column`, { code: 'schema', file, record: 0 });
+  if (!header || !header.includes(imageCol)) throw new DatasetError('SCHEMA', `CSV header must have an "${imageCol}" column`, { file, record: 0 });
   const col = (name: string) => header.indexOf(name);
   const known = new Set([imageCol, 'question', 'answer', 'caption', 'report']);
   const samples: Sample[] = [];
   const used = new Set<string>();
   rows.forEach((r, i) => {
     const record = i + 1; // the CSV line (0 is the header)
-    if (r.length !== header.length) throw new DatasetError(`row has ${r.length} fields, header has ${header.length}`, { code: 'parse', file, record });
+    if (r.length !== header.length) throw new DatasetError('PARSE', `row has ${r.length} fields, header has ${header.length}`, { file, record });
     const get = (name: string) => (col(name) >= 0 ? r[col(name)].trim() : '');
     const image = get(imageCol);
     resolveInside(dir, image, { file, record });
@@ -76,7 +76,7 @@ export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}
     if (get('question') && get('answer')) samples.push({ ...base, id: `${record}-vqa`, subtask: 'vqa', conversations: turns(get('question'), get('answer')) });
     if (get('caption')) samples.push({ ...base, id: `${record}-caption`, subtask: 'caption', conversations: turns(CAPTION_PROMPT, get('caption')) });
     if (get('report')) samples.push({ ...base, id: `${record}-report`, subtask: 'report', conversations: turns(REPORT_PROMPT, get('report')) });
-    if (samples.length === before) throw new DatasetError('row has no question + answer, caption or report', { code: 'schema', file, record });
+    if (samples.length === before) throw new DatasetError('SCHEMA', 'row has no question + answer, caption or report', { file, record });
   });
   const all = await listImages(dir);
   return { samples, unlistedImages: all.filter((p) => !used.has(p)) };

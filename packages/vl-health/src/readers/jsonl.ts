@@ -33,7 +33,7 @@ export async function* streamJsonl(source: AsyncIterable<Uint8Array | string> | 
     try {
       raw = JSON.parse(t);
     } catch (e) {
-      throw new DatasetError(`invalid JSON line: ${(e as Error).message}`, { code: 'parse', file, record: idx, cause: e });
+      throw new DatasetError('PARSE', `invalid JSON line: ${(e as Error).message}`, { file, record: idx, cause: e });
     }
     return { line: idx, sample: parseSample(raw, { ...opts, file, record: idx, fallbackId: `${idx}` }) };
   };
@@ -49,7 +49,7 @@ export async function* streamJsonl(source: AsyncIterable<Uint8Array | string> | 
     }
     pending = pending.slice(from);
     if (pending.length > maxLineLength)
-      throw new DatasetError(`line longer than ${maxLineLength} characters`, { code: 'too-large', file, record: line });
+      throw new DatasetError('TOO_LARGE', `line longer than ${maxLineLength} characters`, { file, record: line });
   }
   pending += decoder.end();
   const last = parseLine(pending);
@@ -63,7 +63,7 @@ export function readJsonl(path: string, opts: Omit<JsonlOptions, 'file'> = {}): 
     try {
       for await (const c of stream) yield c as Buffer;
     } catch (e) {
-      throw new DatasetError(`cannot read: ${(e as Error).message}`, { code: 'missing', file: path, cause: e });
+      throw new DatasetError('MISSING', `cannot read: ${(e as Error).message}`, { file: path, cause: e });
     }
   })();
   return streamJsonl(src, { ...opts, file: path });

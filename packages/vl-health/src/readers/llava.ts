@@ -14,9 +14,9 @@ export function parseLlavaJson(text: string, opts: ReadJsonOptions = {}): Sample
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new DatasetError(`invalid JSON: ${(e as Error).message}`, { code: 'parse', file, cause: e });
+    throw new DatasetError('PARSE', `invalid JSON: ${(e as Error).message}`, { file, cause: e });
   }
-  if (!Array.isArray(raw)) throw new DatasetError('a LLaVA / VL-Health JSON file must hold an array of samples', { code: 'schema', file });
+  if (!Array.isArray(raw)) throw new DatasetError('SCHEMA', 'a LLaVA / VL-Health JSON file must hold an array of samples', { file });
   return raw.map((rec, i) => parseSample(rec, { ...opts, file, record: i, fallbackId: opts.fallbackId ?? `${i}` }));
 }
 
@@ -26,7 +26,7 @@ export async function readLlavaJson(path: string, opts: Omit<ReadJsonOptions, 'f
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new DatasetError(`cannot read: ${(e as Error).message}`, { code: 'missing', file: path, cause: e });
+    throw new DatasetError('MISSING', `cannot read: ${(e as Error).message}`, { file: path, cause: e });
   }
   return parseLlavaJson(text, { ...opts, file: path });
 }

@@ -60,17 +60,17 @@ describe('JSONL streaming', () => {
     const ids: string[] = [];
     for await (const { sample } of readJsonl(join(dir, 'd.jsonl'), { defaults })) ids.push(sample.id);
     expect(ids).toEqual(['s0', 's1', 's2']);
-    await expect((async () => { for await (const _ of readJsonl(join(dir, 'none.jsonl'))); })()).rejects.toMatchObject({ code: 'missing' });
+    await expect((async () => { for await (const _ of readJsonl(join(dir, 'none.jsonl'))); })()).rejects.toMatchObject({ code: 'MISSING' });
   });
 
   it('names the line of a bad record and refuses overlong lines', async () => {
     const src = [JSON.stringify(rec(0)), '{"id": "x", "conversations": [{"from": "gpt"}]}', ''].join('\n');
     const it = streamJsonl([src], { defaults, file: 'data.jsonl' });
-    await expect((async () => { for await (const _ of it); })()).rejects.toMatchObject({ code: 'schema', file: 'data.jsonl', record: 1 });
+    await expect((async () => { for await (const _ of it); })()).rejects.toMatchObject({ code: 'SCHEMA', file: 'data.jsonl', record: 1 });
     const long = streamJsonl(['{"a": "' + 'x'.repeat(2000)], { maxLineLength: 1000 });
-    await expect((async () => { for await (const _ of long); })()).rejects.toMatchObject({ code: 'too-large' });
+    await expect((async () => { for await (const _ of long); })()).rejects.toMatchObject({ code: 'TOO_LARGE' });
     const bad = streamJsonl([JSON.stringify(rec(0)) + '\n{oops\n'], { defaults });
-    await expect((async () => { for await (const _ of bad); })()).rejects.toMatchObject({ code: 'parse', record: 1 });
+    await expect((async () => { for await (const _ of bad); })()).rejects.toMatchObject({ code: 'PARSE', record: 1 });
   });
 });
 
@@ -80,7 +80,7 @@ describe('LLaVA JSON', () => {
     writeFileSync(join(dir, 'train.json'), JSON.stringify([rec(0), { ...rec(1), image: ['a.png', 'b.png'] }]));
     const s = await readLlavaJson(join(dir, 'train.json'), { defaults });
     expect(s.map((x) => x.images)).toEqual([['img/0.png'], ['a.png', 'b.png']]);
-    await expect(readLlavaJson(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'missing' });
+    await expect(readLlavaJson(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'MISSING' });
   });
 
   it('typed errors for syntax, non-arrays and schema problems (with record index)', () => {
@@ -106,9 +106,9 @@ describe('image folder + CSV', () => {
   it('refuses image paths that escape the folder', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vlh-folder-'));
     writeFileSync(join(dir, 'labels.csv'), 'image,caption\n../../etc/passwd,x\n');
-    await expect(readImageFolder(dir)).rejects.toMatchObject({ code: 'unsafe-path', record: 1 });
+    await expect(readImageFolder(dir)).rejects.toMatchObject({ code: 'UNSAFE_PATH', record: 1 });
     writeFileSync(join(dir, 'labels.csv'), 'image,caption\n/etc/passwd,x\n');
-    await expect(readImageFolder(dir)).rejects.toMatchObject({ code: 'unsafe-path' });
+    await expect(readImageFolder(dir)).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
   });
 
   it('parses CSV edge cases and rejects unterminated quotes', () => {

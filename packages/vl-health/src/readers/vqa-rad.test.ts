@@ -57,7 +57,7 @@ describe('VQA-RAD release reader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vqa-rad-bad-'));
     mkdirSync(join(dir, 'VQA_RAD Image Folder'));
     writeFileSync(join(dir, 'VQA_RAD Dataset Public.json'), JSON.stringify([{ qid: 1, phrase_type: 'para', image_name: '../secret.jpg', question: 'q', answer: 'a', answer_type: 'OPEN' }]));
-    await expect(readVqaRad(dir)).rejects.toMatchObject({ code: 'missing', record: 0, path: 'image_name' });
+    await expect(readVqaRad(dir)).rejects.toMatchObject({ code: 'MISSING', record: 0, path: 'image_name' });
   });
 
   it('a validation split made from the training records goes by image', async () => {

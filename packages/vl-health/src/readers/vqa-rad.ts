@@ -62,11 +62,11 @@ export function normaliseVqaRadRecord(raw: unknown, where: { file?: string; reco
   const r = releaseRecord.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new DatasetError(`invalid VQA-RAD record: ${r.error.issues.map((x) => `${formatPath(x.path)}: ${x.message}`).join('; ')}`, { code: 'schema', ...where, path: formatPath(i.path) });
+    throw new DatasetError('SCHEMA', `invalid VQA-RAD record: ${r.error.issues.map((x) => `${formatPath(x.path)}: ${x.message}`).join('; ')}`, { ...where, path: formatPath(i.path) });
   }
   const d = r.data;
   const answerType = d.answer_type.trim().toUpperCase();
-  if (answerType !== 'CLOSED' && answerType !== 'OPEN') throw new DatasetError(`answer_type must be CLOSED or OPEN, got "${d.answer_type}"`, { code: 'schema', ...where, path: 'answer_type' });
+  if (answerType !== 'CLOSED' && answerType !== 'OPEN') throw new DatasetError('SCHEMA', `answer_type must be CLOSED or OPEN, got "${d.answer_type}"`, { ...where, path: 'answer_type' });
   const phraseType = d.phrase_type.trim().toLowerCase();
   const organ = nul(d.image_organ);
   return {
@@ -112,26 +112,26 @@ export function vqaRadSample(rec: VqaRadRecord, imageFolder: string): Sample {
  */
 export async function readVqaRad(dir: string): Promise<VqaRadDataset> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((e: Error) => {
-    throw new DatasetError(`cannot read VQA-RAD folder: ${e.message}`, { code: 'missing', file: dir, cause: e });
+    throw new DatasetError('MISSING', `cannot read VQA-RAD folder: ${e.message}`, { file: dir, cause: e });
   });
   const json = entries.filter((e) => e.isFile() && /^vqa_rad dataset.*\.json$/i.test(e.name)).map((e) => e.name).sort();
   const folder = entries.find((e) => e.isDirectory() && /^vqa_rad image folder$/i.test(e.name))?.name;
-  if (!json.length) throw new DatasetError('no "VQA_RAD Dataset*.json" file', { code: 'missing', file: dir });
-  if (!folder) throw new DatasetError('no "VQA_RAD Image Folder" directory', { code: 'missing', file: dir });
+  if (!json.length) throw new DatasetError('MISSING', 'no "VQA_RAD Dataset*.json" file', { file: dir });
+  if (!folder) throw new DatasetError('MISSING', 'no "VQA_RAD Image Folder" directory', { file: dir });
   const jsonFile = join(dir, json[0]);
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(jsonFile, 'utf8'));
   } catch (e) {
-    throw new DatasetError(`cannot parse: ${(e as Error).message}`, { code: 'parse', file: jsonFile, cause: e });
+    throw new DatasetError('PARSE', `cannot parse: ${(e as Error).message}`, { file: jsonFile, cause: e });
   }
-  if (!Array.isArray(raw)) throw new DatasetError('the VQA-RAD JSON must be an array of records', { code: 'schema', file: jsonFile });
+  if (!Array.isArray(raw)) throw new DatasetError('SCHEMA', 'the VQA-RAD JSON must be an array of records', { file: jsonFile });
   const imageDir = join(dir, folder);
   const images = new Set((await readdir(imageDir)).filter((n) => /\.(jpe?g|png)$/i.test(n)));
   const records = raw.map((r, i) => {
     const rec = normaliseVqaRadRecord(r, { file: jsonFile, record: i });
     if (rec.imageName.includes('/') || rec.imageName.includes('\\') || !images.has(rec.imageName))
-      throw new DatasetError(`image "${rec.imageName}" is not in ${folder}`, { code: 'missing', file: jsonFile, record: i, path: 'image_name' });
+      throw new DatasetError('MISSING', `image "${rec.imageName}" is not in ${folder}`, { file: jsonFile, record: i, path: 'image_name' });
     return rec;
   });
   const samples = records.map((r) => vqaRadSample(r, folder));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { checkArg } from '../errors.js';
+import { DatasetError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { boxDownsample, grayToRaw, type Gray } from '../image-ops.js';
 import { encodePng } from '../decode/raster.js';
@@ -41,9 +41,9 @@ const slug = (m: Modality) => m.toLowerCase();
 /** Generate the synthetic set in memory (see README for its design). */
 export function generateSynth(opts: SynthOptions = {}): SynthSet {
   const { seed = 0, count = 100, size = 64, tasks = SYNTH_TASKS } = opts;
-  checkArg(Number.isInteger(count) && count >= 1, `generateSynth: 'count' must be a positive integer, got ${count}`);
-  checkArg(Number.isInteger(size) && size >= 16 && size % 4 === 0 && size <= 2048, `generateSynth: 'size' must be a multiple of 4 in [16, 2048], got ${size}`);
-  for (const t of tasks) checkArg(SYNTH_TASKS.includes(t), `generateSynth: unknown task "${t}"`);
+  DatasetError.check(Number.isInteger(count) && count >= 1, 'ARGUMENT', `generateSynth: 'count' must be a positive integer, got ${count}`);
+  DatasetError.check(Number.isInteger(size) && size >= 16 && size % 4 === 0 && size <= 2048, 'ARGUMENT', `generateSynth: 'size' must be a multiple of 4 in [16, 2048], got ${size}`);
+  for (const t of tasks) DatasetError.check(SYNTH_TASKS.includes(t), 'ARGUMENT', `generateSynth: unknown task "${t}"`);
   const rng = new Rng(seed);
   const plan = balancedPlan(count, rng);
   const balancer = new YesNoBalancer();

@@ -70,7 +70,7 @@ export function makeScene(id: string, spec: SceneSpec, rng: Rng): Scene {
     const jitter = randomJitter(rng);
     const lesions = placeLesions(spec, shapes, jitter, rng);
     if (lesions || attempt > 50) {
-      if (!lesions) throw new DatasetError(`vl-health-synth: cannot place ${spec.count} ${spec.size} lesions in ${spec.organ} ${spec.plane}`, { code: 'argument' });
+      if (!lesions) throw new DatasetError('ARGUMENT', `vl-health-synth: cannot place ${spec.count} ${spec.size} lesions in ${spec.organ} ${spec.plane}`);
       return { id, ...spec, jitter, lesions, shapes, renderSeed: Math.floor(rng.next() * 2 ** 31) };
     }
   }

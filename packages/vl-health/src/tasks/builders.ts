@@ -1,5 +1,5 @@
-import type { RawImage } from '@healthgpt/tensor-core';
-import { checkArg } from '../errors.js';
+import type { RawImage } from '@healthgpt/tensor-core/base';
+import { DatasetError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { addGaussianNoise, boxDownsample, clamp01, gaussianBlur, resizeGray, toGray, type Gray } from '../image-ops.js';
 import type { NiftiVolume } from '../decode/nifti.js';
@@ -25,12 +25,12 @@ export interface SuperResolutionOptions {
 /** A super-resolution pair: the target is the image cropped to a multiple of `factor`, the input its downsampled copy. */
 export function superResolutionPair(img: RawImage, opts: SuperResolutionOptions = {}): ImagePair {
   const { factor = 4, kernel = 'box', upsample = false } = opts;
-  checkArg(Number.isInteger(factor) && factor >= 2, `superResolutionPair: 'factor' must be an integer >= 2, got ${factor}`);
-  checkArg(['box', 'gaussian', 'nearest'].includes(kernel), `superResolutionPair: unknown kernel "${kernel}"`);
+  DatasetError.check(Number.isInteger(factor) && factor >= 2, 'ARGUMENT', `superResolutionPair: 'factor' must be an integer >= 2, got ${factor}`);
+  DatasetError.check(['box', 'gaussian', 'nearest'].includes(kernel), 'ARGUMENT', `superResolutionPair: unknown kernel "${kernel}"`);
   const g = toGray(img);
   const w = g.width - (g.width % factor);
   const h = g.height - (g.height % factor);
-  checkArg(w >= factor && h >= factor, `superResolutionPair: image ${g.width}x${g.height} is smaller than factor ${factor}`);
+  DatasetError.check(w >= factor && h >= factor, 'ARGUMENT', `superResolutionPair: image ${g.width}x${g.height} is smaller than factor ${factor}`);
   const target = crop(g, w, h);
   let low: Gray;
   if (kernel === 'box') low = boxDownsample(target, factor);
@@ -64,8 +64,8 @@ export function reconstructionPair(img: RawImage, opts: ReconstructionOptions = 
   const { mode = 'identity', patch = 8, maskFraction = 0.25, seed = 0 } = opts;
   const target = toGray(img);
   if (mode === 'identity') return { input: raw(target), target: raw(target) };
-  checkArg(mode === 'masked', `reconstructionPair: unknown mode "${mode}"`);
-  checkArg(Number.isInteger(patch) && patch >= 1 && maskFraction >= 0 && maskFraction <= 1, `reconstructionPair: bad patch ${patch} or maskFraction ${maskFraction}`);
+  DatasetError.check(mode === 'masked', 'ARGUMENT', `reconstructionPair: unknown mode "${mode}"`);
+  DatasetError.check(Number.isInteger(patch) && patch >= 1 && maskFraction >= 0 && maskFraction <= 1, 'ARGUMENT', `reconstructionPair: bad patch ${patch} or maskFraction ${maskFraction}`);
   const rng = new Rng(seed);
   const input = Float32Array.from(target.data);
   for (let py = 0; py < target.height; py += patch)
@@ -87,13 +87,13 @@ export interface DenoisingOptions {
 /** A denoising pair: the input is the image plus seeded noise (clamped to [0, 1]). */
 export function denoisingPair(img: RawImage, opts: DenoisingOptions = {}): ImagePair {
   const { sigma = 0.1, kind = 'gaussian', seed = 0 } = opts;
-  checkArg(sigma >= 0 && Number.isFinite(sigma), `denoisingPair: 'sigma' must be >= 0, got ${sigma}`);
+  DatasetError.check(sigma >= 0 && Number.isFinite(sigma), 'ARGUMENT', `denoisingPair: 'sigma' must be >= 0, got ${sigma}`);
   const target = toGray(img);
   const rng = new Rng(seed);
   let input: Gray;
   if (kind === 'gaussian') input = addGaussianNoise(target, sigma, rng);
   else {
-    checkArg(kind === 'rician', `denoisingPair: unknown kind "${kind}"`);
+    DatasetError.check(kind === 'rician', 'ARGUMENT', `denoisingPair: unknown kind "${kind}"`);
     const d = new Float32Array(target.data.length);
     for (let i = 0; i < d.length; i++) d[i] = Math.hypot(target.data[i] + sigma * rng.normal(), sigma * rng.normal());
     input = { ...target, data: d };
@@ -114,7 +114,7 @@ export interface VolumeSlicesOptions {
 /** 2-D slices of a volume along an axis, with their indices (empty slices skipped). */
 export function volumeSlices(vol: NiftiVolume, opts: VolumeSlicesOptions = {}): { index: number; image: RawImage }[] {
   const { axis = 2, step = 1, minForeground = 0.05, normalise = 'volume', t = 0 } = opts;
-  checkArg(Number.isInteger(step) && step >= 1, `volumeSlices: 'step' must be a positive integer, got ${step}`);
+  DatasetError.check(Number.isInteger(step) && step >= 1, 'ARGUMENT', `volumeSlices: 'step' must be a positive integer, got ${step}`);
   const n = vol.dims[axis];
   const out: { index: number; image: RawImage }[] = [];
   for (let i = 0; i < n; i += step) {
