@@ -3,7 +3,7 @@
  * and constrained generation, tokenizers, chat templates and vocabulary extension.
  */
 export { DecoderError, type DecoderErrorCode } from './errors.js';
-export { parseConfig, withVocabSize, type DecoderConfig, type DecoderConfigJson, type ModelType } from './model/config.js';
+export { parseConfig, withVocabSize, decoderConfigSchema, type DecoderConfig, type DecoderConfigJson, type ModelType } from './model/config.js';
 export { DecoderLM, DecoderModel, type DecoderLMOptions } from './model/decoder_lm.js';
 export { DecoderLayer } from './model/layer.js';
 export { DecoderAttention, groupedQueryAttention } from './model/attention.js';
@@ -28,6 +28,7 @@ export {
 export { indexBlockConstraint, type IndexBlockOptions } from './generate/index_block.js';
 export { argmax, sample, leftPad } from './generate/sampling.js';
 export { fromPretrained, savePretrained, CONFIG_FILE, WEIGHTS_FILE, INDEX_FILE, type SavePretrainedOptions } from './io/pretrained.js';
+export { decoderSpec, decoderKeyShapes } from './io/key_map.js';
 export { PRESETS, preset, parameterCount, type PresetName } from './model/presets.js';
 export { HFTokenizer, type TextTokenizer } from './tokenizer/tokenizer.js';
 export { trainByteLevelBpe, type TrainBpeOptions } from './tokenizer/bpe_trainer.js';

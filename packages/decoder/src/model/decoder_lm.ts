@@ -1,4 +1,4 @@
-import { tf, Module, ModuleList, RMSNorm, linear, Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, ModuleList, RMSNorm, linear, Generator, disposeOnThrow, type Tensor, type FolderReader, type FolderWriter } from '@healthgpt/tensor-core';
 import { DecoderLinear, TransposedWeightCache, linearCached, useTransposedPath } from './fast_linear.js';
 import { tidy } from './tidy.js';
 import { DecoderError } from '../errors.js';
@@ -11,6 +11,7 @@ import { positionsFromMask, positionsRange, rotaryTables } from './rotary.js';
 import { cacheLength, type InitOptions, type PastKeyValues } from './types.js';
 import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
 import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
+import { checkBuildable } from '../io/key_map.js';
 import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
 import { causalLmLoss, toLabelsTensor } from './causal_lm_loss.js';
 
@@ -21,6 +22,11 @@ export interface DecoderLMOptions {
   gen?: Generator;
   /** Draw random weights (default true); `false` fills zeros, for weights about to be loaded. */
   init?: boolean;
+  /**
+   * Refuse (with a `DecoderError`, before allocating) a config implying more parameters than
+   * this; default: as many float32 values as the machine has memory.
+   */
+  maxParameters?: number;
 }
 
 /** The inner `model`: `embed_tokens`, `layers.{i}`, `norm` (HF's Phi3Model / Qwen2Model). */
@@ -44,23 +50,26 @@ export class DecoderLM extends Module {
   private cfg: DecoderConfig;
   private readonly tiedCache = new TransposedWeightCache();
 
-  constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen, init = true }: DecoderLMOptions = {}) {
+  constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen, init = true, maxParameters }: DecoderLMOptions = {}) {
     super();
     this.cfg = 'modelType' in config ? (config as DecoderConfig) : parseConfig(config as DecoderConfigJson);
+    checkBuildable(this.cfg, maxParameters);
     const g = gen ?? new Generator(seed);
-    this.registerModule('model', new DecoderModel(this.cfg, { gen: g, init }));
-    if (!this.cfg.tieWordEmbeddings) this.registerModule('lm_head', new HeadLinear(this.cfg.hiddenSize, this.cfg.vocabSize, { bias: false, gen: g, init }));
+    disposeOnThrow(() => {
+      this.registerModule('model', new DecoderModel(this.cfg, { gen: g, init }));
+      if (!this.cfg.tieWordEmbeddings) this.registerModule('lm_head', new HeadLinear(this.cfg.hiddenSize, this.cfg.vocabSize, { bias: false, gen: g, init }));
+    });
     this.eval();
   }
 
-  /** Load an HF directory (config.json + model.safetensors or sharded), strictly. */
-  static fromPretrained(dir: string, options: DecoderLMOptions = {}): Promise<DecoderLM> {
-    return fromPretrained(dir, options);
+  /** Load an HF folder (config.json + model.safetensors or sharded) strictly, header before allocation. */
+  static fromPretrained(source: string | FolderReader, options: DecoderLMOptions = {}): Promise<DecoderLM> {
+    return fromPretrained(source, options);
   }
 
-  /** Write config.json + weights (atomically; sharded with `maxShardBytes`). */
-  savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
-    return savePretrained(this, dir, options);
+  /** Write config.json + weights as one whole-folder save (sharded with `maxShardBytes`). */
+  savePretrained(target: string | FolderWriter, options: SavePretrainedOptions = {}): Promise<void> {
+    return savePretrained(this, target, options);
   }
 
   get config(): DecoderConfig {

@@ -41,11 +41,11 @@ export interface PlanOptions {
 export type LoadPlan = [string, StoredTensor][];
 
 /**
- * Header before allocation. Checks, in this order and without reading any tensor data: the
- * implied parameter count against the bound; against the elements the checkpoint holds (so 10⁶
- * layers beside a small file fail at once); then every expected key and shape against the headers
- * (the key map is walked lazily and abandoned once it names more tensors than the checkpoint has).
- * Missing, unexpected and mis-shaped keys are listed together in a `StateDictError`.
+ * Header before allocation. Checks, without reading any tensor data or building anything: the
+ * implied parameter count against the bound; then every expected key and shape against the
+ * headers. The key map is walked lazily and abandoned once it names far more tensors than the
+ * checkpoint holds (so 10⁶ layers beside a small file fail at once, with the counts). Missing,
+ * unexpected and mis-shaped keys are listed together in a `StateDictError`.
  */
 export function planLoad<C>(spec: ModelSpec<C>, config: C, ckpt: Checkpoint, { prefix = '', ignore = [], maxParameters, file }: PlanOptions = {}): LoadPlan {
   const where = ckpt.indexFile ?? ckpt.shards[0]?.path;
@@ -53,18 +53,19 @@ export function planLoad<C>(spec: ModelSpec<C>, config: C, ckpt: Checkpoint, { p
   const selected = (k: string) => k.startsWith(prefix) && !matchesAny(k.slice(prefix.length), skip);
   const count = spec.parameterCount(config);
   checkParameterCount(count, { maxParameters, what: `the ${spec.name}`, file });
-  const available = ckpt.numel(selected);
-  if (count > available)
-    throw new TensorCoreError('STATE_DICT', `the config implies ${count} parameters for the ${spec.name}, but the checkpoint's tensors hold only ${available}`, { file: where });
   const keys = [...ckpt.tensors.keys()].filter(selected);
+  const limit = 2 * keys.length + 1000;
   const missing: string[] = [];
   const mismatched: ShapeMismatch[] = [];
   const plan: LoadPlan = [];
   const expected = new Set<string>();
   for (const [name, shape] of spec.keyShapes(config)) {
-    if (expected.size >= keys.length + 1) {
-      throw new TensorCoreError('STATE_DICT', `the config implies more than ${keys.length} tensors for the ${spec.name}, but the checkpoint holds only ${keys.length}`, { file: where });
-    }
+    if (expected.size >= limit)
+      throw new TensorCoreError(
+        'STATE_DICT',
+        `the config implies ${count} parameters in more than ${limit} tensors for the ${spec.name}, but the checkpoint holds ${keys.length} tensors with ${ckpt.numel(selected)} parameters`,
+        { file: where },
+      );
     expected.add(name);
     checkTensorSize(name, shape, file);
     const stored = ckpt.tensors.get(prefix + name);
