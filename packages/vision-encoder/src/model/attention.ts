@@ -1,6 +1,6 @@
 import { tf, Module, Linear, dropout, Generator, type Tensor } from '@healthgpt/tensor-core';
 import type { CLIPVisionConfig } from './config.js';
-import { drawFrom, initNormal, initZeros, type InitSource } from './init.js';
+import { initNormal, type InitSource } from './init.js';
 
 /**
  * HF `CLIPAttention`: full (unmasked) multi-head self-attention with biased k/v/q/out
@@ -22,9 +22,9 @@ export class CLIPAttention extends Module {
     const f = config.initializer_factor;
     const inStd = d ** -0.5 * (2 * config.num_hidden_layers) ** -0.5 * f;
     for (const name of ['k_proj', 'v_proj', 'q_proj', 'out_proj']) {
-      const lin = this.registerModule(name, new Linear(d, d, { gen: drawFrom(gen) }));
+      // HF's init: weight N(0, std²), bias 0 (no kaiming draw to overwrite).
+      const lin = this.registerModule(name, new Linear(d, d, { init: false }));
       initNormal(lin.weight, name === 'out_proj' ? d ** -0.5 * f : inStd, gen);
-      initZeros(lin.bias);
     }
     this.dropoutGen = new Generator(gen ? gen.nextSeed() : 0);
   }

@@ -74,7 +74,8 @@ export function planLoad<C>(spec: ModelSpec<C>, config: C, ckpt: Checkpoint, { p
     else plan.push([name, stored]);
   }
   const unexpected = keys.filter((k) => !expected.has(k.slice(prefix.length)));
-  if (missing.length || unexpected.length || mismatched.length) throw new StateDictError(missing, unexpected, mismatched, `checkpoint does not match the ${spec.name}`, { file: where });
+  if (missing.length || unexpected.length || mismatched.length)
+    throw new StateDictError(missing, unexpected, mismatched, `checkpoint does not match the ${spec.name}`, { file: where, key: missing[0] ?? unexpected[0] ?? mismatched[0].key });
   return plan;
 }
 
