@@ -3,8 +3,9 @@
  * images in [−1, 1] → discrete codes → images, with taming's checkpoint keys, and training from scratch.
  */
 export { VQTokenizerError } from './errors.js';
-export { PRESETS, makeConfig, validateConfig, latentSize, type VQConfig, type DDConfig, type QuantizerKind, type PresetName } from './config.js';
-export { VQTokenizer, type EncodeOptions, type TrainForwardOptions, type TrainForwardOutput } from './model.js';
+export { PRESETS, makeConfig, validateConfig, latentSize, vqConfigSchema, type VQConfig, type DDConfig, type QuantizerKind, type PresetName } from './config.js';
+export { vqKeyShapes, vqParameterCount, vqSpec } from './key_map.js';
+export { VQTokenizer, type VQTokenizerOptions, type EncodeOptions, type TrainForwardOptions, type TrainForwardOutput } from './model.js';
 export { Encoder } from './encoder.js';
 export { Decoder } from './decoder.js';
 export { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput, type QuantizeTrainOptions } from './quantize.js';

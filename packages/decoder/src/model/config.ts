@@ -138,7 +138,7 @@ export const decoderConfigSchema = z
 
 /** A tensor-core error (a config or folder problem) as a `DecoderError`, keeping it as the cause. */
 export function toDecoderError(e: HealthGPTError): DecoderError {
-  return new DecoderError(e.code === 'CONFIG' ? 'CONFIG' : 'CHECKPOINT', e.detail, { ...e.context, cause: e });
+  return new DecoderError(e.code === 'CONFIG' || e.code === 'TOO_LARGE' ? 'CONFIG' : 'CHECKPOINT', e.detail, { ...e.context, cause: e });
 }
 
 /**

@@ -104,7 +104,7 @@ export const clipConfigFileSchema: ConfigSchema<CLIPVisionConfig> = {
 
 /** A tensor-core error (a config or folder problem) as a `VisionEncoderError`, keeping it as the cause. */
 export function toVisionError(e: HealthGPTError): VisionEncoderError {
-  const code = e.code === 'CONFIG' ? 'CONFIG' : e.code === 'STATE_DICT' ? 'STATE_DICT' : 'CHECKPOINT';
+  const code = e.code === 'CONFIG' || e.code === 'TOO_LARGE' ? 'CONFIG' : e.code === 'STATE_DICT' ? 'STATE_DICT' : 'CHECKPOINT';
   return new VisionEncoderError(code, e.detail, { ...e.context, cause: e });
 }
 

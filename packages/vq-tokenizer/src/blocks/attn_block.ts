@@ -9,10 +9,11 @@ export class AttnBlock extends Module {
   constructor(
     readonly channels: number,
     gen?: Generator,
+    init = true,
   ) {
     super();
     this.registerModule('norm', normalize(channels));
-    for (const name of ['q', 'k', 'v', 'proj_out']) this.registerModule(name, new Conv2d(channels, channels, 1, { gen }));
+    for (const name of ['q', 'k', 'v', 'proj_out']) this.registerModule(name, new Conv2d(channels, channels, 1, { gen, init }));
   }
 
   forward(x: Tensor): Tensor {

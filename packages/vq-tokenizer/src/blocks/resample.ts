@@ -2,9 +2,9 @@ import { Conv2d, Module, tf, type Generator, type Tensor } from '@healthgpt/tens
 
 /** taming's `Downsample` (with conv): zero-pad right and bottom by 1, then a 3x3 conv, stride 2. [B, C, H, W] → [B, C, H/2, W/2] */
 export class Downsample extends Module {
-  constructor(channels: number, gen?: Generator) {
+  constructor(channels: number, gen?: Generator, init = true) {
     super();
-    this.registerModule('conv', new Conv2d(channels, channels, 3, { stride: 2, padding: [0, 1, 0, 1], gen }));
+    this.registerModule('conv', new Conv2d(channels, channels, 3, { stride: 2, padding: [0, 1, 0, 1], gen, init }));
   }
 
   forward(x: Tensor): Tensor {
@@ -23,9 +23,9 @@ export function upsampleNearest2x(x: Tensor): Tensor {
 
 /** taming's `Upsample` (with conv): nearest ×2, then a 3x3 conv. [B, C, H, W] → [B, C, 2H, 2W] */
 export class Upsample extends Module {
-  constructor(channels: number, gen?: Generator) {
+  constructor(channels: number, gen?: Generator, init = true) {
     super();
-    this.registerModule('conv', new Conv2d(channels, channels, 3, { padding: 1, gen }));
+    this.registerModule('conv', new Conv2d(channels, channels, 3, { padding: 1, gen, init }));
   }
 
   forward(x: Tensor): Tensor {

@@ -13,14 +13,13 @@ export function defaultMaxParameters(): number {
   return Math.floor(totalmem() / 4);
 }
 
-const fmt = (n: number) => (n >= 1e6 ? n.toExponential(3) : String(n));
 
 /** Throw `TOO_LARGE` unless `count` parameters are allowed (NaN and infinities never are). */
 export function checkParameterCount(count: number, { maxParameters = defaultMaxParameters(), what = 'the model', file }: { maxParameters?: number; what?: string; file?: string } = {}): void {
   if (!(Number.isFinite(count) && count >= 0 && count <= maxParameters))
     throw new TensorCoreError(
       'TOO_LARGE',
-      `the config implies ${fmt(count)} parameters for ${what}, more than the bound of ${fmt(maxParameters)} (pass a larger 'maxParameters' if this machine can hold it)`,
+      `the config implies ${count} parameters for ${what}, more than the bound of ${maxParameters} (pass a larger 'maxParameters' if this machine can hold it)`,
       { file },
     );
 }
@@ -28,5 +27,5 @@ export function checkParameterCount(count: number, { maxParameters = defaultMaxP
 /** Throw `TOO_LARGE` when a tensor of `shape` could not be allocated. */
 export function checkTensorSize(key: string, shape: readonly number[], file?: string): void {
   const n = shape.reduce((a, b) => a * b, 1);
-  if (!(n <= MAX_TENSOR_ELEMENTS)) throw new TensorCoreError('TOO_LARGE', `tensor '${key}' of shape [${shape.join(', ')}] has ${fmt(n)} elements, more than the ${MAX_TENSOR_ELEMENTS} a tensor can hold`, { key, file });
+  if (!(n <= MAX_TENSOR_ELEMENTS)) throw new TensorCoreError('TOO_LARGE', `tensor '${key}' of shape [${shape.join(', ')}] has ${n} elements, more than the ${MAX_TENSOR_ELEMENTS} a tensor can hold`, { key, file });
 }
