@@ -96,10 +96,10 @@ export class HealthGPT extends Module {
     injectPlugins(this, cfg, gen.fork()); // only decoder layers exist yet: nothing else can be wrapped
     const inner = this.lm.child('model');
     const holder = new Module();
-    holder.addModule('vision_tower', opts.visionTower ?? new CLIPVisionModel(cfg.vision, { gen: init ? gen.fork() : null }));
+    holder.addModule('vision_tower', opts.visionTower ?? new CLIPVisionModel(cfg.vision, init ? { gen: gen.fork() } : { init: false }));
     inner.addModule('vision_tower', holder);
-    for (const t of cfg.tasks.values()) inner.addModule(t.projector, buildProjector(cfg.projectorType, cfg.vision.hidden_size, cfg.text.hiddenSize, { gen: gen.fork() }));
-    this.vq = opts.vq !== undefined ? opts.vq : cfg.vq ? new VQTokenizer(cfg.vq, { seed: seed + 1 }) : null;
+    for (const t of cfg.tasks.values()) inner.addModule(t.projector, buildProjector(cfg.projectorType, cfg.vision.hidden_size, cfg.text.hiddenSize, { gen: gen.fork(), init }));
+    this.vq = opts.vq !== undefined ? opts.vq : cfg.vq ? new VQTokenizer(cfg.vq, { seed: seed + 1, init }) : null;
     this.tokenizer = opts.tokenizer ?? null;
     this.eval();
   }
