@@ -1,17 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, writeFileAtomic, type Module, type Tensor, type Generator } from '@healthgpt/tensor-core';
+import type { Module, Tensor, Generator, FolderReader, FolderWriter } from '@healthgpt/tensor-core';
 import { HLoraError, AdapterStateError } from './errors.js';
 import { adaptedLayers, deleteAdapter, injectAdapters } from './inject.js';
 import type { AdaptedLinear } from './adapted_linear.js';
 import { fromConfigJson, toConfigJson, type AdapterConfigJson, type ConfigJsonOptions } from './adapter_config.js';
 import { getAdapterKind } from './kinds/registry.js';
 import type { AdapterConfig } from './kinds/kind.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterFolder, writeAdapterFolder } from './adapter_folder.js';
 
 /** The prefix peft puts before module paths in saved adapters (PeftModel → LoraModel → model). */
 export const PEFT_PREFIX = 'base_model.model.';
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
-export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE };
 
 interface Slot {
   layer: AdaptedLinear;
@@ -86,10 +84,11 @@ function targetModules(paths: string[]): string[] {
 }
 
 /**
- * Save adapter `name` in PEFT layout: `<dir>/adapter_config.json` and
- * `<dir>/adapter_model.safetensors` (keys `base_model.model.<path>.lora_A.weight`), both atomically.
+ * Save adapter `name` in PEFT layout: `adapter_config.json` and `adapter_model.safetensors` (keys
+ * `base_model.model.<path>.lora_A.weight`), as one whole-folder save; a `FolderWriter` target
+ * stages both for its owner's commit (a task plugin inside an assembled model's folder).
  */
-export async function saveAdapter(root: Module, dir: string, name: string, opts: ConfigJsonOptions = {}): Promise<AdapterConfigJson> {
+export async function saveAdapter(root: Module, dir: string | FolderWriter, name: string, opts: ConfigJsonOptions = {}): Promise<AdapterConfigJson> {
   const layers = holders(root, name, 'saveAdapter');
   const { kind, config } = layers[0][1].adapterInfo(name);
   for (const [path, l] of layers) {
@@ -98,8 +97,7 @@ export async function saveAdapter(root: Module, dir: string, name: string, opts:
       throw new HLoraError('ARGUMENT', `saveAdapter: adapter '${name}' has a different kind or config in '${path}' than in '${layers[0][0]}'; one adapter_config.json cannot describe both`);
   }
   const json = toConfigJson(kind, config, targetModules(layers.map(([p]) => p)), opts);
-  await saveSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), adapterStateDict(root, name), { format: 'pt' });
-  await writeFileAtomic(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
+  await writeAdapterFolder(dir, json, adapterStateDict(root, name));
   return json;
 }
 
@@ -126,34 +124,23 @@ export interface LoadAdapterResult {
  * Load a PEFT-layout adapter folder into `root` as adapter `name`. When no layer holds `name`
  * yet, it is injected first into the layers the config's `target_modules` name.
  */
-export async function loadAdapter(root: Module, dir: string, { name = 'default', strict = true, gen }: LoadAdapterOptions = {}): Promise<LoadAdapterResult> {
-  const cfgFile = join(dir, ADAPTER_CONFIG_FILE);
-  let raw: string;
-  try {
-    raw = await readFile(cfgFile, 'utf8');
-  } catch (e) {
-    throw new HLoraError('CHECKPOINT', `cannot read the adapter config (${(e as Error).message})`, { file: cfgFile, cause: e });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (e) {
-    throw new HLoraError('CHECKPOINT', `the adapter config is not valid JSON (${(e as Error).message})`, { file: cfgFile, cause: e });
-  }
-  const { kind, config, targetModules: targets } = fromConfigJson(json, cfgFile);
+export async function loadAdapter(root: Module, dir: string | FolderReader, { name = 'default', strict = true, gen }: LoadAdapterOptions = {}): Promise<LoadAdapterResult> {
+  const folder = await readAdapterFolder(dir);
+  const cfgFile = folder.configFile;
+  const { kind, config, targetModules: targets } = fromConfigJson(folder.json, cfgFile);
   const k = getAdapterKind(kind);
   const existing = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
   for (const [path, l] of existing)
     HLoraError.check(l.adapterInfo(name).kind === k, 'CHECKPOINT', () => `adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${kind}'`, { file: cfgFile, path: 'adapter_kind' });
   const injected = existing.length ? [] : injectAdapters(root, { targets, kind: k, config, name, ...(gen ? { gen } : {}) });
-  const file = join(dir, ADAPTER_WEIGHTS_FILE);
+  const file = folder.weightsFile;
   // A failed load leaves the model as it was: an adapter injected for this load is removed again.
   const rollback = () => {
     if (injected.length) deleteAdapter(root, name);
   };
   let tensors: Map<string, Tensor>;
   try {
-    ({ tensors } = await loadSafetensors(file));
+    tensors = await folder.tensors();
   } catch (e) {
     rollback();
     throw e;

@@ -34,4 +34,5 @@ export {
   type LoadAdapterOptions,
   type LoadAdapterResult,
 } from './checkpoint.js';
+export { readAdapterFolder, writeAdapterFolder, type AdapterFolder } from './adapter_folder.js';
 export { inspectRelease, importHealthGPTRelease, type ReleaseLayout, type ImportReleaseOptions } from './release.js';

@@ -10,10 +10,10 @@ export { writeSafetensorsTo, type WriteSafetensorsOptions } from './safetensors/
 export { openRegularFile, type OpenedFile, type SafeOpenOptions } from './fs/safe_open.js';
 export { MAX_JSON_BYTES, parseJsonText } from './fs/json.js';
 export { validateJson, describeIssue, type ConfigSchema, type SchemaIssue } from './schema.js';
-export { JOURNAL_FILE, checkRelativePath, checkShardName } from './folder/names.js';
+export { JOURNAL_FILE, CONFIG_FILE, WEIGHTS_FILE, WEIGHTS_INDEX_FILE, checkRelativePath, checkShardName } from './folder/names.js';
 export { FolderWriter, recoverFolder } from './folder/writer.js';
 export { FolderReader } from './folder/reader.js';
-export { Checkpoint, readCheckpoint, readCheckpointFile, CONFIG_FILE, WEIGHTS_FILE, WEIGHTS_INDEX_FILE, type CheckpointShard, type StoredTensor, type ReadCheckpointOptions } from './folder/checkpoint.js';
+export { Checkpoint, readCheckpoint, readCheckpointFile, type CheckpointShard, type StoredTensor, type ReadCheckpointOptions } from './folder/checkpoint.js';
 export { MAX_TENSOR_ELEMENTS, defaultMaxParameters, checkParameterCount, checkTensorSize } from './model/budget.js';
 export { planLoad, matchesAny, type ModelSpec, type KeyPattern, type PlanOptions, type LoadPlan } from './model/spec.js';
 export { saveModelFolder, writeWeights, withFolderWriter, type SaveModelFolderOptions, type WriteWeightsOptions, type TensorEntries } from './model/save.js';

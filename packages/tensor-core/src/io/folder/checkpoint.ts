@@ -6,12 +6,8 @@ import { numelOf, type SafetensorsHeader, type TensorInfo } from '../safetensors
 import { readHeaderOf, readTensorBytes } from '../safetensors/read.js';
 import { validateJson } from '../schema.js';
 import type { FolderReader } from './reader.js';
-import { checkShardName } from './names.js';
+import { WEIGHTS_FILE, WEIGHTS_INDEX_FILE, checkShardName } from './names.js';
 
-/** HF names of a model folder's config and weights. */
-export const CONFIG_FILE = 'config.json';
-export const WEIGHTS_FILE = 'model.safetensors';
-export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
 
 /** One safetensors file of a checkpoint, its header read. */
 export interface CheckpointShard {

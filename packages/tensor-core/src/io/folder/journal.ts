@@ -1,11 +1,9 @@
 import { lstat, rename, unlink } from 'node:fs/promises';
 import { dirname, join, posix, relative, sep } from 'node:path';
-import { z } from 'zod';
 import { TensorCoreError } from '../../errors.js';
 import { syncDir } from '../../base/atomic.js';
 import { openRegularFile } from '../fs/safe_open.js';
 import { readJsonFile } from '../fs/json.js';
-import { validateJson } from '../schema.js';
 import { JOURNAL_FILE, checkRelativePath, tempPathOf } from './names.js';
 
 /**
@@ -22,21 +20,31 @@ export interface Journal {
   remove: string[];
 }
 
-const relPath = z.string().refine((s) => {
-  try {
-    checkRelativePath(s);
-    return true;
-  } catch {
-    return false;
+/**
+ * Check a parsed journal: the commit record this module writes itself (not a user config), so a
+ * plain structural check; every path must be a safe relative path (`checkRelativePath`).
+ */
+function checkJournal(value: unknown, file: string): Journal {
+  const bad = (why: string, path?: string) => new TensorCoreError('CONFIG', `save journal ${why}`, { file, path });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw bad('must be a JSON object');
+  const j = value as Record<string, unknown>;
+  const extra = Object.keys(j).filter((k) => !['version', 'id', 'files', 'remove'].includes(k));
+  if (extra.length) throw bad(`has unknown fields ${extra.join(', ')}`);
+  if (j.version !== 1) throw bad(`'version' must be 1`, 'version');
+  if (typeof j.id !== 'string' || !/^[0-9a-f]{16}$/.test(j.id)) throw bad(`'id' must be 16 hex digits`, 'id');
+  for (const k of ['files', 'remove'] as const) {
+    const list = j[k];
+    if (!Array.isArray(list)) throw bad(`'${k}' must be a list of relative paths`, k);
+    list.forEach((p, i) => {
+      try {
+        checkRelativePath(p);
+      } catch {
+        throw bad(`'${k}[${i}]' must be a safe relative path, got ${JSON.stringify(p)}`, `${k}[${i}]`);
+      }
+    });
   }
-}, 'must be a safe relative path');
-
-const JournalSchema = z.strictObject({
-  version: z.literal(1),
-  id: z.string().regex(/^[0-9a-f]{16}$/),
-  files: z.array(relPath).max(1_000_000),
-  remove: z.array(relPath).max(1_000_000),
-});
+  return j as unknown as Journal;
+}
 
 /** A journal found at `root`, with the identity its file had (to notice a later change). */
 export interface FoundJournal {
@@ -52,7 +60,7 @@ export async function readJournal(root: string): Promise<FoundJournal | null> {
   const opened = await openRegularFile(file, { root, optional: true });
   if (!opened) return null;
   try {
-    const journal = validateJson(JournalSchema, await readJsonFile(opened), { file, what: 'save journal' }) as Journal;
+    const journal = checkJournal(await readJsonFile(opened), file);
     return { root, journal, files: new Set(journal.files), remove: new Set(journal.remove) };
   } finally {
     await opened.fh.close();

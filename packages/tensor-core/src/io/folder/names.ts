@@ -1,6 +1,11 @@
 import { posix } from 'node:path';
 import { TensorCoreError } from '../../errors.js';
 
+/** HF names of a model folder's config and weights. */
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
+
 /** The commit journal a save writes at the folder's root (see `FolderWriter`). */
 export const JOURNAL_FILE = '.healthgpt-commit.json';
 /** Suffix of the temporary files a save stages (`.<name>.<16 hex>.hgtmp`, beside the final file). */

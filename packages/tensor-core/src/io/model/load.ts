@@ -4,7 +4,8 @@ import { TensorCoreError } from '../../errors.js';
 import type { Module } from '../../module.js';
 import { disposeOnThrow } from '../../dispose_on_throw.js';
 import { decodeTensor } from '../safetensors/memory.js';
-import { CONFIG_FILE, readCheckpoint, type Checkpoint, type ReadCheckpointOptions } from '../folder/checkpoint.js';
+import { readCheckpoint, type Checkpoint, type ReadCheckpointOptions } from '../folder/checkpoint.js';
+import { CONFIG_FILE } from '../folder/names.js';
 import { FolderReader } from '../folder/reader.js';
 import { planLoad, type LoadPlan, type ModelSpec, type PlanOptions } from './spec.js';
 

@@ -2,8 +2,7 @@ import { join } from 'node:path';
 import { openRegularFile } from '../fs/safe_open.js';
 import { readJsonFile } from '../fs/json.js';
 import { FolderWriter } from '../folder/writer.js';
-import { CONFIG_FILE, WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from '../folder/checkpoint.js';
-import { checkShardName } from '../folder/names.js';
+import { CONFIG_FILE, WEIGHTS_FILE, WEIGHTS_INDEX_FILE, checkShardName } from '../folder/names.js';
 import type { SafetensorsDtype } from '../safetensors/dtypes.js';
 import { entriesOf, storedBytes, storedDtype, type TensorData } from '../safetensors/tensor_data.js';
 
