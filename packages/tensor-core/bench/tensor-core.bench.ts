@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { timeIt, median, type BenchReport } from '../../../bench/report.js';
-import { tf, initBackend, BackendUnavailableError, type Tensor } from '../src/index.js';
+import { timeIt, median, pathOf, torchPath, type BenchReport } from '../../../bench/report.js';
+import { tf, initBackend, backendInfo, BackendUnavailableError, type Tensor } from '../src/index.js';
 import { nativeBlas, useNativeMatmul } from '../src/kernels/native.js';
 import { TinyDecoder, BENCH_CONFIG, trainStep, syntheticBatch } from './tiny_decoder.js';
 
@@ -131,27 +131,28 @@ export default async function bench(): Promise<BenchReport> {
   for (const e of engines) {
     const note = await e.setup();
     if (note === null) {
-      rows.push({ engine: e.name, note: 'not built (node packages/tensor-core/native/build.mjs)' });
+      rows.push({ run: e.name, engine: backendInfo().engine, matmul: `native BLAS unavailable: ${backendInfo().native.reason}`, note: backendInfo().hint ?? '' });
       continue;
     }
     console.error(`# ${e.name}`);
     const rates = await matmulRates(e.repeats);
     const { tokPerS, loss } = trainRate(e.steps, e.batch);
     ours.push({ name: e.name, tok: tokPerS });
-    rows.push({ engine: e.name, ...rates, 'train tok/s': tokPerS, 'vs PyTorch': null, note: `${note}${note ? '; ' : ''}loss after ${e.steps + 1} steps ${loss.toFixed(3)}` });
+    rows.push({ run: e.name, ...pathOf(backendInfo()), ...rates, 'train tok/s': tokPerS, 'vs PyTorch': null, note: `${note}${note ? '; ' : ''}loss after ${e.steps + 1} steps ${loss.toFixed(3)}` });
   }
   useNativeMatmul(true);
   try {
     await initBackend({ backend: 'native' });
-    rows.push({ engine: 'tfjs-node', ...(await matmulRates(7)), 'train tok/s': trainRate(5, BATCH).tokPerS });
+    rows.push({ run: 'tfjs-node', ...pathOf(backendInfo()), ...(await matmulRates(7)), 'train tok/s': trainRate(5, BATCH).tokPerS });
   } catch (e) {
-    rows.push({ engine: 'tfjs-node (native)', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
+    rows.push({ run: 'tfjs-node (native)', engine: 'tfjs-node (libtensorflow)', matmul: 'not installed', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
   }
   // Ours (the fastest engine available) and PyTorch alternate in rounds, so load on a shared
   // machine hits both alike; the ratio is of the medians over all rounds.
   console.error('# PyTorch, interleaved with the fastest engine');
   const best = ours.reduce((a, b) => (b.tok > a.tok ? b : a));
   await engines.find((e) => e.name === best.name)!.setup();
+  const bestPath = pathOf(backendInfo());
   const trainer = new Trainer(BATCH);
   trainer.steps(1);
   const oursMs: number[] = [];
@@ -173,8 +174,8 @@ export default async function bench(): Promise<BenchReport> {
   } else {
     const torchTok = tokPerS(torchMs, BATCH);
     const bestTok = tokPerS(oursMs, BATCH);
-    rows.push({ engine: `${best.name}, interleaved with PyTorch`, 'train tok/s': bestTok, 'vs PyTorch': bestTok / torchTok, note: `3 rounds × 3 steps, alternating with PyTorch` });
-    rows.push({ engine: `PyTorch ${torchInfo.version} (OpenBLAS 2 threads, intra-op 1)`, ...Object.fromEntries(MATMULS.map((m, i) => [m.name, Object.values((torchInfo as { gflops: Record<string, number> }).gflops)[i]])), 'train tok/s': torchTok, 'vs PyTorch': 1, note: '3 rounds × 3 steps after 2 warm-up steps each' });
+    rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': bestTok / torchTok, note: `3 rounds × 3 steps, alternating with PyTorch` });
+    rows.push({ run: `PyTorch ${torchInfo.version}`, ...torchPath(torchInfo.version, 2), ...Object.fromEntries(MATMULS.map((m, i) => [m.name, Object.values((torchInfo as { gflops: Record<string, number> }).gflops)[i]])), 'train tok/s': torchTok, 'vs PyTorch': 1, note: '3 rounds × 3 steps after 2 warm-up steps each' });
     for (const row of rows) if (typeof row['train tok/s'] === 'number' && row['vs PyTorch'] === null) row['vs PyTorch'] = (row['train tok/s'] as number) / torchTok;
   }
   await initBackend({ backend: 'wasm', threads: 1 });

@@ -10,6 +10,7 @@ import { attentionBias } from './masks.js';
 import { positionsFromMask, positionsRange, rotaryTables } from './rotary.js';
 import { cacheLength, type InitOptions, type PastKeyValues } from './types.js';
 import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
+import type { GenerationConfig } from '../generate/generation_config.js';
 import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
 import { checkBuildable } from '../io/key_map.js';
 import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
@@ -49,6 +50,8 @@ export class DecoderModel extends Module {
 export class DecoderLM extends Module {
   private cfg: DecoderConfig;
   private readonly tiedCache = new TransposedWeightCache();
+  /** HF generation settings (`generation_config.json`, read by `fromPretrained`): `generate`'s defaults. */
+  generationConfig: GenerationConfig | null = null;
 
   constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen, init = true, maxParameters }: DecoderLMOptions = {}) {
     super();

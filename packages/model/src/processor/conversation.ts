@@ -31,7 +31,7 @@ export function conversationSegments(template: ChatTemplateName | ChatTemplate, 
     if (last && !last.supervised && last.text !== undefined) last.text += text;
     else out.push({ text, supervised: false });
   };
-  plain((system ?? t.system) + t.sep);
+  plain(t.systemTag + (system ?? t.system) + t.sep);
   turns.forEach((turn, i) => {
     const want = i % 2 === 0 ? 'user' : 'assistant';
     ModelError.check(turn.role === want, 'ARGUMENT', () => `turn ${i} must be the ${want}'s (turns alternate, user first), got the ${turn.role}'s`, { path: `conversations[${i}]` });

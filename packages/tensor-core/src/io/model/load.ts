@@ -9,9 +9,14 @@ import { CONFIG_FILE } from '../folder/names.js';
 import { FolderReader } from '../folder/reader.js';
 import { planLoad, type LoadPlan, type ModelSpec, type PlanOptions } from './spec.js';
 
-export interface LoadModelFolderOptions extends Omit<PlanOptions, 'file'>, ReadCheckpointOptions {
+export interface LoadModelFolderOptions<C = unknown, E = undefined> extends Omit<PlanOptions, 'file'>, ReadCheckpointOptions {
   /** The config file's name (default `config.json`). */
   configFile?: string;
+  /**
+   * Read more of the folder (`generation_config.json`, `tokenizer.json`, …) from the same version
+   * as the config and weights, before anything is built; the result is returned as `extras`.
+   */
+  extras?: (reader: FolderReader, config: C) => Promise<E>;
   /**
    * Turn tensor-core's errors into the calling package's error class (keep `e` as the cause);
    * default: thrown as they are.
@@ -63,18 +68,19 @@ const wrap = (e: unknown, fn?: (e: HealthGPTError) => Error): unknown => (fn && 
  * initialisation: pass `init: false`), then the tensors copied in one at a time. Whatever fails
  * is a typed error naming the file, field or key, and disposes what had been made.
  */
-export async function loadModelFolder<C, M extends Module>(
+export async function loadModelFolder<C, M extends Module, E = undefined>(
   source: string | FolderReader,
   spec: ModelSpec<C>,
   build: (config: C) => M,
-  { configFile = CONFIG_FILE, wrapError, file, index, ...plan }: LoadModelFolderOptions = {},
-): Promise<{ model: M; config: C }> {
+  { configFile = CONFIG_FILE, wrapError, file, index, extras, ...plan }: LoadModelFolderOptions<C, E> = {},
+): Promise<{ model: M; config: C; extras: E }> {
   try {
     for (let attempt = 0; ; attempt++) {
       const reader = typeof source === 'string' ? await FolderReader.open(source) : source;
       const config = await reader.readConfig(configFile, spec.schema);
       const ckpt = await readCheckpoint(reader, { file, index });
       const steps = planLoad(spec, config, ckpt, { ...plan, file: reader.path(configFile) });
+      const more = (extras ? await extras(reader, config) : undefined) as E;
       if (!(await reader.unchanged()) && typeof source === 'string' && attempt < 2) continue;
       const model = disposeOnThrow(() => build(config));
       try {
@@ -83,7 +89,7 @@ export async function loadModelFolder<C, M extends Module>(
         model.dispose();
         throw e;
       }
-      return { model, config };
+      return { model, config, extras: more };
     }
   } catch (e) {
     throw wrap(e, wrapError);
