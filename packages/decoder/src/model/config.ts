@@ -103,14 +103,6 @@ export const decoderConfigSchema = z
     const headDim = c.head_dim ?? c.hidden_size / heads;
     if (Number.isInteger(headDim) && headDim % 2 !== 0) issue(c.head_dim == null ? 'hidden_size' : 'head_dim', `the head size (${headDim}) must be even (rotary embeddings rotate pairs)`);
     if (c.rope_scaling != null) issue('rope_scaling', `'rope_scaling' is not supported (got ${JSON.stringify(c.rope_scaling)}); only plain RoPE (null)`);
-    for (const k of ['bos_token_id', 'pad_token_id'] as const) {
-      const id = c[k];
-      if (id != null && id >= c.vocab_size) issue(k, `'${k}' (${id}) must be below 'vocab_size' (${c.vocab_size})`);
-    }
-    const eos = c.eos_token_id == null ? [] : Array.isArray(c.eos_token_id) ? c.eos_token_id : [c.eos_token_id];
-    eos.forEach((id) => {
-      if (id >= c.vocab_size) issue('eos_token_id', `'eos_token_id' (${id}) must be below 'vocab_size' (${c.vocab_size})`);
-    });
   })
   .transform((c): DecoderConfig => {
     const json = c as DecoderConfigJson;
