@@ -18,7 +18,7 @@ import {
   Embedding,
   RMSNorm,
   silu,
-  rotaryCosSin,
+  RotaryEmbedding,
   applyRotary,
   scaledDotProductAttention,
   crossEntropy,
@@ -65,6 +65,8 @@ class Block extends Module {
   }
 }
 
+const rope = new RotaryEmbedding(D / HEADS, 10000);
+
 class TinyLM extends Module {
   constructor() {
     super();
@@ -78,8 +80,7 @@ class TinyLM extends Module {
   forward(ids: Tensor): Tensor {
     return tf.tidy(() => {
       const [b, t] = ids.shape;
-      const pos = tf.tile(tf.range(0, t, 1, 'int32').reshape([1, t]), [b, 1]);
-      const { cos, sin } = rotaryCosSin(pos, D / HEADS, 10000);
+      const { cos, sin } = rope.tables(Array.from({ length: b * t }, (_, i) => i % t), b, t); // [B, 1, T, hd]
       let h = this.child<Embedding>('embed_tokens').forward(ids);
       for (const layer of this.child<ModuleList<Block>>('layers')) h = layer.forward(h, cos, sin);
       return this.child<Linear>('lm_head').forward(this.child<RMSNorm>('norm').forward(h));

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { it, expect, describe } from 'vitest';
-import { tf, linear, gelu, rotaryCosSin, loadSafetensors, serializeSafetensors } from '@healthgpt/tensor-core';
+import { tf, linear, gelu, RotaryEmbedding, loadSafetensors, serializeSafetensors } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, goldenDir, loadGolden } from '@healthgpt/testing';
 
 describeBackends('golden parity of tensor-core blocks', () => {
@@ -29,10 +29,12 @@ describeBackends('golden parity of tensor-core blocks', () => {
 
   it('rotary tables equal phi3_tiny io.rope_cos / io.rope_sin under left-padded position ids', async () => {
     const g = await loadGolden('phi3_tiny');
-    const { cos, sin } = rotaryCosSin(g.io.get('position_ids')!, 16, 10000);
-    expectClose(cos, g.io.get('rope_cos')!, { atol: 1e-6 }, 'cos');
-    expectClose(sin, g.io.get('rope_sin')!, { atol: 1e-6 }, 'sin');
-    tf.dispose([cos, sin]);
+    const { cos, sin } = new RotaryEmbedding(16, 10000).tables(g.io.get('position_ids')!); // [B, 1, T, 16]
+    const want = g.io.get('rope_cos')!;
+    const [c, s] = [cos.reshape(want.shape), sin.reshape(want.shape)];
+    expectClose(c, want, { atol: 1e-6 }, 'cos');
+    expectClose(s, g.io.get('rope_sin')!, { atol: 1e-6 }, 'sin');
+    tf.dispose([cos, sin, c, s]);
     g.dispose();
   });
 });

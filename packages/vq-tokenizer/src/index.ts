@@ -10,7 +10,7 @@ export { Decoder } from './decoder.js';
 export { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput, type QuantizeTrainOptions } from './quantize.js';
 export { ResnetBlock, normalize } from './blocks/resnet_block.js';
 export { AttnBlock } from './blocks/attn_block.js';
-export { Downsample, Upsample, upsampleNearest2x } from './blocks/resample.js';
+export { Downsample, Upsample } from './blocks/resample.js';
 export { loadPretrained, savePretrained, loadConfig, IGNORABLE_KEYS, CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { rawImagesToTensor, toUint8HWC, type ToTensorOptions } from './image.js';
 export { codesToText, indicesToText, textToCodes, textToIndices, codeToken, START_TOKEN, END_TOKEN, PIXEL_NEWLINE_TOKEN } from './tokens.js';
