@@ -31,7 +31,7 @@ export { PRESETS, preset, parameterCount, type PresetName } from './model/preset
 export { HFTokenizer, type TextTokenizer } from './tokenizer/tokenizer.js';
 export { trainByteLevelBpe, type TrainBpeOptions } from './tokenizer/bpe_trainer.js';
 export { bytesToUnicode, byteLevelPieces, GPT2_SPLIT } from './tokenizer/byte_level.js';
-export { extendVocabulary, imageTokens, resizeRowsWithMean, type ExtendVocabularyResult } from './tokenizer/extend_vocabulary.js';
+export { extendVocabulary, resizeRowsWithMean, type ExtendVocabularyResult } from './tokenizer/extend_vocabulary.js';
 export {
   CHAT_TEMPLATES,
   chatTemplate,

@@ -19,3 +19,27 @@ export function tinyConfig(modelType: 'phi3' | 'qwen2', over: Partial<DecoderCon
     ...over,
   };
 }
+
+/**
+ * The causal-LM loss in float64, from flat logits [B, T, V] and labels [B, T]: the mean over
+ * targets labels[r][t + 1] ≠ −100 of −log softmax(logits[r, t])[label]; 0 when there are none.
+ */
+export function shiftedCrossEntropy64(logits: ArrayLike<number>, labels: readonly (readonly number[])[], v: number): number {
+  const t = labels[0].length;
+  let sum = 0;
+  let count = 0;
+  labels.forEach((row, r) => {
+    for (let i = 0; i + 1 < t; i++) {
+      const y = row[i + 1];
+      if (y === -100) continue;
+      const off = (r * t + i) * v;
+      let m = -Infinity;
+      for (let k = 0; k < v; k++) m = Math.max(m, logits[off + k]);
+      let z = 0;
+      for (let k = 0; k < v; k++) z += Math.exp(logits[off + k] - m);
+      sum += Math.log(z) + m - logits[off + y];
+      count++;
+    }
+  });
+  return count ? sum / count : 0;
+}

@@ -85,16 +85,15 @@ export class AdaptedLinear extends Module {
 
   /** Add adapter `name` of `kind` (a registered name or a kind object); the first one added becomes active. */
   addAdapter(name: string, kind: string | AdapterKind, config: AdapterConfig, { gen = getDefaultGenerator() }: AddAdapterOptions = {}): this {
-    if (typeof name !== 'string' || !NAME_RE.test(name))
-      throw new HLoraError(`'name' passed to 'addAdapter' must be letters, digits, '_' or '-', got ${JSON.stringify(name)}`, 'ARGUMENT');
-    if (this.adapters.has(name)) throw new HLoraError(`${this.where()} already has an adapter '${name}'`, 'ARGUMENT');
+    HLoraError.check(typeof name === 'string' && NAME_RE.test(name), 'ARGUMENT', () => `'name' passed to 'addAdapter' must be letters, digits, '_' or '-', got ${JSON.stringify(name)}`);
+    HLoraError.check(!this.adapters.has(name), 'ARGUMENT', () => `${this.where()} already has an adapter '${name}'`);
     const k = typeof kind === 'string' ? getAdapterKind(kind) : kind;
     const cfg = k.resolve(config);
     const values = k.init(this.inFeatures, this.outFeatures, cfg, gen);
     const bad = [...values.keys()].find((rel) => !rel.includes('.') || RESERVED.has(rel.split('.')[0]) || !/^[A-Za-z0-9_.-]+$/.test(rel));
     if (bad !== undefined) {
       values.forEach((t) => t.dispose());
-      throw new HLoraError(`adapter kind '${k.name}' made a tensor named '${bad}': names must be '<slot>.<rest>' and the slot not one of ${[...RESERVED].join(', ')}`, 'ARGUMENT');
+      throw new HLoraError('ARGUMENT', `adapter kind '${k.name}' made a tensor named '${bad}': names must be '<slot>.<rest>' and the slot not one of ${[...RESERVED].join(', ')}`);
     }
     const params = new Map<string, Variable>();
     for (const [rel, t] of values) {
@@ -117,14 +116,14 @@ export class AdaptedLinear extends Module {
 
   private entry(name: string, op: string): AdapterEntry {
     const e = this.adapters.get(name);
-    if (!e) throw new HLoraError(`'${op}': ${this.where()} has no adapter '${name}' (has: ${[...this.adapters.keys()].join(', ') || 'none'})`, 'UNKNOWN_ADAPTER');
+    HLoraError.check(e, 'UNKNOWN_ADAPTER', () => `'${op}': ${this.where()} has no adapter '${name}' (has: ${[...this.adapters.keys()].join(', ') || 'none'})`);
     return e;
   }
 
   private lookup(e: AdapterEntry, name: string): AdapterParams {
     return (rel) => {
       const v = e.params.get(rel);
-      if (!v) throw new HLoraError(`adapter '${name}' (kind '${e.kind.name}') of ${this.where()} has no tensor '${rel}'`, 'ARGUMENT');
+      HLoraError.check(v, 'ARGUMENT', () => `adapter '${name}' (kind '${e.kind.name}') of ${this.where()} has no tensor '${rel}'`);
       return v;
     };
   }
@@ -132,7 +131,7 @@ export class AdaptedLinear extends Module {
   /** Remove adapter `name` and dispose its tensors (refused while it is merged); another becomes active. */
   deleteAdapter(name: string): void {
     const e = this.entry(name, 'deleteAdapter');
-    if (this.mergedStack.includes(name)) throw new HLoraError(`cannot delete adapter '${name}' of ${this.where()} while it is merged; unmerge first`, 'MERGE_STATE');
+    HLoraError.check(!this.mergedStack.includes(name), 'MERGE_STATE', () => `cannot delete adapter '${name}' of ${this.where()} while it is merged; unmerge first`);
     const slots = new Set([...e.params.keys()].map((rel) => rel.split('.')[0]));
     for (const slot of slots) this.deleteSubmodule(`${slot}.${name}`).dispose();
     this.deleteSubmodule(`lora_dropout.${name}`).dispose();
@@ -188,18 +187,18 @@ export class AdaptedLinear extends Module {
    * Kinds whose delta depends on the input refuse with an `HLoraError` saying why.
    */
   merge(name: string | null = this.active, { safe = true }: { safe?: boolean } = {}): this {
-    if (name === null) throw new HLoraError(`'merge': ${this.where()} has no adapter to merge`, 'UNKNOWN_ADAPTER');
+    HLoraError.check(name !== null, 'UNKNOWN_ADAPTER', () => `'merge': ${this.where()} has no adapter to merge`);
     const e = this.entry(name, 'merge');
     if (!e.kind.mergeable || !e.kind.deltaWeight)
-      throw new HLoraError(`cannot merge adapter '${name}' of ${this.where()} (kind '${e.kind.name}') into the base weight: ${e.kind.mergeRefusal ?? 'the kind defines no weight delta'}`, 'NOT_MERGEABLE');
-    if (this.mergedStack.includes(name)) throw new HLoraError(`adapter '${name}' of ${this.where()} is already merged`, 'MERGE_STATE');
+      throw new HLoraError('NOT_MERGEABLE', `cannot merge adapter '${name}' of ${this.where()} (kind '${e.kind.name}') into the base weight: ${e.kind.mergeRefusal ?? 'the kind defines no weight delta'}`);
+    HLoraError.check(!this.mergedStack.includes(name), 'MERGE_STATE', () => `adapter '${name}' of ${this.where()} is already merged`);
     const merged = tf.tidy(() => this.weight.add(e.kind.deltaWeight!(this.lookup(e, name), e.ctx)));
     const finite = safe ? tf.tidy(() => tf.all(tf.isFinite(merged))) : null;
     const ok = finite === null || finite.dataSync()[0] === 1;
     finite?.dispose();
     if (!ok) {
       merged.dispose();
-      throw new HLoraError(`safe merge of adapter '${name}' into ${this.where()} produced non-finite values; the base weight is unchanged`, 'NON_FINITE');
+      throw new HLoraError('NON_FINITE', `safe merge of adapter '${name}' into ${this.where()} produced non-finite values; the base weight is unchanged`);
     }
     this.weight.assign(merged);
     merged.dispose();
@@ -229,7 +228,7 @@ export class AdaptedLinear extends Module {
 
   private flat(x: Tensor, op: string): Tensor {
     const inF = this.inFeatures;
-    if (x.shape[x.shape.length - 1] !== inF) throw new HLoraError(`'x' passed to '${op}' of ${this.where()} must end in ${inF}, got [${x.shape.join(', ')}]`, 'ARGUMENT');
+    HLoraError.check(x.shape[x.shape.length - 1] === inF, 'ARGUMENT', () => `'x' passed to '${op}' of ${this.where()} must end in ${inF}, got [${x.shape.join(', ')}]`);
     return x.reshape([-1, inF]); // [N, in]
   }
 
@@ -246,9 +245,9 @@ export class AdaptedLinear extends Module {
 
   /** Router probabilities of a routed adapter (default: the active one): x [..., in] → [..., k]. */
   routerProbs(x: Tensor, name: string | null = this.active): Tensor {
-    if (name === null) throw new HLoraError(`'routerProbs': ${this.where()} has no adapter`, 'UNKNOWN_ADAPTER');
+    HLoraError.check(name !== null, 'UNKNOWN_ADAPTER', () => `'routerProbs': ${this.where()} has no adapter`);
     const e = this.entry(name, 'routerProbs');
-    if (!e.kind.gate) throw new HLoraError(`'routerProbs': adapter '${name}' (kind '${e.kind.name}') of ${this.where()} has no router`, 'ARGUMENT');
+    HLoraError.check(e.kind.gate, 'ARGUMENT', () => `'routerProbs': adapter '${name}' (kind '${e.kind.name}') of ${this.where()} has no router`);
     return tf.tidy(() => {
       const p = e.kind.gate!(this.flat(x, 'routerProbs'), this.lookup(e, name), e.ctx); // [N, k]
       return p.reshape([...x.shape.slice(0, -1), e.config.loraNums]); // [..., k]
@@ -271,7 +270,7 @@ export class AdaptedLinear extends Module {
    */
   loadAdapterState(name: string, tensors: Map<string, Tensor>, { strict = true }: { strict?: boolean } = {}): { missing: string[]; unexpected: string[] } {
     const e = this.entry(name, 'loadAdapterState');
-    if (this.mergedStack.includes(name)) throw new HLoraError(`cannot load adapter '${name}' of ${this.where()} while it is merged; unmerge first`, 'MERGE_STATE');
+    HLoraError.check(!this.mergedStack.includes(name), 'MERGE_STATE', () => `cannot load adapter '${name}' of ${this.where()} while it is merged; unmerge first`);
     const missing = [...e.params.keys()].filter((k) => !tensors.has(k));
     const unexpected = [...tensors.keys()].filter((k) => !e.params.has(k));
     const mismatched = [...tensors]

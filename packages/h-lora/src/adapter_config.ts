@@ -71,7 +71,7 @@ export function toConfigJson(kind: AdapterKind, config: ResolvedAdapterConfig, t
  * present, else `lora`), its config and target modules. Errors name `file` and the field.
  */
 export function fromConfigJson(json: unknown, file: string): { kind: string; config: AdapterConfig; targetModules: string[] } {
-  const bad = (field: string, why: string) => new HLoraError(`${file}: '${field}' ${why}`, 'CHECKPOINT');
+  const bad = (field: string, why: string) => new HLoraError('CONFIG', `'${field}' ${why}`, { file, path: field });
   if (json === null || typeof json !== 'object' || Array.isArray(json)) throw bad('(root)', 'must be a JSON object');
   const j = json as Record<string, unknown>;
   if (j.peft_type !== undefined && j.peft_type !== 'LORA') throw bad('peft_type', `must be "LORA", got ${JSON.stringify(j.peft_type)}`);

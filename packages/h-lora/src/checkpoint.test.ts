@@ -96,12 +96,13 @@ describeBackends('adapter checkpoints (PEFT layout)', () => {
 describe('adapter checkpoint errors', () => {
   it('names the file and field of a bad adapter_config.json', async () => {
     const m = new ToyLM(4, 1, 6);
-    await expect(loadAdapter(m, dir)).rejects.toThrow(/adapter_config\.json: cannot read/);
-    await writeFile(join(dir, 'adapter_config.json'), '{"r": 4');
-    await expect(loadAdapter(m, dir)).rejects.toThrow(/adapter_config\.json: not valid JSON/);
-    await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 4, target_modules: ['qkv_proj'] }));
-    await expect(loadAdapter(m, dir)).rejects.toThrow(/adapter_config\.json: 'lora_alpha' is missing/);
-    await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['qkv_proj'], adapter_kind: 'vera' }));
+    const file = join(dir, 'adapter_config.json');
+    await expect(loadAdapter(m, dir)).rejects.toMatchObject({ name: 'HLoraError', code: 'CHECKPOINT', file, message: expect.stringMatching(/cannot read the adapter config/) });
+    await writeFile(file, '{"r": 4');
+    await expect(loadAdapter(m, dir)).rejects.toMatchObject({ code: 'CHECKPOINT', file, message: expect.stringMatching(/not valid JSON/) });
+    await writeFile(file, JSON.stringify({ peft_type: 'LORA', r: 4, target_modules: ['qkv_proj'] }));
+    await expect(loadAdapter(m, dir)).rejects.toMatchObject({ code: 'CONFIG', file, path: 'lora_alpha', message: expect.stringMatching(/'lora_alpha' is missing/) });
+    await writeFile(file, JSON.stringify({ peft_type: 'LORA', r: 4, lora_alpha: 8, target_modules: ['qkv_proj'], adapter_kind: 'vera' }));
     await expect(loadAdapter(m, dir)).rejects.toThrow(HLoraError);
     m.dispose();
   });
@@ -113,7 +114,12 @@ describe('adapter checkpoint errors', () => {
     await saveSafetensors(join(dir, 'adapter_model.safetensors'), new Map([['base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight', t]]));
     const before = m.namedParameters().map(([n]) => n);
     const tensors = tf.memory().numTensors;
-    await expect(loadAdapter(m, dir)).rejects.toThrow(/adapter_model\.safetensors: adapter 'default'.*shape mismatches: .*o_proj\.lora_A\.weight expected \[2,12\] got \[3,12\]/);
+    const err = await loadAdapter(m, dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AdapterStateError);
+    expect(err).toBeInstanceOf(HLoraError);
+    expect(err).toMatchObject({ code: 'STATE_DICT', file: join(dir, 'adapter_model.safetensors') });
+    expect((err as AdapterStateError).mismatched).toEqual([{ key: 'base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight', expected: [2, 12], actual: [3, 12] }]);
+    expect((err as Error).message).toMatch(/adapter 'default'.*shape mismatches: .*o_proj\.lora_A\.weight expected \[2,12\] got \[3,12\]/);
     // The adapter injected for the failed load is gone again: same parameters, same tensors.
     expect(m.namedParameters().map(([n]) => n)).toEqual(before);
     expect(adaptedLayers(m)).toEqual([]);

@@ -21,7 +21,7 @@ interface Slot {
 
 function holders(root: Module, name: string, op: string): [string, AdaptedLinear][] {
   const layers = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
-  if (!layers.length) throw new HLoraError(`'${op}': no layer holds an adapter '${name}'`, 'UNKNOWN_ADAPTER');
+  HLoraError.check(layers.length > 0, 'UNKNOWN_ADAPTER', `'${op}': no layer holds an adapter '${name}'`);
   return layers;
 }
 
@@ -95,7 +95,7 @@ export async function saveAdapter(root: Module, dir: string, name: string, opts:
   for (const [path, l] of layers) {
     const i = l.adapterInfo(name);
     if (i.kind !== kind || JSON.stringify(i.config) !== JSON.stringify(config))
-      throw new HLoraError(`saveAdapter: adapter '${name}' has a different kind or config in '${path}' than in '${layers[0][0]}'; one adapter_config.json cannot describe both`, 'ARGUMENT');
+      throw new HLoraError('ARGUMENT', `saveAdapter: adapter '${name}' has a different kind or config in '${path}' than in '${layers[0][0]}'; one adapter_config.json cannot describe both`);
   }
   const json = toConfigJson(kind, config, targetModules(layers.map(([p]) => p)), opts);
   await saveSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), adapterStateDict(root, name), { format: 'pt' });
@@ -132,19 +132,19 @@ export async function loadAdapter(root: Module, dir: string, { name = 'default',
   try {
     raw = await readFile(cfgFile, 'utf8');
   } catch (e) {
-    throw new HLoraError(`${cfgFile}: cannot read the adapter config (${(e as Error).message})`, 'CHECKPOINT');
+    throw new HLoraError('CHECKPOINT', `cannot read the adapter config (${(e as Error).message})`, { file: cfgFile, cause: e });
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (e) {
-    throw new HLoraError(`${cfgFile}: not valid JSON (${(e as Error).message})`, 'CHECKPOINT');
+    throw new HLoraError('CHECKPOINT', `the adapter config is not valid JSON (${(e as Error).message})`, { file: cfgFile, cause: e });
   }
   const { kind, config, targetModules: targets } = fromConfigJson(json, cfgFile);
   const k = getAdapterKind(kind);
   const existing = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
   for (const [path, l] of existing)
-    if (l.adapterInfo(name).kind !== k) throw new HLoraError(`${cfgFile}: adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${kind}'`, 'CHECKPOINT');
+    HLoraError.check(l.adapterInfo(name).kind === k, 'CHECKPOINT', () => `adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${kind}'`, { file: cfgFile, path: 'adapter_kind' });
   const injected = existing.length ? [] : injectAdapters(root, { targets, kind: k, config, name, ...(gen ? { gen } : {}) });
   const file = join(dir, ADAPTER_WEIGHTS_FILE);
   // A failed load leaves the model as it was: an adapter injected for this load is removed again.
@@ -163,7 +163,7 @@ export async function loadAdapter(root: Module, dir: string, { name = 'default',
     return { name, kind, config, injected, ...r };
   } catch (e) {
     rollback();
-    if (e instanceof AdapterStateError) throw new AdapterStateError(e.missing, e.unexpected, e.mismatched, `${file}: adapter '${name}'`);
+    if (e instanceof AdapterStateError) throw new AdapterStateError(e.missing, e.unexpected, e.mismatched, `adapter '${name}'`, { file });
     throw e;
   } finally {
     tensors.forEach((t) => t.dispose());

@@ -1,3 +1,5 @@
+import { HealthGPTError, describeMismatch, type ErrorContext, type ShapeMismatch } from '@healthgpt/tensor-core';
+
 /** Stable codes of `HLoraError`, for programmatic checks. */
 export type HLoraErrorCode =
   | 'CONFIG' // an adapter config field is invalid
@@ -8,33 +10,27 @@ export type HLoraErrorCode =
   | 'NOT_MERGEABLE' // the kind has no input-independent weight delta
   | 'MERGE_STATE' // merge/unmerge out of order
   | 'NON_FINITE' // a safe merge produced NaN or Inf
-  | 'CHECKPOINT'; // adapter files are missing, malformed or do not match
+  | 'CHECKPOINT' // adapter files are missing or malformed
+  | 'STATE_DICT'; // adapter tensors do not match the layers (AdapterStateError)
 
-/** The one error class of @healthgpt/h-lora; the message names the adapter, layer, key or file. */
-export class HLoraError extends Error {
-  constructor(
-    message: string,
-    readonly code: HLoraErrorCode,
-  ) {
-    super(message);
-    this.name = 'HLoraError';
-  }
-}
+/**
+ * The one error class of @healthgpt/h-lora. The message names the adapter, layer or argument;
+ * the file, key and config field go in the context (`file`, `key`, `path`), appended by the base.
+ */
+export class HLoraError extends HealthGPTError<HLoraErrorCode> {}
 
-/** Adapter tensors that do not match the layers: every missing, unexpected and mis-shaped key. */
+/**
+ * Adapter tensors that do not match the layers: every missing, unexpected and mis-shaped key, in
+ * the same fields and message form as tensor-core's `StateDictError` (`describeMismatch`).
+ */
 export class AdapterStateError extends HLoraError {
   constructor(
     readonly missing: string[],
     readonly unexpected: string[],
-    readonly mismatched: { key: string; expected: number[]; actual: number[] }[],
-    context: string,
+    readonly mismatched: ShapeMismatch[],
+    what: string,
+    context: ErrorContext = {},
   ) {
-    const list = (xs: string[]) => (xs.length > 12 ? `${xs.slice(0, 12).join(', ')}, … (${xs.length} in all)` : xs.join(', '));
-    const parts: string[] = [];
-    if (missing.length) parts.push(`missing keys: ${list(missing)}`);
-    if (unexpected.length) parts.push(`unexpected keys: ${list(unexpected)}`);
-    if (mismatched.length) parts.push(`shape mismatches: ${mismatched.slice(0, 12).map((m) => `${m.key} expected [${m.expected}] got [${m.actual}]`).join('; ')}`);
-    super(`${context}: ${parts.join('; ')}`, 'CHECKPOINT');
-    this.name = 'AdapterStateError';
+    super('STATE_DICT', `${what}: ${describeMismatch(missing, unexpected, mismatched)}`, context);
   }
 }

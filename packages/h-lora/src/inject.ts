@@ -27,12 +27,12 @@ const suffixMatch = (path: string, t: string) => path === t || path.endsWith(`.$
 function matcher(targets: TargetSpec): (path: string) => boolean {
   if (Array.isArray(targets)) {
     if (!targets.length || targets.some((t) => typeof t !== 'string' || !t))
-      throw new HLoraError(`'targets' passed to 'injectAdapters' must be a non-empty list of module names`, 'ARGUMENT');
+      throw new HLoraError('ARGUMENT', `'targets' passed to 'injectAdapters' must be a non-empty list of module names`);
     return (p) => targets.some((t) => suffixMatch(p, t));
   }
   if (targets instanceof RegExp) return (p) => targets.test(p);
   if (typeof targets === 'function') return targets;
-  throw new HLoraError(`'targets' passed to 'injectAdapters' must be a list of names, a RegExp or a function`, 'ARGUMENT');
+  throw new HLoraError('ARGUMENT', `'targets' passed to 'injectAdapters' must be a list of names, a RegExp or a function`);
 }
 
 /** Every adapted layer below `root`, with its dotted path. */
@@ -56,10 +56,10 @@ export function injectAdapters(root: Module, { targets, kind, config, name = 'de
   if (!chosen.length) {
     const names = candidates.map(([p]) => p);
     const shown = names.length > 12 ? `${names.slice(0, 12).join(', ')}, … (${names.length} in all)` : names.join(', ') || 'none';
-    throw new HLoraError(`injectAdapters: no Linear layer matches targets ${describe(targets)} (excluding ${exclude.join(', ') || 'nothing'}); Linear layers: ${shown}`, 'NO_MATCH');
+    throw new HLoraError('NO_MATCH', `injectAdapters: no Linear layer matches targets ${describe(targets)} (excluding ${exclude.join(', ') || 'nothing'}); Linear layers: ${shown}`);
   }
   for (const [path, m] of chosen) {
-    if (m instanceof AdaptedLinear && m.adapterNames().includes(name)) throw new HLoraError(`injectAdapters: layer '${path}' already has an adapter '${name}'`, 'ARGUMENT');
+    HLoraError.check(!(m instanceof AdaptedLinear && m.adapterNames().includes(name)), 'ARGUMENT', `injectAdapters: layer '${path}' already has an adapter '${name}'`);
   }
   for (const [path, m] of chosen) {
     const layer = m instanceof AdaptedLinear ? m : new AdaptedLinear(m as Linear, path);
@@ -75,7 +75,7 @@ export function injectAdapters(root: Module, { targets, kind, config, name = 'de
  */
 export function deleteAdapter(root: Module, name: string): string[] {
   const holders = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
-  if (!holders.length) throw new HLoraError(`'deleteAdapter': no layer holds an adapter '${name}'`, 'UNKNOWN_ADAPTER');
+  HLoraError.check(holders.length > 0, 'UNKNOWN_ADAPTER', `'deleteAdapter': no layer holds an adapter '${name}'`);
   for (const [path, layer] of holders) {
     layer.deleteAdapter(name);
     if (layer.adapterNames().length) continue;
@@ -112,7 +112,7 @@ export function enableAdapters(root: Module): void {
 export function markOnlyAdapterTrainable(root: Module, name: string): string[] {
   const wanted = new Set<string>();
   const holders = requireLayers(root, 'markOnlyAdapterTrainable').filter(([, l]) => l.adapterNames().includes(name));
-  if (!holders.length) throw new HLoraError(`'markOnlyAdapterTrainable': no layer holds an adapter '${name}'`, 'UNKNOWN_ADAPTER');
+  HLoraError.check(holders.length > 0, 'UNKNOWN_ADAPTER', `'markOnlyAdapterTrainable': no layer holds an adapter '${name}'`);
   for (const [path, l] of holders) for (const rel of l.adapterParameterNames(name)) wanted.add(path ? `${path}.${rel}` : rel);
   root.setTrainable(false);
   return root.setTrainableWhere((n) => wanted.has(n), true);
@@ -120,6 +120,6 @@ export function markOnlyAdapterTrainable(root: Module, name: string): string[] {
 
 function requireLayers(root: Module, op: string): [string, AdaptedLinear][] {
   const layers = adaptedLayers(root);
-  if (!layers.length) throw new HLoraError(`'${op}': the module has no adapted layers (call injectAdapters first)`, 'NO_MATCH');
+  HLoraError.check(layers.length > 0, 'NO_MATCH', `'${op}': the module has no adapted layers (call injectAdapters first)`);
   return layers;
 }

@@ -35,9 +35,9 @@ export function inspectRelease(tensors: Map<string, Tensor>): ReleaseLayout {
     if (m[2] === 'lora_A') ranks.add(t.shape[0]);
     if (m[2] === 'lora_route') experts.add(t.shape[0]);
   }
-  if (!paths.length) throw new HLoraError(`inspectRelease: no key of the form base_model.model.<module>.lora_A.weight among ${tensors.size} tensors`, 'CHECKPOINT');
+  if (!paths.length) throw new HLoraError('CHECKPOINT', `inspectRelease: no key of the form base_model.model.<module>.lora_A.weight among ${tensors.size} tensors`);
   if (ranks.size !== 1 || experts.size !== 1)
-    throw new HLoraError(`inspectRelease: layers disagree (lora_A ranks ${[...ranks].join(', ') || 'none'}; lora_route experts ${[...experts].join(', ') || 'none'})`, 'CHECKPOINT');
+    throw new HLoraError('CHECKPOINT', `inspectRelease: layers disagree (lora_A ranks ${[...ranks].join(', ') || 'none'}; lora_route experts ${[...experts].join(', ') || 'none'})`);
   return { paths, r: [...ranks][0], loraNums: [...experts][0], otherKeys };
 }
 

@@ -137,4 +137,19 @@ describe('Module edge cases', () => {
     head.dispose();
     m.dispose();
   });
+
+  it('addModule attaches a child from outside the class under a free name, and its parameters take that path', () => {
+    const m = new Net();
+    const inner = m.getSubmodule('layers.0');
+    const extra = new Linear(6, 2);
+    expect(inner.addModule('mm_projector', extra)).toBe(extra);
+    expect(m.namedParameters().map(([n]) => n)).toContain('layers.0.mm_projector.weight');
+    expect(m.getSubmodule('layers.0.mm_projector')).toBe(extra);
+    expect(() => inner.addModule('mm_projector', new Module())).toThrow(/already has a submodule 'mm_projector'/);
+    expect(() => inner.addModule('a.b', new Module())).toThrow(/must not contain '.'/);
+    expect(() => inner.addModule('', new Module())).toThrow(TensorCoreError);
+    expect(() => inner.addModule('x', {} as Module)).toThrow(/must be a Module, got Object/);
+    expect(() => extra.addModule('loop', m)).toThrow(/cycle/);
+    m.dispose();
+  });
 });

@@ -71,6 +71,21 @@ export class Module {
     return module;
   }
 
+  /**
+   * Attach `module` as a new child named `name` from outside the class (PyTorch's `add_module`):
+   * how an assembled model puts extra parts into a tree built by another package, e.g. the
+   * projectors and the vision tower under a decoder's `model`. The name must be free (use
+   * `setSubmodule` to replace a child). Returns `module`.
+   */
+  addModule<M extends Module>(name: string, module: M): M {
+    TensorCoreError.check(typeof name === 'string' && name.length > 0, 'ARGUMENT', `'name' passed to 'addModule' must be a non-empty string`);
+    TensorCoreError.check(module instanceof Module, 'ARGUMENT', () => `'module' passed to 'addModule' must be a Module, got ${describeValue(module)}`);
+    TensorCoreError.check(!this.children.has(name), 'ARGUMENT', () => `${this.constructor.name} already has a submodule '${name}' (use setSubmodule to replace it)`);
+    TensorCoreError.check(!this.params.has(name), 'ARGUMENT', () => `${this.constructor.name} already has a parameter '${name}'`);
+    TensorCoreError.check((module as Module) !== this && !module.namedModules().some(([, m]) => m === this), 'ARGUMENT', () => `'addModule': attaching '${name}' would make a cycle`);
+    return this.registerModule(name, module);
+  }
+
   /** The parameter registered directly on this module under `name`. */
   param(name: string): Variable {
     const p = this.params.get(name);
@@ -286,4 +301,10 @@ export class ModuleList<M extends Module = Module> extends Module {
     let i = 0;
     return { next: () => (i < this.items.length ? { value: this.at(i++), done: false } : { value: undefined, done: true }) };
   }
+}
+
+function describeValue(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
+  return typeof x;
 }

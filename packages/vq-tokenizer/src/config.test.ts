@@ -23,6 +23,7 @@ describe('config', () => {
     for (const [field, f] of bad) {
       expect(f, field).toThrow(VQTokenizerError);
       expect(f, field).toThrow(field);
+      expect(f, field).toThrow(expect.objectContaining({ code: 'CONFIG' }));
     }
   });
 

@@ -1,4 +1,4 @@
-import { ensure } from './errors.js';
+import { VQTokenizerError } from './errors.js';
 
 /** taming's `ddconfig` (the Encoder / Decoder hyper-parameters), under taming's names. */
 export interface DDConfig {
@@ -75,21 +75,22 @@ const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
 
 export function validateConfig(cfg: VQConfig): void {
   const dd = cfg.ddconfig;
-  ensure(cfg.quantizer === 'gumbel' || cfg.quantizer === 'vq', `config.quantizer must be 'gumbel' or 'vq', got '${cfg.quantizer}'`);
-  for (const k of ['embed_dim', 'n_embed'] as const) ensure(posInt(cfg[k]), `config.${k} must be a positive integer, got ${cfg[k]}`);
+  const need = (cond: unknown, path: string, message: string) => VQTokenizerError.check(cond, 'CONFIG', message, { path });
+  need(cfg.quantizer === 'gumbel' || cfg.quantizer === 'vq', 'quantizer', `the quantizer must be 'gumbel' or 'vq', got '${cfg.quantizer}'`);
+  for (const k of ['embed_dim', 'n_embed'] as const) need(posInt(cfg[k]), k, `must be a positive integer, got ${cfg[k]}`);
   for (const k of ['z_channels', 'resolution', 'in_channels', 'out_ch', 'ch', 'num_res_blocks'] as const)
-    ensure(posInt(dd[k]), `config.ddconfig.${k} must be a positive integer, got ${dd[k]}`);
-  ensure(dd.double_z === false, `config.ddconfig.double_z must be false for a VQ tokenizer`);
-  ensure(dd.dropout === 0, `config.ddconfig.dropout must be 0 (dropout is not supported), got ${dd.dropout}`);
-  ensure(Array.isArray(dd.ch_mult) && dd.ch_mult.length > 0 && dd.ch_mult.every(posInt), `config.ddconfig.ch_mult must be a non-empty list of positive integers, got ${JSON.stringify(dd.ch_mult)}`);
-  ensure(Array.isArray(dd.attn_resolutions), `config.ddconfig.attn_resolutions must be a list, got ${JSON.stringify(dd.attn_resolutions)}`);
-  for (const m of dd.ch_mult) ensure((dd.ch * m) % 32 === 0, `config.ddconfig: level width ch·ch_mult = ${dd.ch * m} must be a multiple of 32 (GroupNorm has 32 groups)`);
+    need(posInt(dd[k]), `ddconfig.${k}`, `must be a positive integer, got ${dd[k]}`);
+  need(dd.double_z === false, 'ddconfig.double_z', `must be false for a VQ tokenizer`);
+  need(dd.dropout === 0, 'ddconfig.dropout', `must be 0 (dropout is not supported), got ${dd.dropout}`);
+  need(Array.isArray(dd.ch_mult) && dd.ch_mult.length > 0 && dd.ch_mult.every(posInt), 'ddconfig.ch_mult', `must be a non-empty list of positive integers, got ${JSON.stringify(dd.ch_mult)}`);
+  need(Array.isArray(dd.attn_resolutions), 'ddconfig.attn_resolutions', `must be a list, got ${JSON.stringify(dd.attn_resolutions)}`);
+  for (const m of dd.ch_mult) need((dd.ch * m) % 32 === 0, 'ddconfig.ch_mult', `level width ch·ch_mult = ${dd.ch * m} must be a multiple of 32 (GroupNorm has 32 groups)`);
   const f = 2 ** (dd.ch_mult.length - 1);
-  ensure(dd.resolution % f === 0, `config.ddconfig.resolution ${dd.resolution} must be divisible by the downsampling factor ${f}`);
+  need(dd.resolution % f === 0, 'ddconfig.resolution', `resolution ${dd.resolution} must be divisible by the downsampling factor ${f}`);
   if (cfg.quantizer === 'gumbel')
-    ensure(cfg.embed_dim === dd.z_channels, `config.embed_dim (${cfg.embed_dim}) must equal ddconfig.z_channels (${dd.z_channels}) for the Gumbel quantizer (quantize.proj reads quant_conv's output)`);
-  ensure(Number.isFinite(cfg.kl_weight) && cfg.kl_weight >= 0, `config.kl_weight must be ≥ 0, got ${cfg.kl_weight}`);
-  ensure(Number.isFinite(cfg.beta) && cfg.beta >= 0, `config.beta must be ≥ 0, got ${cfg.beta}`);
+    need(cfg.embed_dim === dd.z_channels, 'embed_dim', `embed_dim (${cfg.embed_dim}) must equal ddconfig.z_channels (${dd.z_channels}) for the Gumbel quantizer (quantize.proj reads quant_conv's output)`);
+  need(Number.isFinite(cfg.kl_weight) && cfg.kl_weight >= 0, 'kl_weight', `must be ≥ 0, got ${cfg.kl_weight}`);
+  need(Number.isFinite(cfg.beta) && cfg.beta >= 0, 'beta', `must be ≥ 0, got ${cfg.beta}`);
 }
 
 /** Named configurations: the released f8-8192 model and small ones for demos and tests. */

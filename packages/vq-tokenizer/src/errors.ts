@@ -1,15 +1,16 @@
-/** The error every part of @healthgpt/vq-tokenizer throws; the message names the argument, key or file. */
-export class VQTokenizerError extends Error {
-  constructor(
-    message: string,
-    readonly code: string = 'VQ_TOKENIZER',
-  ) {
-    super(message);
-    this.name = 'VQTokenizerError';
-  }
-}
+import { HealthGPTError } from '@healthgpt/tensor-core';
 
-/** Throw a `VQTokenizerError` unless `cond` holds. */
-export function ensure(cond: unknown, message: string | (() => string)): asserts cond {
-  if (!cond) throw new VQTokenizerError(typeof message === 'string' ? message : message());
-}
+/** Stable codes of `VQTokenizerError`. */
+export type VQTokenizerErrorCode =
+  | 'ARGUMENT' // a function or option was given a bad value (shape, dtype, range)
+  | 'CONFIG' // a tokenizer config is invalid; `path` names the field, `file` the config.json
+  | 'IMAGE' // a RawImage is malformed or the images of a batch disagree; `record` is the image's index
+  | 'TOKEN_TEXT' // a decoder's answer is not a well-formed `<start_index><idx_i>…<end_index>` text
+  | 'CHECKPOINT' // a checkpoint or model folder cannot be read; `file` names it
+  | 'STATE_DICT'; // the weights of a file do not match the model; the message lists the keys
+
+/**
+ * The error every part of @healthgpt/vq-tokenizer throws. `code` is stable; the context (`file`,
+ * `key`, `path`, `record`) says where, and the base appends it to the message.
+ */
+export class VQTokenizerError extends HealthGPTError<VQTokenizerErrorCode> {}

@@ -21,6 +21,7 @@ describeBackends('images', () => {
     const a: RawImage = { width: 4, height: 4, channels: 1, data: new Uint8Array(16).fill(255) };
     const b: RawImage = { width: 2, height: 2, channels: 1, data: new Uint8Array(4) };
     expect(() => rawImagesToTensor([a, b])).toThrow(VQTokenizerError);
+    expect(() => rawImagesToTensor([a, b])).toThrow(expect.objectContaining({ code: 'IMAGE', record: 1 }));
     const t = rawImagesToTensor([a, b], { size: 3 });
     expect(t.shape).toEqual([2, 3, 3, 3]);
     t.dispose();

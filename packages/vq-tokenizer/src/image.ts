@@ -1,5 +1,5 @@
 import { tf, type RawImage, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from './errors.js';
+import { VQTokenizerError } from './errors.js';
 
 export interface ToTensorOptions {
   /** Resize every image to size×size (bilinear, half-pixel centres) before stacking. Default: keep the size (all must match). */
@@ -15,9 +15,9 @@ function scaleOf(img: RawImage): number {
 /** One RawImage (HWC, 1/3/4 channels) → RGB [H, W, 3] in [0, 1]. */
 function toRgb01(img: RawImage, i: number): Tensor {
   const { width: w, height: h, channels: c } = img;
-  ensure(c === 1 || c === 3 || c === 4, `images[${i}].channels must be 1, 3 or 4, got ${c}`);
-  ensure(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0, `images[${i}] has an invalid size ${w}x${h}`);
-  ensure(img.data.length === w * h * c, () => `images[${i}].data has ${img.data.length} values, expected ${w}x${h}x${c} = ${w * h * c}`);
+  VQTokenizerError.check(c === 1 || c === 3 || c === 4, 'IMAGE', `'channels' must be 1, 3 or 4, got ${c}`, { record: i });
+  VQTokenizerError.check(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0, 'IMAGE', `invalid size ${w}x${h}`, { record: i });
+  VQTokenizerError.check(img.data.length === w * h * c, 'IMAGE', () => `'data' has ${img.data.length} values, expected ${w}x${h}x${c} = ${w * h * c}`, { record: i });
   return tf.tidy(() => {
     const x = tf.mul(tf.tensor3d(Float32Array.from(img.data), [h, w, c]), scaleOf(img)); // [H, W, C]
     if (c === 3) return x;
@@ -32,11 +32,13 @@ function toRgb01(img: RawImage, i: number): Tensor {
  */
 export function rawImagesToTensor(images: RawImage | RawImage[], { size }: ToTensorOptions = {}): Tensor {
   const list = Array.isArray(images) ? images : [images];
-  ensure(list.length > 0, `'images' passed to 'rawImagesToTensor' must not be empty`);
+  VQTokenizerError.check(list.length > 0, 'ARGUMENT', `'images' passed to 'rawImagesToTensor' must not be empty`);
   if (size === undefined) {
     const { width, height } = list[0];
-    list.forEach((im, i) => ensure(im.width === width && im.height === height, () => `images[${i}] is ${im.width}x${im.height}, images[0] is ${width}x${height}: pass { size } to resize`));
-  } else ensure(Number.isInteger(size) && size > 0, `'size' passed to 'rawImagesToTensor' must be a positive integer, got ${size}`);
+    list.forEach((im, i) =>
+      VQTokenizerError.check(im.width === width && im.height === height, 'IMAGE', () => `${im.width}x${im.height}, but images[0] is ${width}x${height}: pass { size } to resize`, { record: i }),
+    );
+  } else VQTokenizerError.check(Number.isInteger(size) && size > 0, 'ARGUMENT', `'size' passed to 'rawImagesToTensor' must be a positive integer, got ${size}`);
   return tf.tidy(() => {
     const rgb = list.map((im, i) => {
       const x = toRgb01(im, i);
@@ -52,7 +54,7 @@ export function rawImagesToTensor(images: RawImage | RawImage[], { size }: ToTen
  * uint8(255 · (clamp(x, −1, 1) + 1) / 2) in float32, truncating (not rounding).
  */
 export function toUint8HWC(images: Tensor): RawImage[] {
-  ensure(images.rank === 4 && images.shape[1] === 3, () => `'images' passed to 'toUint8HWC' must be [B, 3, H, W], got [${images.shape}]`);
+  VQTokenizerError.check(images.rank === 4 && images.shape[1] === 3, 'ARGUMENT', () => `'images' passed to 'toUint8HWC' must be [B, 3, H, W], got [${images.shape}]`);
   const [b, , h, w] = images.shape;
   const nhwc = tf.tidy(() => tf.transpose(images, [0, 2, 3, 1])); // [B, H, W, 3]
   const data = nhwc.dataSync() as Float32Array;

@@ -13,7 +13,23 @@ export { AttnBlock } from './blocks/attn_block.js';
 export { Downsample, Upsample } from './blocks/resample.js';
 export { loadPretrained, savePretrained, loadConfig, IGNORABLE_KEYS, CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { rawImagesToTensor, toUint8HWC, type ToTensorOptions } from './image.js';
-export { codesToText, indicesToText, textToCodes, textToIndices, codeToken, START_TOKEN, END_TOKEN, PIXEL_NEWLINE_TOKEN } from './tokens.js';
+export {
+  codesToText,
+  indicesToText,
+  textToCodes,
+  textToIndices,
+  codeToken,
+  START_TOKEN,
+  END_TOKEN,
+  PIXEL_NEWLINE_TOKEN,
+  DEFAULT_CODEBOOK_SIZE,
+  imageTokenVocabulary,
+  imageTokenIds,
+  findImageTokenIds,
+  codesToIds,
+  idsToCodes,
+  type ImageTokenIds,
+} from './tokens.js';
 export { psnr, ssim, codebookUsage, type CodebookUsage } from './metrics.js';
 export { syntheticPhantoms, type PhantomOptions } from './synthetic.js';
 export { VQTrainer, type TrainOptions, type StepStats } from './train/trainer.js';

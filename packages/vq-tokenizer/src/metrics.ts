@@ -1,9 +1,9 @@
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from './errors.js';
+import { VQTokenizerError } from './errors.js';
 
 function checkPair(a: Tensor, b: Tensor, op: string): void {
-  ensure(a.rank === 4 && b.rank === 4, () => `'${op}' expects two [B, C, H, W] tensors, got [${a.shape}] and [${b.shape}]`);
-  ensure(a.shape.every((d, i) => d === b.shape[i]), () => `'${op}': shapes differ, [${a.shape}] vs [${b.shape}]`);
+  VQTokenizerError.check(a.rank === 4 && b.rank === 4, 'ARGUMENT', () => `'${op}' expects two [B, C, H, W] tensors, got [${a.shape}] and [${b.shape}]`);
+  VQTokenizerError.check(a.shape.every((d, i) => d === b.shape[i]), 'ARGUMENT', () => `'${op}': shapes differ, [${a.shape}] vs [${b.shape}]`);
 }
 
 /** PSNR in dB of each image pair, images in [−1, 1] (peak 1 after mapping to [0, 1]; both are clamped). */
@@ -33,7 +33,7 @@ function gaussian(size: number, sigma: number): number[] {
 export function ssim(a: Tensor, b: Tensor, { window = 11, sigma = 1.5 } = {}): number[] {
   checkPair(a, b, 'ssim');
   const [n, c, h, w] = a.shape;
-  ensure(h >= window && w >= window, () => `'ssim' needs images of at least ${window}×${window}, got ${h}×${w}`);
+  VQTokenizerError.check(h >= window && w >= window, 'ARGUMENT', () => `'ssim' needs images of at least ${window}×${window}, got ${h}×${w}`);
   const vals = tf.tidy(() => {
     const g = gaussian(window, sigma);
     const k = tf.tensor4d(g.flatMap((y) => g.map((x) => x * y)), [window, window, 1, 1]);
@@ -75,7 +75,7 @@ export function codebookUsage(indices: Tensor | ArrayLike<number>, nEmbed: numbe
   const counts = new Int32Array(nEmbed);
   for (let i = 0; i < data.length; i++) {
     const k = data[i];
-    ensure(Number.isInteger(k) && k >= 0 && k < nEmbed, () => `'indices' passed to 'codebookUsage' must lie in [0, ${nEmbed}), got ${k}`);
+    VQTokenizerError.check(Number.isInteger(k) && k >= 0 && k < nEmbed, 'ARGUMENT', () => `'indices' passed to 'codebookUsage' must lie in [0, ${nEmbed}), got ${k}`);
     counts[k]++;
   }
   let entropy = 0;

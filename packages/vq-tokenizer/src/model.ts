@@ -3,7 +3,7 @@ import { Encoder } from './encoder.js';
 import { Decoder } from './decoder.js';
 import { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput } from './quantize.js';
 import { validateConfig, type VQConfig } from './config.js';
-import { ensure } from './errors.js';
+import { VQTokenizerError } from './errors.js';
 import { loadPretrained, savePretrained } from './pretrained.js';
 
 export interface EncodeOptions {
@@ -65,12 +65,12 @@ export class VQTokenizer extends Module {
 
   private checkImages(images: Tensor, op: string): void {
     const dd = this.config.ddconfig;
-    ensure(images.rank === 4, () => `'images' passed to '${op}' must be rank 4 [B, ${dd.in_channels}, H, W], got [${images.shape}]`);
-    ensure(images.dtype === 'float32', () => `'images' passed to '${op}' must be float32, got ${images.dtype}`);
-    ensure(images.shape[1] === dd.in_channels, () => `'images' passed to '${op}' must have ${dd.in_channels} channels (NCHW), got [${images.shape}]`);
+    VQTokenizerError.check(images.rank === 4, 'ARGUMENT', () => `'images' passed to '${op}' must be rank 4 [B, ${dd.in_channels}, H, W], got [${images.shape}]`);
+    VQTokenizerError.check(images.dtype === 'float32', 'ARGUMENT', () => `'images' passed to '${op}' must be float32, got ${images.dtype}`);
+    VQTokenizerError.check(images.shape[1] === dd.in_channels, 'ARGUMENT', () => `'images' passed to '${op}' must have ${dd.in_channels} channels (NCHW), got [${images.shape}]`);
     const f = this.factor;
     const [, , h, w] = images.shape as number[];
-    ensure(h % f === 0 && w % f === 0, () => `'images' passed to '${op}' must have H and W divisible by ${f}, got [${images.shape}]`);
+    VQTokenizerError.check(h % f === 0 && w % f === 0, 'ARGUMENT', () => `'images' passed to '${op}' must have H and W divisible by ${f}, got [${images.shape}]`);
   }
 
   /** quant_conv(encoder(x)): [B, 3, H, W] → [B, embed_dim, H/f, W/f] */
@@ -99,12 +99,12 @@ export class VQTokenizer extends Module {
 
   /** Codes int32 [B, h, w] → code vectors z_q [B, embed_dim, h, w] (`get_codebook_entry`). */
   lookup(indices: Tensor): Tensor {
-    ensure(indices.rank === 3, () => `'indices' passed to 'lookup' must be rank 3 [B, h, w], got [${indices.shape}]`);
-    ensure(indices.dtype === 'int32', () => `'indices' passed to 'lookup' must be int32, got ${indices.dtype}`);
+    VQTokenizerError.check(indices.rank === 3, 'ARGUMENT', () => `'indices' passed to 'lookup' must be rank 3 [B, h, w], got [${indices.shape}]`);
+    VQTokenizerError.check(indices.dtype === 'int32', 'ARGUMENT', () => `'indices' passed to 'lookup' must be int32, got ${indices.dtype}`);
     const range = tf.tidy(() => tf.stack([tf.min(indices), tf.max(indices)]));
     const [lo, hi] = Array.from(range.dataSync());
     range.dispose();
-    ensure(lo >= 0 && hi < this.config.n_embed, () => `'indices' passed to 'lookup' must lie in [0, ${this.config.n_embed}), got values from ${lo} to ${hi}`);
+    VQTokenizerError.check(lo >= 0 && hi < this.config.n_embed, 'ARGUMENT', () => `'indices' passed to 'lookup' must lie in [0, ${this.config.n_embed}), got values from ${lo} to ${hi}`);
     return this.child<Quantizer>('quantize').lookup(indices);
   }
 

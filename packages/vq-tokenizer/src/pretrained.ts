@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StateDictError, loadSafetensors, saveSafetensors, writeFileAtomic } from '@healthgpt/tensor-core';
+import { HealthGPTError, StateDictError, loadSafetensors, saveSafetensors, writeFileAtomic } from '@healthgpt/tensor-core';
 import { makeConfig, type VQConfig } from './config.js';
 import { VQTokenizer } from './model.js';
 import { VQTokenizerError } from './errors.js';
@@ -18,14 +18,15 @@ export async function loadConfig(dir: string): Promise<VQConfig> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new VQTokenizerError(`${file}: cannot read the tokenizer config (${(e as Error).message})`);
+    throw new VQTokenizerError('CHECKPOINT', `cannot read the tokenizer config (${(e as Error).message})`, { file, cause: e });
   }
   if (typeof raw !== 'object' || raw === null || typeof (raw as { ddconfig?: unknown }).ddconfig !== 'object')
-    throw new VQTokenizerError(`${file}: expected an object with 'ddconfig' (taming's model params)`);
+    throw new VQTokenizerError('CONFIG', `expected an object with 'ddconfig' (taming's model params)`, { file });
   try {
     return makeConfig(raw as VQConfig);
   } catch (e) {
-    throw new VQTokenizerError(`${file}: ${(e as Error).message}`);
+    if (e instanceof VQTokenizerError) throw new VQTokenizerError(e.code, e.detail, { ...e.context, file });
+    throw e;
   }
 }
 
@@ -42,13 +43,13 @@ export async function loadPretrained(dir: string): Promise<VQTokenizer> {
     ({ tensors } = await loadSafetensors(file));
   } catch (e) {
     model.dispose();
-    throw new VQTokenizerError(`${file}: ${(e as Error).message}`);
+    throw new VQTokenizerError('CHECKPOINT', `cannot read the weights (${e instanceof HealthGPTError ? e.detail : (e as Error).message})`, { file, cause: e });
   }
   try {
     model.loadStateDict(tensors, { strict: true, ignore: IGNORABLE_KEYS });
   } catch (e) {
     model.dispose();
-    if (e instanceof StateDictError) throw new VQTokenizerError(`${file}: ${e.message}`, 'STATE_DICT');
+    if (e instanceof StateDictError) throw new VQTokenizerError('STATE_DICT', e.detail, { file, cause: e });
     throw e;
   } finally {
     tensors.forEach((t) => t.dispose());

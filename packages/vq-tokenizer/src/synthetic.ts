@@ -1,5 +1,5 @@
 import { Generator, tf, type Tensor } from '@healthgpt/tensor-core';
-import { ensure } from './errors.js';
+import { VQTokenizerError } from './errors.js';
 
 export interface PhantomOptions {
   /** Side in pixels (default 64). */
@@ -41,8 +41,8 @@ function inside(e: Ellipse, x: number, y: number, px: number): number {
  * pixel noise, grey replicated to RGB. Returns [n, 3, size, size] in [−1, 1].
  */
 export function syntheticPhantoms(n: number, { size = 64, seed = 0, noise = 0.01 }: PhantomOptions = {}): Tensor {
-  ensure(Number.isInteger(n) && n > 0, `'n' passed to 'syntheticPhantoms' must be a positive integer, got ${n}`);
-  ensure(Number.isInteger(size) && size >= 8, `'size' passed to 'syntheticPhantoms' must be an integer ≥ 8, got ${size}`);
+  VQTokenizerError.check(Number.isInteger(n) && n > 0, 'ARGUMENT', `'n' passed to 'syntheticPhantoms' must be a positive integer, got ${n}`);
+  VQTokenizerError.check(Number.isInteger(size) && size >= 8, 'ARGUMENT', `'size' passed to 'syntheticPhantoms' must be an integer ≥ 8, got ${size}`);
   const gen = new Generator(seed);
   const data = new Float32Array(n * 3 * size * size);
   const px = 2 / size;

@@ -29,7 +29,7 @@ describe('chat templates (REFERENCE.md §1, character for character)', () => {
       `<|im_start|>system<|im_sep|>\nYou are a medieval knight and must provide explanations to modern people.<|im_end|>\n<|im_start|>user<|im_sep|>\n<image>\n${q}<|im_end|>\n<|im_start|>assistant<|im_sep|>\n`,
     );
     expect(imagePrompt('qwen_2', q)).toBe(`<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\n<image>\n${q}<|im_end|>\n<|im_start|>assistant\n`);
-    expect(imagePrompt('phi3_instruct', 'Convert to MRI.', { generationPrefix: '<start_index>' }).endsWith('<|assistant|>\n<start_index>')).toBe(true);
+    expect(imagePrompt('phi3_instruct', 'Convert to MRI.', { generationPrefix: '<open>' }).endsWith('<|assistant|>\n<open>')).toBe(true);
   });
 
   it('multi-turn: each finished turn ends with the separator, then the next role tag', () => {

@@ -44,7 +44,7 @@ export function chatTemplate(name: ChatTemplateName | ChatTemplate): ChatTemplat
 export interface ApplyTemplateOptions {
   /** End with the assistant's role tag when the last turn is the user's (default true). */
   addGenerationPrompt?: boolean;
-  /** Text appended after the generation prompt, e.g. `<start_index>` for image generation. */
+  /** Text appended after the generation prompt (HealthGPT's image generation appends its start-of-image token). */
   generationPrefix?: string;
   /** Replace the template's system text. */
   system?: string;

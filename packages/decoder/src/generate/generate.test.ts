@@ -34,7 +34,7 @@ describeBackends('generate', () => {
     });
   });
 
-  it('emits exactly N image tokens after <start_index>, then <end_index>, whatever the model prefers', () => {
+  it('emits exactly N block tokens after the start id, then the end id, whatever the model prefers', () => {
     const [start, end, lo, hi] = [40, 41, 20, 36];
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 1000 }), (count, seed) => {
@@ -49,7 +49,7 @@ describeBackends('generate', () => {
       }),
       { numRuns: 8 },
     );
-    // A block opened in the prompt (HealthGPT appends <start_index> to the prompt), prompt as embeddings.
+    // A block opened in the prompt (HealthGPT appends the start token to the prompt), prompt as embeddings.
     const emb = model.embedTokens([[3, 4, start]]);
     const res = model.generate({ inputsEmbeds: emb, maxNewTokens: 10, stopTokens: [end], logitsProcessors: [indexBlockConstraint({ startId: start, endId: end, idRange: { lo, hi }, count: 4, startedInPrompt: true })] });
     expect(res.sequences[0].slice(0, 4).every((t) => t >= lo && t < hi)).toBe(true);

@@ -1,26 +1,31 @@
 import { DecoderError } from '../errors.js';
 import { restrictTo, type LogitsProcessor, type ProcessorContext } from './processors.js';
 
+/**
+ * The ids of a block (HealthGPT: its image tokens, whose strings and ids come from
+ * @healthgpt/vq-tokenizer's `imageTokenIds`: `startId: ids.start, endId: ids.end, idRange:
+ * { lo: ids.firstCode, hi: ids.firstCode + ids.codebookSize }`).
+ */
 export interface IndexBlockOptions {
-  /** Id of `<start_index>`. */
+  /** Id of the token that opens a block. */
   startId: number;
-  /** Id of `<end_index>`. */
+  /** Id of the token that closes it. */
   endId: number;
-  /** The image-token id range [lo, hi) (`<idx_0>` … `<idx_{n−1}>`). */
+  /** The ids allowed inside the block, [lo, hi) (the image-code tokens). */
   idRange: { lo: number; hi: number };
   /** Exactly this many image tokens between start and end (HealthGPT: 32·32 = 1024). */
   count: number;
-  /** Force `<start_index>` as the first new token when the row has not opened a block (default false). */
+  /** Force the start token as the first new token when the row has not opened a block (default false). */
   forceStart?: boolean;
   /** The block was opened in the prompt, but the prompt came as embeddings (ids unknown). Default false. */
   startedInPrompt?: boolean;
-  /** Outside a block, forbid the image-token range and `<end_index>` (default true). */
+  /** Outside a block, forbid the block's id range and the end token (default true). */
   forbidOutside?: boolean;
 }
 
 /**
- * Constrained decoding of an image block: after `<start_index>` the row may emit only ids from
- * the image range, exactly `count` of them, then must emit `<end_index>`. (The reference lets the
+ * Constrained decoding of an image block: after the start token the row may emit only ids from
+ * the block's range, exactly `count` of them, then must emit the end token. (The reference lets the
  * model emit anything there and crashes unless exactly 1024 indices come out.)
  */
 export function indexBlockConstraint(o: IndexBlockOptions): LogitsProcessor {

@@ -9,6 +9,7 @@ import { cacheLength, type InitOptions, type PastKeyValues } from './types.js';
 import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
 import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
 import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
+import { causalLmLoss, toLabelsTensor } from './causal_lm_loss.js';
 
 export interface DecoderLMOptions {
   /** Seed of the weight initialisation (default 0). */
@@ -108,15 +109,20 @@ export class DecoderLM extends Module {
    * token, 0 = padding); positions default to HF generate's `cumsum(mask) − 1` (padding → 1), or
    * `past … past + T − 1` without a mask. Returns logits [B, T, V] (or [B, 1, V] with `lastOnly`)
    * and the new cache (past + these positions), which the caller owns and disposes; the
-   * `pastKeyValues` passed in are left untouched.
+   * `pastKeyValues` passed in are left untouched. With `labels` [B, T] it also returns `loss`,
+   * the shifted next-token cross-entropy (−100 ignored), as HF's causal LMs do.
    */
   forward(input: ForwardInput): ForwardOutput {
     const cfg = this.cfg;
     const { b, t } = validateForward(input, cfg);
     const past = input.pastKeyValues;
     const tk = cacheLength(past) + t;
+    DecoderError.check(!(input.labels !== undefined && input.lastOnly), 'ARGUMENT', `'labels' passed to 'DecoderLM.forward' need the logits of every position; drop 'lastOnly'`);
     const mask = input.attentionMask === undefined ? null : toMaskTensor(input.attentionMask, b, tk);
+    let labels: Tensor | null = null;
     try {
+      labels = input.labels === undefined ? null : toLabelsTensor(input.labels, b, t, cfg.vocabSize);
+      const targets = labels;
       return tidy(() => {
         const h0 = input.inputsEmbeds ?? this.embedTokens(input.inputIds!); // [B, T, hidden]
         const pos = input.positionIds ?? (mask ? positionsFromMask(mask.dataSync(), b, tk, t) : positionsRange(b, tk - t, t)); // [B, T]
@@ -138,10 +144,12 @@ export class DecoderLM extends Module {
         const last = input.lastOnly && t > 1 ? h.slice([0, t - 1, 0], [b, 1, cfg.hiddenSize]) : h; // [B, 1|T, hidden]
         const out: ForwardOutput = { logits: this.head(last), pastKeyValues: input.useCache === false ? [] : present };
         if (wantHidden) out.hiddenStates = hidden;
+        if (targets) out.loss = causalLmLoss(out.logits, targets);
         return out;
       });
     } finally {
       if (mask && mask !== input.attentionMask) mask.dispose();
+      if (labels && labels !== input.labels) labels.dispose();
     }
   }
 

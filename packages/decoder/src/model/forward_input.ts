@@ -20,6 +20,12 @@ export interface ForwardInput {
   lastOnly?: boolean;
   /** Return the cache (default true). */
   useCache?: boolean;
+  /**
+   * Targets int32 [B, T] (−100 = ignored), usually the input ids with prompt and padding set to
+   * −100. Adds `loss`: HF's shifted next-token cross-entropy (logits[:, :-1] vs labels[:, 1:]),
+   * the mean over supervised targets (0 when there are none).
+   */
+  labels?: Tensor | number[][];
 }
 
 export interface ForwardOutput {
@@ -29,6 +35,8 @@ export interface ForwardOutput {
   pastKeyValues: PastKeyValues;
   /** With `outputHiddenStates`: numLayers + 1 tensors [B, T, hidden], HF's order. */
   hiddenStates?: Tensor[];
+  /** With `labels`: the scalar mean next-token cross-entropy. */
+  loss?: Tensor;
 }
 
 const shapeOf = (x: Tensor | number[][]) => (x instanceof tf.Tensor ? x.shape : [x.length, x[0]?.length ?? 0]);

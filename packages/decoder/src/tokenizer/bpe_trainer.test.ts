@@ -76,9 +76,9 @@ describe('trainByteLevelBpe', () => {
     const t = trainByteLevelBpe(data.train.slice(0, 400), { vocabSize: 300, specialTokens: ['<s>'], bosToken: '<s>', addBosToken: true });
     expect(t.encode('CT scan')[0]).toBe(0);
     expect(t.encode('CT scan', { addSpecialTokens: false })[0]).not.toBe(0);
-    expect(t.addTokens(['<start_index>', '<idx_0>', '<s>'])).toBe(2);
-    expect([t.tokenToId('<start_index>'), t.tokenToId('<idx_0>'), t.length]).toEqual([300, 301, 302]);
-    expect(t.encode('a<idx_0>b', { addSpecialTokens: false })).toContain(301);
+    expect(t.addTokens(['<open>', '<code_0>', '<s>'])).toBe(2);
+    expect([t.tokenToId('<open>'), t.tokenToId('<code_0>'), t.length]).toEqual([300, 301, 302]);
+    expect(t.encode('a<code_0>b', { addSpecialTokens: false })).toContain(301);
   });
 
   it('throws DecoderError when the size cannot be reached or is too small', () => {

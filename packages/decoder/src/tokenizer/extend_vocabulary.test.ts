@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
-import { DecoderLM, DecoderError, extendVocabulary, imageTokens, trainByteLevelBpe, indexBlockConstraint } from '../index.js';
+import { DecoderLM, DecoderError, extendVocabulary, trainByteLevelBpe, indexBlockConstraint } from '../index.js';
 import { tinyConfig } from '../test_helpers.js';
 
 const corpus = ['The chest x-ray shows no pneumothorax. The liver is enlarged. Is there a mass in the brain? Yes, in the left lobe.'.repeat(4)];
@@ -12,10 +12,11 @@ describeBackends('extendVocabulary (REFERENCE.md §1)', () => {
     const model = new DecoderLM(tinyConfig('phi3', { vocab_size: 290 }), { seed: 9 }); // model rows beyond the tokenizer, as Phi-3 (32064 vs 32011)
     const oldEmb = model.embedWeight.clone();
     const oldHead = model.stateDict().get('lm_head.weight')!.clone();
-    const tokens = imageTokens(16); // <start_index>, 16 × <idx_i>, <end_index>, <pixel_newline>
+    // A block vocabulary laid out as HealthGPT's image tokens (whose strings live in @healthgpt/vq-tokenizer).
+    const tokens = ['<open>', ...Array.from({ length: 16 }, (_, i) => `<code_${i}>`), '<close>', '<newline>'];
     const r = extendVocabulary(model, tok, tokens);
     expect(r).toEqual({ added: 19, firstNewId: 280, vocabSize: 299 });
-    expect([tok.tokenToId('<start_index>'), tok.tokenToId('<idx_0>'), tok.tokenToId('<idx_15>'), tok.tokenToId('<end_index>'), tok.tokenToId('<pixel_newline>')]).toEqual([280, 281, 296, 297, 298]);
+    expect([tok.tokenToId('<open>'), tok.tokenToId('<code_0>'), tok.tokenToId('<code_15>'), tok.tokenToId('<close>'), tok.tokenToId('<newline>')]).toEqual([280, 281, 296, 297, 298]);
     expect(model.config.vocabSize).toBe(299);
     expect(model.config.json.vocab_size).toBe(299);
     for (const [now, before] of [
@@ -28,10 +29,10 @@ describeBackends('extendVocabulary (REFERENCE.md §1)', () => {
       expectClose(now.slice([280, 0], [19, 16]), tf.tile(mean, [19, 1]), { atol: 1e-6 }, 'new rows');
     }
     // The extended model decodes an image block under the constraint.
-    const res = model.generate({ inputIds: [tok.encode('Is there a mass?<start_index>')], maxNewTokens: 20, stopTokens: [297], logitsProcessors: [indexBlockConstraint({ startId: 280, endId: 297, idRange: { lo: 281, hi: 297 }, count: 4 })] });
+    const res = model.generate({ inputIds: [tok.encode('Is there a mass?<open>')], maxNewTokens: 20, stopTokens: [297], logitsProcessors: [indexBlockConstraint({ startId: 280, endId: 297, idRange: { lo: 281, hi: 297 }, count: 4 })] });
     expect(res.sequences[0]).toHaveLength(5);
     expect(res.sequences[0][4]).toBe(297);
-    expect(extendVocabulary(model, tok, ['<idx_0>']).added).toBe(0);
+    expect(extendVocabulary(model, tok, ['<code_0>']).added).toBe(0);
     model.dispose();
   });
 

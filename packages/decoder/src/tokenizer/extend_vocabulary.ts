@@ -3,11 +3,6 @@ import { DecoderError } from '../errors.js';
 import type { DecoderLM } from '../model/decoder_lm.js';
 import type { TextTokenizer } from './tokenizer.js';
 
-/** HealthGPT's 8195 image tokens: `<start_index>`, `<idx_0>`…`<idx_{n−1}>`, `<end_index>`, `<pixel_newline>`. */
-export function imageTokens(codebookSize = 8192): string[] {
-  return ['<start_index>', ...Array.from({ length: codebookSize }, (_, i) => `<idx_${i}>`), '<end_index>', '<pixel_newline>'];
-}
-
 export interface ExtendVocabularyResult {
   /** Tokens actually added (those already known are skipped). */
   added: number;
@@ -19,7 +14,9 @@ export interface ExtendVocabularyResult {
 
 /**
  * Add `tokens` to the tokenizer (new ids from its length) and resize the model's embedding and
- * lm_head to the tokenizer's new length. Rows below the old tokenizer length are kept; every row
+ * lm_head to the tokenizer's new length. HealthGPT passes its image tokens here
+ * (`imageTokenVocabulary()` of @healthgpt/vq-tokenizer, their one home; the assembled model
+ * composes the two packages). Rows below the old tokenizer length are kept; every row
  * from there on starts at the mean of rows [0, old length) (REFERENCE.md §1; for Phi-3 the rows
  * 32011…32063 beyond its tokenizer are reset too, as HealthGPT does).
  */

@@ -89,8 +89,8 @@ const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.is
  * with `routed`, `loraNums` a positive integer dividing `r`, otherwise `loraNums` absent or 1.
  */
 export function resolveConfig(kind: string, config: AdapterConfig, { routed }: { routed: boolean }): ResolvedAdapterConfig {
-  const bad = (field: string, why: string, got: unknown) => new HLoraError(`'config.${field}' of adapter kind '${kind}' ${why}, got ${JSON.stringify(got)}`, 'CONFIG');
-  if (config === null || typeof config !== 'object') throw new HLoraError(`'config' of adapter kind '${kind}' must be an object, got ${String(config)}`, 'CONFIG');
+  const bad = (field: string, why: string, got: unknown) => new HLoraError('CONFIG', `'config.${field}' of adapter kind '${kind}' ${why}, got ${JSON.stringify(got)}`);
+  if (config === null || typeof config !== 'object') throw new HLoraError('CONFIG', `'config' of adapter kind '${kind}' must be an object, got ${String(config)}`);
   const { r, loraAlpha, loraNums, loraDropout = 0 } = config;
   if (!isPosInt(r)) throw bad('r', 'must be a positive integer', r);
   if (typeof loraAlpha !== 'number' || !Number.isFinite(loraAlpha)) throw bad('loraAlpha', 'must be a finite number', loraAlpha);

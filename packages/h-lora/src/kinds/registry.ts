@@ -13,21 +13,21 @@ const REQUIRED = ['resolve', 'scaling', 'init', 'numParameters', 'delta'] as con
  * checkpoints can use it. Re-registering a name throws unless `replace` is set.
  */
 export function registerAdapterKind(kind: AdapterKind, { replace = false }: { replace?: boolean } = {}): void {
-  if (!kind || typeof kind.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(kind.name))
-    throw new HLoraError(`'kind.name' passed to 'registerAdapterKind' must be a non-empty name of letters, digits, '_' or '-', got ${JSON.stringify(kind?.name)}`, 'ARGUMENT');
-  for (const f of REQUIRED)
-    if (typeof kind[f] !== 'function') throw new HLoraError(`adapter kind '${kind.name}' passed to 'registerAdapterKind' has no '${f}' function`, 'ARGUMENT');
-  if (kind.mergeable && typeof kind.deltaWeight !== 'function')
-    throw new HLoraError(`adapter kind '${kind.name}' passed to 'registerAdapterKind' is mergeable but has no 'deltaWeight' function`, 'ARGUMENT');
-  if (kinds.has(kind.name) && !replace)
-    throw new HLoraError(`adapter kind '${kind.name}' is already registered (pass { replace: true } to replace it)`, 'ARGUMENT');
+  HLoraError.check(
+    kind && typeof kind.name === 'string' && /^[A-Za-z0-9_-]+$/.test(kind.name),
+    'ARGUMENT',
+    () => `'kind.name' passed to 'registerAdapterKind' must be a non-empty name of letters, digits, '_' or '-', got ${JSON.stringify(kind?.name)}`,
+  );
+  for (const f of REQUIRED) HLoraError.check(typeof kind[f] === 'function', 'ARGUMENT', `adapter kind '${kind.name}' passed to 'registerAdapterKind' has no '${f}' function`);
+  HLoraError.check(!kind.mergeable || typeof kind.deltaWeight === 'function', 'ARGUMENT', `adapter kind '${kind.name}' passed to 'registerAdapterKind' is mergeable but has no 'deltaWeight' function`);
+  HLoraError.check(!kinds.has(kind.name) || replace, 'ARGUMENT', `adapter kind '${kind.name}' is already registered (pass { replace: true } to replace it)`);
   kinds.set(kind.name, kind);
 }
 
 /** The kind registered as `name`; the error lists the registered names. */
 export function getAdapterKind(name: string): AdapterKind {
   const k = kinds.get(name);
-  if (!k) throw new HLoraError(`unknown adapter kind '${name}' (registered: ${[...kinds.keys()].join(', ')})`, 'UNKNOWN_KIND');
+  HLoraError.check(k, 'UNKNOWN_KIND', () => `unknown adapter kind '${name}' (registered: ${[...kinds.keys()].join(', ')})`);
   return k;
 }
 

@@ -46,9 +46,9 @@ export async function readCheckpointState(dir: string): Promise<{ state: Trainer
   try {
     state = JSON.parse(await readFile(file, 'utf8')) as TrainerState;
   } catch (e) {
-    throw new VQTokenizerError(`${file}: cannot read the trainer state (${(e as Error).message})`);
+    throw new VQTokenizerError('CHECKPOINT', `cannot read the trainer state (${(e as Error).message})`, { file, cause: e });
   }
-  if (!Number.isInteger(state.step) || !Array.isArray(state.rng) || state.rng.length !== 4) throw new VQTokenizerError(`${file}: 'step' and 'rng' (4 words) are required`);
+  if (!Number.isInteger(state.step) || !Array.isArray(state.rng) || state.rng.length !== 4) throw new VQTokenizerError('CHECKPOINT', `'step' and 'rng' (4 words) are required`, { file });
   const { tensors } = await loadSafetensors(join(dir, OPTIMIZER_FILE));
   return { state, optimizer: tensors };
 }

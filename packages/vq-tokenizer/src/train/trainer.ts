@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Generator, tf, type Tensor, type Variable } from '@healthgpt/tensor-core';
 import { VQTokenizer } from '../model.js';
-import { ensure } from '../errors.js';
+import { VQTokenizerError } from '../errors.js';
 import { NamedAdam } from './adam.js';
 import { annealExp, warmupCosine } from './schedule.js';
 import { imagesTensor, type ImageSource } from './data.js';
@@ -41,7 +41,7 @@ type Resolved = Required<Omit<TrainOptions, 'checkpointDir' | 'onProgress' | 'te
 };
 
 function resolve(o: TrainOptions): Resolved {
-  ensure(Number.isInteger(o.steps) && o.steps > 0, `'steps' passed to 'VQTrainer' must be a positive integer, got ${o.steps}`);
+  VQTokenizerError.check(Number.isInteger(o.steps) && o.steps > 0, 'ARGUMENT', `'steps' passed to 'VQTrainer' must be a positive integer, got ${o.steps}`);
   const r: Resolved = {
     batchSize: 8,
     lr: 1e-3,
@@ -55,10 +55,10 @@ function resolve(o: TrainOptions): Resolved {
     ...o,
     temperature: { start: 1, end: 1 / 16, steps: o.steps, ...o.temperature },
   };
-  ensure(Number.isInteger(r.batchSize) && r.batchSize > 0, `'batchSize' passed to 'VQTrainer' must be a positive integer, got ${r.batchSize}`);
-  ensure(r.lr > 0, `'lr' passed to 'VQTrainer' must be positive, got ${r.lr}`);
-  ensure(r.reconLoss === 'l1' || r.reconLoss === 'l2', `'reconLoss' passed to 'VQTrainer' must be 'l1' or 'l2', got '${r.reconLoss}'`);
-  ensure(r.temperature.start > 0 && r.temperature.end > 0, `'temperature' passed to 'VQTrainer' must be positive`);
+  VQTokenizerError.check(Number.isInteger(r.batchSize) && r.batchSize > 0, 'ARGUMENT', `'batchSize' passed to 'VQTrainer' must be a positive integer, got ${r.batchSize}`);
+  VQTokenizerError.check(r.lr > 0, 'ARGUMENT', `'lr' passed to 'VQTrainer' must be positive, got ${r.lr}`);
+  VQTokenizerError.check(r.reconLoss === 'l1' || r.reconLoss === 'l2', 'ARGUMENT', `'reconLoss' passed to 'VQTrainer' must be 'l1' or 'l2', got '${r.reconLoss}'`);
+  VQTokenizerError.check(r.temperature.start > 0 && r.temperature.end > 0, 'ARGUMENT', `'temperature' passed to 'VQTrainer' must be positive`);
   return r;
 }
 

@@ -1,0 +1,21 @@
+/**
+ * @healthgpt/model: HealthGPT assembled. A CLIP vision tower, one projector and one H-LoRA plugin
+ * per task over one decoder, in one module tree under the release's names; task routing and
+ * splicing, loss in the forward, comprehension and image generation, our model folders and the
+ * reference release's layout, presets, int8 weight-only inference.
+ */
+export { ModelError, type ModelErrorCode } from './errors.js';
+export { healthGPTConfigSchema, type HealthGPTConfigJson, type TaskConfigJson, type PluginConfigJson, type ImageTokensJson } from './config/schema.js';
+export { parseHealthGPTConfig, configToJson, type HealthGPTConfig, type TaskSpec, type PluginSpec } from './config/parse.js';
+export {
+  HealthGPT,
+  type HealthGPTOptions,
+  type HealthGPTOutput,
+  type HealthGPTGenerateOptions,
+  type HealthGPTGenerateResult,
+  type SplicedGroup,
+} from './model/healthgpt.js';
+export type { HealthGPTInput } from './model/inputs.js';
+export { spliceRows, splicedLength, type SpliceRow, type Spliced } from './model/splice.js';
+export { RELEASE_PREFIX, VISION_PREFIX, RELEASE_PROJECTOR, savedKeyToParameter, parameterToSavedKey } from './io/keys.js';
+export { importRelease, type ReleaseParts, type ReleaseTaskOptions } from './io/release.js';
