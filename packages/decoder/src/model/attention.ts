@@ -57,7 +57,8 @@ export class DecoderAttention extends Module {
       const [q, k] = tf.split(qk, [h, hkv], 1);
       const present = appendKV(past, k, splitHeads(v0, hkv, t)); // [B, Hkv, Tpast + T, hd]
       const attn = scaledDotProductAttention(q, present.keys, present.values, { bias: mask }); // [B, H, T, hd]
-      return { out: this.child<LinearLike>('o_proj').forward(mergeHeads(attn).reshape([b * t, -1])), present }; // [B·T, hidden]
+      const merged = t === 1 ? attn.reshape([b, -1]) : mergeHeads(attn).reshape([b * t, -1]); // [B·T, H·hd]
+      return { out: this.child<LinearLike>('o_proj').forward(merged), present };
     });
   }
 }

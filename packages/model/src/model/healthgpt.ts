@@ -260,12 +260,10 @@ export class HealthGPT extends Module {
   /** Quantize every Linear layer (decoder, lm_head, tower, projectors; adapters stay float) to int8 weights. */
   quantize(mode: 'int8' = 'int8', { include }: { include?: (path: string) => boolean } = {}): string[] {
     ModelError.check(mode === 'int8', 'ARGUMENT', `'mode' passed to 'quantize' must be 'int8', got ${mode}`);
-    this.lm.releaseCaches();
     return quantizeLinears(this, include ? { include } : {});
   }
 
   override dispose(): void {
-    this.lm.releaseCaches();
     super.dispose();
     this.vq?.dispose();
   }

@@ -52,12 +52,13 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const nRep = h / hkv;
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   return tf.tidy(() => {
-    const qg = q.reshape([b, hkv, nRep * tq, d]); // head g·nRep + r → group g
+    const qg = nRep === 1 ? q : q.reshape([b, hkv, nRep * tq, d]); // head g·nRep + r → group g
     let scores = tf.mul(tf.matMul(qg, k, false, true), scale); // [B, Hkv, nRep·Tq, Tk]
     for (const m of [attentionMask(tq, tk, opts), opts.bias]) if (m) scores = addPerHead(scores, m, b, hkv, nRep, tq, tk);
     let probs = tf.softmax(scores, -1);
     if (p > 0) probs = dropout(probs, p, opts.gen!);
-    return tf.matMul(probs, v).reshape([b, h, tq, v.shape[3]!]); // [B, Hkv, nRep·Tq, Dv] → [B, H, Tq, Dv]
+    const out = tf.matMul(probs, v); // [B, Hkv, nRep·Tq, Dv]
+    return nRep === 1 ? out : out.reshape([b, h, tq, v.shape[3]!]); // [B, H, Tq, Dv]
   });
 }
 
