@@ -11,7 +11,8 @@ export { DecoderMLP } from './model/mlp.js';
 export { TokenEmbedding, HeadLinear } from './model/embedding.js';
 export { disposeCache, cacheLength, cacheBytes, type LayerCache, type PastKeyValues, type LinearLike, type InitOptions } from './model/types.js';
 export type { ForwardInput, ForwardOutput } from './model/forward_input.js';
-export { generate, type GenerateOptions, type GenerateResult, type TokenEvent } from './generate/generate.js';
+export { generate, type GenerateOptions, type GenerateResult, type TokenEvent, type StopToken } from './generate/generate.js';
+export { parseGenerationConfig, loadGenerationConfig, GENERATION_CONFIG_FILE, type GenerationConfig } from './generate/generation_config.js';
 export {
   repetitionPenalty,
   temperature,
@@ -25,11 +26,13 @@ export {
   type ProcessorContext,
 } from './generate/processors.js';
 export { indexBlockConstraint, type IndexBlockOptions } from './generate/index_block.js';
-export { argmax, sample, leftPad } from './generate/sampling.js';
+export { argmax, sample } from './generate/sampling.js';
 export { fromPretrained, savePretrained, CONFIG_FILE, WEIGHTS_FILE, INDEX_FILE, type SavePretrainedOptions } from './io/pretrained.js';
 export { PRESETS, preset, parameterCount, type PresetName } from './model/presets.js';
 export { HFTokenizer, type TextTokenizer } from './tokenizer/tokenizer.js';
 export { trainByteLevelBpe, type TrainBpeOptions } from './tokenizer/bpe_trainer.js';
+export { encodeBatch, padBatch, type PaddedBatch, type PaddingSide, type EncodeBatchOptions } from './tokenizer/padding.js';
+export { MAX_TOKEN_ID } from './tokenizer/vocabulary.js';
 export { bytesToUnicode, byteLevelPieces, GPT2_SPLIT } from './tokenizer/byte_level.js';
 export { extendVocabulary, resizeRowsWithMean, type ExtendVocabularyResult } from './tokenizer/extend_vocabulary.js';
 export {
@@ -37,10 +40,13 @@ export {
   chatTemplate,
   applyChatTemplate,
   imagePrompt,
+  normalizeMessages,
   IMAGE_PLACEHOLDER,
+  type NormalizedMessage,
   type ChatTemplate,
   type ChatTemplateName,
   type ChatMessage,
   type ApplyTemplateOptions,
 } from './chat/templates.js';
 export { tokenizeWithImages, IMAGE_TOKEN_INDEX } from './chat/image_tokens.js';
+export { JinjaChatTemplate, chatTemplateJinja, chatTemplateFromConfig, type JinjaRenderOptions } from './chat/jinja.js';

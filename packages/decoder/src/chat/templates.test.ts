@@ -49,6 +49,14 @@ describe('chat templates (REFERENCE.md §1, character for character)', () => {
     );
   });
 
+  it('a leading system message or the system option replaces the default system text, not its tag', () => {
+    const user = { role: 'user', content: 'x' } as const;
+    expect(applyChatTemplate('phi3_instruct', [{ role: 'system', content: 'Be brief.' }, user])).toBe('<|system|>\nBe brief.<|end|>\n<|user|>\nx<|end|>\n<|assistant|>\n');
+    expect(applyChatTemplate('qwen_2', [user], { system: 'Be brief.' })).toBe('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nx<|im_end|>\n<|im_start|>assistant\n');
+    expect(applyChatTemplate('qwen_2', [{ role: 'system', content: 'wins' }, user], { system: 'loses' })).toContain('system\nwins<|im_end|>');
+    expect(applyChatTemplate('qwen_2', [user, { role: 'assistant', content: 'y' }], { addGenerationPrompt: true })).toMatch(/y<\|im_end\|>\n$/);
+  });
+
   it('rejects unknown templates and out-of-order turns', () => {
     expect(() => applyChatTemplate('llama' as 'qwen_2', [{ role: 'user', content: 'x' }])).toThrow(DecoderError);
     expect(() => applyChatTemplate('qwen_2', [{ role: 'assistant', content: 'x' }])).toThrow(/messages\[0\]\.role must be 'user'/);

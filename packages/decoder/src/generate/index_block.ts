@@ -29,6 +29,8 @@ export interface IndexBlockOptions {
  * model emit anything there and crashes unless exactly 1024 indices come out.)
  */
 export function indexBlockConstraint(o: IndexBlockOptions): LogitsProcessor {
+  for (const [k, v] of [['startId', o.startId], ['endId', o.endId], ['idRange.lo', o.idRange?.lo], ['idRange.hi', o.idRange?.hi]] as const)
+    DecoderError.check(Number.isInteger(v) && (v as number) >= 0, 'ARGUMENT', () => `'${k}' passed to 'indexBlockConstraint' must be a non-negative integer id, got ${v}`);
   DecoderError.check(Number.isInteger(o.count) && o.count > 0, 'ARGUMENT', `'count' passed to 'indexBlockConstraint' must be a positive integer, got ${o.count}`);
   DecoderError.check(o.idRange.lo < o.idRange.hi, 'ARGUMENT', `'idRange' passed to 'indexBlockConstraint' must be non-empty, got [${o.idRange.lo}, ${o.idRange.hi})`);
   const inRange = (id: number) => id >= o.idRange.lo && id < o.idRange.hi;

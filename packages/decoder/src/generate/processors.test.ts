@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Generator } from '@healthgpt/tensor-core';
-import { DecoderError, repetitionPenalty, temperature, topK, topP, softmax, composeProcessors, argmax, sample, leftPad, indexBlockConstraint } from '../index.js';
+import { DecoderError, repetitionPenalty, temperature, topK, topP, softmax, composeProcessors, argmax, sample, indexBlockConstraint } from '../index.js';
 
 const ctx = (tokens: number[] = []) => ({ row: 0, step: 0, tokens, promptLength: 0 });
 const finite = (l: Float32Array) => Array.from(l).filter((v) => v !== -Infinity).length;
@@ -63,9 +63,5 @@ describe('logits processors', () => {
     };
     expect(draw(3)).toEqual(draw(3));
     expect(new Set(draw(3))).toEqual(new Set([0, 2, 4]));
-  });
-
-  it('left-pads ragged prompts with a zero mask', () => {
-    expect(leftPad([[5, 6, 7], [8]], 0)).toEqual({ ids: [[5, 6, 7], [0, 0, 8]], mask: [[1, 1, 1], [0, 0, 1]] });
   });
 });

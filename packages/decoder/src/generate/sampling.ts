@@ -22,14 +22,3 @@ export function sample(logits: Float32Array, gen: Generator): number {
   }
   return last;
 }
-
-/**
- * Left-pad ragged prompts to one length: ids (padding `padId`) and mask (0 on padding), as HF
- * generation expects.
- */
-export function leftPad(prompts: readonly (readonly number[])[], padId: number): { ids: number[][]; mask: number[][] } {
-  const len = Math.max(...prompts.map((p) => p.length));
-  const ids = prompts.map((p) => [...new Array<number>(len - p.length).fill(padId), ...p]);
-  const mask = prompts.map((p) => [...new Array<number>(len - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
-  return { ids, mask };
-}

@@ -5,6 +5,7 @@ import { loadSafetensors, readSafetensorsHeader, saveSafetensors, writeFileAtomi
 import { DecoderError } from '../errors.js';
 import { parseConfig } from '../model/config.js';
 import { DecoderLM, type DecoderLMOptions } from '../model/decoder_lm.js';
+import { GENERATION_CONFIG_FILE, loadGenerationConfig } from '../generate/generation_config.js';
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -54,7 +55,9 @@ async function weightMap(dir: string): Promise<Map<string, string>> {
 export async function fromPretrained(dir: string, options: DecoderLMOptions = {}): Promise<DecoderLM> {
   const cfg = parseConfig(await readJson(join(dir, CONFIG_FILE)), join(dir, CONFIG_FILE));
   const map = await weightMap(dir);
+  const generationConfig = await loadGenerationConfig(dir);
   const model = new DecoderLM(cfg, { init: false, ...options });
+  model.generationConfig = generationConfig;
   try {
     const params = new Set(model.namedParameters().map(([k]) => k));
     const skip = (k: string) => cfg.tieWordEmbeddings && k === 'lm_head.weight';
@@ -120,5 +123,6 @@ export async function savePretrained(model: DecoderLM, dir: string, { maxShardBy
     if (existsSync(join(dir, WEIGHTS_FILE))) await unlink(join(dir, WEIGHTS_FILE));
   }
   for (const f of stale) if (existsSync(join(dir, f))) await unlink(join(dir, f));
+  if (model.generationConfig) await writeFileAtomic(join(dir, GENERATION_CONFIG_FILE), JSON.stringify(model.generationConfig.json, null, 2) + '\n');
   await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(model.config.json, null, 2) + '\n');
 }

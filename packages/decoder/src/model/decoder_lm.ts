@@ -7,6 +7,7 @@ import { TokenEmbedding, HeadLinear } from './embedding.js';
 import { positionsFromMask, positionsRange } from './positions.js';
 import { cacheLength, type InitOptions, type PastKeyValues } from './types.js';
 import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
+import type { GenerationConfig } from '../generate/generation_config.js';
 import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
 import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
 import { causalLmLoss, toLabelsTensor } from './causal_lm_loss.js';
@@ -41,6 +42,8 @@ export class DecoderLM extends Module {
   private cfg: DecoderConfig;
   /** RoPE tables, cached per position across forwards. */
   private readonly rope: RotaryEmbedding;
+  /** HF generation settings (`generation_config.json`, read by `fromPretrained`): `generate`'s defaults. */
+  generationConfig: GenerationConfig | null = null;
 
   constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen, init = true }: DecoderLMOptions = {}) {
     super();

@@ -71,28 +71,30 @@ export function validateForward(input: ForwardInput, cfg: DecoderConfig): { b: n
   return { b, t };
 }
 
-/** Nested arrays or a tensor of ids → int32 tensor, checking the range [0, vocab). */
+/**
+ * Nested arrays or a tensor of ids → int32 tensor, checking every id is an integer in [0, vocab)
+ * before anything is cast (a float id is refused, never truncated). A bad id is named by row and
+ * position.
+ */
 export function toIdsTensor(ids: Tensor | number[][], vocab: number, op: string): Tensor {
   let flat: ArrayLike<number>;
-  let t: Tensor;
+  let w: number;
   if (ids instanceof tf.Tensor) {
     DecoderError.check(ids.rank === 2, 'ARGUMENT', () => `'ids' passed to '${op}' must be rank 2 [B, T], got [${ids.shape.join(', ')}]`);
-    t = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
-    flat = t.dataSync();
+    flat = ids.dataSync();
+    w = ids.shape[1]!;
   } else {
-    const w = ids[0]?.length ?? 0;
-    DecoderError.check(ids.every((r) => r.length === w), 'ARGUMENT', `'ids' passed to '${op}' must be a rectangular [B, T] array`);
+    w = ids[0]?.length ?? 0;
+    DecoderError.check(ids.every((r) => Array.isArray(r) && r.length === w), 'ARGUMENT', `'ids' passed to '${op}' must be a rectangular [B, T] array`);
     flat = ids.flat();
-    t = tf.tensor2d(flat as number[], [ids.length, w], 'int32');
   }
   for (let i = 0; i < flat.length; i++) {
     const v = flat[i];
-    if (!(Number.isInteger(v) && v >= 0 && v < vocab)) {
-      if (t !== ids) t.dispose();
-      throw new DecoderError('ARGUMENT', `'ids' passed to '${op}' must be integers in [0, ${vocab}), got ${v} at flat index ${i}`);
-    }
+    if (!(Number.isInteger(v) && v >= 0 && v < vocab))
+      throw new DecoderError('ARGUMENT', `'ids' passed to '${op}' must be integers in [0, ${vocab}), got ${v} at [${Math.floor(i / w)}, ${i % w}]`, { record: Math.floor(i / w) });
   }
-  return t;
+  if (!(ids instanceof tf.Tensor)) return tf.tensor2d(flat as number[], [ids.length, w], 'int32');
+  return ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
 }
 
 /** A mask as given (tensor or arrays) → a tensor [B, Tk], checking its shape. */

@@ -1,9 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { Tokenizer as HFTokenizerImpl } from '@huggingface/tokenizers';
 import { writeFileAtomic } from '@healthgpt/tensor-core';
 import { DecoderError } from '../errors.js';
+import { chatTemplateFromConfig, chatTemplateJinja, JinjaChatTemplate } from '../chat/jinja.js';
+import { CHAT_TEMPLATES, chatTemplate as builtinTemplate, type ApplyTemplateOptions, type ChatMessage, type ChatTemplate, type ChatTemplateName } from '../chat/templates.js';
+import { encodeBatch, type EncodeBatchOptions, type PaddedBatch } from './padding.js';
+import { validateVocabulary } from './vocabulary.js';
 
 /** The one tokenizer interface every part of HealthGPT.ts uses. */
 export interface TextTokenizer {
@@ -46,8 +50,16 @@ export class HFTokenizer implements TextTokenizer {
   private readonly config: Json;
   private len = 0;
 
+  private template: JinjaChatTemplate | null | undefined;
+
+  /**
+   * `source` names the tokenizer.json in errors; the vocabulary is checked first (not empty, ids
+   * integers in [0, 2³¹), no id or token given twice).
+   */
   constructor(tokenizerJson: Json, tokenizerConfig: Json = {}, readonly source = 'tokenizer.json') {
-    DecoderError.check(tokenizerJson && typeof tokenizerJson.model === 'object', 'TOKENIZER', `not a tokenizer.json (no 'model' object)`, { file: source });
+    DecoderError.check(tokenizerJson && typeof tokenizerJson === 'object' && tokenizerJson.model !== null && typeof tokenizerJson.model === 'object', 'TOKENIZER', `not a tokenizer.json (no 'model' object)`, { file: source });
+    DecoderError.check(tokenizerConfig !== null && typeof tokenizerConfig === 'object' && !Array.isArray(tokenizerConfig), 'TOKENIZER', `tokenizer_config.json must hold an object`, { file: this.configFile });
+    validateVocabulary(tokenizerJson, source);
     this.json = { ...tokenizerJson, added_tokens: [...((tokenizerJson.added_tokens as AddedTokenJson[]) ?? [])] };
     this.config = { ...tokenizerConfig };
     this.impl = this.build();
@@ -58,7 +70,7 @@ export class HFTokenizer implements TextTokenizer {
     const file = path.endsWith('.json') ? path : join(path, 'tokenizer.json');
     const read = async (p: string) => {
       try {
-        return JSON.parse(await readFile(p, 'utf8')) as Json;
+        return JSON.parse((await readFile(p, 'utf8')).replace(/^\uFEFF/, '')) as Json;
       } catch (e) {
         throw new DecoderError('TOKENIZER', `cannot load (${(e as Error).message})`, { file: p, cause: e });
       }
@@ -133,6 +145,45 @@ export class HFTokenizer implements TextTokenizer {
     for (const content of fresh) this.json.added_tokens.push({ id: id++, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special });
     this.impl = this.build();
     return fresh.length;
+  }
+
+  /** HF's `tokenizer(texts, padding=True)`: ids and attention mask padded to one length (see `encodeBatch`). */
+  encodeBatch(texts: readonly string[], options: EncodeBatchOptions = {}): PaddedBatch {
+    return encodeBatch(this, texts, options);
+  }
+
+  /** Where the tokenizer_config.json of this tokenizer is (or would be). */
+  get configFile(): string {
+    return basename(this.source) === 'tokenizer.json' ? join(dirname(this.source), 'tokenizer_config.json') : 'tokenizer_config.json';
+  }
+
+  /** The Jinja `chat_template` of tokenizer_config.json (parsed once), or null when it has none. */
+  get chatTemplate(): JinjaChatTemplate | null {
+    if (this.template === undefined) this.template = chatTemplateFromConfig(this.config, { file: this.configFile });
+    return this.template;
+  }
+
+  /**
+   * Set the chat template (saved as `chat_template` in tokenizer_config.json): Jinja source, or a
+   * built-in template, stored as its Jinja equivalent so that HF's `apply_chat_template` gives
+   * the same prompts.
+   */
+  setChatTemplate(template: string | ChatTemplateName | ChatTemplate): void {
+    const source = typeof template === 'string' && !Object.hasOwn(CHAT_TEMPLATES, template) ? template : chatTemplateJinja(builtinTemplate(template as ChatTemplateName | ChatTemplate));
+    this.template = new JinjaChatTemplate(source, { file: this.configFile, path: 'chat_template' });
+    this.config.chat_template = source;
+  }
+
+  /**
+   * HF's `apply_chat_template(messages, tokenize=False)` with this tokenizer's Jinja template; the
+   * special tokens (`bos_token`, `eos_token`, `pad_token`, `unk_token`) are template variables.
+   */
+  applyChatTemplate(messages: readonly ChatMessage[], options: ApplyTemplateOptions = {}): string {
+    const t = this.chatTemplate;
+    DecoderError.check(t !== null, 'TEMPLATE', `the tokenizer has no 'chat_template'; set one with setChatTemplate, or use applyChatTemplate(name, messages) with a built-in template`, { file: this.configFile });
+    const variables: Record<string, unknown> = {};
+    for (const k of ['bos_token', 'eos_token', 'pad_token', 'unk_token']) variables[k] = tokenContent(this.config[k]) ?? '';
+    return t.render(messages, { ...options, variables });
   }
 
   /** The tokenizer.json object (with added tokens). */

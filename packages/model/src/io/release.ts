@@ -1,10 +1,11 @@
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { extendVocabulary, type DecoderLM, type TextTokenizer, type ChatTemplateName } from '@healthgpt/decoder';
-import { visionConfigToJSON, inferProjector, type CLIPVisionModel } from '@healthgpt/vision-encoder';
-import { START_TOKEN, imageTokenVocabulary, findImageTokenIds, type VQTokenizer } from '@healthgpt/vq-tokenizer';
+import type { DecoderLM, TextTokenizer, ChatTemplateName } from '@healthgpt/decoder';
+import { inferProjector, type CLIPVisionModel } from '@healthgpt/vision-encoder';
+import type { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { inspectRelease, loadAdapterStateDict } from '@healthgpt/h-lora';
-import { HealthGPT } from '../model/healthgpt.js';
-import type { HealthGPTConfigJson, TaskConfigJson } from '../config/schema.js';
+import type { HealthGPT } from '../model/healthgpt.js';
+import { assemble } from '../model/assemble.js';
+import type { TaskConfigJson } from '../config/schema.js';
 import { ModelError } from '../errors.js';
 import { RELEASE_PREFIX, RELEASE_PROJECTOR, savedKeyToParameter, isAdapterKey } from './keys.js';
 
@@ -53,15 +54,8 @@ function taskOptions(name: string, o: ReleaseTaskOptions = {}): Required<Omit<Re
   return { output, projector, selectLayer: o.selectLayer ?? d?.selectLayer ?? (output === 'text' ? -2 : 1) };
 }
 
-/** The `<start_index>` id, adding the image tokens to the tokenizer and resizing the decoder first when they are new. */
-function placeImageTokens(decoder: DecoderLM, tokenizer: TextTokenizer | undefined, codebook: number): number {
-  ModelError.check(tokenizer !== undefined, 'TOKENIZER', `an image task needs the base LLM's tokenizer to place the ${codebook + 3} image tokens`);
-  if (tokenizer.tokenToId(START_TOKEN) !== undefined) return findImageTokenIds(tokenizer, codebook).start;
-  return extendVocabulary(decoder, tokenizer, imageTokenVocabulary(codebook)).firstNewId;
-}
-
-/** The config.json a release describes (tasks from its files, shapes from its parts). */
-function releaseConfig(parts: ReleaseParts, firstImageId: number | null): HealthGPTConfigJson {
+/** The tasks a release's files describe (rank and experts from the tensors) and their projector type. */
+function releaseTasks(parts: ReleaseParts): { tasks: Record<string, TaskConfigJson>; projectorType: string } {
   const tasks: Record<string, TaskConfigJson> = {};
   let projectorType: string | null = null;
   for (const [name, tensors] of Object.entries(parts.plugins)) {
@@ -80,19 +74,7 @@ function releaseConfig(parts: ReleaseParts, firstImageId: number | null): Health
       plugin: { adapter_kind: 'hlora', r: layout.r, lora_alpha: parts.tasks?.[name]?.loraAlpha ?? 2 * layout.r, lora_nums: layout.loraNums, lora_dropout: 0, target_modules: targets },
     };
   }
-  const text = parts.decoder.config;
-  const maxPos = typeof text.json.max_position_embeddings === 'number' ? text.json.max_position_embeddings : 2048;
-  return {
-    model_type: 'healthgpt',
-    text_config: { ...text.json },
-    vision_config: visionConfigToJSON(parts.visionTower.config),
-    vq_config: parts.vq ? parts.vq.config : null,
-    projector_type: projectorType ?? 'mlp2x_gelu',
-    tasks,
-    template: parts.template ?? (text.modelType === 'qwen2' ? 'qwen_2' : 'phi3_instruct'),
-    image_tokens: firstImageId === null ? null : { first_id: firstImageId, codebook_size: parts.vq!.config.n_embed },
-    max_length: parts.maxLength ?? maxPos,
-  };
+  return { tasks, projectorType: projectorType ?? 'mlp2x_gelu' };
 }
 
 /** Copy base (non-adapter) tensors by our names; every key must name a parameter (listed when not). */
@@ -112,15 +94,19 @@ function loadBase(model: HealthGPT, tensors: Map<string, Tensor>, source: string
  * tower and VQ tokenizer; on failure they are disposed with it.
  */
 export function importRelease(parts: ReleaseParts): HealthGPT {
-  let model: HealthGPT | null = null;
+  let tasks: ReturnType<typeof releaseTasks>;
   try {
-    const needsImages = Object.keys(parts.plugins).some((n) => taskOptions(n, parts.tasks?.[n]).output === 'image');
-    if (needsImages) ModelError.check(parts.vq !== undefined, 'ARGUMENT', `an image task needs the VQ tokenizer ('vq')`);
-    const firstImageId = needsImages ? placeImageTokens(parts.decoder, parts.tokenizer, parts.vq!.config.n_embed) : null;
-    const config = releaseConfig(parts, firstImageId);
-    model = new HealthGPT(config, { decoder: parts.decoder, visionTower: parts.visionTower, vq: parts.vq ?? null, tokenizer: parts.tokenizer ?? null, init: false });
+    tasks = releaseTasks(parts);
+  } catch (e) {
+    parts.decoder.dispose();
+    parts.visionTower.dispose();
+    parts.vq?.dispose();
+    throw e;
+  }
+  const model = assemble({ ...parts, tasks: tasks.tasks, projectorType: tasks.projectorType });
+  try {
     for (const [task, tensors] of Object.entries(parts.plugins)) {
-      const projector = config.tasks[task].projector;
+      const projector = tasks.tasks[task].projector;
       const base = new Map([...tensors].filter(([k]) => !isAdapterKey(k)).map(([k, t]) => [savedKeyToParameter(k, task, { projector }), t]));
       loadAdapterStateDict(model, task, tensors, { prefix: RELEASE_PREFIX, strict: true, ignore: [...tensors.keys()].filter((k) => !isAdapterKey(k)) });
       const want: string[] = model.namedParameters().filter(([n]) => n.startsWith(`model.${projector}.`)).map(([n]) => n);
@@ -131,12 +117,7 @@ export function importRelease(parts: ReleaseParts): HealthGPT {
     if (parts.fusion) loadBase(model, new Map([...parts.fusion].map(([k, t]) => [savedKeyToParameter(k, 'fusion'), t])), 'fusion layer weights');
     return model;
   } catch (e) {
-    if (model) model.dispose();
-    else {
-      parts.decoder.dispose();
-      parts.visionTower.dispose();
-      parts.vq?.dispose();
-    }
+    model.dispose();
     throw e;
   }
 }

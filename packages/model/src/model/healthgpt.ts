@@ -1,5 +1,6 @@
 import { tf, Module, Generator, quantizeLinears, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderLM, type TextTokenizer, type LogitsProcessor } from '@healthgpt/decoder';
+import type { RawImage } from '@healthgpt/tensor-core';
 import { CLIPVisionModel, buildProjector, numPatches, type Projector } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { parseHealthGPTConfig, type HealthGPTConfig, type TaskSpec } from '../config/parse.js';
@@ -9,6 +10,12 @@ import { inputRows, groupByTask, type HealthGPTInput, type InputRow } from './in
 import { spliceRows, splicedLength, type Spliced } from './splice.js';
 import { checkPixelValues, imageFeatures } from './vision.js';
 import { injectPlugins, activatePlugin, activePlugin, restorePlugin } from './plugins.js';
+import { HealthGPTProcessor } from '../processor/processor.js';
+import { comprehend, comprehendBatch, type ComprehendOptions, type ComprehendRequest, type ComprehendResult } from '../inference/comprehend.js';
+import { generateImage, generateImages, type GenerateImageOptions, type GenerateImageRequest, type GeneratedImage } from '../inference/generate_image.js';
+import { newTokenRowMasks, maskNewTokenGradients } from './vocab_mask.js';
+import { fromPretrained, savePretrained, type LoadOptions } from '../io/pretrained.js';
+import { loadRelease, saveRelease, type ReleaseFiles } from '../io/release_files.js';
 
 export interface HealthGPTOptions {
   /** Seed of the from-scratch initialisation (default 0). */
@@ -82,6 +89,7 @@ export class HealthGPT extends Module {
   private cfg: HealthGPTConfig;
   vq: VQTokenizer | null;
   tokenizer: TextTokenizer | null;
+  private proc: HealthGPTProcessor | null = null;
 
   constructor(config: HealthGPTConfigJson | HealthGPTConfig, opts: HealthGPTOptions = {}) {
     super();
@@ -98,10 +106,34 @@ export class HealthGPT extends Module {
     const holder = new Module();
     holder.addModule('vision_tower', opts.visionTower ?? new CLIPVisionModel(cfg.vision, { gen: init ? gen.fork() : null }));
     inner.addModule('vision_tower', holder);
+    holder.setTrainable(false); // the reference keeps CLIP frozen; a from-scratch stage unfreezes it explicitly
     for (const t of cfg.tasks.values()) inner.addModule(t.projector, buildProjector(cfg.projectorType, cfg.vision.hidden_size, cfg.text.hiddenSize, { gen: gen.fork() }));
     this.vq = opts.vq !== undefined ? opts.vq : cfg.vq ? new VQTokenizer(cfg.vq, { seed: seed + 1 }) : null;
     this.tokenizer = opts.tokenizer ?? null;
     this.eval();
+  }
+
+  /**
+   * Load a folder written by `savePretrained` (config.json, model.safetensors, one PEFT folder
+   * per task plugin, vq/, tokenizer.json), strictly; `quantize: 'int8'` quantizes after loading.
+   */
+  static fromPretrained(dir: string, options: LoadOptions = {}): Promise<HealthGPT> {
+    return fromPretrained(dir, options);
+  }
+
+  /** Load the reference release's layout (base LLM + CLIP folders, per-task H-LoRA files, fusion weights). */
+  static fromRelease(files: ReleaseFiles, options: LoadOptions = {}): Promise<HealthGPT> {
+    return loadRelease(files, options);
+  }
+
+  /** Write the model as one folder, whole (see `fromPretrained`). */
+  savePretrained(dir: string): Promise<void> {
+    return savePretrained(this, dir);
+  }
+
+  /** Write the model in the release's layout (for the reference PyTorch code); returns the paths `fromRelease` takes. */
+  saveRelease(dir: string): Promise<ReleaseFiles> {
+    return saveRelease(this, dir);
   }
 
   /** The parsed config (the decoder's part as it is now, e.g. after a vocabulary extension). */
@@ -261,6 +293,54 @@ export class HealthGPT extends Module {
   quantize(mode: 'int8' = 'int8', { include }: { include?: (path: string) => boolean } = {}): string[] {
     ModelError.check(mode === 'int8', 'ARGUMENT', `'mode' passed to 'quantize' must be 'int8', got ${mode}`);
     return quantizeLinears(this, include ? { include } : {});
+  }
+
+  /** The processor for this model's config, tokenizer and VQ tokenizer (one per tokenizer; it caches target codes). */
+  get processor(): HealthGPTProcessor {
+    ModelError.check(this.tokenizer !== null, 'TOKENIZER', `this model has no tokenizer (load one with fromPretrained, or set 'tokenizer')`);
+    if (!this.proc || this.proc.tokenizer !== this.tokenizer || this.proc.targets?.vq !== (this.vq ?? undefined)) this.proc = new HealthGPTProcessor(this.config, this.tokenizer, this.vq);
+    return this.proc;
+  }
+
+  /**
+   * Answer a question about one or more images (RawImage: grey, RGB or RGBA; 8/16-bit or float)
+   * with a text task's plugin. The whole answer is returned, decoded (it ends only at a stop token
+   * or the model's length); `onText` streams it.
+   */
+  comprehend(images: RawImage | readonly RawImage[], question: string, options: ComprehendOptions = {}): string {
+    return comprehend(this, images, question, options);
+  }
+
+  /** Several questions in one batch; each result has the text, the ids and why it stopped. */
+  comprehendBatch(requests: readonly ComprehendRequest[], options: ComprehendOptions = {}): ComprehendResult[] {
+    return comprehendBatch(this, requests, options);
+  }
+
+  /**
+   * Make an image from an instruction (and the input image(s) it refers to) with an image task's
+   * plugin: exactly grid² image tokens, then the VQ decoder. Returns the image and its codes.
+   */
+  generateImage(image: RawImage | readonly RawImage[] | undefined, instruction: string, options: GenerateImageOptions = {}): GeneratedImage {
+    return generateImage(this, image, instruction, options);
+  }
+
+  /** Several images in one batch. */
+  generateImages(requests: readonly GenerateImageRequest[], options: GenerateImageOptions = {}): GeneratedImage[] {
+    return generateImages(this, requests, options);
+  }
+
+  /**
+   * Gradient masks [rows, 1] for `model.embed_tokens.weight` and `lm_head.weight`: 1 on the image
+   * token rows added by the vocabulary extension, 0 on the rest. A stage that trains only those
+   * rows multiplies the two gradients by them (the trainable flag is per tensor). The caller owns them.
+   */
+  newTokenRowMasks(): Map<string, Tensor> {
+    return newTokenRowMasks(this);
+  }
+
+  /** `grads` with the embedding and head gradients restricted to the new image-token rows (the originals are disposed). */
+  maskNewTokenGradients(grads: Map<string, Tensor>): Map<string, Tensor> {
+    return maskNewTokenGradients(this, grads);
   }
 
   override dispose(): void {

@@ -31,7 +31,8 @@ export function imageFeatures(
   const result: Tensor[] = new Array(imageTasks.length);
   for (const g of groups) {
     const projected = projector(g.task).forward(g.features); // [n, P, hidden]
-    tf.unstack(projected).forEach((f, k) => (result[g.rows[k]] = f));
+    const [, pp, d] = projected.shape;
+    g.rows.forEach((row, k) => (result[row] = projected.slice([k, 0, 0], [1, pp, d]).reshape([pp, d]))); // slices, not unstack: tfjs' Unpack gradient fails when an output gets none
   }
   return result;
 }
