@@ -29,7 +29,8 @@ describeBackends('golden parity of tensor-core blocks', () => {
 
   it('rotary tables equal phi3_tiny io.rope_cos / io.rope_sin under left-padded position ids', async () => {
     const g = await loadGolden('phi3_tiny');
-    const { cos, sin } = new RotaryEmbedding(16, 10000).tables(g.io.get('position_ids')!); // [B, 1, T, 16]
+    const cfg = g.config as { hidden_size: number; num_attention_heads: number; rope_theta: number };
+    const { cos, sin } = new RotaryEmbedding(cfg.hidden_size / cfg.num_attention_heads, cfg.rope_theta).tables(g.io.get('position_ids')!); // [B, 1, T, hd]
     const want = g.io.get('rope_cos')!;
     const [c, s] = [cos.reshape(want.shape), sin.reshape(want.shape)];
     expectClose(c, want, { atol: 1e-6 }, 'cos');

@@ -8,8 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataDir } from '@healthgpt/testing';
 import type { RawImage } from '@healthgpt/tensor-core/base';
-import { timeIt, type BenchReport } from '../../../bench/report.js';
+import { timeIt, type BenchReport, type RowPath } from '../../../bench/report.js';
 import { generateSynth, loadImage, readLlavaJson, readVqaRad, resizeImage, writeSynth, SYNTH_SAMPLES_FILE, type Sample } from '../src/index.js';
+
+// vl-health computes no tensors: decoding is sharp, resizing plain JS.
+const PATH: RowPath = { engine: 'Node.js (sharp + plain JS, no tensors)', matmul: 'none' };
 
 const N = 48;
 
@@ -32,7 +35,7 @@ export default async function bench(): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'vlh-bench-'));
   try {
     const gen = await timeIt(() => generateSynth({ seed: 0, count: 32, size: 64 }), { warmup: 1, repeats: 3 });
-    rows.push({ case: 'synth generate (in memory), 64 px', unit: 'scenes/s', value: 32 / (gen.median / 1000), 'read ms': null, 'decode ms': null });
+    rows.push({ case: 'synth generate (in memory), 64 px', ...PATH, unit: 'scenes/s', value: 32 / (gen.median / 1000), 'read ms': null, 'decode ms': null });
     await writeSynth(dir, { seed: 0, count: 64, size: 64 });
     const cases: [string, string, () => Promise<Sample[]>, number, Resize][] = [
       ['synth PNG 64 px', dir, () => readLlavaJson(join(dir, SYNTH_SAMPLES_FILE)), 64, 'none'],
@@ -51,7 +54,7 @@ export default async function bench(): Promise<BenchReport> {
       await pipeline(root, read, size, resize); // warm-up
       for (let i = 0; i < 3; i++) runs.push(await pipeline(root, read, size, resize));
       const med = (k: 'readMs' | 'decodeMs') => runs.map((r) => r[k]).sort((a, b) => a - b)[1];
-      rows.push({ case: `${name} (${N} samples)`, unit: 'samples/s', value: N / ((med('readMs') + med('decodeMs')) / 1000), 'read ms': med('readMs'), 'decode ms': med('decodeMs') });
+      rows.push({ case: `${name} (${N} samples)`, ...PATH, unit: 'samples/s', value: N / ((med('readMs') + med('decodeMs')) / 1000), 'read ms': med('readMs'), 'decode ms': med('decodeMs') });
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -4,13 +4,14 @@
  * (32×32 codes, batch 1, few repeats). `npm run bench -- vq-tokenizer`
  */
 import { initBackend, tf } from '@healthgpt/tensor-core';
-import { timeIt, type BenchReport } from '../../../bench/report.js';
-import { PRESETS, VQTokenizer, syntheticPhantoms, type VQConfig } from '../src/index.js';
+import { timeIt, pathOf, type BenchReport } from '../../../bench/report.js';
+import { PRESETS, VQTokenizer, type VQConfig } from '../src/index.js';
+import { phantoms } from '../src/phantoms.test-util.js';
 
 async function measure(name: string, cfg: VQConfig, batch: number, repeats: number): Promise<Record<string, string | number>> {
   const model = new VQTokenizer(cfg, { seed: 1 });
   const size = cfg.ddconfig.resolution;
-  const x = syntheticPhantoms(batch, { size, seed: 1 });
+  const x = phantoms(batch, { size, seed: 1 });
   const idx = model.encode(x);
   const enc = await timeIt(() => tf.tidy(() => model.encode(x).dataSync()), { warmup: 0, repeats });
   const dec = await timeIt(() => tf.tidy(() => model.decode(idx).dataSync()), { warmup: 0, repeats });
@@ -33,7 +34,7 @@ async function measure(name: string, cfg: VQConfig, batch: number, repeats: numb
 
 export default async function bench(): Promise<BenchReport> {
   const info = await initBackend({ backend: 'wasm' });
-  const rows = [await measure('f8_64px (demo)', PRESETS.f8_64px(), 8, 3), await measure('f8_8192 (HealthGPT codec, random weights)', PRESETS.f8_8192(), 1, 2)];
+  const rows = [await measure('f8_64px (demo)', PRESETS.f8_64px(), 8, 3), await measure('f8_8192 (HealthGPT codec, random weights)', PRESETS.f8_8192(), 1, 2)].map((row) => ({ ...row, ...pathOf(info) }));
   return {
     name: 'vq-tokenizer',
     title: `vq-tokenizer: encode / decode throughput (${info.name}${info.simd ? ' SIMD' : ''}, ${info.threads} thread)`,

@@ -1,4 +1,4 @@
-export { Linear, linear, type LinearOptions } from './linear.js';
+export { Linear, linear, isLinear, type LinearOptions } from './linear.js';
 export { Embedding } from './embedding.js';
 export { PositionEmbedding } from './position_embedding.js';
 export { LayerNorm, RMSNorm, GroupNorm, layerNorm, rmsNorm, groupNorm } from './norms.js';
