@@ -11,7 +11,7 @@ export { Decoder } from './decoder.js';
 export { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput, type QuantizeTrainOptions } from './quantize.js';
 export { ResnetBlock, normalize } from './blocks/resnet_block.js';
 export { AttnBlock } from './blocks/attn_block.js';
-export { Downsample, Upsample, upsampleNearest2x } from './blocks/resample.js';
+export { Downsample, Upsample } from './blocks/resample.js';
 export { loadPretrained, savePretrained, loadConfig, IGNORABLE_KEYS, CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { rawImagesToTensor, toUint8HWC, type ToTensorOptions } from './image.js';
 export {
@@ -32,11 +32,8 @@ export {
   type ImageTokenIds,
 } from './tokens.js';
 export { psnr, ssim, codebookUsage, type CodebookUsage } from './metrics.js';
-export { syntheticPhantoms, type PhantomOptions } from './synthetic.js';
 export { VQTrainer, type TrainOptions, type StepStats } from './train/trainer.js';
 export { evaluateTokenizer, type EvalReport } from './train/evaluate.js';
 export { progressBar, type ProgressInfo } from './train/progress.js';
-export { NamedAdam, type AdamOptions } from './train/adam.js';
-export { annealExp, warmupCosine } from './train/schedule.js';
 export { writeCheckpoint, readCheckpointState, OPTIMIZER_FILE, TRAINER_STATE_FILE, type TrainerState } from './train/checkpoint.js';
 export { imagesTensor, type ImageSource } from './train/data.js';

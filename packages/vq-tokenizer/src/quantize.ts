@@ -1,5 +1,4 @@
-import { Conv2d, Embedding, Module, tf, uniform, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { stopGradient } from './blocks/stop_gradient.js';
+import { Conv2d, Embedding, Module, tf, uniform, stopGradient, type Generator, type Tensor } from '@healthgpt/tensor-core';
 
 /** What a quantizer returns in training: the (relaxed) code vectors, its loss term and the hard codes. */
 export interface QuantizeTrainOutput {
