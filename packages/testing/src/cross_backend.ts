@@ -1,9 +1,8 @@
 /**
- * Test support for the kernels: run the same computation on the wasm and cpu backends and return
- * both results as plain arrays, so a custom wasm kernel is checked against the cpu reference.
+ * Cross-backend checks for kernels: run the same computation on the wasm and cpu backends and
+ * return both results as plain arrays, so a custom wasm kernel is checked against the cpu reference.
  */
-import { tf, type Tensor } from '../tf.js';
-import { useNativeMatmul } from './native.js';
+import { tf, useNativeMatmul, type Tensor } from '@healthgpt/tensor-core';
 
 export interface CrossResult {
   shape: number[];

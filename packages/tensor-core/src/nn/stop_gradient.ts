@@ -1,4 +1,4 @@
-import { tf, type Tensor } from '@healthgpt/tensor-core';
+import { tf, type Tensor } from '../tf.js';
 
 /** The identity forward, zero gradient backward (PyTorch's `.detach()`; tfjs has no such op). */
 export const stopGradient = tf.customGrad((...args: unknown[]) => {
