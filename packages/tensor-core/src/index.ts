@@ -10,6 +10,7 @@ export * from './base/index.js';
 export { initBackend, availableBackends, defaultWasmThreads, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';
 export { Module, ModuleList, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export * from './nn/index.js';
+export * from './optim/index.js';
 export {
   manualSeed,
   getDefaultGenerator,
