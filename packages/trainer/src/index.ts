@@ -11,3 +11,17 @@ export { Trainer, type TrainerOptions, type StageResult, type RunResult } from '
 export { JsonlLog, memorySnapshot, type StepRecord } from './loop/log.js';
 export { progressBar, silentProgress, type ProgressSink } from './loop/progress.js';
 export { writeCheckpoint, listCheckpoints, latestCheckpoint, readTrainerState, loadCheckpointWeights, WEIGHTS_FILE, OPTIMIZER_FILE, STATE_FILE, CHECKPOINTS_DIR, type TrainerState } from './loop/checkpoint.js';
+export { encodeSamples, bySubtask, type ImageResolver, type TrainItem } from './healthgpt/data.js';
+export { healthGPTTask, healthGPTTasks } from './healthgpt/task.js';
+export { paperStages, mixedStage, scaleLr, healthGPTSelectors, imageTokenRows, PAPER_HYPERPARAMETERS, type PaperStageOptions, type LrScaling } from './healthgpt/stages.js';
+export { trainTokenizer, templateSpecialTokens, sampleTexts, sampleDocuments, type TokenizerOptions } from './stage0/tokenizer.js';
+export { packDocuments, languageModelTask, perplexity } from './stage0/lm.js';
+export { ContrastiveModel, TextTower, contrastiveTask, type CaptionPair } from './stage0/clip.js';
+export { towerFeatures, linearProbe } from './stage0/probe.js';
+export { vqTask } from './stage0/vq.js';
+export { normalizeAnswer, answerTokens, exactMatch, tokenRecall, corpusBleu, rougeL } from './eval/text_metrics.js';
+export { imageScores, type ImageScores } from './eval/image_metrics.js';
+export { majorityAnswers, questionOnlyAnswers, type AnswerBaseline } from './eval/baselines.js';
+export { evaluate, type EvaluateOptions, type EvalReport, type ComprehensionRow, type GenerationRow, type ComprehensionExample, type GenerationExample } from './eval/evaluate.js';
+export { runStage0, type Stage0Options, type Stage0Result, type Stage0Budget } from './pipeline/stage0.js';
+export { runPipeline, PIPELINE_BUDGETS, type PipelineOptions, type PipelineReport, type PipelineBudget } from './pipeline/demo.js';
