@@ -27,8 +27,10 @@ export interface TrainerOptions {
   handleSignals?: boolean;
   /** Complete checkpoints kept (default 2; 0 keeps all). */
   keepCheckpoints?: number;
-  /** Called after each stage ends (after its final checkpoint). */
-  onStageEnd?: (stage: StageSpec, result: StageResult) => void | Promise<void>;
+  /** Called before each stage's first step (its parameters selected, the model still in eval mode), with the trainable names and the stage's tasks. */
+  onStageStart?: (stage: StageSpec, info: { trainable: readonly string[]; tasks: readonly Task[] }) => void | Promise<void>;
+  /** Called after each stage ends (after its final checkpoint; the model in eval mode). */
+  onStageEnd?: (stage: StageSpec, result: StageResult, info: { tasks: readonly Task[] }) => void | Promise<void>;
 }
 
 /** What one stage did. */
@@ -65,6 +67,7 @@ interface StageRun {
   mix: Generator;
   masks: Map<string, Tensor>;
   trainable: number;
+  trainableNames: string[];
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -121,7 +124,7 @@ export class Trainer {
         const r = await this.runStage(i, stages[i], resumeHere, results);
         if (r === 'stopped') return { stages: results, interrupted: true, checkpoint: this.lastCheckpoint };
         results.push(r);
-        await this.options.onStageEnd?.(stages[i], r);
+        await this.options.onStageEnd?.(stages[i], r, { tasks: this.stageTasks(stages[i]) });
         if (this.stopRequested && i + 1 < stages.length) return { stages: results, interrupted: true, checkpoint: this.lastCheckpoint };
       }
       return { stages: results, interrupted: false, checkpoint: this.lastCheckpoint };
@@ -173,7 +176,13 @@ export class Trainer {
       mix: new Generator(seed * 17 + 3),
       masks: buildRowMasks(spec.rows ?? [], trainable, where),
       trainable: trainable.reduce((n, [, p]) => n + p.size, 0),
+      trainableNames: trainable.map(([n]) => n),
     };
+  }
+
+  private stageTasks(spec: StageSpec): Task[] {
+    const names = Object.entries(spec.mixture ?? Object.fromEntries(this.options.tasks.map((t) => [t.name, 1]))).filter(([, w]) => w > 0).map(([n]) => n);
+    return this.options.tasks.filter((t) => names.includes(t.name));
   }
 
   /** Every generator whose state a resumed run needs: the task draws, each module's own (dropout), each task's. */
@@ -248,6 +257,7 @@ export class Trainer {
         skipped = from.state.skipped;
         seconds = from.state.seconds;
       }
+      await this.options.onStageStart?.(spec, { trainable: run.trainableNames, tasks: run.tasks });
       this.progress.start(spec.name, run.steps, history.length);
       model.train();
       for (let step = history.length; step < run.steps; step++) {

@@ -1,11 +1,12 @@
 import { join } from 'node:path';
-import type { RawImage } from '@healthgpt/tensor-core';
-import { assemble, healthGPTPreset, type HealthGPT, type HealthGPTPresetName } from '@healthgpt/model';
-import { generateSynth, splitByImage, type Sample } from '@healthgpt/vl-health';
-import { Trainer, type StageResult } from '../loop/trainer.js';
+import type { Module } from '@healthgpt/tensor-core';
+import type { HealthGPT, HealthGPTPresetName } from '@healthgpt/model';
+import type { Sample } from '@healthgpt/vl-health';
+import { syntheticData, assembleModel } from './parts.js';
+import { Trainer, type StageResult, type TrainerOptions } from '../loop/trainer.js';
 import type { ProgressSink } from '../loop/progress.js';
 import type { StepRecord } from '../loop/log.js';
-import { encodeSamples, bySubtask, type ImageResolver } from '../healthgpt/data.js';
+import { encodeSamples, bySubtask } from '../healthgpt/data.js';
 import { healthGPTTasks } from '../healthgpt/task.js';
 import { paperStages, type PaperStageOptions } from '../healthgpt/stages.js';
 import { evaluate, type EvalReport } from '../eval/evaluate.js';
@@ -53,6 +54,11 @@ export interface PipelineOptions {
   outDir?: string;
   progress?: 'auto' | false | ProgressSink;
   onStep?: (r: StepRecord) => void;
+  /** Passed to every stage's trainer (stage 0's parts and stages 1–3). */
+  onStageStart?: TrainerOptions['onStageStart'];
+  onStageEnd?: TrainerOptions['onStageEnd'];
+  /** Given each model a phase trains, before it trains (stage 0's decoder, contrastive model and VQ tokenizer, then HealthGPT). */
+  onModel?: (model: Module) => void;
   /** Told when each phase starts (`data`, `stage0`, `assemble`, `encode`, `stages`, `evaluate`). */
   onPhase?: (phase: string) => void;
 }
@@ -72,10 +78,8 @@ export interface PipelineReport {
   model: HealthGPT;
 }
 
-const imageOf = (g: { width: number; height: number; data: Float32Array }): RawImage => ({ width: g.width, height: g.height, channels: 1, data: g.data });
-
 /** The held-out samples evaluated: at most `n` per subtask, in order. */
-function evalSubset(samples: readonly Sample[], n: number): Sample[] {
+export function evalSubset(samples: readonly Sample[], n: number): Sample[] {
   const count = new Map<string, number>();
   return samples.filter((s) => {
     const k = s.subtask ?? s.task;
@@ -101,18 +105,17 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
     mark = t;
   };
   o.onPhase?.('data');
-  const size = healthGPTPreset(preset).vision_config.image_size!;
-  const synth = generateSynth({ seed, count: budget.scenes, size });
-  const split = splitByImage(synth.samples, { fractions: { train: 0.8, test: 0.2 }, seed });
-  const images: ImageResolver = (p) => imageOf(synth.images.get(p)!);
+  const data = syntheticData(preset, budget.scenes, seed);
+  const split = { train: data.train, test: data.heldOut };
+  const images = data.images;
   phase('data');
 
   o.onPhase?.('stage0');
-  const s0 = await runStage0({ preset, train: split.train, heldOut: split.test, images, budget: budget.stage0, seed, outDir: o.outDir, progress: o.progress, onStep: o.onStep });
+  const s0 = await runStage0({ preset, train: split.train, heldOut: split.test, images, budget: budget.stage0, seed, outDir: o.outDir, progress: o.progress, onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd, onModel: o.onModel });
   phase('stage0');
 
   o.onPhase?.('assemble');
-  const model = assemble({ decoder: s0.decoder, visionTower: s0.visionTower, tokenizer: s0.tokenizer, vq: s0.vq, tasks: healthGPTPreset(preset).tasks, template: healthGPTPreset(preset).template, maxLength: healthGPTPreset(preset).max_length, seed });
+  const model = assembleModel(s0, preset, { seed });
   try {
     phase('assemble');
     o.onPhase?.('encode');
@@ -122,7 +125,8 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
     o.onPhase?.('stages');
     const stageOptions: PaperStageOptions = { steps: budget.stages, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, available: [...groups.keys()], seed };
     const stages = paperStages(model, stageOptions);
-    const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep }).run(stages);
+    o.onModel?.(model);
+    const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd }).run(stages);
     phase('stages');
 
     o.onPhase?.('evaluate');

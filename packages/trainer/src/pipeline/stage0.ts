@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { tf, type RawImage } from '@healthgpt/tensor-core';
+import { tf, type Module, type RawImage } from '@healthgpt/tensor-core';
 import { DecoderLM, type HFTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel, clipImageProcessorConfig, preprocessSteps } from '@healthgpt/vision-encoder';
 import { VQTokenizer, evaluateTokenizer } from '@healthgpt/vq-tokenizer';
 import { healthGPTPreset, type HealthGPTPresetName } from '@healthgpt/model';
 import type { Sample } from '@healthgpt/vl-health';
-import { Trainer, type StageResult } from '../loop/trainer.js';
+import { Trainer, type StageResult, type TrainerOptions } from '../loop/trainer.js';
 import type { ProgressSink } from '../loop/progress.js';
 import type { StepRecord } from '../loop/log.js';
 import { trainTokenizer, sampleDocuments } from '../stage0/tokenizer.js';
@@ -34,6 +34,10 @@ export interface Stage0Options {
   outDir?: string;
   progress?: 'auto' | false | ProgressSink;
   onStep?: (r: StepRecord) => void;
+  onStageStart?: TrainerOptions['onStageStart'];
+  onStageEnd?: TrainerOptions['onStageEnd'];
+  /** Given each model before it trains (the decoder, the contrastive model, the VQ tokenizer). */
+  onModel?: (model: Module) => void;
 }
 
 /** What stage 0 made and the evidence that each part learned something. */
@@ -78,7 +82,7 @@ function captionPairs(samples: readonly Sample[]): Sample[] {
 export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   const { seed = 0, budget } = o;
   const spec = healthGPTPreset(o.preset);
-  const run = (part: string) => ({ outDir: o.outDir ? join(o.outDir, `stage0-${part}`) : undefined, progress: o.progress ?? 'auto', onStep: o.onStep });
+  const run = (part: string) => ({ outDir: o.outDir ? join(o.outDir, `stage0-${part}`) : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd });
   const seconds = { tokenizer: 0, decoder: 0, vision: 0, vq: 0 };
 
   let t = now();
@@ -91,6 +95,7 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   const rows = packDocuments(tokenizer, docs, budget.decoder.seqLen);
   const heldRows = packDocuments(tokenizer, sampleDocuments(o.heldOut), budget.decoder.seqLen);
   const pplBefore = perplexity(decoder, heldRows);
+  o.onModel?.(decoder);
   const lm = await new Trainer({ model: decoder, tasks: [languageModelTask(decoder, rows)], ...run('decoder') }).run([
     { name: 'stage0-decoder', trainable: ['**'], lr: budget.decoder.lr, weightDecay: 0.01, batchSize: budget.decoder.batchSize, clipNorm: 1, length: { steps: budget.decoder.steps }, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed },
   ]);
@@ -122,6 +127,7 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   };
   const random = probe();
   const clip = new ContrastiveModel(tower, tokenizer.length, { seed: seed + 2 });
+  o.onModel?.(clip);
   let vision: Awaited<ReturnType<Trainer['run']>>;
   try {
     vision = await new Trainer({ model: clip, tasks: [contrastiveTask(clip, pairs, size)], ...run('vision') }).run([
@@ -141,6 +147,7 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   const trainImages: RawImage[] = await Promise.all(imagePaths(o.train).map((p) => o.images(p)));
   const full = (ims: RawImage[]) => ims.filter((im) => im.width === Math.max(...ims.map((x) => x.width)));
   const task = vqTask(vq, full(trainImages), { steps: budget.vq.steps, reconLoss: 'l2', diversity: 0.03, seed, temperature: { start: 1, end: 1 / 16 } });
+  o.onModel?.(vq);
   let vqRun: Awaited<ReturnType<Trainer['run']>>;
   try {
     vqRun = await new Trainer({ model: vq, tasks: [task], ...run('vq') }).run([
