@@ -102,7 +102,7 @@ async function compare(name: string, variants: Variant[], o: AblationOptions, no
   } finally {
     base.decoder.dispose();
     base.visionTower.dispose();
-    base.vq.dispose();
+    base.vq?.dispose();
   }
   const settings = { preset, seed, budget, train: data.train.length, heldOut: data.heldOut.length, notes };
   return { name, rows, settings, markdown: markdown(name, rows, settings) };

@@ -41,8 +41,11 @@ export async function cloneParts(p: Stage0Parts): Promise<Stage0Parts> {
     decoder.loadStateDict(p.decoder.stateDict());
     const visionTower = new CLIPVisionModel(p.visionTower.config, { gen: null });
     visionTower.loadStateDict(p.visionTower.stateDict());
-    const vq = new VQTokenizer(p.vq.config, { seed: 0 });
-    vq.loadStateDict(p.vq.stateDict());
+    let vq: VQTokenizer | null = null;
+    if (p.vq) {
+      vq = new VQTokenizer(p.vq.config, { seed: 0 });
+      vq.loadStateDict(p.vq.stateDict());
+    }
     return { tokenizer, decoder, visionTower, vq };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -52,5 +55,8 @@ export async function cloneParts(p: Stage0Parts): Promise<Stage0Parts> {
 /** HealthGPT assembled from stage 0's parts with the preset's tasks (or `tasks`); it takes the parts over. */
 export function assembleModel(parts: Stage0Parts, preset: HealthGPTPresetName, { tasks, seed = 0 }: { tasks?: Record<string, TaskConfigJson>; seed?: number } = {}): HealthGPT {
   const p = healthGPTPreset(preset);
-  return assemble({ decoder: parts.decoder, visionTower: parts.visionTower, tokenizer: parts.tokenizer, vq: parts.vq, tasks: tasks ?? p.tasks, template: p.template, maxLength: p.max_length, seed });
+  const all = tasks ?? p.tasks;
+  // without a VQ tokenizer only the text tasks can be assembled
+  const usable = parts.vq ? all : Object.fromEntries(Object.entries(all).filter(([, t]) => t.output === 'text'));
+  return assemble({ decoder: parts.decoder, visionTower: parts.visionTower, tokenizer: parts.tokenizer, vq: parts.vq ?? undefined, tasks: usable, template: p.template, maxLength: p.max_length, seed });
 }

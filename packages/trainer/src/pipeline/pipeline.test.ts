@@ -77,7 +77,7 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
   it('reports stage 0’s evidence, loss curves, evaluation tables with baselines, and timings', () => {
     const s0 = report.stage0;
     expect(s0.decoder.perplexityAfter).toBeLessThan(s0.decoder.perplexityBefore);
-    expect(s0.vq.psnr).toBeGreaterThan(0);
+    expect(s0.vq!.psnr).toBeGreaterThan(0);
     expect(Object.keys(report.lossCurves)).toHaveLength(7);
     const vqa = report.evaluation.comprehension.filter((r) => r.subtask === 'vqa').map((r) => r.answerType);
     expect(vqa).toEqual(['CLOSED', 'OPEN', 'ALL']);

@@ -38,6 +38,10 @@ export interface Stage0Options {
   onStageEnd?: TrainerOptions['onStageEnd'];
   /** Given each model before it trains (the decoder, the contrastive model, the VQ tokenizer). */
   onModel?: (model: Module) => void;
+  /** Image–text pairs of the contrastive stage (default: each image's caption or report). */
+  captions?: (samples: readonly Sample[]) => { image: string; text: string }[];
+  /** Labels of the linear probe per sample (default: the synthetic scene's modality and organ). */
+  probeLabels?: (s: Sample) => Record<string, string> | null;
 }
 
 /** What stage 0 made and the evidence that each part learned something. */
@@ -45,17 +49,27 @@ export interface Stage0Result {
   tokenizer: HFTokenizer;
   decoder: DecoderLM;
   visionTower: CLIPVisionModel;
-  vq: VQTokenizer;
+  vq: VQTokenizer | null;
   report: {
     tokenizer: { vocabSize: number; trainingTexts: number };
     decoder: { perplexityBefore: number; perplexityAfter: number; stage: StageResult };
-    vision: { probe: { random: { modality: number; organ: number }; pretrained: { modality: number; organ: number } }; stage: StageResult };
-    vq: { psnr: number; ssim: number; perplexity: number; usedCodes: number; codebookSize: number; stage: StageResult };
+    /** Linear-probe accuracy per label (e.g. modality, organ) of the tower before (random) and after pretraining. */
+    vision: { probe: { random: Record<string, number>; pretrained: Record<string, number> }; stage: StageResult };
+    /** Null when the budget trains no VQ tokenizer (comprehension-only runs). */
+    vq: { psnr: number; ssim: number; perplexity: number; usedCodes: number; codebookSize: number; stage: StageResult } | null;
     seconds: { tokenizer: number; decoder: number; vision: number; vq: number };
   };
 }
 
-const sceneOf = (s: Sample) => (s.metadata.scene ?? {}) as { modality?: string; organ?: string };
+const sceneLabels = (s: Sample): Record<string, string> | null => {
+  const scene = s.metadata.scene as { modality?: string; organ?: string } | undefined;
+  return scene?.modality && scene.organ ? { modality: scene.modality, organ: scene.organ } : null;
+};
+
+/** Each image's caption or report (synthetic set). */
+function defaultCaptions(samples: readonly Sample[]): { image: string; text: string }[] {
+  return captionPairs(samples).map((s) => ({ image: s.images[0], text: s.conversations[s.conversations.length - 1].value }));
+}
 const now = () => performance.now() / 1000;
 
 /** One sample per distinct input image among comprehension samples with a text answer (captions and reports first). */
@@ -109,21 +123,26 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   const proc = clipImageProcessorConfig(size);
   const pix = async (p: string) => preprocessSteps(await o.images(p), proc).pixelValues;
   const pairs: CaptionPair[] = [];
-  for (const s of captionPairs(o.train)) pairs.push({ pixels: await pix(s.images[0]), ids: tokenizer.encode(s.conversations[s.conversations.length - 1].value, { addSpecialTokens: false }) });
+  for (const c of (o.captions ?? defaultCaptions)(o.train)) pairs.push({ pixels: await pix(c.image), ids: tokenizer.encode(c.text, { addSpecialTokens: false }) });
+  const labelsOf = o.probeLabels ?? sceneLabels;
   const probeSet = async (samples: readonly Sample[]) => {
-    const uniq = new Map<string, Sample>();
-    for (const s of samples) if (s.task === 'comprehension' && s.images.length === 1 && sceneOf(s).modality) uniq.set(s.images[0], s);
-    const list = [...uniq.values()];
+    const uniq = new Map<string, Record<string, string>>();
+    for (const s of samples) {
+      const l = s.images.length === 1 ? labelsOf(s) : null;
+      if (l) uniq.set(s.images[0], l);
+    }
+    const list = [...uniq];
     const px = new Float32Array(list.length * 3 * size * size);
-    for (const [i, s] of list.entries()) px.set(await pix(s.images[0]), i * 3 * size * size);
-    return { pixels: tf.tensor4d(px, [list.length, 3, size, size]), modality: list.map((s) => sceneOf(s).modality!), organ: list.map((s) => sceneOf(s).organ!) };
+    for (const [i, [p]] of list.entries()) px.set(await pix(p), i * 3 * size * size);
+    return { pixels: tf.tensor4d(px, [list.length, 3, size, size]), labels: list.map(([, l]) => l) };
   };
   const probeTrain = await probeSet(o.train);
   const probeTest = await probeSet(o.heldOut);
+  const keys = Object.keys(probeTrain.labels[0] ?? {});
   const probe = () => {
     const a = towerFeatures(tower, probeTrain.pixels);
     const b = towerFeatures(tower, probeTest.pixels);
-    return { modality: linearProbe({ x: a, y: probeTrain.modality }, { x: b, y: probeTest.modality }), organ: linearProbe({ x: a, y: probeTrain.organ }, { x: b, y: probeTest.organ }) };
+    return Object.fromEntries(keys.map((k) => [k, linearProbe({ x: a, y: probeTrain.labels.map((l) => l[k]) }, { x: b, y: probeTest.labels.map((l) => l[k]) })]));
   };
   const random = probe();
   const clip = new ContrastiveModel(tower, tokenizer.length, { seed: seed + 2 });
@@ -141,8 +160,10 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   tf.dispose([probeTrain.pixels, probeTest.pixels]);
   seconds.vision = now() - t;
 
+  if (budget.vq.steps === 0 || !spec.vq_config)
+    return { tokenizer, decoder, visionTower: tower, vq: null, report: { tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length }, decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, stage: lm.stages[0] }, vision: { probe: { random, pretrained }, stage: vision.stages[0] }, vq: null, seconds } };
   t = now();
-  const vq = new VQTokenizer(spec.vq_config!, { seed: seed + 3 });
+  const vq = new VQTokenizer(spec.vq_config, { seed: seed + 3 });
   const imagePaths = (samples: readonly Sample[]) => [...new Set(samples.flatMap((s) => [...s.images, ...(s.targetImage ? [s.targetImage] : [])]))];
   const trainImages: RawImage[] = await Promise.all(imagePaths(o.train).map((p) => o.images(p)));
   const full = (ims: RawImage[]) => ims.filter((im) => im.width === Math.max(...ims.map((x) => x.width)));
