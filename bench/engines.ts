@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { initBackend, nativeBlas, useNativeMatmul } from '@healthgpt/tensor-core';
+import { backendInfo, initBackend, nativeBlas, useNativeMatmul } from '@healthgpt/tensor-core';
+import type { BenchReport } from './report.js';
 
 export interface Engine {
   name: string;
@@ -49,5 +50,8 @@ export const ENGINES: Engine[] = [
   },
 ];
 
-/** The row note of an engine that could not start. */
-export const NOT_BUILT = 'not built (node packages/tensor-core/native/build.mjs)';
+/** The row of an engine whose setup returned null (the native BLAS is not available): what is missing and how to get it. */
+export function unavailableRow(e: Engine): BenchReport['rows'][number] {
+  const info = backendInfo();
+  return { run: e.name, engine: info.engine, matmul: `native BLAS unavailable: ${info.native.reason}`, note: info.hint ?? '' };
+}

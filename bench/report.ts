@@ -14,6 +14,35 @@ export interface BenchReport {
 
 export type BenchFn = () => Promise<BenchReport>;
 
+/**
+ * Every row names the path it ran on: `engine` (e.g. `wasm (SIMD, 2 threads)`, `PyTorch 1.13
+ * eager`) and `matmul` (e.g. `native BLAS: OpenBLAS 0.3.21 (pthreads), 2 threads`, `wasm XNNPACK,
+ * 2 threads`). `writeReport` refuses a row without them.
+ */
+export interface RowPath {
+  engine: string;
+  matmul: string;
+}
+
+/** The path columns of tensor-core's live backend (pass `backendInfo()` or `initBackend()`'s result). */
+export function pathOf(info: { engine: string; matmul: { label: string } }): RowPath {
+  return { engine: info.engine, matmul: info.matmul.label };
+}
+
+/** The path columns of a PyTorch row: eager mode, its BLAS with the thread count the run set. */
+export function torchPath(version: string, blasThreads: number, intraOp = 1): RowPath {
+  return { engine: `PyTorch ${version} eager, ${intraOp} intra-op thread${intraOp === 1 ? '' : 's'}`, matmul: `torch's BLAS (OpenBLAS), ${blasThreads} thread${blasThreads === 1 ? '' : 's'}` };
+}
+
+/** Throws unless every row names its engine and matmul path. */
+export function checkPaths(r: BenchReport): void {
+  r.rows.forEach((row, i) => {
+    for (const key of ['engine', 'matmul'] as const) {
+      if (typeof row[key] !== 'string' || !(row[key] as string).length) throw new Error(`bench report '${r.name}': row ${i} (${JSON.stringify(row).slice(0, 120)}) does not name its ${key} (see RowPath in bench/report.ts)`);
+    }
+  });
+}
+
 /** The median of a list of numbers. */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,6 +74,7 @@ export function toMarkdown(r: BenchReport): string {
 
 /** Write `<dir>/<name>.json` and `<name>.md` atomically; returns the markdown. */
 export function writeReport(dir: string, r: BenchReport): string {
+  checkPaths(r);
   mkdirSync(dir, { recursive: true });
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', date: new Date().toISOString() };
   const md = toMarkdown(r);

@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, BackendUnavailableError, useNativeMatmul } from '@healthgpt/tensor-core';
+import { initBackend, backendInfo, BackendUnavailableError, useNativeMatmul } from '@healthgpt/tensor-core';
 import { parameterCount } from '@healthgpt/decoder';
-import { median, type BenchReport } from './report.js';
-import { ENGINES, NOT_BUILT, ensureNativeBuilt } from './engines.js';
+import { median, pathOf, torchPath, type BenchReport } from './report.js';
+import { ENGINES, ensureNativeBuilt, unavailableRow } from './engines.js';
 import { runTorch } from './torch.js';
 import { BATCH, BENCH_DECODER, OPTIM, SEQ, BenchTrainer } from './train_decoder.js';
 
@@ -46,25 +46,26 @@ export default async function bench(): Promise<BenchReport> {
   for (const e of ENGINES) {
     const note = await e.setup();
     if (note === null) {
-      rows.push({ engine: e.name, note: NOT_BUILT });
+      rows.push(unavailableRow(e));
       continue;
     }
     console.error(`# ${e.name}`);
     const { tok, loss } = trainRate(e.trainSteps, e.trainBatch);
     ours.push({ name: e.name, tok });
-    rows.push({ engine: e.name, 'train tok/s': tok, 'vs PyTorch': null, note: `${note ? `${note}; ` : ''}${e.trainBatch !== BATCH ? `batch ${e.trainBatch} (a batch-${BATCH} step is too slow here); ` : ''}${e.trainSteps} timed steps, loss after ${e.trainSteps + 1} steps ${loss.toFixed(3)}` });
+    rows.push({ run: e.name, ...pathOf(backendInfo()), 'train tok/s': tok, 'vs PyTorch': null, note: `${note ? `${note}; ` : ''}${e.trainBatch !== BATCH ? `batch ${e.trainBatch} (a batch-${BATCH} step is too slow here); ` : ''}${e.trainSteps} timed steps, loss after ${e.trainSteps + 1} steps ${loss.toFixed(3)}` });
   }
   useNativeMatmul(true);
   try {
     await initBackend({ backend: 'native' });
-    rows.push({ engine: 'tfjs-node', 'train tok/s': trainRate(5, BATCH).tok, 'vs PyTorch': null });
+    rows.push({ run: 'tfjs-node', ...pathOf(backendInfo()), 'train tok/s': trainRate(5, BATCH).tok, 'vs PyTorch': null });
   } catch (e) {
-    rows.push({ engine: 'tfjs-node (native)', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
+    rows.push({ run: 'tfjs-node (native)', engine: 'tfjs-node (libtensorflow)', matmul: 'not installed', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
   }
 
   console.error('# PyTorch, interleaved with the fastest engine');
   const best = ours.reduce((a, b) => (b.tok > a.tok ? b : a));
   await ENGINES.find((e) => e.name === best.name)!.setup();
+  const bestPath = pathOf(backendInfo());
   const trainer = new BenchTrainer(BATCH);
   const dir = mkdtempSync(join(tmpdir(), 'healthgpt-bench-train-'));
   try {
@@ -93,8 +94,8 @@ export default async function bench(): Promise<BenchReport> {
       const bestTok = tokPerS(oursMs, BATCH);
       const n = Math.min(trainer.losses.length, torch.losses.length);
       const lossGap = Math.max(...trainer.losses.slice(0, n).map((l, i) => Math.abs(l - (torch as TorchRun).losses[i])));
-      rows.push({ engine: `${best.name}, interleaved with PyTorch`, 'train tok/s': bestTok, 'vs PyTorch': bestTok / torchTok, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps, alternating with PyTorch` });
-      rows.push({ engine: `PyTorch ${torch.torch} (OpenBLAS 2 threads, intra-op 1)`, 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps after 2 warm-up steps each` });
+      rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': bestTok / torchTok, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps, alternating with PyTorch` });
+      rows.push({ run: `PyTorch ${torch.torch}`, ...torchPath(torch.torch, 2), 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps after 2 warm-up steps each` });
       for (const row of rows) if (typeof row['train tok/s'] === 'number' && row['vs PyTorch'] === null) row['vs PyTorch'] = (row['train tok/s'] as number) / torchTok;
       notes.push(
         `Like with like: PyTorch trains the same ${torch.params.toLocaleString('en-US')} parameters from the same safetensors and ids; the losses of the first ${n} steps agree within ${lossGap.toExponential(1)} (ours ${trainer.losses[0].toFixed(4)} → ${trainer.losses[n - 1].toFixed(4)}).`,

@@ -11,6 +11,34 @@ import { formatMessage } from 'publint/utils';
 
 const root = new URL('..', import.meta.url).pathname;
 let failed = 0;
+
+/**
+ * The prebuilt native packages beside a package (`npm/<platform>/`, not workspaces, so a machine
+ * of another platform can still install the repository): named `<pkg>-<platform>`, at the
+ * package's version, pinned exactly in its optionalDependencies, restricted to their platform,
+ * shipping only the addon (built by their prepack script, never committed), and linked from the
+ * root's optionalDependencies so `npm ci` here installs them.
+ */
+function platformPackageProblems(pkgDir, pkg) {
+  const dir = join(pkgDir, 'npm');
+  if (!existsSync(dir)) return [];
+  const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const problems = [];
+  for (const key of readdirSync(dir).sort()) {
+    const p = JSON.parse(readFileSync(join(dir, key, 'package.json'), 'utf8'));
+    const name = `${pkg.name}-${key}`;
+    const [os, cpu] = [key.replace(/^linuxmusl/, 'linux').split('-')[0], key.split('-').slice(1).join('-')];
+    if (p.name !== name) problems.push(`npm/${key}: name must be ${name}, got ${p.name}`);
+    if (p.version !== pkg.version) problems.push(`npm/${key}: version ${p.version} differs from ${pkg.name}@${pkg.version}`);
+    if (pkg.optionalDependencies?.[name] !== pkg.version) problems.push(`optionalDependencies must pin ${name} to exactly ${pkg.version}`);
+    if (JSON.stringify(p.os) !== JSON.stringify([os]) || JSON.stringify(p.cpu) !== JSON.stringify([cpu])) problems.push(`npm/${key}: os/cpu must be ["${os}"]/["${cpu}"]`);
+    if (JSON.stringify(p.files) !== JSON.stringify([p.main])) problems.push(`npm/${key}: files must be just the addon (${p.main})`);
+    if (!/native\/build\.mjs --strict --target /.test(p.scripts?.prepack ?? '')) problems.push(`npm/${key}: the prepack script must build the addon (native/build.mjs --strict --target ${key})`);
+    if (rootPkg.optionalDependencies?.[name] !== `file:${join('packages', pkgDir.split('/packages/').pop(), 'npm', key)}`) problems.push(`the root package.json must list ${name} in optionalDependencies as file:packages/…/npm/${key}`);
+    if (!existsSync(join(dir, key, 'README.md'))) problems.push(`npm/${key}: README.md is missing`);
+  }
+  return problems;
+}
 for (const dir of readdirSync(join(root, 'packages')).sort()) {
   const pkgDir = join(root, 'packages', dir);
   const file = join(pkgDir, 'package.json');
@@ -23,7 +51,10 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   const allowed = new Set(['.', './package.json', './base', './internal', './testing']);
   if (!keys.includes('.') || !keys.includes('./package.json') || keys.some((k) => !allowed.has(k)))
     problems.push(`exports must be "." and "./package.json" plus only ./base, ./internal or ./testing, got ${JSON.stringify(keys)}`);
-  if (JSON.stringify(pkg.files) !== JSON.stringify(['dist'])) problems.push(`files must be ["dist"], got ${JSON.stringify(pkg.files)}`);
+  // A package with a native addon also ships the addon's sources (for the one-line build elsewhere).
+  const nativeFiles = existsSync(join(pkgDir, 'native', 'binding.gyp')) ? ['native/binding.gyp', 'native/build.mjs', 'native/src'] : [];
+  if (JSON.stringify(pkg.files) !== JSON.stringify(['dist', ...nativeFiles])) problems.push(`files must be ${JSON.stringify(['dist', ...nativeFiles])}, got ${JSON.stringify(pkg.files)}`);
+  problems.push(...platformPackageProblems(pkgDir, pkg));
   if (!/^\d+\.\d+\.\d+/.test(pkg.version ?? '')) problems.push(`version missing or invalid: ${pkg.version}`);
   for (const field of ['dependencies', 'peerDependencies'])
     for (const [name, range] of Object.entries(pkg[field] ?? {}))
@@ -41,10 +72,11 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   failed += problems.length ? 1 : 0;
 }
 // A strict consumer of every public package, through the packages' own exports and .d.ts.
+// Every entry point: "." and each subpath export (./base, ./testing, …).
 const published = readdirSync(join(root, 'packages'))
   .map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')))
   .filter((pkg) => !pkg.private)
-  .map((pkg) => pkg.name);
+  .flatMap((pkg) => Object.keys(pkg.exports ?? { '.': null }).filter((k) => k !== './package.json').map((k) => (k === '.' ? pkg.name : `${pkg.name}/${k.slice(2)}`)));
 const consumer = join(root, '.tmp', 'consumer');
 rmSync(consumer, { recursive: true, force: true });
 mkdirSync(consumer, { recursive: true });
@@ -61,7 +93,7 @@ writeFileSync(
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(consumer, 'tsconfig.json')], { cwd: root, encoding: 'utf8' });
 // TensorFlow.js's own declarations do not pass skipLibCheck: false; only our files count.
 const ours = (tsc.stdout + tsc.stderr).split('\n').filter((l) => /^(packages|\.tmp)\//.test(l));
-console.log(`${ours.length ? '✗' : '✓'} shipped types compile in a strict ESM and CommonJS consumer (${published.length} packages)`);
+console.log(`${ours.length ? '✗' : '✓'} shipped types compile in a strict ESM and CommonJS consumer (${published.length} entry points)`);
 for (const l of ours) console.log(`    ${l}`);
 if (ours.length) failed++;
 

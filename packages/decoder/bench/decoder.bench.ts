@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@healthgpt/tensor-core';
 import { DecoderLM, preset, parameterCount, type PresetName } from '@healthgpt/decoder';
-import { median, type BenchReport } from '../../../bench/report.js';
+import { median, pathOf, torchPath, type BenchReport } from '../../../bench/report.js';
 
 const PYTHON = process.env.HEALTHGPT_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./torch_decoder.py', import.meta.url));
@@ -32,6 +32,7 @@ interface Speed {
   prefill: number;
   decode: number;
   ids: number[];
+  torch?: string;
 }
 
 function runTs(model: DecoderLM, prompt: number[], c: Case): Speed {
@@ -68,14 +69,14 @@ function runTorch(dir: string, prompt: number[], c: Case, blasThreads: number): 
   });
   if (r.status !== 0) return `PyTorch not run: ${(r.stderr || r.error?.message || 'failed').trim().split('\n').pop()}`;
   const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { prefill_tokens_per_s: number; decode_tokens_per_s: number; ids: number[]; torch: string };
-  return { prefill: j.prefill_tokens_per_s, decode: j.decode_tokens_per_s, ids: j.ids };
+  return { prefill: j.prefill_tokens_per_s, decode: j.decode_tokens_per_s, ids: j.ids, torch: j.torch };
 }
 
 export default async function bench(): Promise<BenchReport> {
   const info = await initBackend({ backend: 'wasm' });
   const rows: BenchReport['rows'] = [];
   const notes: string[] = [
-    `wasm backend, SIMD ${info.simd}, ${info.threads} thread(s); batch 1, greedy, KV cache. Decode tokens/s = new tokens / time from the first to the last streamed token (each step: forward + logits read-back + argmax); prefill = prompt tokens / time to the first token.`,
+    `Ours: ${info.engine}, matmuls on ${info.matmul.label}; batch 1, greedy, KV cache. Decode tokens/s = new tokens / time from the first to the last streamed token (each step: forward + logits read-back + argmax); prefill = prompt tokens / time to the first token.`,
     'PyTorch: Debian python3-torch eager, torch.set_num_threads(1), OPENBLAS_NUM_THREADS=2 (the brief\'s setting; also 1 for a same-thread-count view), same weights via a safetensors file written by savePretrained (bench/torch_decoder.py). Medians of the repeats after one warm-up.',
     'The machine is shared with other jobs: absolute figures are noisy. Engines run interleaved (wasm, PyTorch-2, PyTorch-1) for 3 rounds; figures are medians, ratios are medians of per-round ratios.',
   ];
@@ -100,14 +101,14 @@ export default async function bench(): Promise<BenchReport> {
       }
       const base = { model: c.label, params: parameterCount(json), prompt: c.prompt, new_tokens: c.newTokens };
       const med = (xs: Speed[], k: 'prefill' | 'decode') => median(xs.map((x) => x[k]));
-      rows.push({ ...base, engine: 'tfjs wasm, 1 thread (@healthgpt/decoder)', prefill_tok_s: med(ts, 'prefill'), decode_tok_s: med(ts, 'decode'), wasm_decode_vs_this: null, wasm_prefill_vs_this: null });
+      rows.push({ ...base, ...pathOf(info), prefill_tok_s: med(ts, 'prefill'), decode_tok_s: med(ts, 'decode'), wasm_decode_vs_this: null, wasm_prefill_vs_this: null });
       if (failure) notes.push(`${c.label}: ${failure}`);
       for (const blas of [2, 1]) {
         const runs = pt[blas];
         if (runs.length !== ts.length) continue;
         const decodeRatio = median(runs.map((r, i) => ts[i].decode / r.decode));
         const prefillRatio = median(runs.map((r, i) => ts[i].prefill / r.prefill));
-        rows.push({ ...base, engine: `PyTorch CPU eager, OpenBLAS ${blas} thread(s)`, prefill_tok_s: med(runs, 'prefill'), decode_tok_s: med(runs, 'decode'), wasm_decode_vs_this: decodeRatio, wasm_prefill_vs_this: prefillRatio });
+        rows.push({ ...base, ...torchPath(runs[0].torch ?? '?', blas), prefill_tok_s: med(runs, 'prefill'), decode_tok_s: med(runs, 'decode'), wasm_decode_vs_this: decodeRatio, wasm_prefill_vs_this: prefillRatio });
         const same = runs.every((r) => ts[0].ids.slice(0, c.newTokens + 1).join() === r.ids.join());
         notes.push(`${c.label} vs OpenBLAS ${blas}: greedy ids ${same ? 'identical' : 'DIFFER'} over ${c.newTokens + 1} tokens; decode wasm/PyTorch ${decodeRatio.toFixed(2)}x, prefill ${prefillRatio.toFixed(2)}x (medians of ${ROUNDS} interleaved rounds' ratios; per round: ${runs.map((r, i) => (ts[i].decode / r.decode).toFixed(2)).join(', ')}).`);
       }

@@ -8,9 +8,9 @@
  * LoRA's step time in the same round. Env: HLORA_BENCH_LAYERS (2), HLORA_BENCH_TOKENS (4096),
  * HLORA_BENCH_ROUNDS (7, at least 5), HLORA_BENCH_D (1024).
  */
-import { tf, initBackend, Module, Linear, Generator, normal, type Tensor } from '@healthgpt/tensor-core';
+import { tf, initBackend, backendInfo, Module, Linear, Generator, normal, type Tensor } from '@healthgpt/tensor-core';
 import { injectAdapters, markOnlyAdapterTrainable, adaptedLayers, type AdaptedLinear } from '../src/index.js';
-import { median, type BenchReport } from '../../../bench/report.js';
+import { median, pathOf, type BenchReport } from '../../../bench/report.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const D = env('HLORA_BENCH_D', 1024);
@@ -86,7 +86,7 @@ export default async function bench(): Promise<BenchReport> {
   }
   const rows = CONFIGS.map((c, i) => {
     const ratio = median(ms[i].map((t, r) => t / ms[0][r]));
-    return { config: c.label, experts: c.k, 'median ms': Math.round(median(ms[i])), 'ratio to lora': Number(ratio.toFixed(3)) };
+    return { config: c.label, ...pathOf(backendInfo()), experts: c.k, 'median ms': Math.round(median(ms[i])), 'ratio to lora': Number(ratio.toFixed(3)) };
   });
   const hloraWorst = Math.max(...rows.filter((r) => r.config.startsWith('hlora')).map((r) => r['ratio to lora']));
   const noise = rows[1]['ratio to lora'];
@@ -101,7 +101,7 @@ export default async function bench(): Promise<BenchReport> {
       'Base weights frozen; gradients for the adapter parameters only (the base matmuls still run forward and back for dX).',
       `Target: hlora ≤ 1.05x lora at every k. Worst hlora ratio here: ${hloraWorst.toFixed(3)}x (${hloraWorst <= 1.05 ? 'met' : 'NOT met'}); the identical second LoRA stack measured ${noise.toFixed(3)}x (the noise floor).`,
       'Paper (PyTorch, GPU): hlora ≈ 1.00x; looped MoE-LoRA 1.22x (k=2), 1.49x (k=4), 2.09x (k=8), 5.81x (k=32).',
-      `Matmuls: tensor-core's kernels on the ${tf.getBackend()} backend (its native BLAS addon when built and HEALTHGPT_NATIVE is not 0; here HEALTHGPT_NATIVE=${process.env.HEALTHGPT_NATIVE ?? 'unset'}).`,
+      `Path: ${backendInfo().engine}; matmuls on ${backendInfo().matmul.label} (HEALTHGPT_NATIVE=0 runs them on wasm).`,
       'Timings come from a machine shared with other jobs; compare ratios, not absolute times.',
     ],
   };

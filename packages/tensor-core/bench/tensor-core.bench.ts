@@ -5,10 +5,10 @@
  * is the `training` section (bench/training.bench.ts at the repository root).
  */
 import { fileURLToPath } from 'node:url';
-import { timeIt, type BenchReport } from '../../../bench/report.js';
-import { ENGINES, NOT_BUILT, ensureNativeBuilt } from '../../../bench/engines.js';
+import { timeIt, pathOf, torchPath, type BenchReport } from '../../../bench/report.js';
+import { ENGINES, ensureNativeBuilt, unavailableRow } from '../../../bench/engines.js';
 import { runTorch } from '../../../bench/torch.js';
-import { tf, initBackend, BackendUnavailableError, useNativeMatmul } from '../src/index.js';
+import { tf, initBackend, backendInfo, BackendUnavailableError, useNativeMatmul } from '../src/index.js';
 
 const MATMULS: { name: string; a: number[]; b: number[] }[] = [
   { name: 'matmul 512² GFLOP/s', a: [512, 512], b: [512, 512] },
@@ -35,24 +35,24 @@ export default async function bench(): Promise<BenchReport> {
   for (const e of ENGINES) {
     const note = await e.setup();
     if (note === null) {
-      rows.push({ engine: e.name, note: NOT_BUILT });
+      rows.push(unavailableRow(e));
       continue;
     }
     console.error(`# ${e.name}`);
-    rows.push({ engine: e.name, ...(await matmulRates(e.repeats)), note });
+    rows.push({ run: e.name, ...pathOf(backendInfo()), ...(await matmulRates(e.repeats)), note });
   }
   useNativeMatmul(true);
   try {
     await initBackend({ backend: 'native' });
-    rows.push({ engine: 'tfjs-node', ...(await matmulRates(7)) });
+    rows.push({ run: 'tfjs-node', ...pathOf(backendInfo()), ...(await matmulRates(7)) });
   } catch (e) {
-    rows.push({ engine: 'tfjs-node (native)', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
+    rows.push({ run: 'tfjs-node (native)', engine: 'tfjs-node (libtensorflow)', matmul: 'not installed', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
   }
   const torch = runTorch<{ torch: string; gflops: Record<string, number> }>(fileURLToPath(new URL('./torch_matmul.py', import.meta.url)), [
     JSON.stringify({ cases: Object.fromEntries(MATMULS.map((m) => [m.name, [m.a, m.b]])), repeats: 5 }),
   ]);
   if (typeof torch === 'string') notes.push(torch);
-  else rows.push({ engine: `PyTorch ${torch.torch} (OpenBLAS 2 threads, intra-op 1)`, ...torch.gflops });
+  else rows.push({ run: `PyTorch ${torch.torch}`, ...torchPath(torch.torch, 2), ...torch.gflops });
   await initBackend({ backend: 'wasm', threads: 1 });
   notes.push('GFLOP/s are medians of wall time; on a shared machine absolute figures drift, ratios within one run are the comparable figures.');
   return { name: 'tensor-core', title: 'tensor-core: matmul throughput per engine', rows, notes };

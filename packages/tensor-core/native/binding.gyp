@@ -2,9 +2,21 @@
   "targets": [
     {
       "target_name": "tensor_core_native",
-      "sources": ["src/sgemm.cc"],
-      "cflags_cc": ["-O2", "-std=c++17"],
-      "libraries": ["-ldl"]
+      "sources": ["src/addon.cc", "src/blas.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fvisibility=hidden"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "conditions": [
+        ["OS=='linux'", { "libraries": ["-ldl"] }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-fvisibility=hidden"],
+            "MACOSX_DEPLOYMENT_TARGET": "11.0"
+          }
+        }],
+        ["OS=='win'", {
+          "msvs_settings": { "VCCLCompilerTool": { "Optimization": 2, "AdditionalOptions": ["/std:c++17"] } }
+        }]
+      ]
     }
   ]
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { tf, initBackend, availableBackends, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
+import { tf, initBackend, backendInfo, availableBackends, nativeStatus, useNativeMatmul, blasLabel, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
 import { NATIVE_PACKAGES } from './backend.js';
 
 describe('initBackend', () => {
@@ -8,7 +8,7 @@ describe('initBackend', () => {
   });
 
   it('activates cpu and wasm and reports what it chose', async () => {
-    expect(await initBackend({ backend: 'cpu' })).toEqual({ name: 'cpu', requested: 'cpu', simd: false, threads: 1 });
+    expect(await initBackend({ backend: 'cpu' })).toMatchObject({ name: 'cpu', requested: 'cpu', simd: false, threads: 1, engine: 'cpu (JS)' });
     const w = await initBackend({ backend: 'wasm' });
     expect(w).toMatchObject({ name: 'wasm', requested: 'wasm', threads: 1 });
     expect(typeof w.simd).toBe('boolean');
@@ -41,6 +41,29 @@ describe('initBackend', () => {
       }
     } finally {
       Object.assign(NATIVE_PACKAGES, saved);
+    }
+  });
+
+  it('reports the live matmul path (native BLAS and its library, or wasm with its threads) and the speed hint', async () => {
+    const info = await initBackend({ backend: 'wasm', threads: 1 });
+    const native = nativeStatus();
+    expect(info.native).toEqual(native);
+    expect(info.engine).toBe(`wasm (${info.simd ? 'SIMD' : 'no SIMD'}, 1 thread)`);
+    if (native.blas && native.reason === null) {
+      expect(info.matmul).toMatchObject({ kind: 'native-blas', library: blasLabel(native.blas) });
+      expect(info.matmul.label).toContain(native.blas.vendor === 'unknown' ? native.blas.library : native.blas.vendor);
+    } else {
+      expect(info.matmul).toEqual({ kind: 'wasm-xnnpack', library: null, threads: 1, label: 'wasm XNNPACK, 1 thread' });
+      expect(info.hint).not.toBeNull();
+    }
+    expect(backendInfo()).toEqual(info);
+    // Switched off at run time, the report follows.
+    useNativeMatmul(false);
+    try {
+      expect(backendInfo().matmul.kind).toBe('wasm-xnnpack');
+      if (native.blas) expect(backendInfo().hint).toMatch(/useNativeMatmul\(true\)/);
+    } finally {
+      useNativeMatmul(true);
     }
   });
 

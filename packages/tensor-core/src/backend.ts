@@ -3,6 +3,8 @@ import os from 'node:os';
 import { tf } from './tf.js';
 import { BackendUnavailableError, TensorCoreError } from './errors.js';
 import { afterWasmInit, enableWasmThreads } from './kernels/wasm_threads.js';
+import { nativeStatus, type NativeStatus } from './kernels/native.js';
+import { matmulPath, speedHint, type MatmulPath } from './backend_report.js';
 
 export type BackendRequest = 'auto' | 'gpu' | 'native' | 'wasm' | 'cpu';
 
@@ -15,6 +17,14 @@ export interface BackendInfo {
   simd: boolean;
   /** Threads the backend computes with (0 when the backend manages its own pool). */
   threads: number;
+  /** The engine in one line, e.g. `wasm (SIMD, 2 threads)`. */
+  engine: string;
+  /** Which path the matmuls take: native BLAS (and which library), wasm XNNPACK, plain JS, libtensorflow. */
+  matmul: MatmulPath;
+  /** The native addon and its BLAS, or why they are not in use. */
+  native: NativeStatus;
+  /** The one change that would make this machine faster (e.g. install a BLAS); null when none. */
+  hint: string | null;
 }
 
 export interface InitBackendOptions {
@@ -103,13 +113,25 @@ async function activateWasm(threads: number): Promise<boolean> {
   return ok;
 }
 
+let lastRequest: BackendRequest = 'auto';
+
 function info(requested: BackendRequest): BackendInfo {
+  lastRequest = requested;
   const name = tf.getBackend();
-  if (name === 'wasm') {
-    const simd = Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'));
-    return { name, requested, simd, threads: wasmThreads };
-  }
-  return { name, requested, simd: false, threads: name === 'cpu' ? 1 : 0 };
+  const simd = name === 'wasm' && Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT'));
+  const threads = name === 'wasm' ? wasmThreads : name === 'cpu' ? 1 : 0;
+  const native = nativeStatus();
+  const engine = name === 'wasm' ? `wasm (${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'})` : name === 'tensorflow' ? 'tfjs-node (libtensorflow)' : `${name} (JS)`;
+  return { name, requested, simd, threads, engine, matmul: matmulPath(name, wasmThreads, native), native, hint: speedHint(name, wasmThreads, native) };
+}
+
+/**
+ * The live backend as `initBackend` reports it, without changing anything: engine, matmul path
+ * (native BLAS and which library, or wasm with its thread count), and the one line that would make
+ * this machine faster. Bench rows and `healthgpt doctor` print it.
+ */
+export function backendInfo(): BackendInfo {
+  return info(lastRequest);
 }
 
 /** `HEALTHGPT_WASM_THREADS` when set, else one thread per core, at most 4. */

@@ -29,7 +29,8 @@ describeBackends('golden parity of tensor-core blocks', () => {
 
   it('rotary tables equal phi3_tiny io.rope_cos / io.rope_sin under left-padded position ids', async () => {
     const g = await loadGolden('phi3_tiny');
-    const { cos, sin } = rotaryCosSin(g.io.get('position_ids')!, 16, 10000);
+    const c = g.config as { hidden_size: number; num_attention_heads: number; rope_theta: number };
+    const { cos, sin } = rotaryCosSin(g.io.get('position_ids')!, c.hidden_size / c.num_attention_heads, c.rope_theta);
     expectClose(cos, g.io.get('rope_cos')!, { atol: 1e-6 }, 'cos');
     expectClose(sin, g.io.get('rope_sin')!, { atol: 1e-6 }, 'sin');
     tf.dispose([cos, sin]);

@@ -5,7 +5,7 @@
  */
 import { tf, initBackend, normal, Generator } from '@healthgpt/tensor-core';
 import { CLIPVisionModel, preprocessImage, clipImageProcessorConfig, visionParameterCount, type VisionPresetName } from '../src/index.js';
-import { timeIt, type BenchReport } from '../../../bench/report.js';
+import { timeIt, pathOf, type BenchReport } from '../../../bench/report.js';
 
 interface Case {
   preset: VisionPresetName;
@@ -71,6 +71,7 @@ export default async function bench(): Promise<BenchReport> {
     model.dispose();
   }
   rows.push(await trainStep());
+  for (const row of rows) Object.assign(row, pathOf(info));
   const img = { width: 512, height: 384, channels: 3 as const, data: new Uint8Array(512 * 384 * 3).map((_, i) => (i * 31) & 255) };
   const cfg = clipImageProcessorConfig(224);
   const pre = await timeIt(() => tf.dispose(preprocessImage(img, cfg)), { warmup: 1, repeats: 5 });

@@ -8,14 +8,14 @@
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { Rng, superResolutionPair, reconstructionPair, toGray, type Gray } from '../src/index.js';
+import { Generator } from '@healthgpt/tensor-core/base';
+import { superResolutionPair, reconstructionPair, toGray, type Gray } from '../src/index.js';
 import { makeScene, MODALITIES, ORGANS, type SceneSpec } from '../src/synth/scene.js';
 import { renderScene } from '../src/synth/render.js';
-import { resizeGray } from '../src/image-ops.js';
 
 const S = 96;
 const GAP = 2;
-const rng = new Rng(2024);
+const rng = new Generator(2024);
 const tiles: Gray[] = [];
 ORGANS.forEach((organ, r) =>
   MODALITIES.forEach((modality) => {
@@ -32,7 +32,7 @@ const lowUp: Gray = { width: S, height: S, data: Float32Array.from({ length: S *
 const chest = makeScene('dn', { organ: 'chest', modality: 'MRI-T1', plane: 'axial', count: 1, side: 'right', size: 'large' }, rng);
 const rec = reconstructionPair({ width: S, height: S, channels: 1, data: renderScene(chest, { size: S }).data }, { mode: 'masked', patch: 12, maskFraction: 0.3, seed: 1 });
 tiles.push(ct, renderScene(head, { size: S, modality: 'MRI-T2' }), lowUp, ct);
-tiles.push(renderScene(chest, { size: S, noise: 5 }), renderScene(chest, { size: S, noise: 0 }), toGray(rec.input), resizeGray(toGray(rec.target), S, S));
+tiles.push(renderScene(chest, { size: S, noise: 5 }), renderScene(chest, { size: S, noise: 0 }), toGray(rec.input), toGray(rec.target));
 
 const cols = 4;
 const rows = Math.ceil(tiles.length / cols);

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeSynth, SYNTH_TASKS, type SynthTask } from './synth/generate.js';
 import { DatasetError } from './errors.js';
@@ -44,5 +46,13 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = typeof process !== 'undefined' && process.argv[1] !== undefined && /vl-health-synth|cli\.(c?js|ts)$/.test(process.argv[1]);
-if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));
+/** True when this file is the program node runs (directly, or through the npm bin link). */
+function isMain(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -25,8 +25,9 @@ export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message;
   if (typeof e === 'string') return e;
   if (e && typeof e === 'object') {
-    const m = (e as { message?: unknown; exception?: unknown }).message ?? (e as { exception?: unknown }).exception;
-    if (typeof m === 'string') return m;
+    const { message, exception } = e as { message?: unknown; exception?: unknown };
+    if (typeof message === 'string') return message;
+    if (exception !== undefined) return messageOf(exception); // dicom-parser wraps what it throws
     try {
       return JSON.stringify(e);
     } catch {

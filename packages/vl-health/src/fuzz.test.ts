@@ -12,6 +12,9 @@ import { decodeDicom } from './decode/dicom.js';
 import { decodeNifti } from './decode/nifti.js';
 import { encodePng } from './decode/raster.js';
 import { makeDicom, makeNifti } from './test-utils/dicom.js';
+import { loadImage } from './decode/image.js';
+import { tempDir } from './test-utils/temp.js';
+import { writeFileSync } from 'node:fs';
 
 const data = requireDataDir();
 
@@ -97,4 +100,49 @@ describe('fuzzing corrupt inputs gives typed errors only', () => {
     );
     expect(true).toBe(true);
   });
+
+  it('hostile dimensions: any declared size past the pixel limit is TOO_LARGE before pixels are allocated (PNG, DICOM, NIfTI)', async () => {
+    const png = await encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4) });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 32767 }), fc.integer({ min: 1, max: 32767 }), fc.integer({ min: 1, max: 64 }), async (w, h, d) => {
+        const limit = 1 << 20;
+        const over = w * h * d > limit;
+        // PNG: patch the IHDR size (the CRC no longer matches, so a small one is a DECODE error)
+        const p = Uint8Array.from(png);
+        new DataView(p.buffer).setUint32(16, w);
+        new DataView(p.buffer).setUint32(20, h);
+        const pr = await decodeImage(p, { maxPixels: limit }).then(() => 'ok', (e: DatasetError) => e.code);
+        expect(pr).toBe(w * h > limit ? 'TOO_LARGE' : pr === 'ok' ? 'ok' : 'DECODE');
+        // NIfTI: a header promising w x h x d voxels beside no data
+        const nr = await decodeNifti(makeNifti([w, h, d], []), { maxPixels: limit }).then(() => 'ok', (e: DatasetError) => e.code);
+        expect(nr).toBe(over ? 'TOO_LARGE' : 'DECODE');
+        // DICOM: rows x columns beside one pixel
+        const dr = await typedCode(() => decodeDicom(makeDicom({ rows: Math.min(h, 65535), columns: Math.min(w, 65535), bitsAllocated: 8, pixels: [1] }), { maxPixels: limit }));
+        expect(dr).toBe(w * h > limit ? 'TOO_LARGE' : w * h === 1 ? 'ok' : 'DECODE');
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('hostile files through loadImage: a file over maxBytes is refused before it is read', async () => {
+    const dir = tempDir('vlh-fuzz-size');
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 1, max: 5000 }), async (size, maxBytes) => {
+        writeFileSync(join(dir, 'f.png'), new Uint8Array(size));
+        const code = await loadImage(dir, 'f.png', { maxBytes }).then(() => 'ok', (e: DatasetError) => e.code);
+        expect(code).toBe(size > maxBytes ? 'TOO_LARGE' : 'DECODE');
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
+
+async function typedCode(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+    return 'ok';
+  } catch (e) {
+    if (!(e instanceof DatasetError)) throw e;
+    return e.code;
+  }
+}

@@ -1,6 +1,6 @@
 import type { RawImage } from '@healthgpt/tensor-core/base';
 import { DatasetError } from './errors.js';
-import type { Rng } from './rng.js';
+import type { Generator } from '@healthgpt/tensor-core/base';
 
 /** A single-channel float image (row-major), the working type of the synthetic renderer and task builders. */
 export interface Gray {
@@ -12,7 +12,7 @@ export interface Gray {
 /** RawImage → float [0, 1] grey (colour averaged; 8/16-bit scaled). */
 export function toGray(img: RawImage): Gray {
   const { width, height, channels, data } = img;
-  DatasetError.check(data.length === width * height * channels, 'ARGUMENT', `toGray: data length ${data.length} != ${width}x${height}x${channels}`);
+  DatasetError.check(data.length === width * height * channels, 'ARGUMENT', () => `the image passed to 'toGray' has ${data.length} values, not ${width}x${height}x${channels}`);
   const scale = data instanceof Uint8Array ? 1 / 255 : data instanceof Uint16Array ? 1 / 65535 : 1;
   const c = channels === 4 ? 3 : channels;
   const out = new Float32Array(width * height);
@@ -63,7 +63,7 @@ export function gaussianBlur(g: Gray, sigma: number): Gray {
 
 /** Average each `f`×`f` block (box downsampling); width and height must divide by `f`. */
 export function boxDownsample(g: Gray, f: number): Gray {
-  DatasetError.check(Number.isInteger(f) && f >= 1 && g.width % f === 0 && g.height % f === 0, 'ARGUMENT', `boxDownsample: factor ${f} must divide ${g.width}x${g.height}`);
+  DatasetError.check(Number.isInteger(f) && f >= 1 && g.width % f === 0 && g.height % f === 0, 'ARGUMENT', () => `'f' passed to 'boxDownsample' must be a positive integer dividing ${g.width}x${g.height}, got ${f}`);
   const w = g.width / f;
   const h = g.height / f;
   const out = new Float32Array(w * h);
@@ -73,73 +73,8 @@ export function boxDownsample(g: Gray, f: number): Gray {
   return { width: w, height: h, data: out };
 }
 
-/**
- * Resize one channel plane with a triangle (bilinear) filter whose support widens when
- * shrinking (antialiased, like PIL's bilinear). Works for any scale.
- */
-export function resizePlane(src: Float32Array, w: number, h: number, ow: number, oh: number): Float32Array {
-  if (w === ow && h === oh) return Float32Array.from(src);
-  const fx = filterTaps(w, ow);
-  const fy = filterTaps(h, oh);
-  const tmp = new Float32Array(ow * h); // horizontal pass: [h, ow]
-  for (let y = 0; y < h; y++) {
-    const row = y * w;
-    for (let o = 0; o < ow; o++) {
-      let s = 0;
-      const lo = fx.lo[o];
-      const base = o * fx.taps;
-      for (let k = 0; k < fx.count[o]; k++) s += fx.weights[base + k] * src[row + lo + k];
-      tmp[y * ow + o] = s;
-    }
-  }
-  const out = new Float32Array(ow * oh); // vertical pass, row by row: [oh, ow]
-  for (let o = 0; o < oh; o++) {
-    const dst = o * ow;
-    const base = o * fy.taps;
-    for (let k = 0; k < fy.count[o]; k++) {
-      const wt = fy.weights[base + k];
-      const srcRow = (fy.lo[o] + k) * ow;
-      for (let x = 0; x < ow; x++) out[dst + x] += wt * tmp[srcRow + x];
-    }
-  }
-  return out;
-}
-
-/** Normalised triangle-filter taps mapping `n` input samples to `m` outputs. */
-function filterTaps(n: number, m: number): { lo: Int32Array; count: Int32Array; weights: Float32Array; taps: number } {
-  const scale = n / m;
-  const support = Math.max(1, scale);
-  const taps = Math.ceil(support) * 2 + 1;
-  const lo = new Int32Array(m);
-  const count = new Int32Array(m);
-  const weights = new Float32Array(m * taps);
-  for (let o = 0; o < m; o++) {
-    const c = (o + 0.5) * scale - 0.5;
-    const a = Math.max(0, Math.floor(c - support) + 1);
-    const b = Math.min(n - 1, Math.ceil(c + support) - 1, a + taps - 1);
-    let sum = 0;
-    for (let i = a; i <= b; i++) sum += weights[o * taps + i - a] = Math.max(0, 1 - Math.abs(i - c) / support);
-    if (sum === 0) {
-      const i = Math.min(n - 1, Math.max(0, Math.round(c)));
-      lo[o] = i;
-      count[o] = 1;
-      weights[o * taps] = 1;
-      continue;
-    }
-    for (let i = a; i <= b; i++) weights[o * taps + i - a] /= sum;
-    lo[o] = a;
-    count[o] = b - a + 1;
-  }
-  return { lo, count, weights, taps };
-}
-
-/** Resize a grey image (antialiased bilinear). */
-export function resizeGray(g: Gray, ow: number, oh: number): Gray {
-  return { width: ow, height: oh, data: resizePlane(g.data, g.width, g.height, ow, oh) };
-}
-
 /** Add zero-mean Gaussian noise of standard deviation `sigma` (new image). */
-export function addGaussianNoise(g: Gray, sigma: number, rng: Rng): Gray {
+export function addGaussianNoise(g: Gray, sigma: number, rng: Generator): Gray {
   const out = new Float32Array(g.data.length);
   for (let i = 0; i < out.length; i++) out[i] = g.data[i] + sigma * rng.normal();
   return { ...g, data: out };

@@ -20,17 +20,16 @@ export {
   type ParseSampleOptions,
 } from './schema.js';
 export { resolveInside, checkPixelCount, DEFAULT_MAX_PIXELS } from './safety.js';
-export { parseLlavaJson, readLlavaJson, type ReadJsonOptions } from './readers/llava.js';
+export { parseLlavaJson, readLlavaJson, checkUniqueIds, type ReadJsonOptions } from './readers/llava.js';
 export { streamJsonl, readJsonl, type JsonlOptions, type JsonlItem } from './readers/jsonl.js';
 export { readVqaRad, normaliseVqaRadRecord, vqaRadSample, type VqaRadRecord, type VqaRadDataset } from './readers/vqa-rad.js';
 export { readImageFolder, listImages, type ImageFolderOptions, type ImageFolderResult } from './readers/folder.js';
-export { parseCsv } from './readers/csv.js';
 export { decodeImage, loadImage, sniffFormat, type ImageFormat, type DecodeOptions, type LoadImageOptions } from './decode/image.js';
 export { decodeRaster, encodePng, type RasterOptions } from './decode/raster.js';
 export { decodeDicom, applyWindow, type DicomOptions, type DicomInfo, type DicomWindow } from './decode/dicom.js';
 export { decodeNifti, type NiftiVolume, type NiftiOptions } from './decode/nifti.js';
 export { sliceVolume, type SliceOptions, type Normalise } from './decode/slice.js';
-export { toNCHW, CLIP_MEAN, CLIP_STD, type PreprocessOptions } from './preprocess.js';
+export { resizeImage, type ResizeOptions } from './resize.js';
 export {
   superResolutionPair,
   reconstructionPair,
@@ -44,19 +43,24 @@ export {
 } from './tasks/builders.js';
 export { splitByImage, officialSplit, type SplitOptions } from './splits.js';
 export { validateDataset, type ValidationReport, type Problem, type ValidateOptions } from './validate.js';
-export { fetchDataset, DATASET_SOURCES, type DatasetSource, type FetchOptions, type FetchResult } from './fetch.js';
+export { fetchDataset, DATASET_SOURCES, type DatasetSource, type FetchOptions, type FetchResult } from './fetch/dataset.js';
+export { download, type DownloadOptions, type DownloadProgress, type Downloaded } from './fetch/download.js';
+export { extractArchive } from './fetch/extract.js';
+export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './fetch/limits.js';
 export {
   generateSynth,
+  synthScenes,
   writeSynth,
   SYNTH_TASKS,
   SYNTH_SAMPLES_FILE,
   GENERATION_ANSWER,
   type SynthOptions,
   type SynthSet,
+  type SynthScene,
   type SynthTask,
 } from './synth/generate.js';
+export { phantomImages, type PhantomOptions } from './synth/phantoms.js';
 export { MODALITIES, ORGANS, LESION_RADIUS, type Modality, type Scene, type Side, type SizeClass } from './synth/scene.js';
 export { QUESTION_TYPES, type QuestionType } from './synth/questions.js';
 export { TISSUE_INTENSITY } from './synth/render.js';
 export { toGray, grayToRaw, type Gray } from './image-ops.js';
-export { Rng } from './rng.js';

@@ -120,11 +120,11 @@ export function safeParseSample(raw: unknown, opts: ParseSampleOptions = {}): { 
 }
 
 /** Validate one raw record, throwing a `schema` DatasetError that names the first dotted path (all issues are in the message). */
-export function parseSample(raw: unknown, opts: ParseSampleOptions & { file?: string; record?: number } = {}): Sample {
+export function parseSample(raw: unknown, opts: ParseSampleOptions & { file?: string; record?: number; line?: number } = {}): Sample {
   const r = safeParseSample(raw, opts);
   if (r.ok) return r.sample;
   const msg = r.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
-  throw new DatasetError('SCHEMA', `invalid sample: ${msg}`, { file: opts.file, record: opts.record, path: r.issues[0].path });
+  throw new DatasetError('SCHEMA', `invalid sample: ${msg}`, { file: opts.file, line: opts.line, record: opts.record, path: r.issues[0].path });
 }
 
 /** The on-disk record of a sample (inverse of `parseSample`). */

@@ -54,4 +54,26 @@ describe('splits by image', () => {
       { numRuns: 30 },
     );
   });
+
+  it('property: any fractions either split every sample exactly once (shares as the fractions say) or are an ARGUMENT error', () => {
+    const samples = set.samples;
+    const fraction = fc.oneof(fc.double({ min: 0, max: 10, noNaN: true }), fc.constantFrom(Infinity, -Infinity, Number.NaN, -1, 0));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('train', 'val', 'test', 'extra'), fraction, { minKeys: 1 }), (fractions) => {
+        const values = Object.values(fractions);
+        const valid = values.every((v) => Number.isFinite(v) && v >= 0) && values.reduce((a, b) => a + b, 0) > 0;
+        if (!valid) {
+          expect(() => splitByImage(samples, { fractions })).toThrow(expect.objectContaining({ code: 'ARGUMENT' }));
+          return;
+        }
+        const sp = splitByImage(samples, { fractions });
+        expect(Object.keys(sp).sort()).toEqual(Object.keys(fractions).sort());
+        const all = Object.values(sp).flat();
+        expect(all).toHaveLength(samples.length);
+        expect(new Set(all.map((x) => x.id)).size).toBe(samples.length);
+        for (const [k, v] of Object.entries(fractions)) if (v === 0) expect(sp[k]).toEqual([]);
+      }),
+      { numRuns: 80 },
+    );
+  });
 });

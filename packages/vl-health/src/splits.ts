@@ -1,5 +1,4 @@
 import { DatasetError } from './errors.js';
-import { hash32 } from './rng.js';
 import type { Sample } from './schema.js';
 
 export interface SplitOptions {
@@ -20,7 +19,12 @@ export function splitByImage(samples: readonly Sample[], opts: SplitOptions = {}
   const { fractions = { train: 0.8, val: 0.1, test: 0.1 }, seed = 0 } = opts;
   const names = Object.keys(fractions);
   const total = names.reduce((s, k) => s + fractions[k], 0);
-  DatasetError.check(names.length > 0 && names.every((k) => fractions[k] >= 0) && total > 0, 'ARGUMENT', "splitByImage: 'fractions' must be non-negative with a positive sum");
+  DatasetError.check(
+    names.length > 0 && names.every((k) => Number.isFinite(fractions[k]) && fractions[k] >= 0) && total > 0,
+    'ARGUMENT',
+    () => `'fractions' passed to 'splitByImage' must be finite, non-negative numbers with a positive sum, got ${JSON.stringify(fractions, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))}`,
+  );
+  DatasetError.check(Number.isFinite(seed), 'ARGUMENT', () => `'seed' passed to 'splitByImage' must be a finite number, got ${seed}`);
   // union-find over image paths and groups
   const parent = new Map<string, string>();
   const find = (x: string): string => {
@@ -82,4 +86,14 @@ export function officialSplit(samples: readonly Sample[], key = 'split'): Record
     (out[k] ??= []).push(s);
   }
   return out;
+}
+
+/** FNV-1a 32-bit hash of a string: a seeded, order-independent key for the split order. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
 }

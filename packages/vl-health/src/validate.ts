@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { DatasetError, type DatasetErrorCode } from './errors.js';
+import { DatasetError, messageOf, type DatasetErrorCode } from './errors.js';
 import { safeParseSample, type ParseSampleOptions, type Sample } from './schema.js';
 import { loadImage } from './decode/image.js';
-import { createReadStream } from 'node:fs';
-import { resolveInside } from './safety.js';
+import { decodeText, openInside, readOpened, type Where } from './files.js';
+import { splitLines } from './readers/lines.js';
 
 export interface Problem {
   code: DatasetErrorCode;
   message: string;
   file?: string;
+  /** 1-based line (JSONL). */
+  line?: number;
   record?: number;
   path?: string;
 }
@@ -22,107 +23,106 @@ export interface ValidationReport {
 }
 
 export interface ValidateOptions extends ParseSampleOptions {
-  /** Decode every referenced image (default true); otherwise only check that it exists inside the root. */
+  /** Decode every referenced image (default true); otherwise only check that it is a readable regular file inside the root. */
   decode?: boolean;
   maxPixels?: number;
+  /** Largest image file, and largest `.json` data file (read whole), in bytes (default 256 MiB). */
+  maxBytes?: number;
+  /** Longest JSONL line (default 16 Mi characters); a longer line is reported and skipped. */
+  maxLineLength?: number;
 }
 
 /**
  * Check a whole VL-Health data set and report **every** problem (not just the first): JSON/JSONL
- * syntax per record, schema issues with dotted paths, duplicate ids, image paths escaping the
- * root, missing and undecodable images. `file` is a `.json` array or a `.jsonl` file inside `root`.
+ * syntax per record, schema issues with dotted paths, duplicate ids, and every image reference
+ * under the same rules as `loadImage`, whether or not it is decoded: inside the root (also after
+ * following links), a regular file (never a FIFO, device or folder), at most `maxBytes`.
+ * `file` is a `.json` array or a `.jsonl` file inside `root`, read under the same rules.
  */
 export async function validateDataset(root: string, file: string, opts: ValidateOptions = {}): Promise<ValidationReport> {
   const problems: Problem[] = [];
-  const push = (e: unknown, fallback: { record?: number }) => {
-    if (e instanceof DatasetError) problems.push({ code: e.code, message: e.message, file: e.file, record: e.record ?? fallback.record, path: e.path });
-    else problems.push({ code: 'DECODE', message: String((e as Error)?.message ?? e), record: fallback.record });
+  const report = (e: unknown, where: Where = {}): Problem => {
+    const p: Problem =
+      e instanceof DatasetError
+        ? { code: e.code, message: e.message, file: e.file, line: e.line ?? where.line, record: e.record ?? where.record, path: e.path ?? where.path }
+        : { code: 'DECODE', message: messageOf(e), ...where };
+    problems.push(p);
+    return p;
   };
   const seen = new Map<string, number>();
   const checked = new Map<string, Problem | null>();
   let records = 0;
-  const onSample = async (s: Sample, record: number) => {
-    const first = seen.get(s.id);
-    if (first !== undefined) problems.push({ code: 'DUPLICATE_ID', message: `duplicate id "${s.id}" (first at record ${first})`, file, record, path: 'id' });
-    else seen.set(s.id, record);
-    const refs = [...s.images.map((p, i) => [p, s.images.length === 1 ? 'image' : `image[${i}]`] as const), ...(s.targetImage ? [[s.targetImage, 'target_image'] as const] : [])];
-    for (const [ref, path] of refs) {
-      if (checked.has(ref)) {
-        const p = checked.get(ref);
-        if (p) problems.push({ ...p, record, path });
-        continue;
-      }
-      try {
-        if (opts.decode === false) {
-          const full = resolveInside(root, ref, { file: ref, record });
-          await readFile(full).catch((e: Error) => {
-            throw new DatasetError('MISSING', `cannot read image: ${e.message}`, { file: ref, record });
-          });
-        } else await loadImage(root, ref, { record, maxPixels: opts.maxPixels });
-        checked.set(ref, null);
-      } catch (e) {
-        const before = problems.length;
-        push(e, { record });
-        problems[before].path = path;
-        checked.set(ref, problems[before]);
-      }
+
+  const checkImage = async (ref: string, where: Where) => {
+    if (checked.has(ref)) {
+      const p = checked.get(ref);
+      if (p) problems.push({ ...p, record: where.record, line: where.line, path: where.path });
+      return;
+    }
+    try {
+      if (opts.decode === false) await (await openInside(root, ref, opts.maxBytes, where)).fh.close();
+      else await loadImage(root, ref, { record: where.record, path: where.path, maxPixels: opts.maxPixels, maxBytes: opts.maxBytes });
+      checked.set(ref, null);
+    } catch (e) {
+      checked.set(ref, report(e, where));
     }
   };
-  const onRecord = async (raw: unknown, record: number) => {
+  const onRecord = async (raw: unknown, record: number, line?: number) => {
+    records++;
     const r = safeParseSample(raw, { ...opts, fallbackId: `${record}` });
-    if (!r.ok) for (const iss of r.issues) problems.push({ code: 'SCHEMA', message: iss.message, file, record, path: iss.path });
-    else await onSample(r.sample, record);
+    if (!r.ok) {
+      for (const iss of r.issues) problems.push({ code: 'SCHEMA', message: iss.message, file, line, record, path: iss.path });
+      return;
+    }
+    const s: Sample = r.sample;
+    const first = seen.get(s.id);
+    if (first !== undefined) problems.push({ code: 'DUPLICATE_ID', message: `duplicate id "${s.id}" (first at record ${first})`, file, line, record, path: 'id' });
+    else seen.set(s.id, record);
+    for (const [i, ref] of s.images.entries()) await checkImage(ref, { record, line, path: s.images.length === 1 ? 'image' : `image[${i}]` });
+    if (s.targetImage) await checkImage(s.targetImage, { record, line, path: 'target_image' });
   };
-  let full: string;
+
+  let opened;
   try {
-    full = resolveInside(root, file);
+    opened = await openInside(root, file, /\.jsonl$/i.test(file) ? Infinity : opts.maxBytes);
   } catch (e) {
-    push(e, {});
+    report(e);
     return { ok: false, records, problems };
   }
   if (/\.jsonl$/i.test(file)) {
-    // Parse line by line ourselves so a bad line is reported and the scan goes on.
-    const lines = streamLines(full);
-    for await (const { line, text } of lines) {
-      records++;
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch (e) {
-        problems.push({ code: 'PARSE', message: `invalid JSON line: ${(e as Error).message}`, file, record: line });
-        continue;
+    const stream = opened.fh.createReadStream({ highWaterMark: 1 << 16 });
+    try {
+      for await (const { line, text } of splitLines(stream, { maxLineLength: opts.maxLineLength, tooLong: 'skip', file })) {
+        const where = { file, record: line, line: line + 1 };
+        if (text === null) {
+          records++;
+          problems.push({ code: 'TOO_LARGE', message: `line longer than ${opts.maxLineLength ?? 16 * 1024 * 1024} characters (maxLineLength); skipped`, ...where });
+          continue;
+        }
+        if (text.trim() === '') continue;
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch (e) {
+          records++;
+          problems.push({ code: 'PARSE', message: `invalid JSON line: ${messageOf(e)}`, ...where });
+          continue;
+        }
+        await onRecord(raw, line, line + 1);
       }
-      await onRecord(raw, line);
+    } finally {
+      stream.destroy();
     }
   } else {
     let raw: unknown;
     try {
-      raw = JSON.parse(await readFile(full, 'utf8'));
+      raw = JSON.parse(decodeText(await readOpened(opened)));
     } catch (e) {
-      push(new DatasetError('PARSE', `cannot read or parse JSON: ${(e as Error).message}`, { file }), {});
+      report(new DatasetError('PARSE', `cannot parse JSON: ${messageOf(e)}`, { file }));
       return { ok: false, records, problems };
     }
     if (!Array.isArray(raw)) problems.push({ code: 'SCHEMA', message: 'a VL-Health JSON file must hold an array', file });
-    else
-      for (let i = 0; i < raw.length; i++) {
-        records++;
-        await onRecord(raw[i], i);
-      }
+    else for (let i = 0; i < raw.length; i++) await onRecord(raw[i], i);
   }
   return { ok: problems.length === 0, records, problems };
-}
-
-async function* streamLines(path: string): AsyncGenerator<{ line: number; text: string }> {
-  let pending = '';
-  let line = 0;
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 16 })) {
-    pending += chunk as string;
-    const parts = pending.split('\n');
-    pending = parts.pop()!;
-    for (const p of parts) {
-      if (p.trim()) yield { line, text: p };
-      line++;
-    }
-  }
-  if (pending.trim()) yield { line, text: pending };
 }

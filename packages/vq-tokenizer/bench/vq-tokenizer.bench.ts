@@ -4,7 +4,7 @@
  * (32×32 codes, batch 1, few repeats). `npm run bench -- vq-tokenizer`
  */
 import { initBackend, tf } from '@healthgpt/tensor-core';
-import { timeIt, type BenchReport } from '../../../bench/report.js';
+import { timeIt, pathOf, type BenchReport } from '../../../bench/report.js';
 import { PRESETS, VQTokenizer, type VQConfig } from '../src/index.js';
 import { phantoms } from '../src/phantoms.test-util.js';
 
@@ -34,7 +34,7 @@ async function measure(name: string, cfg: VQConfig, batch: number, repeats: numb
 
 export default async function bench(): Promise<BenchReport> {
   const info = await initBackend({ backend: 'wasm' });
-  const rows = [await measure('f8_64px (demo)', PRESETS.f8_64px(), 8, 3), await measure('f8_8192 (HealthGPT codec, random weights)', PRESETS.f8_8192(), 1, 2)];
+  const rows = [await measure('f8_64px (demo)', PRESETS.f8_64px(), 8, 3), await measure('f8_8192 (HealthGPT codec, random weights)', PRESETS.f8_8192(), 1, 2)].map((row) => ({ ...row, ...pathOf(info) }));
   return {
     name: 'vq-tokenizer',
     title: `vq-tokenizer: encode / decode throughput (${info.name}${info.simd ? ' SIMD' : ''}, ${info.threads} thread)`,

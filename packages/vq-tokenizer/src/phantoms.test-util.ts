@@ -1,5 +1,5 @@
 import type { Tensor } from '@healthgpt/tensor-core';
-import { generateSynth, grayToRaw } from '@healthgpt/vl-health';
+import { phantomImages } from '@healthgpt/vl-health';
 import { rawImagesToTensor } from './image.js';
 
 /**
@@ -9,7 +9,5 @@ import { rawImagesToTensor } from './image.js';
  */
 export function phantoms(n: number, { size = 64, seed = 0 }: { size?: number; seed?: number } = {}): Tensor {
   const render = Math.max(16, Math.ceil(size / 4) * 4);
-  const { images } = generateSynth({ seed, count: n, size: render, tasks: ['caption'] });
-  const raws = [...images.values()].slice(0, n).map(grayToRaw);
-  return rawImagesToTensor(raws, render === size ? {} : { size });
+  return rawImagesToTensor(phantomImages(n, { size: render, seed }), render === size ? {} : { size });
 }

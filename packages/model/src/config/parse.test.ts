@@ -23,8 +23,8 @@ describe('HealthGPT config', () => {
     const cfg = parseHealthGPTConfig(tiny());
     expect([...cfg.tasks.keys()]).toEqual(['comprehension', 'generation']);
     expect(cfg.tasks.get('generation')).toMatchObject({ output: 'image', selectLayer: 1, projector: 'gen_mm_projector', plugin: { kind: 'hlora' } });
-    expect(cfg.imageTokens).toEqual({ start: 1024, firstCode: 1025, codebookSize: 64, end: 1089, newline: 1090 });
-    expect(cfg.text.vocabSize).toBe(1091);
+    expect(cfg.imageTokens).toEqual({ start: 512, firstCode: 513, codebookSize: 64, end: 577, newline: 578 });
+    expect(cfg.text.vocabSize).toBe(579);
     expect(parseHealthGPTConfig(JSON.parse(JSON.stringify(configToJson(cfg)))).json).toEqual(cfg.json);
   });
 
@@ -34,7 +34,7 @@ describe('HealthGPT config', () => {
     expectConfigError((c) => (c.tasks.comprehension.select_layer = 9), 'tasks.comprehension.select_layer', /one of the tower's 4 hidden states/);
     expectConfigError((c) => (c.tasks.generation.projector = 'mm_projector'), 'tasks.generation.projector', /already another task's projector/);
     expectConfigError((c) => (c.template = 'chatml' as never), 'template', /unknown chat template 'chatml'/);
-    expectConfigError((c) => (c.image_tokens!.first_id = 1080), 'image_tokens', /run past the vocabulary of 1091/);
+    expectConfigError((c) => (c.image_tokens!.first_id = 570), 'image_tokens', /run past the vocabulary of 579/);
     expectConfigError((c) => (c.image_tokens!.codebook_size = 32), 'image_tokens.codebook_size', /vq_config.n_embed \(64\)/);
     expectConfigError((c) => (c.vq_config = null), 'tasks.generation.output', /needs 'vq_config'/);
     expectConfigError((c) => (c.text_config.hidden_size = 100), 'text_config', /invalid text_config/);

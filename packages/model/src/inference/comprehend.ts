@@ -49,9 +49,6 @@ export function comprehendBatch(model: HealthGPT, requests: readonly ComprehendR
   const task = pickTask(model, 'text', o.task);
   const inputIds = requests.map((r) => proc.promptIds(r.question, { images: list(r.images).length, task }));
   const pixelValues = proc.pixelTensor(requests.flatMap((r, i) => list(r.images).map((im, k) => proc.pixels(im, `request ${i} image ${k}`))));
-  const stop = proc.stopTokenIds();
-  const decode = (ids: number[]) => proc.tokenizer.decode(ids.filter((t) => !stop.includes(t)), { skipSpecialTokens: true });
-  const sofar = requests.map(() => ({ ids: [] as number[], text: '' }));
   try {
     const res = model.generate(
       { inputIds, pixelValues, task },
@@ -63,24 +60,27 @@ export function comprehendBatch(model: HealthGPT, requests: readonly ComprehendR
         topP: o.topP,
         repetitionPenalty: o.repetitionPenalty,
         seed: o.seed,
-        stopTokens: stop,
-        onToken: o.onText
-          ? ({ row, token }) => {
-              const s = sofar[row];
-              s.ids.push(token);
-              const text = decode(s.ids);
-              if (text.endsWith('\uFFFD') || text === s.text) return; // wait for a whole character
-              const delta = text.slice(s.text.length);
-              s.text = text;
-              return o.onText!({ row, delta, text });
-            }
-          : undefined,
+        stopTokens: proc.stopTokenIds(),
+        tokenizer: proc.tokenizer,
+        skipSpecialTokens: true,
+        onToken: o.onText ? onText(o.onText) : undefined,
       },
     );
-    return res.sequences.map((ids, i) => ({ text: decode(ids), ids, finishReason: res.finishReasons[i] }));
+    return res.sequences.map((ids, i) => ({ text: res.texts![i], ids, finishReason: res.finishReasons[i] }));
   } finally {
     pixelValues?.dispose();
   }
+}
+
+/** Adapts the decoder's per-step text deltas into `onText` events with the text so far. */
+function onText(cb: NonNullable<ComprehendOptions['onText']>) {
+  const sofar = new Map<number, string>();
+  return ({ row, text }: { row: number; text?: string }) => {
+    if (!text) return;
+    const all = (sofar.get(row) ?? '') + text;
+    sofar.set(row, all);
+    return cb({ row, delta: text, text: all });
+  };
 }
 
 /** One answer's text. */

@@ -59,14 +59,20 @@ export interface HealthGPTGenerateOptions {
   generator?: Generator;
   /** Constraints applied before sampling, for all tasks or per task. */
   logitsProcessors?: LogitsProcessor[] | ((task: string) => LogitsProcessor[]);
-  /** Streams every new token of every row; return `false` to stop. */
-  onToken?: (e: { row: number; step: number; token: number; task: string }) => void | boolean;
+  /** Decode the new tokens with this tokenizer: the result gets `texts`, each event `text`. */
+  tokenizer?: TextTokenizer;
+  /** Leave special tokens out of the decoded text (default true). */
+  skipSpecialTokens?: boolean;
+  /** Streams every new token of every row (with `tokenizer`, the text it adds); return `false` to stop. */
+  onToken?: (e: { row: number; step: number; token: number; task: string; text?: string }) => void | boolean;
 }
 
 export interface HealthGPTGenerateResult {
   /** New ids per row, up to and including its stop token. */
   sequences: number[][];
   finishReasons: ('stop' | 'length' | 'callback')[];
+  /** With a `tokenizer`: each row's new tokens decoded (its stop token left out). */
+  texts?: string[];
 }
 
 /** The spliced embeddings of a batch, per task group (rows are batch indices). */
@@ -375,7 +381,11 @@ export class HealthGPT extends Module {
       try {
         for (const g of groups) {
           if (stopped) {
-            g.rows.forEach((r) => ((out.sequences[r] = []), (out.finishReasons[r] = 'callback')));
+            g.rows.forEach((r) => {
+              out.sequences[r] = [];
+              out.finishReasons[r] = 'callback';
+              if (options.tokenizer) (out.texts ??= new Array(rows.length))[r] = '';
+            });
             continue;
           }
           activatePlugin(this, this.cfg, g.task);
@@ -395,11 +405,14 @@ export class HealthGPT extends Module {
             stopTokens: options.stopTokens,
             generator: gen,
             logitsProcessors: procs,
+            tokenizer: options.tokenizer,
+            skipSpecialTokens: options.skipSpecialTokens,
+            generationConfig: null,
             onToken: onToken
-              ? ({ step, tokens, finished }) => {
+              ? ({ step, tokens, finished, text }) => {
                   let go = true;
                   g.rows.forEach((row, k) => {
-                    if (!done[k] && onToken({ row, step, token: tokens[k], task: g.task }) === false) go = false;
+                    if (!done[k] && onToken({ row, step, token: tokens[k], task: g.task, ...(text ? { text: text[k] } : {}) }) === false) go = false;
                     done[k] = finished[k];
                   });
                   if (!go) stopped = true;
@@ -407,7 +420,11 @@ export class HealthGPT extends Module {
                 }
               : undefined,
           });
-          g.rows.forEach((row, k) => ((out.sequences[row] = res.sequences[k]), (out.finishReasons[row] = res.finishReasons[k])));
+          g.rows.forEach((row, k) => {
+            out.sequences[row] = res.sequences[k];
+            out.finishReasons[row] = res.finishReasons[k];
+            if (res.texts) (out.texts ??= new Array(rows.length))[row] = res.texts[k];
+          });
         }
       } finally {
         groups.forEach((g) => g.embeds.dispose());

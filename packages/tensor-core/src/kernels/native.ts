@@ -1,44 +1,170 @@
 /**
- * The optional native matmul (packages/tensor-core/native: an N-API addon calling a system CBLAS
- * sgemm, zero-copy on the wasm heap or cpu tensors). It is never required: when the addon was not
- * built, or no BLAS library is found, or HEALTHGPT_NATIVE=0, `nativeBlas()` is null and the wasm
- * kernels (XNNPACK) do the work. Build it with `node packages/tensor-core/native/build.mjs`.
+ * The native path: an N-API addon (sources in packages/tensor-core/native) whose kernels run
+ * zero-copy on the wasm heap or on cpu tensors, with matmuls in whichever BLAS the machine has
+ * (found by the addon at load time, or the one `HEALTHGPT_BLAS` names). The addon comes from a
+ * local build (`node native/build.mjs`, which lands in native/build/Release) or else from the
+ * prebuilt optional package `@healthgpt/tensor-core-<platform>`. It is never required: without it,
+ * without a BLAS, or with HEALTHGPT_NATIVE=0, the wasm kernels do the work and `nativeStatus()`
+ * says why.
  */
 import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
+import os from 'node:os';
 
-export interface NativeBlas {
+/** What the addon reports about the BLAS it loaded. */
+export interface BlasInfo {
+  /** The name that was loaded: a soname (`libopenblas.so.0`), a path, or `HEALTHGPT_BLAS`. */
+  library: string;
+  /** The file it resolved to (symlinks such as Debian's alternatives followed). */
+  path: string;
+  /** `OpenBLAS`, `BLIS`, `MKL`, `FlexiBLAS`, `Accelerate`, `reference` or `unknown`. */
+  vendor: string;
+  /** Version, when the library says ('' otherwise). */
+  version: string;
+  /** Threading of the build: `pthreads`, `openmp`, `serial`, `threaded` or `unknown`. */
+  parallel: string;
+  /** Extra detail: OpenBLAS's config line, MKL's version string, FlexiBLAS's backend. */
+  detail: string;
+  /** Which sgemm entry point is used: `cblas` (cblas_sgemm) or `fortran` (sgemm_). */
+  interface: 'cblas' | 'fortran';
+  /** Threads the library computes with; null when it cannot say. */
+  threads: number | null;
+}
+
+/** The addon's functions (see native/src/addon.cc). */
+export interface NativeAddon {
+  readonly abi: number;
   /** C[i] = op(A[i])·op(B[i]) for i < batch; offsets and strides in floats, stride 0 broadcasts. */
   sgemm(a: Float32Array, aOff: number, b: Float32Array, bOff: number, c: Float32Array, cOff: number, batch: number, aStride: number, bStride: number, m: number, n: number, k: number, transA: number, transB: number): void;
-  /** The BLAS library loaded ('' when none). */
-  blasLibrary(): string;
-  /** Set the BLAS thread count (OpenBLAS); false when the library cannot. */
+  blasInfo(): (Omit<BlasInfo, 'threads'> & { threads: number }) | null;
+  blasProblem(): string;
+  /** Set the BLAS thread count; false when the library cannot. */
   setThreads(n: number): boolean;
 }
 
-const here = typeof __filename === 'string' ? __filename : import.meta.url;
-const CANDIDATES = ['../../native/build/Release/tensor_core_native.node', '../native/build/Release/tensor_core_native.node'];
+/** The native matmul as the kernels use it (the addon when it has a BLAS). */
+export type NativeBlas = Pick<NativeAddon, 'sgemm' | 'setThreads'> & { blasLibrary(): string };
 
-let cached: NativeBlas | null | undefined;
-let enabled = true;
-
-function load(): NativeBlas | null {
-  if (process.env.HEALTHGPT_NATIVE === '0') return null;
-  const req = createRequire(here);
-  for (const rel of CANDIDATES) {
-    try {
-      const addon = req(rel) as NativeBlas;
-      if (addon.blasLibrary()) return addon;
-    } catch {
-      // Not built here, or built for another Node ABI: fall through to the wasm kernels.
-    }
-  }
-  return null;
+export interface NativeStatus {
+  /** The addon file in use and where it came from; null when none was loaded. */
+  addon: { path: string; source: 'build' | 'package' } | null;
+  /** The BLAS the addon found; null when none. */
+  blas: BlasInfo | null;
+  /** Why the native matmul is not in use (addon missing, no BLAS, HEALTHGPT_NATIVE=0, switched off); null when it is. */
+  reason: string | null;
+  /** The prebuilt package for this platform (whether or not it is installed). */
+  platformPackage: string;
 }
 
-/** The native BLAS addon when it is built, a BLAS was found, and it is enabled; else null. */
+/** The addon ABI this tensor-core expects (native/src/addon.cc `kAbi`). */
+export const NATIVE_ABI = 2;
+
+const here = typeof __filename === 'string' ? __filename : import.meta.url;
+// From src/kernels/ (sources, tests) and from dist/ (the published build).
+const BUILD_CANDIDATES = ['../../native/build/Release/tensor_core_native.node', '../native/build/Release/tensor_core_native.node'];
+
+/** The platform key of the prebuilt packages: linux-x64, linuxmusl-x64, darwin-arm64, win32-x64, … */
+export function platformKey(): string {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  const musl = process.platform === 'linux' && !report?.header?.glibcVersionRuntime;
+  return `${musl ? 'linuxmusl' : process.platform}-${process.arch}`;
+}
+
+interface Loaded {
+  addon: NativeAddon | null;
+  blas: NativeBlas | null;
+  status: NativeStatus;
+}
+
+let loaded: Loaded | undefined;
+let enabled = true;
+
+function tryRequire(req: NodeJS.Require, spec: string): { addon: NativeAddon; path: string } | { error: string } | null {
+  let path: string;
+  try {
+    path = req.resolve(spec);
+  } catch {
+    return null; // not there
+  }
+  try {
+    return { addon: req(path) as NativeAddon, path };
+  } catch (e) {
+    return { error: `${path} did not load: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+/** Thread policy: HEALTHGPT_BLAS_THREADS when set; else the library's own default, except BLIS (1 thread unless told). */
+function applyThreads(addon: NativeAddon, vendor: string): void {
+  const env = Number(process.env.HEALTHGPT_BLAS_THREADS);
+  if (Number.isInteger(env) && env >= 1) addon.setThreads(env);
+  else if (vendor === 'BLIS' && !process.env.BLIS_NUM_THREADS && !process.env.OMP_NUM_THREADS) addon.setThreads(os.availableParallelism?.() ?? os.cpus().length);
+}
+
+function load(): Loaded {
+  const platformPackage = `@healthgpt/tensor-core-${platformKey()}`;
+  const none = (reason: string): Loaded => ({ addon: null, blas: null, status: { addon: null, blas: null, reason, platformPackage } });
+  if (process.env.HEALTHGPT_NATIVE === '0') return none('HEALTHGPT_NATIVE=0 turns the native path off');
+  const req = createRequire(here);
+  const failures: string[] = [];
+  const found = [...BUILD_CANDIDATES.map((spec) => ({ spec, source: 'build' as const })), { spec: platformPackage, source: 'package' as const }];
+  for (const { spec, source } of found) {
+    const r = tryRequire(req, spec);
+    if (!r) continue;
+    if ('error' in r) {
+      failures.push(r.error);
+      continue;
+    }
+    if (r.addon.abi !== NATIVE_ABI) {
+      failures.push(`${r.path} is a stale build (abi ${String(r.addon.abi)}, expected ${NATIVE_ABI})`);
+      continue;
+    }
+    const raw = r.addon.blasInfo();
+    let blas: BlasInfo | null = null;
+    if (raw) {
+      applyThreads(r.addon, raw.vendor);
+      let path = raw.path;
+      try {
+        path = realpathSync(raw.path);
+      } catch {
+        // a name the loader resolved without a file path (e.g. Accelerate in the dyld cache)
+      }
+      const threads = r.addon.blasInfo()!.threads;
+      blas = { ...raw, path, interface: raw.interface, threads: threads > 0 ? threads : null };
+    }
+    const reason = blas ? null : r.addon.blasProblem() || 'no BLAS library found';
+    const library = blas?.library ?? '';
+    const api: NativeBlas | null = blas ? { sgemm: r.addon.sgemm, setThreads: r.addon.setThreads, blasLibrary: () => library } : null;
+    return { addon: r.addon, blas: api, status: { addon: { path: r.path, source }, blas, reason, platformPackage } };
+  }
+  return none(failures.length ? failures.join('; ') : `the native addon is not installed (neither a local build nor ${platformPackage})`);
+}
+
+function state(): Loaded {
+  loaded ??= load();
+  return loaded;
+}
+
+/** The loaded addon (with or without a BLAS), or null. Its non-BLAS kernels work without a BLAS. */
+export function nativeAddon(): NativeAddon | null {
+  return state().addon;
+}
+
+/** Which native path is live, and why not when it is not. */
+export function nativeStatus(): NativeStatus {
+  const s = state().status;
+  const blas = s.blas && { ...s.blas, threads: liveThreads(s.blas) };
+  if (s.reason === null && !enabled) return { ...s, blas, reason: 'switched off with useNativeMatmul(false)' };
+  return { ...s, blas };
+}
+
+function liveThreads(b: BlasInfo): number | null {
+  const t = state().addon?.blasInfo()?.threads ?? -1;
+  return t > 0 ? t : b.threads;
+}
+
+/** The native matmul when the addon is loaded, has a BLAS and is enabled; else null. */
 export function nativeBlas(): NativeBlas | null {
-  if (cached === undefined) cached = load();
-  return enabled ? cached : null;
+  return enabled ? state().blas : null;
 }
 
 /** Turn the native matmul on or off (e.g. to compare against the wasm kernels); returns whether it is in use. */

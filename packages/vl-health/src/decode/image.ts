@@ -1,12 +1,13 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { isAbsolute, relative } from 'node:path';
 import type { RawImage } from '@healthgpt/tensor-core/base';
 import { DatasetError } from '../errors.js';
-import { DEFAULT_MAX_PIXELS, resolveInside } from '../safety.js';
+import { openInside, readOpened } from '../files.js';
+import { checkPixelCount, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from '../safety.js';
+import { resizeImage } from '../resize.js';
 import { decodeRaster } from './raster.js';
 import { decodeDicom, type DicomWindow } from './dicom.js';
-import { decodeNifti } from './nifti.js';
-import { sliceVolume, type SliceOptions } from './slice.js';
+import { openNifti } from './nifti.js';
+import { niftiHeaderSize } from './nifti-header.js';
+import { sliceVoxels, type SliceOptions } from './slice.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'dicom' | 'nifti' | 'unknown';
 
@@ -18,74 +19,77 @@ export function sniffFormat(b: Uint8Array): ImageFormat {
   if (at(0, 'RIFF') && at(8, 'WEBP')) return 'webp';
   if (at(128, 'DICM')) return 'dicom';
   if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'nifti';
-  if (b.length >= 348) {
-    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    const sz = dv.getInt32(0, true);
-    const szBe = dv.getInt32(0, false);
-    if (sz === 348 || szBe === 348 || sz === 540 || szBe === 540) return 'nifti';
-  }
+  if (b.length >= 348 && niftiHeaderSize(b)) return 'nifti';
   return 'unknown';
 }
 
 export interface DecodeOptions {
   /** For PNG/JPEG/WebP: channel handling (default `keep`). */
   mode?: 'keep' | 'gray' | 'rgb';
-  /** For PNG/JPEG/WebP: resize while decoding. */
+  /** Resize the decoded image (sharp; at decode for PNG/JPEG/WebP). Counts against `maxPixels`. */
   resize?: { width: number; height: number };
   /** For DICOM: windowing (default: the file's window, else min–max). */
   window?: DicomWindow;
   /** For NIfTI: which slice (default: the middle axial slice, volume min–max). */
   slice?: SliceOptions;
+  /** Largest decoded image (and NIfTI volume) in pixels (default 64 Mpx). */
   maxPixels?: number;
+  /** Largest file, and largest decompressed NIfTI data, in bytes (default 256 MiB). */
+  maxBytes?: number;
   file?: string;
 }
 
 /**
  * Decode image bytes of any supported format into a RawImage: PNG/JPEG/WebP as 8-bit, DICOM and
  * NIfTI as float [0, 1] (after rescale and windowing / normalisation), as DESIGN.md specifies.
+ * A NIfTI slice is read straight from the file's voxels: no float copy of the whole volume.
  */
 export async function decodeImage(bytes: Uint8Array, opts: DecodeOptions = {}): Promise<RawImage> {
-  const fmt = sniffFormat(bytes);
-  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
-  switch (fmt) {
+  const { file, resize, maxPixels = DEFAULT_MAX_PIXELS, maxBytes = DEFAULT_MAX_BYTES } = opts;
+  if (resize) {
+    DatasetError.check(Number.isInteger(resize.width) && resize.width >= 1 && Number.isInteger(resize.height) && resize.height >= 1, 'ARGUMENT', () => `'resize' must be positive integer sizes, got ${resize.width}x${resize.height}`, { file });
+    checkPixelCount([resize.width, resize.height], maxPixels, file);
+  }
+  if (bytes.length > maxBytes) throw new DatasetError('TOO_LARGE', `image of ${bytes.length} bytes exceeds the limit of ${maxBytes} (maxBytes)`, { file });
+  let img: RawImage;
+  switch (sniffFormat(bytes)) {
     case 'png':
     case 'jpeg':
     case 'webp':
-      return decodeRaster(bytes, { mode: opts.mode, resize: opts.resize, maxPixels, file: opts.file });
+      return decodeRaster(bytes, { mode: opts.mode, resize, maxPixels, file });
     case 'dicom':
-      return decodeDicom(bytes, { window: opts.window, maxPixels, file: opts.file }).image;
-    case 'nifti':
-      return sliceVolume(decodeNifti(bytes, { maxPixels, file: opts.file }), opts.slice);
+      img = decodeDicom(bytes, { window: opts.window, maxPixels, file }).image;
+      break;
+    case 'nifti': {
+      const { header, voxel } = await openNifti(bytes, { maxPixels, maxBytes, file });
+      img = sliceVoxels(header.dims, voxel, opts.slice);
+      break;
+    }
     default:
-      throw new DatasetError('DECODE', 'unrecognised image format (expected PNG, JPEG, WebP, DICOM or NIfTI)', { file: opts.file });
+      throw new DatasetError('DECODE', 'unrecognised image format (expected PNG, JPEG, WebP, DICOM or NIfTI)', { file });
   }
+  return resize ? resizeImage(img, resize.width, resize.height, { maxPixels, file }) : img;
 }
 
 export interface LoadImageOptions extends DecodeOptions {
   /** Record index named in errors. */
   record?: number;
+  /** Dotted path inside the record named in errors (e.g. `image[1]`). */
+  path?: string;
 }
 
-/** Resolve `ref` inside `root` (refusing escapes), read and decode it; every failure is a DatasetError naming file and record. */
+/**
+ * Read and decode `ref` inside `root`. The path rules: relative, no `..` escape, still inside the
+ * root after following links, a regular file (no FIFO, device or folder) of at most `maxBytes`,
+ * checked before anything is read. Every failure is a DatasetError naming the file and record.
+ */
 export async function loadImage(root: string, ref: string, opts: LoadImageOptions = {}): Promise<RawImage> {
-  const where = { file: ref, record: opts.record };
-  const full = resolveInside(root, ref, where);
-  let bytes: Uint8Array;
+  const where = { record: opts.record, path: opts.path };
+  const bytes = await readOpened(await openInside(root, ref, opts.maxBytes, where));
   try {
-    const st = await stat(full);
-    if (!st.isFile()) throw new Error('not a regular file');
-    // a symbolic link inside the root must not lead outside it
-    const rel = relative(await realpath(root), await realpath(full));
-    if (rel.startsWith('..') || isAbsolute(rel)) throw new DatasetError('UNSAFE_PATH', `image path "${ref}" is a link that leaves the data root`, where);
-    bytes = await readFile(full);
+    return await decodeImage(bytes, { ...opts, file: ref });
   } catch (e) {
-    if (e instanceof DatasetError) throw e;
-    throw new DatasetError('MISSING', `cannot read image: ${(e as Error).message}`, { ...where, cause: e });
-  }
-  try {
-    return await decodeImage(bytes, { ...opts, file: full });
-  } catch (e) {
-    if (e instanceof DatasetError) throw new DatasetError(e.code, e.detail, { ...e.context, file: full, record: opts.record });
+    if (e instanceof DatasetError) throw new DatasetError(e.code, e.detail, { ...e.context, file: ref, ...where });
     throw e;
   }
 }

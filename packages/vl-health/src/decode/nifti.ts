@@ -1,7 +1,7 @@
-import { gunzipSync } from 'node:zlib';
-import * as nifti from 'nifti-reader-js';
-import { DatasetError } from '../errors.js';
-import { checkPixelCount, DEFAULT_MAX_PIXELS } from '../safety.js';
+import { DatasetError, messageOf } from '../errors.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from '../safety.js';
+import { gunzipBounded } from './gunzip.js';
+import { checkExtensions, checkNiftiHeader, headerOnlyCopy, niftiHeaderSize, type NiftiHeader, type RawNiftiFields } from './nifti-header.js';
 
 /** A NIfTI volume as float32 after `scl_slope` / `scl_inter`, x fastest: index = x + nx·(y + ny·(z + nz·t)). */
 export interface NiftiVolume {
@@ -14,66 +14,82 @@ export interface NiftiVolume {
 }
 
 export interface NiftiOptions {
+  /** Largest voxel count (default 64 Mi). */
   maxPixels?: number;
+  /** Largest (decompressed) file size in bytes (default 256 MiB). */
+  maxBytes?: number;
   file?: string;
+}
+
+/** A parsed NIfTI file: its header and a reader of voxel `i` (scaled), over the file's own bytes. */
+export interface NiftiVoxels {
+  header: NiftiHeader;
+  voxel: (i: number) => number;
 }
 
 const GZIP = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
-/** Parse NIfTI-1/2 bytes (optionally gzip-compressed) into a float volume. */
-export function decodeNifti(bytes: Uint8Array, opts: NiftiOptions = {}): NiftiVolume {
-  const { file, maxPixels = DEFAULT_MAX_PIXELS } = opts;
+// nifti-reader-js ships ESM only; a dynamic import loads it from the CommonJS build too.
+let niftiLib: Promise<typeof import('nifti-reader-js')> | undefined;
+const loadNiftiLib = () => (niftiLib ??= import('nifti-reader-js'));
+
+/**
+ * Parse NIfTI-1/2 bytes (optionally gzip-compressed) without converting the voxels: the header is
+ * read from a header-only copy (extensions are walked and bounded here), gzip is inflated only as
+ * far as the header says the voxels reach, and nothing larger than `maxBytes` is allocated.
+ */
+export async function openNifti(bytes: Uint8Array, opts: NiftiOptions = {}): Promise<NiftiVoxels> {
+  const { file, maxPixels = DEFAULT_MAX_PIXELS, maxBytes = DEFAULT_MAX_BYTES } = opts;
   const fail = (msg: string, cause?: unknown) => new DatasetError('DECODE', `NIfTI: ${msg}`, { file, cause });
+  const nifti = await loadNiftiLib();
+  let header: NiftiHeader | undefined;
+  const parse = (b: Uint8Array): NiftiHeader => {
+    const size = niftiHeaderSize(b);
+    if (!size || b.length < size) throw fail('not a NIfTI-1/2 file (bad header size or truncated header)');
+    const copy = headerOnlyCopy(b, size);
+    if (!nifti.isNIFTI(copy, true)) throw fail('not a NIfTI-1/2 file (bad magic)');
+    let raw: RawNiftiFields;
+    try {
+      raw = nifti.readHeader(copy, true) as unknown as RawNiftiFields;
+    } catch (e) {
+      throw fail(`cannot read header: ${messageOf(e)}`, e);
+    }
+    return checkNiftiHeader(raw, size === 348 ? 1 : 2, { maxPixels, maxBytes, file });
+  };
   let raw = bytes;
   if (GZIP(bytes)) {
-    try {
-      raw = gunzipSync(bytes, { maxOutputLength: 1024 + maxPixels * 8 });
-    } catch (e) {
-      if ((e as { code?: string })?.code === 'ERR_BUFFER_TOO_LARGE')
-        throw new DatasetError('TOO_LARGE', `NIfTI: decompressed size exceeds the limit for ${maxPixels} pixels`, { file, cause: e });
-      throw fail(`corrupt gzip stream: ${(e as Error)?.message ?? e}`, e);
-    }
+    raw = await gunzipBounded(bytes, 544, (head) => (header = parse(head)).byteLength, file);
+  } else if (bytes.length > maxBytes) {
+    throw new DatasetError('TOO_LARGE', `NIfTI: file of ${bytes.length} bytes exceeds the limit of ${maxBytes} (maxBytes)`, { file });
   }
-  const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength) as ArrayBuffer;
-  if (!nifti.isNIFTI(ab)) throw fail('not a NIfTI-1/2 file (bad size or magic)');
-  let h: nifti.NIFTI1 | nifti.NIFTI2;
-  try {
-    h = nifti.readHeader(ab);
-  } catch (e) {
-    throw fail(`cannot read header: ${e instanceof Error ? e.message : String(e)}`, e);
-  }
-  const rank = h.dims[0];
-  if (!(Number.isInteger(rank) && rank >= 1 && rank <= 7)) throw fail(`dim[0] must be 1..7, got ${rank}`);
-  const d = [1, 2, 3, 4].map((i) => (i <= rank ? h.dims[i] : 1));
-  for (let i = 5; i <= rank; i++) if (h.dims[i] !== 1) throw fail(`dimensions beyond 4 are not supported (dim[${i}] = ${h.dims[i]})`);
-  checkPixelCount(d, maxPixels, file);
-  const [nx, ny, nz, nt] = d;
-  const n = nx * ny * nz * nt;
-  const reader = voxelReader(h.datatypeCode);
-  if (!reader) throw fail(`unsupported datatype code ${h.datatypeCode}`);
-  const off = Math.floor(h.vox_offset);
-  if (!(off >= 0) || off + n * reader.size > raw.byteLength) throw fail(`data truncated: need ${n * reader.size} bytes at offset ${off}, have ${Math.max(0, raw.byteLength - off)}`);
-  const view = new DataView(ab, off, n * reader.size);
-  const slope = Number.isFinite(h.scl_slope) && h.scl_slope !== 0 ? h.scl_slope : 1;
-  const inter = Number.isFinite(h.scl_inter) && h.scl_slope !== 0 ? h.scl_inter : 0;
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = reader.get(view, i * reader.size, h.littleEndian) * slope + inter;
-  const px = (i: number) => (Number.isFinite(h.pixDims[i]) && h.pixDims[i] > 0 ? h.pixDims[i] : 1);
-  return { dims: [nx, ny, nz, nt], voxelSize: [px(1), px(2), px(3)], datatypeCode: h.datatypeCode, data };
+  const h = header ?? parse(raw);
+  checkExtensions(raw, h, file);
+  if (raw.length < h.byteLength) throw fail(`data truncated: need ${h.byteLength - h.dataOffset} bytes at offset ${h.dataOffset}, have ${Math.max(0, raw.length - h.dataOffset)}`);
+  const view = new DataView(raw.buffer, raw.byteOffset + h.dataOffset, h.byteLength - h.dataOffset);
+  const get = voxelReader(h.datatypeCode, h.littleEndian, view);
+  const { slope, inter } = h;
+  return { header: h, voxel: slope === 1 && inter === 0 ? get : (i) => get(i) * slope + inter };
 }
 
-type Reader = { size: number; get: (v: DataView, o: number, le: boolean) => number };
+/** Parse NIfTI-1/2 bytes (optionally gzip-compressed) into a float volume. */
+export async function decodeNifti(bytes: Uint8Array, opts: NiftiOptions = {}): Promise<NiftiVolume> {
+  const { header: h, voxel } = await openNifti(bytes, opts);
+  const [nx, ny, nz, nt] = h.dims;
+  const data = new Float32Array(nx * ny * nz * nt);
+  for (let i = 0; i < data.length; i++) data[i] = voxel(i);
+  return { dims: h.dims, voxelSize: h.voxelSize, datatypeCode: h.datatypeCode, data };
+}
 
-function voxelReader(code: number): Reader | null {
+function voxelReader(code: number, le: boolean, v: DataView): (i: number) => number {
   switch (code) {
-    case 2: return { size: 1, get: (v, o) => v.getUint8(o) };
-    case 256: return { size: 1, get: (v, o) => v.getInt8(o) };
-    case 4: return { size: 2, get: (v, o, le) => v.getInt16(o, le) };
-    case 512: return { size: 2, get: (v, o, le) => v.getUint16(o, le) };
-    case 8: return { size: 4, get: (v, o, le) => v.getInt32(o, le) };
-    case 768: return { size: 4, get: (v, o, le) => v.getUint32(o, le) };
-    case 16: return { size: 4, get: (v, o, le) => v.getFloat32(o, le) };
-    case 64: return { size: 8, get: (v, o, le) => v.getFloat64(o, le) };
-    default: return null;
+    case 2: return (i) => v.getUint8(i);
+    case 256: return (i) => v.getInt8(i);
+    case 4: return (i) => v.getInt16(2 * i, le);
+    case 512: return (i) => v.getUint16(2 * i, le);
+    case 8: return (i) => v.getInt32(4 * i, le);
+    case 768: return (i) => v.getUint32(4 * i, le);
+    case 16: return (i) => v.getFloat32(4 * i, le);
+    case 64: return (i) => v.getFloat64(8 * i, le);
+    default: throw new DatasetError('DECODE', `NIfTI: unsupported datatype code ${code}`);
   }
 }

@@ -1,9 +1,10 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { DatasetError } from '../errors.js';
+import { parse, CsvError } from 'csv-parse/sync';
+import { DatasetError, messageOf } from '../errors.js';
+import { decodeText, readInside } from '../files.js';
 import { resolveInside } from '../safety.js';
 import type { Sample } from '../schema.js';
-import { parseCsv } from './csv.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp|dcm|nii(\.gz)?)$/i;
 
@@ -25,6 +26,8 @@ export interface ImageFolderOptions {
   csv?: string;
   /** Column holding the image path relative to `dir` (default `image`). */
   imageColumn?: string;
+  /** Largest CSV file read (default 256 MiB). */
+  maxBytes?: number;
 }
 
 export interface ImageFolderResult {
@@ -44,24 +47,20 @@ export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}
   const csvName = opts.csv ?? 'labels.csv';
   const imageCol = opts.imageColumn ?? 'image';
   const file = resolveInside(dir, csvName);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new DatasetError('MISSING', `cannot read CSV: ${(e as Error).message}`, { file, cause: e });
-  }
-  const [header, ...rows] = parseCsv(text, file);
-  if (!header || !header.includes(imageCol)) throw new DatasetError('SCHEMA', `CSV header must have an "${imageCol}" column`, { file, record: 0 });
+  const rows = parseCsv(decodeText(await readInside(dir, csvName, opts.maxBytes)), file);
+  const [headerRow, ...body] = rows;
+  const header = headerRow?.fields;
+  if (!header || !header.includes(imageCol)) throw new DatasetError('SCHEMA', `CSV header must have an "${imageCol}" column`, { file, line: headerRow?.line ?? 1 });
   const col = (name: string) => header.indexOf(name);
   const known = new Set([imageCol, 'question', 'answer', 'caption', 'report']);
   const samples: Sample[] = [];
   const used = new Set<string>();
-  rows.forEach((r, i) => {
-    const record = i + 1; // the CSV line (0 is the header)
-    if (r.length !== header.length) throw new DatasetError('PARSE', `row has ${r.length} fields, header has ${header.length}`, { file, record });
+  body.forEach(({ fields: r, line }, i) => {
+    const record = i + 1; // the CSV record (0 is the header)
+    const where = { file, record, line };
     const get = (name: string) => (col(name) >= 0 ? r[col(name)].trim() : '');
     const image = get(imageCol);
-    resolveInside(dir, image, { file, record });
+    resolveInside(dir, image, { ...where, path: imageCol });
     used.add(image);
     const metadata: Record<string, unknown> = {};
     header.forEach((h, j) => {
@@ -76,8 +75,19 @@ export async function readImageFolder(dir: string, opts: ImageFolderOptions = {}
     if (get('question') && get('answer')) samples.push({ ...base, id: `${record}-vqa`, subtask: 'vqa', conversations: turns(get('question'), get('answer')) });
     if (get('caption')) samples.push({ ...base, id: `${record}-caption`, subtask: 'caption', conversations: turns(CAPTION_PROMPT, get('caption')) });
     if (get('report')) samples.push({ ...base, id: `${record}-report`, subtask: 'report', conversations: turns(REPORT_PROMPT, get('report')) });
-    if (samples.length === before) throw new DatasetError('SCHEMA', 'row has no question + answer, caption or report', { file, record });
+    if (samples.length === before) throw new DatasetError('SCHEMA', 'row has no question + answer, caption or report', where);
   });
   const all = await listImages(dir);
   return { samples, unlistedImages: all.filter((p) => !used.has(p)) };
+}
+
+/** Parse CSV text with csv-parse (RFC 4180; BOM, quoted fields, CRLF, LF or CR, mixed; every row as long as the header), with each row's line. */
+function parseCsv(text: string, file: string): { fields: string[]; line: number }[] {
+  try {
+    const rows = parse(text, { bom: true, info: true, skip_empty_lines: true, relax_column_count: false, record_delimiter: ['\r\n', '\n', '\r'] }) as unknown as { record: string[]; info: { lines: number } }[];
+    return rows.map((r) => ({ fields: r.record, line: r.info.lines }));
+  } catch (e) {
+    const line = e instanceof CsvError ? (e as CsvError & { lines?: number }).lines : undefined;
+    throw new DatasetError('PARSE', `invalid CSV: ${messageOf(e)}`, { file, line, cause: e });
+  }
 }

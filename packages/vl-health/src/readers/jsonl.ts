@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
-import { DatasetError } from '../errors.js';
+import { DatasetError, messageOf } from '../errors.js';
+import { openRegular } from '../files.js';
 import { parseSample, type ParseSampleOptions, type Sample } from '../schema.js';
+import { splitLines } from './lines.js';
 
 export interface JsonlOptions extends ParseSampleOptions {
   file?: string;
@@ -16,55 +16,47 @@ export interface JsonlItem {
 }
 
 /**
- * Stream samples out of JSONL text chunks in bounded memory: only the current partial line is
- * buffered, and the source is pulled only as fast as the consumer iterates. Blank lines are
- * skipped; a bad line throws a DatasetError naming the file and line (`record`).
+ * Stream samples out of JSONL text chunks in bounded memory and linear time: only the current
+ * line is buffered, and the source is pulled only as fast as the consumer iterates. Blank lines
+ * are skipped; a bad line or a repeated id throws a DatasetError naming the file and line
+ * (`record` is the 0-based line, `line` the 1-based one). The ids seen so far are kept to find
+ * repeats.
  */
 export async function* streamJsonl(source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>, opts: JsonlOptions = {}): AsyncGenerator<JsonlItem> {
-  const { file, maxLineLength = 16 * 1024 * 1024 } = opts;
-  const decoder = new StringDecoder('utf8');
-  let pending = '';
-  let line = 0;
-  const parseLine = (text: string): JsonlItem | null => {
-    const idx = line++;
-    const t = text.endsWith('\r') ? text.slice(0, -1) : text;
-    if (t.trim() === '') return null;
+  const { file, maxLineLength } = opts;
+  const ids = new Map<string, number>();
+  for await (const { line, text } of splitLines(source, { maxLineLength, file })) {
+    if (text === null || text.trim() === '') continue;
+    const where = { file, record: line, line: line + 1 };
     let raw: unknown;
     try {
-      raw = JSON.parse(t);
+      raw = JSON.parse(text);
     } catch (e) {
-      throw new DatasetError('PARSE', `invalid JSON line: ${(e as Error).message}`, { file, record: idx, cause: e });
+      throw new DatasetError('PARSE', `invalid JSON line: ${messageOf(e)}`, { ...where, cause: e });
     }
-    return { line: idx, sample: parseSample(raw, { ...opts, file, record: idx, fallbackId: `${idx}` }) };
-  };
-  for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-    pending += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
-    let nl = pending.indexOf('\n');
-    let from = 0;
-    while (nl !== -1) {
-      const item = parseLine(pending.slice(from, nl));
-      if (item) yield item;
-      from = nl + 1;
-      nl = pending.indexOf('\n', from);
-    }
-    pending = pending.slice(from);
-    if (pending.length > maxLineLength)
-      throw new DatasetError('TOO_LARGE', `line longer than ${maxLineLength} characters`, { file, record: line });
+    const sample = parseSample(raw, { ...opts, ...where, fallbackId: `${line}` });
+    const first = ids.get(sample.id);
+    if (first !== undefined) throw new DatasetError('DUPLICATE_ID', `id "${sample.id}" repeats the one on line ${first + 1}`, { ...where, path: 'id' });
+    ids.set(sample.id, line);
+    yield { line, sample };
   }
-  pending += decoder.end();
-  const last = parseLine(pending);
-  if (last) yield last;
 }
 
-/** Stream a JSONL file from disk (see `streamJsonl`). */
-export function readJsonl(path: string, opts: Omit<JsonlOptions, 'file'> = {}): AsyncGenerator<JsonlItem> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 16 });
-  const src = (async function* () {
-    try {
-      for await (const c of stream) yield c as Buffer;
-    } catch (e) {
-      throw new DatasetError('MISSING', `cannot read: ${(e as Error).message}`, { file: path, cause: e });
-    }
-  })();
-  return streamJsonl(src, { ...opts, file: path });
+/** Stream a JSONL file from disk (see `streamJsonl`); the path must be a regular file. */
+export async function* readJsonl(path: string, opts: Omit<JsonlOptions, 'file'> = {}): AsyncGenerator<JsonlItem> {
+  const f = await openRegular(path, Infinity);
+  const stream = f.fh.createReadStream({ highWaterMark: 1 << 16 });
+  try {
+    const chunks = (async function* () {
+      try {
+        for await (const c of stream) yield c as Buffer;
+      } catch (e) {
+        throw new DatasetError('MISSING', `cannot read: ${messageOf(e)}`, { file: path, cause: e });
+      }
+    })();
+    yield* streamJsonl(chunks, { ...opts, file: path });
+  } finally {
+    stream.destroy();
+    await f.fh.close().catch(() => undefined);
+  }
 }

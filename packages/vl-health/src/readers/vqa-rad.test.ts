@@ -1,6 +1,6 @@
+import { tempDir } from '../test-utils/temp.js';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireDataDir } from '@healthgpt/testing';
 import { readVqaRad, normaliseVqaRadRecord } from './vqa-rad.js';
@@ -32,7 +32,7 @@ describe('VQA-RAD release reader', () => {
   });
 
   it('keeps the official split of a full release (test records have phrase_type test_*)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vqa-rad-full-'));
+    const dir = tempDir('vqa-rad-full');
     mkdirSync(join(dir, 'VQA_RAD Image Folder'));
     for (const f of ['synpic54610.jpg', 'synpic29265.jpg', 'synpic100132.jpg']) copyFileSync(join(root, 'VQA_RAD Image Folder', f), join(dir, 'VQA_RAD Image Folder', f));
     const base = { qid_linked_id: 'x', image_case_url: 'u', image_organ: 'HEAD', evaluation: 'given', question_rephrase: 'NULL', question_relation: 'NULL', question_frame: 'NULL', question_type: 'PRES, POS' };
@@ -54,7 +54,7 @@ describe('VQA-RAD release reader', () => {
   it('typed errors name the record: missing image, bad answer_type, path escapes', async () => {
     expect(() => normaliseVqaRadRecord({ qid: 1, phrase_type: 'para', image_name: 'a.jpg', question: 'q', answer: 'a', answer_type: 'MAYBE' }, { record: 5 })).toThrow(/record 5/);
     expect(() => normaliseVqaRadRecord({ qid: 1, phrase_type: 'para', image_name: 'a.jpg', question: 'q', answer: null, answer_type: 'OPEN' })).toThrow(/answer/);
-    const dir = mkdtempSync(join(tmpdir(), 'vqa-rad-bad-'));
+    const dir = tempDir('vqa-rad-bad');
     mkdirSync(join(dir, 'VQA_RAD Image Folder'));
     writeFileSync(join(dir, 'VQA_RAD Dataset Public.json'), JSON.stringify([{ qid: 1, phrase_type: 'para', image_name: '../secret.jpg', question: 'q', answer: 'a', answer_type: 'OPEN' }]));
     await expect(readVqaRad(dir)).rejects.toMatchObject({ code: 'MISSING', record: 0, path: 'image_name' });

@@ -1,7 +1,8 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { DatasetError } from '../errors.js';
+import { DatasetError, messageOf } from '../errors.js';
+import { decodeText, readRegular } from '../files.js';
 import { formatPath, type Sample } from '../schema.js';
 
 const nullable = z.union([z.string(), z.number(), z.null()]).optional();
@@ -110,7 +111,7 @@ export function vqaRadSample(rec: VqaRadRecord, imageFolder: string): Sample {
  * `VQA_RAD Image Folder/`, names matched case-insensitively). Works on the full release and on a
  * training-only copy. Records whose image file is missing are an error naming the record.
  */
-export async function readVqaRad(dir: string): Promise<VqaRadDataset> {
+export async function readVqaRad(dir: string, opts: { maxBytes?: number } = {}): Promise<VqaRadDataset> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((e: Error) => {
     throw new DatasetError('MISSING', `cannot read VQA-RAD folder: ${e.message}`, { file: dir, cause: e });
   });
@@ -120,18 +121,23 @@ export async function readVqaRad(dir: string): Promise<VqaRadDataset> {
   if (!folder) throw new DatasetError('MISSING', 'no "VQA_RAD Image Folder" directory', { file: dir });
   const jsonFile = join(dir, json[0]);
   let raw: unknown;
+  const text = decodeText(await readRegular(jsonFile, opts.maxBytes));
   try {
-    raw = JSON.parse(await readFile(jsonFile, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new DatasetError('PARSE', `cannot parse: ${(e as Error).message}`, { file: jsonFile, cause: e });
+    throw new DatasetError('PARSE', `cannot parse: ${messageOf(e)}`, { file: jsonFile, cause: e });
   }
   if (!Array.isArray(raw)) throw new DatasetError('SCHEMA', 'the VQA-RAD JSON must be an array of records', { file: jsonFile });
   const imageDir = join(dir, folder);
-  const images = new Set((await readdir(imageDir)).filter((n) => /\.(jpe?g|png)$/i.test(n)));
+  const images = new Set((await readdir(imageDir, { withFileTypes: true })).filter((e) => e.isFile() && /\.(jpe?g|png)$/i.test(e.name)).map((e) => e.name));
+  const qids = new Map<string, number>();
   const records = raw.map((r, i) => {
     const rec = normaliseVqaRadRecord(r, { file: jsonFile, record: i });
     if (rec.imageName.includes('/') || rec.imageName.includes('\\') || !images.has(rec.imageName))
       throw new DatasetError('MISSING', `image "${rec.imageName}" is not in ${folder}`, { file: jsonFile, record: i, path: 'image_name' });
+    const first = qids.get(rec.qid);
+    if (first !== undefined) throw new DatasetError('DUPLICATE_ID', `qid "${rec.qid}" repeats record ${first}`, { file: jsonFile, record: i, path: 'qid' });
+    qids.set(rec.qid, i);
     return rec;
   });
   const samples = records.map((r) => vqaRadSample(r, folder));

@@ -1,4 +1,4 @@
-import type { Rng } from '../rng.js';
+import type { Generator } from '@healthgpt/tensor-core/base';
 
 /** Tissue classes of the phantoms; each modality maps them to its own intensities. */
 export const TISSUES = ['air', 'fat', 'bone', 'white', 'grey', 'csf', 'lung', 'muscle', 'liver', 'kidney', 'blood', 'bowel', 'lesion'] as const;
@@ -66,8 +66,8 @@ export interface Jitter {
   dy: number;
 }
 
-export function randomJitter(rng: Rng): Jitter {
-  return { scale: rng.uniform(0.9, 1.04), aspect: rng.uniform(0.95, 1.05), rot: rng.uniform(-0.08, 0.08), dx: rng.uniform(-0.03, 0.03), dy: rng.uniform(-0.03, 0.03) };
+export function randomJitter(rng: Generator): Jitter {
+  return { scale: rng.between(0.9, 1.04), aspect: rng.between(0.95, 1.05), rot: rng.between(-0.08, 0.08), dx: rng.between(-0.03, 0.03), dy: rng.between(-0.03, 0.03) };
 }
 
 /**

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { DatasetError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { Generator } from '@healthgpt/tensor-core/base';
 import { boxDownsample, grayToRaw, type Gray } from '../image-ops.js';
 import { encodePng } from '../decode/raster.js';
-import { writeFileAtomic } from '../fs-atomic.js';
+import { writeFileAtomic } from '@healthgpt/tensor-core/base';
 import { sampleToRecord, type Sample } from '../schema.js';
 import { balancedPlan, makeScene, type Modality, type Scene } from './scene.js';
 import { renderScene } from './render.js';
@@ -38,26 +38,62 @@ export interface SynthSet {
 const pad = (i: number) => String(i).padStart(5, '0');
 const slug = (m: Modality) => m.toLowerCase();
 
-/** Generate the synthetic set in memory (see README for its design). */
-export function generateSynth(opts: SynthOptions = {}): SynthSet {
+/** One scene's share of the set: the scene, its samples and the images they reference. */
+export interface SynthScene {
+  scene: Scene;
+  samples: Sample[];
+  images: Map<string, Gray>;
+}
+
+/** Most scenes a set may have (the plan is made up front). */
+const MAX_COUNT = 1_000_000;
+/** Most pixels `generateSynth` holds in memory (≈ 1 GiB of float images); `writeSynth` streams and has no such bound. */
+const MAX_IN_MEMORY_PIXELS = 2 ** 28;
+
+function checkOptions(opts: SynthOptions, fn: string): Required<SynthOptions> {
   const { seed = 0, count = 100, size = 64, tasks = SYNTH_TASKS } = opts;
-  DatasetError.check(Number.isInteger(count) && count >= 1, 'ARGUMENT', `generateSynth: 'count' must be a positive integer, got ${count}`);
-  DatasetError.check(Number.isInteger(size) && size >= 16 && size % 4 === 0 && size <= 2048, 'ARGUMENT', `generateSynth: 'size' must be a multiple of 4 in [16, 2048], got ${size}`);
-  for (const t of tasks) DatasetError.check(SYNTH_TASKS.includes(t), 'ARGUMENT', `generateSynth: unknown task "${t}"`);
-  const rng = new Rng(seed);
+  DatasetError.check(Number.isFinite(seed), 'ARGUMENT', () => `'seed' passed to '${fn}' must be a finite number, got ${seed}`);
+  DatasetError.check(Number.isInteger(count) && count >= 1 && count <= MAX_COUNT, 'ARGUMENT', () => `'count' passed to '${fn}' must be an integer in [1, ${MAX_COUNT}], got ${count}`);
+  DatasetError.check(Number.isInteger(size) && size >= 16 && size % 4 === 0 && size <= 2048, 'ARGUMENT', () => `'size' passed to '${fn}' must be a multiple of 4 in [16, 2048], got ${size}`);
+  for (const t of tasks) DatasetError.check(SYNTH_TASKS.includes(t), 'ARGUMENT', () => `'tasks' passed to '${fn}' has an unknown task "${t}" (known: ${SYNTH_TASKS.join(', ')})`);
+  return { seed, count, size, tasks };
+}
+
+/** Generate the synthetic set in memory (see README for its design); large sets: `writeSynth` or `synthScenes`. */
+export function generateSynth(opts: SynthOptions = {}): SynthSet {
+  const { count, size } = checkOptions(opts, 'generateSynth');
+  // up to three images per scene
+  DatasetError.check(count * size * size * 3 <= MAX_IN_MEMORY_PIXELS, 'ARGUMENT', () => `generateSynth would hold ${count} scenes of ${size}x${size} px in memory (over ${MAX_IN_MEMORY_PIXELS} pixels): use writeSynth or synthScenes, which go scene by scene`);
+  const set: SynthSet = { samples: [], images: new Map(), scenes: [] };
+  for (const part of synthScenes(opts)) {
+    set.scenes.push(part.scene);
+    set.samples.push(...part.samples);
+    for (const [k, v] of part.images) set.images.set(k, v);
+  }
+  return set;
+}
+
+/** The synthetic set scene by scene, holding one scene's images at a time (same output as `generateSynth`). */
+export function* synthScenes(opts: SynthOptions = {}): IterableIterator<SynthScene> {
+  const { seed, count, size, tasks } = checkOptions(opts, 'synthScenes');
+  const rng = new Generator(seed);
   const plan = balancedPlan(count, rng);
   const balancer = new YesNoBalancer();
-  const samples: Sample[] = [];
-  const images = new Map<string, Gray>();
-  const scenes: Scene[] = [];
   const has = (t: SynthTask) => tasks.includes(t);
   const genTasks = GEN_TASKS.filter(has);
   const closedCounts = new Map<QuestionType, number>();
   const openCounts = new Map<QuestionType, number>();
   let gen = 0;
-  plan.forEach((spec, i) => {
+  for (const [i, spec] of plan.entries()) {
+    const samples: Sample[] = [];
+    const images = new Map<string, Gray>();
     const scene = makeScene(`scene-${pad(i)}`, spec, rng);
-    scenes.push(scene);
+    fill(i, scene, samples, images);
+    yield { scene, samples, images };
+  }
+
+  /** One scene's samples and images (a `return` ends the scene early). */
+  function fill(i: number, scene: Scene, samples: Sample[], images: Map<string, Gray>): void {
     const imgPath = `images/${scene.id}.png`;
     const main = renderScene(scene, { size });
     images.set(imgPath, main);
@@ -109,8 +145,7 @@ export function generateSynth(opts: SynthOptions = {}): SynthSet {
       images.set(clean, renderScene(scene, { size, noise: 0 }));
       g(noisy, clean, 'Remove the noise from this image.', { noiseFactor: 5 });
     }
-  });
-  return { samples, images, scenes };
+  }
 }
 
 /** Ask the applicable question type asked least often so far (ties in QUESTION_TYPES order), so every type gets its share. */
@@ -145,16 +180,25 @@ export const SYNTH_SAMPLES_FILE = 'samples.json';
 
 /**
  * Write the set as a VL-Health folder: `images/*.png` (8-bit grey), `samples.json` (LLaVA-style
- * records that `readLlavaJson` loads) and `manifest.json` (the options). Byte-identical per seed.
+ * records that `readLlavaJson` loads) and `manifest.json` (the options), written last: a folder
+ * with a manifest is complete. Byte-identical per seed.
  */
 export async function writeSynth(dir: string, opts: SynthOptions = {}): Promise<{ samples: number; images: number }> {
-  const set = generateSynth(opts);
+  const { seed, count, size, tasks } = checkOptions(opts, 'writeSynth');
   await mkdir(join(dir, 'images'), { recursive: true });
-  for (const [path, img] of set.images) await writeFileAtomic(join(dir, path), await encodePng(grayToRaw(img)));
-  const records = set.samples.map(sampleToRecord);
+  // Scene by scene, so memory holds one scene's images. Images are plain writes (an fsync per
+  // image would double the time); samples.json and then manifest.json are written atomically,
+  // last: a folder with a manifest is complete.
+  await rm(join(dir, 'manifest.json'), { force: true });
+  const records: Record<string, unknown>[] = [];
+  let images = 0;
+  for (const part of synthScenes(opts)) {
+    for (const [path, img] of part.images) await writeFile(join(dir, path), await encodePng(grayToRaw(img)));
+    images += part.images.size;
+    records.push(...part.samples.map(sampleToRecord));
+  }
   await writeFileAtomic(join(dir, SYNTH_SAMPLES_FILE), JSON.stringify(records, null, 1) + '\n');
-  const { seed = 0, count = 100, size = 64, tasks = SYNTH_TASKS } = opts;
-  const manifest = { name: 'vl-health-synth', version: 1, seed, count, size, tasks, samples: records.length, images: set.images.size };
+  const manifest = { name: 'vl-health-synth', version: 1, seed, count, size, tasks, samples: records.length, images };
   await writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
-  return { samples: records.length, images: set.images.size };
+  return { samples: records.length, images };
 }

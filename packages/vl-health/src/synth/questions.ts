@@ -1,4 +1,4 @@
-import type { Rng } from '../rng.js';
+import type { Generator } from '@healthgpt/tensor-core/base';
 import type { ConversationTurn } from '../schema.js';
 import { MODALITIES, ORGANS, type Modality, type Scene } from './scene.js';
 
@@ -25,10 +25,10 @@ export class YesNoBalancer {
   private yes = new Map<string, number>();
   private no = new Map<string, number>();
   /** Should the next question of `type` be phrased so that its answer is "yes"? */
-  wantYes(type: string, rng: Rng): boolean {
+  wantYes(type: string, rng: Generator): boolean {
     const y = this.yes.get(type) ?? 0;
     const n = this.no.get(type) ?? 0;
-    return y === n ? rng.next() < 0.5 : y < n;
+    return y === n ? rng.random() < 0.5 : y < n;
   }
   record(type: string, answer: string): void {
     const m = answer === 'yes' ? this.yes : this.no;
@@ -39,7 +39,7 @@ export class YesNoBalancer {
 const lesionWord = (n: number) => (n === 1 ? 'lesion' : 'lesions');
 
 /** A closed (yes/no) question of `type` about the scene, phrased to give `yes` when `wantYes`. Null when it does not apply. */
-export function closedQuestion(type: QuestionType, s: Scene, wantYes: boolean, rng: Rng): Qa | null {
+export function closedQuestion(type: QuestionType, s: Scene, wantYes: boolean, rng: Generator): Qa | null {
   const n = s.lesions.length;
   const qa = (question: string, answer: boolean): Qa => ({ type, answerType: 'CLOSED', question, answer: answer ? 'yes' : 'no' });
   switch (type) {

@@ -1,4 +1,4 @@
-import { Rng } from '../rng.js';
+import { Generator } from '@healthgpt/tensor-core/base';
 import { boxDownsample, clamp01, gaussianBlur, type Gray } from '../image-ops.js';
 import { rasterise, T, TISSUES } from './anatomy.js';
 import type { Modality, Scene } from './scene.js';
@@ -42,7 +42,7 @@ export function lesionIntensity(host: number): number {
 export function renderScene(scene: Scene, opts: RenderOptions): Gray {
   const { size, noise = 1 } = opts;
   const modality = opts.modality ?? scene.modality;
-  const rng = new Rng(scene.renderSeed);
+  const rng = new Generator(scene.renderSeed);
   const ss = size * 2;
   const labels = rasterise(scene.shapes, scene.lesions, ss, scene.jitter);
   const hostLabels = scene.lesions.length ? rasterise(scene.shapes, [], ss, scene.jitter) : labels;
@@ -55,8 +55,8 @@ export function renderScene(scene: Scene, opts: RenderOptions): Gray {
     const thick = gaussianBlur(body, ss * 0.12);
     for (let i = 0; i < labels.length; i++) if (labels[i] !== T.air) img.data[i] += 0.25 * thick.data[i];
   } else if (modality !== 'CT') {
-    const a = rng.uniform(0.5, 1.5) * Math.PI;
-    const ph = rng.uniform(0, 2 * Math.PI);
+    const a = rng.between(0.5, 1.5) * Math.PI;
+    const ph = rng.between(0, 2 * Math.PI);
     for (let y = 0; y < ss; y++)
       for (let x = 0; x < ss; x++) img.data[y * ss + x] *= 1 + 0.1 * Math.cos((a * (x * Math.cos(ph) + y * Math.sin(ph))) / ss + ph);
   }
@@ -64,7 +64,7 @@ export function renderScene(scene: Scene, opts: RenderOptions): Gray {
   let mean = 0;
   for (const v of img.data) mean += v;
   mean /= img.data.length;
-  const gain = rng.uniform(0.22, 0.38) / Math.max(mean, 1e-6);
+  const gain = rng.between(0.22, 0.38) / Math.max(mean, 1e-6);
   const sigma = NOISE[modality] * noise;
   const d = img.data;
   for (let i = 0; i < d.length; i++) {

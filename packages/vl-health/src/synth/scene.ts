@@ -1,4 +1,4 @@
-import type { Rng } from '../rng.js';
+import type { Generator } from '@healthgpt/tensor-core/base';
 import { DatasetError } from '../errors.js';
 import { anatomy, labelAt, LESION_HOSTS, randomJitter, type Jitter, type Lesion, type Organ, type Plane, type Shape } from './anatomy.js';
 
@@ -44,7 +44,7 @@ export interface SceneSpec {
  * 1 : 2 : 3 in proportion 2 : 1 : 1 (so "more than one lesion?" is balanced too). X-ray scenes
  * are frontal (coronal); the others are half axial, half coronal.
  */
-export function balancedPlan(n: number, rng: Rng): SceneSpec[] {
+export function balancedPlan(n: number, rng: Generator): SceneSpec[] {
   const cycle = <T>(xs: readonly T[]) => rng.shuffle(Array.from({ length: n }, (_, i) => xs[i % xs.length]));
   const modality = cycle(MODALITIES);
   const organ = cycle(ORGANS);
@@ -64,33 +64,36 @@ export function balancedPlan(n: number, rng: Rng): SceneSpec[] {
 }
 
 /** Build a scene from its spec: jitter the anatomy and place the lesions inside their host tissue. */
-export function makeScene(id: string, spec: SceneSpec, rng: Rng): Scene {
+export function makeScene(id: string, spec: SceneSpec, rng: Generator): Scene {
   const shapes = anatomy(spec.organ, spec.plane);
   for (let attempt = 0; ; attempt++) {
     const jitter = randomJitter(rng);
     const lesions = placeLesions(spec, shapes, jitter, rng);
     if (lesions || attempt > 50) {
       if (!lesions) throw new DatasetError('ARGUMENT', `vl-health-synth: cannot place ${spec.count} ${spec.size} lesions in ${spec.organ} ${spec.plane}`);
-      return { id, ...spec, jitter, lesions, shapes, renderSeed: Math.floor(rng.next() * 2 ** 31) };
+      return { id, ...spec, jitter, lesions, shapes, renderSeed: Math.floor(rng.random() * 2 ** 31) };
     }
   }
 }
 
-function placeLesions(spec: SceneSpec, shapes: Shape[], j: Jitter, rng: Rng): Lesion[] | null {
+function placeLesions(spec: SceneSpec, shapes: Shape[], j: Jitter, rng: Generator): Lesion[] | null {
   if (spec.count === 0) return [];
   const hosts = LESION_HOSTS[spec.organ];
   const [r0, r1] = LESION_RADIUS[spec.size!];
   const sign = spec.side === 'left' ? 1 : -1; // patient's left = image right (x > 0)
   const out: Lesion[] = [];
   for (let tries = 0; out.length < spec.count && tries < 1000; tries++) {
-    const r = rng.uniform(r0, r1);
-    const cx = sign * rng.uniform(r + 0.06, 0.85);
-    const cy = rng.uniform(-0.9, 0.9);
+    const r = rng.between(r0, r1);
+    const cx = sign * rng.between(r + 0.06, 0.85);
+    const cy = rng.between(-0.9, 0.9);
     if (out.some((l) => Math.hypot(l.cx - cx, l.cy - cy) < l.r + r + 0.06)) continue;
-    let ok = hosts.includes(labelAt(shapes, j, cx, cy));
+    // the whole disc (and a rim around it) lies in one host tissue: a lesion across two tissues
+    // of opposite contrast would average out and be invisible
+    const host = labelAt(shapes, j, cx, cy);
+    let ok = hosts.includes(host);
     for (let k = 0; ok && k < 16; k++) {
       const t = (k * Math.PI) / 8;
-      ok = hosts.includes(labelAt(shapes, j, cx + 1.1 * r * Math.cos(t), cy + 1.1 * r * Math.sin(t)));
+      ok = labelAt(shapes, j, cx + 1.1 * r * Math.cos(t), cy + 1.1 * r * Math.sin(t)) === host;
     }
     if (ok) out.push({ cx, cy, r });
   }

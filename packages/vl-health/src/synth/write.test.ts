@@ -1,8 +1,8 @@
+import { tempDir } from '../test-utils/temp.js';
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSynth, generateSynth, SYNTH_SAMPLES_FILE } from './generate.js';
+import { writeSynth, generateSynth, synthScenes, SYNTH_SAMPLES_FILE } from './generate.js';
 import { readLlavaJson } from '../readers/llava.js';
 import { loadImage } from '../decode/image.js';
 import { validateDataset } from '../validate.js';
@@ -12,7 +12,7 @@ const files = (dir: string): string[] => readdirSync(dir, { recursive: true, wit
 
 describe('vl-health-synth on disk', () => {
   it('same seed gives byte-identical folders; another seed differs', async () => {
-    const [a, b, c] = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), 'vlh-synth-')));
+    const [a, b, c] = [0, 1, 2].map(() => tempDir('vlh-synth'));
     await writeSynth(a, { seed: 3, count: 12, size: 32 });
     await writeSynth(b, { seed: 3, count: 12, size: 32 });
     await writeSynth(c, { seed: 4, count: 12, size: 32 });
@@ -22,7 +22,7 @@ describe('vl-health-synth on disk', () => {
   });
 
   it('the ordinary readers load it and validate() finds no problem', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vlh-synth-'));
+    const dir = tempDir('vlh-synth');
     const { samples } = await writeSynth(dir, { seed: 1, count: 16, size: 64 });
     const read = await readLlavaJson(join(dir, SYNTH_SAMPLES_FILE));
     expect(read).toHaveLength(samples);
@@ -42,7 +42,7 @@ describe('vl-health-synth on disk', () => {
   });
 
   it('CLI writes the folder and rejects bad arguments', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vlh-cli-'));
+    const dir = tempDir('vlh-cli');
     const log = console.log;
     const err = console.error;
     console.log = console.error = () => {};
@@ -56,5 +56,16 @@ describe('vl-health-synth on disk', () => {
     }
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ seed: 9, count: 4, size: 32, tasks: ['vqa', 'denoising'] });
+  });
+
+  it('synthScenes yields the same set scene by scene; sizes that cannot be held are typed errors, not RangeErrors', () => {
+    const whole = generateSynth({ seed: 5, count: 6, size: 16 });
+    const parts = [...synthScenes({ seed: 5, count: 6, size: 16 })];
+    expect(parts.map((p) => p.scene.id)).toEqual(whole.scenes.map((s) => s.id));
+    expect(parts.flatMap((p) => p.samples)).toEqual(whole.samples);
+    expect(new Map(parts.flatMap((p) => [...p.images]))).toEqual(whole.images);
+    for (const count of [1e12, 2e6, Infinity, 0, 1.5]) expect(() => generateSynth({ count }), `count ${count}`).toThrow(expect.objectContaining({ code: 'ARGUMENT' }));
+    expect(() => generateSynth({ count: 100_000, size: 2048 })).toThrow(/use writeSynth or synthScenes/);
+    expect(() => synthScenes({ seed: Number.NaN }).next()).toThrow(expect.objectContaining({ code: 'ARGUMENT' }));
   });
 });

@@ -6,10 +6,12 @@ export interface DicomSpec {
   bitsStored?: number;
   signed?: boolean;
   pixels: number[];
-  slope?: number;
-  intercept?: number;
-  window?: { center: number; width: number };
-  photometric?: 'MONOCHROME1' | 'MONOCHROME2';
+  /** Numbers, or any text to write into the DS element. */
+  slope?: number | string;
+  intercept?: number | string;
+  window?: { center: number | string; width: number | string };
+  /** Any photometric interpretation (MONOCHROME2 by default). */
+  photometric?: string;
   modality?: string;
   transferSyntax?: string;
 }
@@ -60,11 +62,24 @@ export function makeDicom(s: DicomSpec): Uint8Array {
   return Uint8Array.from(parts);
 }
 
-/** Test helper: a minimal NIfTI-1 single file (.nii) holding int16 or float32 data. */
-export function makeNifti(dims: number[], data: number[], opts: { datatype?: 4 | 16; slope?: number; inter?: number; littleEndian?: boolean } = {}): Uint8Array {
-  const { datatype = 4, slope = 1, inter = 0, littleEndian = true } = opts;
-  const bpv = datatype === 4 ? 2 : 4;
-  const buf = new ArrayBuffer(352 + data.length * bpv);
+export interface NiftiSpec {
+  /** 2 uint8, 4 int16 (default), 16 float32, 64 float64. */
+  datatype?: 2 | 4 | 16 | 64;
+  slope?: number;
+  inter?: number;
+  littleEndian?: boolean;
+  /** The header's vox_offset (default: where the data is written). */
+  voxOffset?: number;
+  /** Extension bytes written after the extension flag (the flag is set when given). */
+  extensions?: Uint8Array;
+}
+
+/** Test helper: a minimal NIfTI-1 single file (.nii); voxels follow the header, flag and extensions. */
+export function makeNifti(dims: number[], data: ArrayLike<number>, opts: NiftiSpec = {}): Uint8Array {
+  const { datatype = 4, slope = 1, inter = 0, littleEndian = true, extensions } = opts;
+  const bpv = { 2: 1, 4: 2, 16: 4, 64: 8 }[datatype];
+  const dataAt = 352 + (extensions?.length ?? 0);
+  const buf = new ArrayBuffer(dataAt + data.length * bpv);
   const dv = new DataView(buf);
   dv.setInt32(0, 348, littleEndian);
   dv.setInt16(40, dims.length, littleEndian);
@@ -73,10 +88,15 @@ export function makeNifti(dims: number[], data: number[], opts: { datatype?: 4 |
   dv.setInt16(70, datatype, littleEndian);
   dv.setInt16(72, bpv * 8, littleEndian);
   for (let i = 0; i < 8; i++) dv.setFloat32(76 + 4 * i, 1, littleEndian);
-  dv.setFloat32(108, 352, littleEndian);
+  dv.setFloat32(108, opts.voxOffset ?? dataAt, littleEndian);
   dv.setFloat32(112, slope, littleEndian);
   dv.setFloat32(116, inter, littleEndian);
   new Uint8Array(buf).set([0x6e, 0x2b, 0x31, 0x00], 344); // "n+1\0"
-  data.forEach((v, i) => (datatype === 4 ? dv.setInt16(352 + 2 * i, v, littleEndian) : dv.setFloat32(352 + 4 * i, v, littleEndian)));
+  if (extensions) {
+    new Uint8Array(buf)[348] = 1;
+    new Uint8Array(buf).set(extensions, 352);
+  }
+  const set = { 2: (o: number, v: number) => dv.setUint8(o, v), 4: (o: number, v: number) => dv.setInt16(o, v, littleEndian), 16: (o: number, v: number) => dv.setFloat32(o, v, littleEndian), 64: (o: number, v: number) => dv.setFloat64(o, v, littleEndian) }[datatype];
+  for (let i = 0; i < data.length; i++) set(dataAt + bpv * i, data[i]);
   return new Uint8Array(buf);
 }

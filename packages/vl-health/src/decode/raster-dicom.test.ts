@@ -1,16 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { requireDataDir } from '@healthgpt/testing';
 import { decodeDicom } from './dicom.js';
-import { decodeNifti } from './nifti.js';
-import { sliceVolume } from './slice.js';
 import { decodeImage, sniffFormat } from './image.js';
 import { decodeRaster, encodePng } from './raster.js';
 import { DatasetError } from '../errors.js';
-import { makeDicom, makeNifti } from '../test-utils/dicom.js';
+import { makeDicom } from '../test-utils/dicom.js';
 
 const data = requireDataDir();
 const max = (a: ArrayLike<number>) => {
@@ -63,74 +60,49 @@ describe('DICOM', () => {
     expect(Array.from(e.image.data)).toEqual([1, 0]);
   });
 
+  it('rescale tags must be numbers: a non-numeric slope or intercept names the tag (never becomes 0 or 1)', () => {
+    const px = { rows: 1, columns: 2, bitsAllocated: 16 as const, pixels: [1, 2] };
+    for (const bad of ['abc', '1.5x', 'NaN', 'Infinity'])
+      expect(() => decodeDicom(makeDicom({ ...px, intercept: bad }), { file: 'i.dcm' })).toThrow(new RegExp(`RescaleIntercept \\(0028,1052\\) is not a number: "${bad}".*file i\\.dcm`));
+    expect(() => decodeDicom(makeDicom({ ...px, slope: 'x' }))).toThrow(/RescaleSlope \(0028,1053\) is not a number/);
+    expect(() => decodeDicom(makeDicom({ ...px, slope: 0 }))).toThrow(/RescaleSlope \(0028,1053\) is 0/);
+    // multi-valued and blank tags: the first value, or the default
+    expect(Array.from(decodeDicom(makeDicom({ ...px, slope: '2\\3', intercept: ' ' })).info.values)).toEqual([2, 4]);
+  });
+
+  it('only MONOCHROME1 and MONOCHROME2 are accepted', () => {
+    for (const photometric of ['MONOCHROME3', 'MONOCHROME', 'RGB', 'PALETTE COLOR'])
+      expect(() => decodeDicom(makeDicom({ rows: 1, columns: 1, bitsAllocated: 8, pixels: [1], photometric }))).toThrow(/only MONOCHROME1 and MONOCHROME2/);
+  });
+
+  it('window errors name the field at fault: the centre, the width, or the file tag', () => {
+    const f = makeDicom({ rows: 1, columns: 2, bitsAllocated: 8, pixels: [0, 9] });
+    expect(() => decodeDicom(f, { window: { center: Number.NaN, width: 100 } })).toThrow(/'window\.center'.*got NaN/);
+    expect(() => decodeDicom(f, { window: { center: 10, width: 0 } })).toThrow(/'window\.width'.*got 0/);
+    expect(() => decodeDicom(makeDicom({ rows: 1, columns: 2, bitsAllocated: 8, pixels: [0, 9], window: { center: 'x', width: 10 } }))).toThrow(/WindowCenter \(0028,1050\) is not a number/);
+    expect(() => decodeDicom(makeDicom({ rows: 1, columns: 2, bitsAllocated: 8, pixels: [0, 9], window: { center: 5, width: 0 } }))).toThrow(/WindowWidth \(0028,1051\) must be >= 1/);
+  });
+
+  it('parser failures carry the parser\'s message, never "[object Object]"', () => {
+    const ok = makeDicom({ rows: 4, columns: 4, bitsAllocated: 16, pixels: new Array(16).fill(7) });
+    for (const cut of [140, 200, 300]) {
+      let msg = '';
+      try {
+        decodeDicom(ok.subarray(0, cut));
+      } catch (e) {
+        msg = (e as Error).message;
+      }
+      expect(msg).toMatch(/^DICOM: /);
+      expect(msg).not.toMatch(/\[object Object\]|\{\}/);
+    }
+  });
+
   it('typed errors: truncated pixel data, compressed syntax, not DICOM', () => {
     const ok = makeDicom({ rows: 4, columns: 4, bitsAllocated: 16, pixels: new Array(16).fill(7) });
     expect(() => decodeDicom(ok.subarray(0, ok.length - 6), { file: 'x.dcm' })).toThrow(DatasetError);
     expect(() => decodeDicom(makeDicom({ rows: 1, columns: 1, bitsAllocated: 8, pixels: [1], transferSyntax: '1.2.840.10008.1.2.4.50' }))).toThrow(/transfer syntax/);
     expect(() => decodeDicom(new Uint8Array(300))).toThrow(DatasetError);
     expect(() => decodeDicom(makeDicom({ rows: 1000, columns: 1000, bitsAllocated: 8, pixels: [] }), { maxPixels: 1000 })).toThrow(/exceeds the limit/);
-  });
-});
-
-describe('NIfTI', () => {
-  it('anatomical.nii: big-endian int16 33x41x25', () => {
-    const v = decodeNifti(io('anatomical.nii'));
-    expect(v.dims).toEqual([33, 41, 25, 1]);
-    expect(v.voxelSize).toEqual([2, 2, 2]);
-    expect(v.data[0]).toBe(10712);
-    expect(min(v.data)).toBe(-610);
-    expect(max(v.data)).toBe(30393);
-  });
-
-  it('functional.nii: scl_slope / scl_inter applied (range equals the header cal_min/cal_max)', () => {
-    const v = decodeNifti(io('functional.nii'));
-    expect(v.dims).toEqual([17, 21, 3, 20]);
-    expect(min(v.data)).toBeCloseTo(629.826171875, 3);
-    expect(max(v.data)).toBeCloseTo(5571.6216, 2);
-  });
-
-  it('example4d.nii.gz: gzip, 4-D, slices along every axis and time', () => {
-    const v = decodeNifti(io('example4d.nii.gz'));
-    expect(v.dims).toEqual([128, 96, 24, 2]);
-    const shapes = ([0, 1, 2] as const).map((axis) => {
-      const s = sliceVolume(v, { axis, t: 1 });
-      return [s.width, s.height];
-    });
-    expect(shapes).toEqual([[96, 24], [128, 24], [128, 96]]);
-  });
-
-  it('Colin27 ch2.nii.gz: 181x217x181 uint8 slices, normalised to [0, 1]', () => {
-    const v = decodeNifti(readFileSync(join(data, 'mri-colin27', 'ch2.nii.gz')));
-    expect(v.dims).toEqual([181, 217, 181, 1]);
-    expect(v.datatypeCode).toBe(2);
-    expect(max(v.data.subarray(0, 1_000_000))).toBeLessThanOrEqual(255);
-    const axial = sliceVolume(v, { axis: 2, index: 90 });
-    expect([axial.width, axial.height]).toEqual([181, 217]);
-    const sag = sliceVolume(v, { axis: 0, normalise: 'slice' });
-    expect([sag.width, sag.height]).toEqual([217, 181]);
-    expect(max(sag.data)).toBe(1);
-    expect(min(sag.data)).toBe(0);
-    const pct = sliceVolume(v, { axis: 1, normalise: { percentiles: [1, 99] } });
-    expect([pct.width, pct.height]).toEqual([181, 181]);
-    // brain in the middle of the axial slice is brighter than the corner (air)
-    expect(axial.data[108 * 181 + 90]).toBeGreaterThan(axial.data[0] + 0.1);
-  });
-
-  it('slice orientation: row 0 is the top (highest index of the second in-plane axis)', () => {
-    // 2x3x1 volume, value = x + 10 y
-    const vol = decodeNifti(makeNifti([2, 3, 1], [0, 1, 10, 11, 20, 21]));
-    const s = sliceVolume(vol, { axis: 2, index: 0, normalise: { min: 0, max: 21 } });
-    expect(Array.from(s.data).map((v) => Math.round(v * 21))).toEqual([20, 21, 10, 11, 0, 1]);
-  });
-
-  it('typed errors on truncated data, bad dims and oversized volumes', () => {
-    const ok = makeNifti([4, 4, 4], new Array(64).fill(1));
-    expect(() => decodeNifti(ok.subarray(0, ok.length - 10), { file: 'a.nii' })).toThrow(/truncated/);
-    expect(() => decodeNifti(gzipSync(ok).subarray(0, 40))).toThrow(DatasetError);
-    expect(() => decodeNifti(ok, { maxPixels: 10 })).toThrow(/exceeds the limit/);
-    const bad = Uint8Array.from(ok);
-    new DataView(bad.buffer).setInt16(40, 9, true);
-    expect(() => decodeNifti(bad)).toThrow(/dim\[0\]/);
   });
 });
 

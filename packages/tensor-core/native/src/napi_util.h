@@ -1,0 +1,56 @@
+// Small N-API helpers shared by the addon's bindings.
+#pragma once
+
+#include <node_api.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+/** A Float32Array's data and length (in floats); false when `v` is not a Float32Array. */
+inline bool get_f32(napi_env env, napi_value v, float** data, size_t* length) {
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, v, &type, length, &ptr, &ab, &offset) != napi_ok || type != napi_float32_array) return false;
+  *data = static_cast<float*>(ptr);
+  return true;
+}
+
+inline int64_t get_int(napi_env env, napi_value v) {
+  int64_t x = 0;
+  napi_get_value_int64(env, v, &x);
+  return x;
+}
+
+inline double get_double(napi_env env, napi_value v) {
+  double x = 0;
+  napi_get_value_double(env, v, &x);
+  return x;
+}
+
+inline napi_value throw_error(napi_env env, const std::string& msg) {
+  napi_throw_error(env, "TENSOR_CORE_NATIVE", msg.c_str());
+  return nullptr;
+}
+
+inline napi_value make_string(napi_env env, const std::string& s) {
+  napi_value out;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &out);
+  return out;
+}
+
+inline napi_value make_int(napi_env env, int64_t x) {
+  napi_value out;
+  napi_create_int64(env, x, &out);
+  return out;
+}
+
+inline napi_value make_bool(napi_env env, bool x) {
+  napi_value out;
+  napi_get_boolean(env, x, &out);
+  return out;
+}
+
+inline void set_prop(napi_env env, napi_value obj, const char* key, napi_value v) { napi_set_named_property(env, obj, key, v); }
