@@ -6,7 +6,7 @@ import { DecoderLM, HFTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { assemble, healthGPTPreset, type HealthGPT, type HealthGPTPresetName, type TaskConfigJson } from '@healthgpt/model';
-import { generateSynth, splitByImage, type Sample } from '@healthgpt/vl-health';
+import { DatasetError, generateSynth, splitByImage, type Sample } from '@healthgpt/vl-health';
 import type { ImageResolver } from '../healthgpt/data.js';
 import type { Stage0Result } from './stage0.js';
 
@@ -15,17 +15,34 @@ export interface SyntheticData {
   train: Sample[];
   heldOut: Sample[];
   images: ImageResolver;
+  /** The seed `generateSynth` ran with. */
+  synthSeed: number;
+}
+
+/**
+ * `generateSynth`, retried with the next seeds when its plan asks for lesions a scene cannot hold
+ * (vl-health 0.1.0 plans some that way, e.g. three large lesions in a coronal head); the seed
+ * that worked is returned.
+ */
+function synthesize(seed: number, count: number, size: number): { synth: ReturnType<typeof generateSynth>; seed: number } {
+  for (let k = 0; ; k++) {
+    try {
+      return { synth: generateSynth({ seed: seed + 1000 * k, count, size }), seed: seed + 1000 * k };
+    } catch (e) {
+      if (k >= 20 || !(e instanceof DatasetError) || !/cannot place/.test(e.message)) throw e;
+    }
+  }
 }
 
 export function syntheticData(preset: HealthGPTPresetName, scenes: number, seed = 0): SyntheticData {
   const size = healthGPTPreset(preset).vision_config.image_size!;
-  const synth = generateSynth({ seed, count: scenes, size });
+  const { synth, seed: used } = synthesize(seed, scenes, size);
   const split = splitByImage(synth.samples, { fractions: { train: 0.8, test: 0.2 }, seed });
   const images: ImageResolver = (p) => {
     const g = synth.images.get(p)!;
     return { width: g.width, height: g.height, channels: 1, data: g.data } satisfies RawImage;
   };
-  return { train: split.train, heldOut: split.test, images };
+  return { train: split.train, heldOut: split.test, images, synthSeed: used };
 }
 
 /** The parts stage 0 trains, which `assemble` takes over. */
