@@ -56,11 +56,11 @@ export async function cloneParts(p: Stage0Parts): Promise<Stage0Parts> {
     const tokenizer = await HFTokenizer.fromFile(dir);
     const decoder = new DecoderLM(p.decoder.config.json, { init: false });
     decoder.loadStateDict(p.decoder.stateDict());
-    const visionTower = new CLIPVisionModel(p.visionTower.config, { gen: null });
+    const visionTower = new CLIPVisionModel(p.visionTower.config, { init: false });
     visionTower.loadStateDict(p.visionTower.stateDict());
     let vq: VQTokenizer | null = null;
     if (p.vq) {
-      vq = new VQTokenizer(p.vq.config, { seed: 0 });
+      vq = new VQTokenizer(p.vq.config, { init: false });
       vq.loadStateDict(p.vq.stateDict());
     }
     return { tokenizer, decoder, visionTower, vq };
