@@ -3,7 +3,7 @@ import { runCli } from './run.js';
 import { VERSION } from './version.js';
 import { hasStack, lines, memoryIo, runHealthgpt } from '../test/run.js';
 
-const COMMANDS = ['ask', 'generate', 'data', 'data synth', 'data validate', 'data fetch', 'data convert', 'doctor'];
+const COMMANDS = ['demo', 'train', 'ask', 'generate', 'eval', 'data', 'data synth', 'data validate', 'data fetch', 'data convert', 'doctor'];
 
 describe('healthgpt (in-process)', () => {
   it.each(COMMANDS)('`%s --help` prints its usage and options and exits 0', async (cmd) => {
@@ -18,7 +18,7 @@ describe('healthgpt (in-process)', () => {
   it('lists every command in the top-level help', async () => {
     const m = memoryIo();
     expect(await runCli(['--help'], m.io)).toBe(0);
-    for (const c of ['ask', 'generate', 'data', 'doctor']) expect(m.out()).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['demo', 'train', 'ask', 'generate', 'eval', 'data', 'doctor']) expect(m.out()).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
   it.each([

@@ -4,6 +4,9 @@ import type { Io } from './util/io.js';
 import { intOption } from './util/args.js';
 import type { GlobalOptions } from './util/backend.js';
 import { doctorCommand } from './commands/doctor.js';
+import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
+import { trainCommand } from './commands/train.js';
 import { dataCommand } from './commands/data.js';
 import { askCommand } from './commands/ask.js';
 import { generateCommand } from './commands/generate.js';
@@ -53,7 +56,7 @@ Speed:       healthgpt doctor`);
     return { backend: o.backend, threads: o.threads, progress: o.progress };
   };
   ctx.globals = globals;
-  for (const make of [askCommand, generateCommand, dataCommand, doctorCommand]) program.addCommand(make(ctx));
+  for (const make of [demoCommand, trainCommand, askCommand, generateCommand, evalCommand, dataCommand, doctorCommand]) program.addCommand(make(ctx));
   // Every command (subcommands too) reports commander's own usage errors as one line naming itself.
   const configure = (cmd: Command) => {
     cmd.exitOverride();

@@ -105,9 +105,8 @@ function stage0(d: ReportData): string {
   const s = d.stage0;
   return `<h2 id="stage0">Stage 0: the parts, trained from nothing</h2><table class="stage0"><tr><th>part</th><th class="text">measure (held out)</th><th>before</th><th>after</th></tr>
 <tr><td>decoder (language model)</td><td class="text">perplexity</td><td>${num(s.decoder.perplexityBefore, 1)}</td><td class="model">${num(s.decoder.perplexityAfter, 1)}</td></tr>
-<tr><td>vision tower</td><td class="text">linear probe: modality</td><td>${pct(s.vision.probe.random.modality)}</td><td class="model">${pct(s.vision.probe.pretrained.modality)}</td></tr>
-<tr><td>vision tower</td><td class="text">linear probe: organ</td><td>${pct(s.vision.probe.random.organ)}</td><td class="model">${pct(s.vision.probe.pretrained.organ)}</td></tr>
-<tr><td>VQ image tokenizer</td><td class="text">reconstruction PSNR / SSIM, codes used</td><td>–</td><td class="model">${num(s.vq.psnr, 2)} dB / ${num(s.vq.ssim)} / ${s.vq.usedCodes} of ${s.vq.codebookSize}</td></tr></table>
+${Object.keys(s.vision.probe.pretrained).map((k) => `<tr><td>vision tower</td><td class="text">linear probe: ${esc(k)}</td><td>${pct(s.vision.probe.random[k])}</td><td class="model">${pct(s.vision.probe.pretrained[k])}</td></tr>`).join('')}
+${s.vq ? `<tr><td>VQ image tokenizer</td><td class="text">reconstruction PSNR / SSIM, codes used</td><td>–</td><td class="model">${num(s.vq.psnr, 2)} dB / ${num(s.vq.ssim)} / ${s.vq.usedCodes} of ${s.vq.codebookSize}</td></tr>` : ''}</table>
 <p class="note">"Before" is the same part with its random initial weights.</p>`;
 }
 

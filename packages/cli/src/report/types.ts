@@ -76,8 +76,10 @@ export interface ReportData {
   /** Evidence that stage 0's parts learned (optional: runs without stage 0 have none). */
   stage0?: {
     decoder: { perplexityBefore: number; perplexityAfter: number };
-    vision: { probe: { random: { modality: number; organ: number }; pretrained: { modality: number; organ: number } } };
-    vq: { psnr: number; ssim: number; usedCodes: number; codebookSize: number };
+    /** Linear-probe accuracy per label (e.g. modality, organ), random tower and pretrained. */
+    vision: { probe: { random: Record<string, number>; pretrained: Record<string, number> } };
+    /** Null when the run trained no VQ tokenizer (comprehension only). */
+    vq: { psnr: number; ssim: number; usedCodes: number; codebookSize: number } | null;
   };
   comprehension: ComprehensionRowLike[];
   generation: GenerationRowLike[];

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { validateJson } from '@healthgpt/tensor-core/base';
+import { CliError } from '../errors.js';
+import { existingFile } from '../util/args.js';
+
+const steps = z.number().int().min(0);
+const size = z.number().int().min(1);
+const lr = z.number().min(0).max(1);
+const stage0 = z.strictObject({
+  decoder: z.strictObject({ steps, batchSize: size, lr, seqLen: z.number().int().min(4) }),
+  vision: z.strictObject({ steps, batchSize: size, lr }),
+  vq: z.strictObject({ steps, batchSize: size, lr }),
+});
+const stages = z.strictObject({ alignment: steps, fusion: steps, instruction: steps, batchSize: size, lrScale: z.number().positive() });
+
+/** A `healthgpt train --config FILE`: which pipeline, the model preset, the seed and the step budget. */
+export const trainConfigSchema = z.discriminatedUnion('pipeline', [
+  z.strictObject({
+    pipeline: z.literal('synthetic'),
+    model: z.enum(['tiny', 'small']).default('tiny'),
+    seed: z.number().int().min(0).default(0),
+    /** A named budget (`demo`, `quick`, `test`) or one of your own. */
+    budget: z.union([z.enum(['demo', 'quick', 'test']), z.strictObject({ scenes: z.number().int().min(8), stage0, stages, evalPerSubtask: size })]).default('demo'),
+  }),
+  z.strictObject({
+    pipeline: z.literal('vqa-rad'),
+    model: z.enum(['tiny', 'small']).default('tiny'),
+    seed: z.number().int().min(0).default(0),
+    /** The VQA-RAD release folder (else `--data`), relative to the config file. */
+    data: z.string().min(1).optional(),
+    /** Share of the training images held out for validation. */
+    validation: z.number().gt(0).lt(1).default(0.15),
+    budget: z.strictObject({ stage0, stages }).optional(),
+  }),
+]);
+export type TrainConfig = z.infer<typeof trainConfigSchema>;
+
+/** The presets `healthgpt train --preset NAME` knows: the synthetic pipeline's budgets and `vqa-rad`. */
+export const TRAIN_PRESETS = ['demo', 'quick', 'test', 'vqa-rad'] as const;
+export type TrainPreset = (typeof TRAIN_PRESETS)[number];
+
+export function presetConfig(name: TrainPreset): TrainConfig {
+  return name === 'vqa-rad' ? trainConfigSchema.parse({ pipeline: 'vqa-rad' }) : trainConfigSchema.parse({ pipeline: 'synthetic', budget: name });
+}
+
+/** Read and check a training config file; problems name the file and the field. */
+export function readTrainConfig(file: string): TrainConfig {
+  const abs = existingFile('--config', file);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(abs, 'utf8'));
+  } catch (e) {
+    throw new CliError('USAGE', `--config ${file}: not JSON: ${(e as Error).message}`, { file: abs });
+  }
+  const c = validateJson(trainConfigSchema, json, { file: abs, what: 'a training config' });
+  return c.pipeline === 'vqa-rad' && c.data ? { ...c, data: resolve(abs, '..', c.data) } : c;
+}
