@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- section ...]`: runs every `packages/<pkg>/bench/*.bench.ts` (or the sections
- * named), writes `bench/results/<name>.json` and `bench/results/<name>.md`, and prints each table.
+ * `npm run bench [-- section ...]`: runs every `packages/<pkg>/bench/*.bench.ts` and the
+ * cross-package sections in `bench/*.bench.ts` (e.g. `training`), or the sections named (a file's
+ * name without `.bench.ts`, or a package folder), writes `bench/results/<name>.json` and
+ * `bench/results/<name>.md`, and prints each table.
  *
  * A bench file default-exports an async function returning a `BenchReport` (see bench/report.ts).
  */
@@ -13,12 +15,13 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const wanted = process.argv.slice(2);
 
 const files: string[] = [];
-for (const pkg of readdirSync(join(root, 'packages'))) {
-  const dir = join(root, 'packages', pkg, 'bench');
+const dirs: [string, string][] = readdirSync(join(root, 'packages')).map((pkg) => [pkg, join(root, 'packages', pkg, 'bench')]);
+dirs.push(['', join(root, 'bench')]);
+for (const [pkg, dir] of dirs) {
   if (!existsSync(dir)) continue;
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()) {
     const name = basename(f, '.bench.ts');
-    if (wanted.length && !wanted.includes(name) && !wanted.includes(pkg)) continue;
+    if (wanted.length && !wanted.includes(name) && !(pkg && wanted.includes(pkg))) continue;
     files.push(join(dir, f));
   }
 }

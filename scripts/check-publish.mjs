@@ -72,10 +72,11 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
   failed += problems.length ? 1 : 0;
 }
 // A strict consumer of every public package, through the packages' own exports and .d.ts.
+// Every entry point: "." and each subpath export (./base, ./testing, …).
 const published = readdirSync(join(root, 'packages'))
   .map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')))
   .filter((pkg) => !pkg.private)
-  .map((pkg) => pkg.name);
+  .flatMap((pkg) => Object.keys(pkg.exports ?? { '.': null }).filter((k) => k !== './package.json').map((k) => (k === '.' ? pkg.name : `${pkg.name}/${k.slice(2)}`)));
 const consumer = join(root, '.tmp', 'consumer');
 rmSync(consumer, { recursive: true, force: true });
 mkdirSync(consumer, { recursive: true });
@@ -92,7 +93,7 @@ writeFileSync(
 const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(consumer, 'tsconfig.json')], { cwd: root, encoding: 'utf8' });
 // TensorFlow.js's own declarations do not pass skipLibCheck: false; only our files count.
 const ours = (tsc.stdout + tsc.stderr).split('\n').filter((l) => /^(packages|\.tmp)\//.test(l));
-console.log(`${ours.length ? '✗' : '✓'} shipped types compile in a strict ESM and CommonJS consumer (${published.length} packages)`);
+console.log(`${ours.length ? '✗' : '✓'} shipped types compile in a strict ESM and CommonJS consumer (${published.length} entry points)`);
 for (const l of ours) console.log(`    ${l}`);
 if (ours.length) failed++;
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { tf, Generator, normal, Linear, linear } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
-import { AdaptedLinear, adapterKindNames, HLoraError, type AdapterConfig } from './index.js';
+import { AdaptedLinear, adapterKindNames, getAdapterKind, HLoraError, type AdapterConfig } from './index.js';
 
 function layerWith(kind: string, config: AdapterConfig, seed = 1, name = 'a'): AdaptedLinear {
   const l = new AdaptedLinear(new Linear(6, 5, { gen: new Generator(seed) }), 'toy');
@@ -11,7 +11,7 @@ function layerWith(kind: string, config: AdapterConfig, seed = 1, name = 'a'): A
   return l;
 }
 
-const cfgFor = (kind: string): AdapterConfig => (kind === 'lora' ? { r: 4, loraAlpha: 8, loraDropout: 0.3 } : { r: 4, loraAlpha: 8, loraNums: 2, loraDropout: 0.3 });
+const cfgFor = (kind: string): AdapterConfig => (getAdapterKind(kind).experts ? { r: 4, loraAlpha: 8, loraNums: 2, loraDropout: 0.3 } : { r: 4, loraAlpha: 8, loraDropout: 0.3 });
 
 describeBackends('AdaptedLinear', () => {
   for (const kind of adapterKindNames()) {
@@ -23,7 +23,7 @@ describeBackends('AdaptedLinear', () => {
       expect(y.shape).toEqual([2, 3, 5]);
       await expectNoLeaks(() => l.forward(x), { what: `${kind} forward (train)` });
       await expectNoLeaks(() => l.computeGradients(() => tf.sum(tf.square(l.forward(x))) as tf.Scalar), { what: `${kind} gradients` });
-      if (kind !== 'lora') await expectNoLeaks(() => l.routerProbs(x), { what: `${kind} routerProbs` });
+      if (getAdapterKind(kind).gate) await expectNoLeaks(() => l.routerProbs(x), { what: `${kind} routerProbs` });
       tf.dispose([x, y]);
       l.dispose();
     });

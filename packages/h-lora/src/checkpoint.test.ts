@@ -107,24 +107,25 @@ describe('adapter checkpoint errors', () => {
     m.dispose();
   });
 
-  it('reports mismatched shapes with the file name', async () => {
+  it('reports mismatched shapes with the file name, and removes the adapter it injected', async () => {
     const m = new ToyLM(4, 1, 6);
     await writeFile(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['o_proj'] }));
-    const t = tf.zeros([3, 12]);
-    await saveSafetensors(join(dir, 'adapter_model.safetensors'), new Map([['base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight', t]]));
+    // As many numbers as the config needs (so the header check passes), in the wrong shapes.
+    const a = tf.zeros([12, 2]), b = tf.zeros([4, 2]);
+    await saveSafetensors(join(dir, 'adapter_model.safetensors'), new Map([['base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight', a], ['base_model.model.model.layers.0.self_attn.o_proj.lora_B.weight', b]]));
     const before = m.namedParameters().map(([n]) => n);
     const tensors = tf.memory().numTensors;
     const err = await loadAdapter(m, dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AdapterStateError);
     expect(err).toBeInstanceOf(HLoraError);
     expect(err).toMatchObject({ code: 'STATE_DICT', file: join(dir, 'adapter_model.safetensors') });
-    expect((err as AdapterStateError).mismatched).toEqual([{ key: 'base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight', expected: [2, 12], actual: [3, 12] }]);
-    expect((err as Error).message).toMatch(/adapter 'default'.*shape mismatches: .*o_proj\.lora_A\.weight expected \[2,12\] got \[3,12\]/);
+    expect((err as AdapterStateError).mismatched).toEqual([{ key: 'base_model.model.model.layers.0.self_attn.o_proj.lora_A.weight', expected: [2, 12], actual: [12, 2] }]);
+    expect((err as Error).message).toMatch(/adapter 'default'.*shape mismatches: .*o_proj\.lora_A\.weight expected \[2,12\] got \[12,2\]/);
     // The adapter injected for the failed load is gone again: same parameters, same tensors.
     expect(m.namedParameters().map(([n]) => n)).toEqual(before);
     expect(adaptedLayers(m)).toEqual([]);
     expect(tf.memory().numTensors).toBe(tensors);
-    t.dispose();
+    tf.dispose([a, b]);
     m.dispose();
   });
 

@@ -1,105 +1,76 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, writeFileAtomic, type Module, type Tensor, type Generator } from '@healthgpt/tensor-core';
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors, writeFileAtomic, type Module, type Tensor, type Generator, type TensorInfo } from '@healthgpt/tensor-core';
 import { HLoraError, AdapterStateError } from './errors.js';
-import { adaptedLayers, deleteAdapter, injectAdapters } from './inject.js';
-import type { AdaptedLinear } from './adapted_linear.js';
-import { fromConfigJson, toConfigJson, type AdapterConfigJson, type ConfigJsonOptions } from './adapter_config.js';
+import { adaptedLayers, biasParameters, deleteAdapter, injectAdapters, linearLayers } from './inject.js';
+import { PEFT_PREFIX, adapterStateDict, holders, loadAdapterStateDict } from './state_dict.js';
+import type { BaseLayer } from './kinds/kind.js';
+import { fromConfigJson, toConfigJson, type AdapterConfigJson, type AdapterSpec, type ConfigJsonOptions } from './adapter_config.js';
 import { getAdapterKind } from './kinds/registry.js';
-import type { AdapterConfig } from './kinds/kind.js';
+import { patternValue, targetMatcher } from './targets.js';
 
-/** The prefix peft puts before module paths in saved adapters (PeftModel → LoraModel → model). */
-export const PEFT_PREFIX = 'base_model.model.';
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 
-interface Slot {
-  layer: AdaptedLinear;
-  rel: string;
-  shape: number[];
-}
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function holders(root: Module, name: string, op: string): [string, AdaptedLinear][] {
-  const layers = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
-  HLoraError.check(layers.length > 0, 'UNKNOWN_ADAPTER', `'${op}': no layer holds an adapter '${name}'`);
-  return layers;
-}
-
-function slots(root: Module, name: string, prefix: string, op: string): Map<string, Slot> {
-  const out = new Map<string, Slot>();
-  for (const [path, layer] of holders(root, name, op))
-    for (const [rel, v] of layer.adapterState(name)) out.set(`${prefix}${path ? `${path}.` : ''}${rel}`, { layer, rel, shape: v.shape });
-  return out;
+/** The most frequent value (the first layer's on a tie). */
+function mode(values: number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts].reduce((best, cur) => (cur[1] > best[1] ? cur : best))[0];
 }
 
 /**
- * Adapter `name`'s tensors under their saved names, the adapter name stripped:
- * `base_model.model.<path>.lora_A.weight`. The tensors are the live variables (do not dispose).
+ * peft's `target_modules` for exactly these paths: the module names when they pick out exactly
+ * these layers of `root`, else a regular expression over the whole paths.
  */
-export function adapterStateDict(root: Module, name: string, { prefix = PEFT_PREFIX }: { prefix?: string } = {}): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
-  for (const [path, layer] of holders(root, name, 'adapterStateDict'))
-    for (const [rel, v] of layer.adapterState(name)) out.set(`${prefix}${path ? `${path}.` : ''}${rel}`, v);
-  return out;
+function targetModules(root: Module, paths: string[]): string[] | string {
+  const names = [...new Set(paths.map((p) => p.split('.').pop()!))].sort();
+  const match = targetMatcher({ targets: names, exclude: [] });
+  const hit = linearLayers(root).map(([p]) => p).filter(match);
+  const exact = hit.length === paths.length && hit.every((p) => paths.includes(p));
+  return exact ? names : paths.map(escapeRegex).join('|');
 }
 
-export interface LoadAdapterStateOptions {
-  prefix?: string;
-  /** Throw an `AdapterStateError` listing missing and unexpected keys (default true). Shape mismatches always throw. */
-  strict?: boolean;
-  /** Keys that may be present without being adapter tensors (exact names or patterns). */
-  ignore?: (string | RegExp)[];
-}
-
-/** Copy saved-name tensors (as `adapterStateDict` names them) into adapter `name`; returns what matched and what did not. */
-export function loadAdapterStateDict(
-  root: Module,
-  name: string,
-  tensors: Map<string, Tensor>,
-  { prefix = PEFT_PREFIX, strict = true, ignore = [] }: LoadAdapterStateOptions = {},
-): { loaded: string[]; missing: string[]; unexpected: string[] } {
-  const want = slots(root, name, prefix, 'loadAdapterStateDict');
-  const ignored = (k: string) => ignore.some((p) => (typeof p === 'string' ? p === k : p.test(k)));
-  const missing = [...want.keys()].filter((k) => !tensors.has(k));
-  const unexpected = [...tensors.keys()].filter((k) => !want.has(k) && !ignored(k));
-  const mismatched = [...tensors]
-    .filter(([k, t]) => want.has(k) && want.get(k)!.shape.join() !== t.shape.join())
-    .map(([k, t]) => ({ key: k, expected: want.get(k)!.shape, actual: t.shape }));
-  if (mismatched.length || (strict && (missing.length || unexpected.length)))
-    throw new AdapterStateError(strict ? missing : [], strict ? unexpected : [], mismatched, `loading adapter '${name}'`);
-  const perLayer = new Map<AdaptedLinear, Map<string, Tensor>>();
-  const loaded: string[] = [];
-  for (const [k, t] of tensors) {
-    const s = want.get(k);
-    if (!s) continue;
-    if (!perLayer.has(s.layer)) perLayer.set(s.layer, new Map());
-    perLayer.get(s.layer)!.set(s.rel, t);
-    loaded.push(k);
+/** adapter_config.json for adapter `name` as it is in `root`: per-layer ranks and alphas as exact-path patterns. */
+function describeAdapter(root: Module, name: string, opts: ConfigJsonOptions): AdapterConfigJson {
+  const layers = holders(root, name, 'saveAdapter');
+  const infos = layers.map(([path, l]) => ({ path, ...l.adapterInfo(name) }));
+  const { kind } = infos[0];
+  const rest = (c: object) => JSON.stringify({ ...c, r: 0, loraAlpha: 0 });
+  for (const i of infos)
+    HLoraError.check(
+      i.kind === kind && rest(i.config) === rest(infos[0].config),
+      'ARGUMENT',
+      `saveAdapter: adapter '${name}' has a different kind or config in '${i.path}' than in '${infos[0].path}' (beyond r and lora_alpha); one adapter_config.json cannot describe both`,
+    );
+  const r = mode(infos.map((i) => i.config.r));
+  const loraAlpha = mode(infos.map((i) => i.config.loraAlpha));
+  const rankPattern: Record<string, number> = {};
+  const alphaPattern: Record<string, number> = {};
+  for (const i of infos) {
+    if (i.config.r !== r) rankPattern[escapeRegex(i.path)] = i.config.r;
+    if (i.config.loraAlpha !== loraAlpha) alphaPattern[escapeRegex(i.path)] = i.config.loraAlpha;
   }
-  for (const [layer, m] of perLayer) layer.loadAdapterState(name, m, { strict: false });
-  return { loaded, missing, unexpected };
+  const config = kind.resolve({ ...infos[0].config, r, loraAlpha });
+  return toConfigJson(kind, config, targetModules(root, infos.map((i) => i.path)), opts, { rankPattern, alphaPattern, bias: biasMode(root, name) });
 }
 
-/** Module names to write as peft's `target_modules`: the last segment of each adapted path. */
-function targetModules(paths: string[]): string[] {
-  return [...new Set(paths.map((p) => p.split('.').pop()!))].sort();
+function biasMode(root: Module, name: string) {
+  biasParameters(root, name); // throws when layers disagree
+  return holders(root, name, 'saveAdapter')[0][1].adapterInfo(name).bias;
 }
 
 /**
  * Save adapter `name` in PEFT layout: `<dir>/adapter_config.json` and
  * `<dir>/adapter_model.safetensors` (keys `base_model.model.<path>.lora_A.weight`), both atomically.
+ * Layers whose r or lora_alpha differ from the most common one are written as `rank_pattern` /
+ * `alpha_pattern` entries, and `target_modules` names exactly the adapted layers.
  */
 export async function saveAdapter(root: Module, dir: string, name: string, opts: ConfigJsonOptions = {}): Promise<AdapterConfigJson> {
-  const layers = holders(root, name, 'saveAdapter');
-  const { kind, config } = layers[0][1].adapterInfo(name);
-  for (const [path, l] of layers) {
-    const i = l.adapterInfo(name);
-    if (i.kind !== kind || JSON.stringify(i.config) !== JSON.stringify(config))
-      throw new HLoraError('ARGUMENT', `saveAdapter: adapter '${name}' has a different kind or config in '${path}' than in '${layers[0][0]}'; one adapter_config.json cannot describe both`);
-  }
-  const json = toConfigJson(kind, config, targetModules(layers.map(([p]) => p)), opts);
-  await saveSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), adapterStateDict(root, name), { format: 'pt' });
-  await writeFileAtomic(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
+  const json = describeAdapter(root, name, opts);
+  await writeAdapterFolder(dir, json, adapterStateDict(root, name));
   return json;
 }
 
@@ -114,7 +85,8 @@ export interface LoadAdapterOptions {
 export interface LoadAdapterResult {
   name: string;
   kind: string;
-  config: AdapterConfig;
+  /** What adapter_config.json describes (kind, default config with the kind's settings, targets, patterns, bias). */
+  spec: AdapterSpec;
   /** Layers the adapter was injected into by this call (empty when it already existed). */
   injected: string[];
   loaded: string[];
@@ -123,49 +95,118 @@ export interface LoadAdapterResult {
 }
 
 /**
+ * Check, from the safetensors header alone, that the file holds as many numbers per layer as the
+ * config's shapes need, so that a config promising a huge rank beside a small file is refused before
+ * anything is allocated. Exact shapes are checked after injection.
+ */
+function checkSizes(root: Module, spec: AdapterSpec, header: Map<string, TensorInfo>, file: string, strict: boolean): void {
+  const kind = getAdapterKind(spec.kind);
+  const match = targetMatcher(spec);
+  for (const [path, m] of linearLayers(root)) {
+    if (!match(path)) continue;
+    const r = patternValue(spec.rankPattern, path, 'rank_pattern');
+    const loraAlpha = patternValue(spec.alphaPattern, path, 'alpha_pattern');
+    const cfg = kind.resolve({ ...spec.config, ...(r !== undefined ? { r } : {}), ...(loraAlpha !== undefined ? { loraAlpha } : {}) });
+    const layer = m as unknown as BaseLayer;
+    const need = kind.numParameters(layer.inFeatures, layer.outFeatures, cfg, { path, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures, weight: layer.weight, bias: layer.bias });
+    const at = `${PEFT_PREFIX}${path}.`;
+    let have = 0;
+    for (const [key, info] of header) {
+      const rest = key.startsWith(at) ? key.slice(at.length) : null;
+      if (rest !== null && rest !== 'bias' && rest !== 'base_layer.bias') have += info.shape.reduce((a, b) => a * b, 1);
+    }
+    HLoraError.check(
+      have === need || (!strict && have === 0),
+      'CHECKPOINT',
+      () => `layer '${path}': adapter_config.json (kind '${kind.name}', r ${cfg.r}) needs ${need} adapter numbers, the weights file holds ${have}; nothing was allocated`,
+      { file, key: at.slice(0, -1) },
+    );
+  }
+}
+
+/**
  * Load a PEFT-layout adapter folder into `root` as adapter `name`. When no layer holds `name`
- * yet, it is injected first into the layers the config's `target_modules` name.
+ * yet, it is injected first into the layers adapter_config.json targets (target_modules,
+ * exclude_modules, layers_to_transform, rank_pattern, alpha_pattern, bias). The config is checked
+ * (`fromConfigJson`) and the weights file's header against it before anything is allocated; a
+ * failed load removes the adapter it injected and changes no bias.
  */
 export async function loadAdapter(root: Module, dir: string, { name = 'default', strict = true, gen }: LoadAdapterOptions = {}): Promise<LoadAdapterResult> {
-  const cfgFile = join(dir, ADAPTER_CONFIG_FILE);
-  let raw: string;
-  try {
-    raw = await readFile(cfgFile, 'utf8');
-  } catch (e) {
-    throw new HLoraError('CHECKPOINT', `cannot read the adapter config (${(e as Error).message})`, { file: cfgFile, cause: e });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch (e) {
-    throw new HLoraError('CHECKPOINT', `the adapter config is not valid JSON (${(e as Error).message})`, { file: cfgFile, cause: e });
-  }
-  const { kind, config, targetModules: targets } = fromConfigJson(json, cfgFile);
-  const k = getAdapterKind(kind);
+  const { file: cfgFile, json } = await readAdapterConfig(dir);
+  const spec = fromConfigJson(json, cfgFile);
+  const k = getAdapterKind(spec.kind);
   const existing = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
   for (const [path, l] of existing)
-    HLoraError.check(l.adapterInfo(name).kind === k, 'CHECKPOINT', () => `adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${kind}'`, { file: cfgFile, path: 'adapter_kind' });
-  const injected = existing.length ? [] : injectAdapters(root, { targets, kind: k, config, name, ...(gen ? { gen } : {}) });
+    HLoraError.check(l.adapterInfo(name).kind === k, 'CHECKPOINT', () => `adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${spec.kind}'`, { file: cfgFile, path: 'adapter_kind' });
   const file = join(dir, ADAPTER_WEIGHTS_FILE);
+  const header = existing.length ? null : await readWeightsHeader(file);
+  const { kind: _k, config, ...where } = spec;
+  // What the config selects and allocates: errors name the config file (the weights file for sizes).
+  const injected = inFile(cfgFile, () => {
+    if (!header) return [];
+    checkSizes(root, spec, header, file, strict);
+    return injectAdapters(root, { ...where, kind: k, config, name, ...(gen ? { gen } : {}) });
+  });
   // A failed load leaves the model as it was: an adapter injected for this load is removed again.
   const rollback = () => {
     if (injected.length) deleteAdapter(root, name);
   };
   let tensors: Map<string, Tensor>;
   try {
-    ({ tensors } = await loadSafetensors(file));
+    tensors = await readWeights(file);
   } catch (e) {
     rollback();
     throw e;
   }
   try {
     const r = loadAdapterStateDict(root, name, tensors, { strict });
-    return { name, kind, config, injected, ...r };
+    return { name, kind: spec.kind, spec, injected, ...r };
   } catch (e) {
     rollback();
     if (e instanceof AdapterStateError) throw new AdapterStateError(e.missing, e.unexpected, e.mismatched, `adapter '${name}'`, { file });
+    if (e instanceof HLoraError && e.file === undefined) throw new HLoraError(e.code, e.detail, { ...e.context, file });
     throw e;
   } finally {
     tensors.forEach((t) => t.dispose());
   }
+}
+
+/** Run `fn`; an `HLoraError` that names no file is rethrown naming `file`. */
+function inFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof HLoraError && e.file === undefined) throw new HLoraError(e.code, e.detail, { ...e.context, file });
+    throw e;
+  }
+}
+
+// ---- folder I/O ----------------------------------------------------------------------------
+
+async function readAdapterConfig(dir: string): Promise<{ file: string; json: unknown }> {
+  const file = join(dir, ADAPTER_CONFIG_FILE);
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new HLoraError('CHECKPOINT', `cannot read the adapter config (${(e as Error).message})`, { file, cause: e });
+  }
+  try {
+    return { file, json: JSON.parse(raw) };
+  } catch (e) {
+    throw new HLoraError('CHECKPOINT', `the adapter config is not valid JSON (${(e as Error).message})`, { file, cause: e });
+  }
+}
+
+async function readWeightsHeader(file: string): Promise<Map<string, TensorInfo>> {
+  return (await readSafetensorsHeader(file)).tensors;
+}
+
+async function readWeights(file: string): Promise<Map<string, Tensor>> {
+  return (await loadSafetensors(file)).tensors;
+}
+
+async function writeAdapterFolder(dir: string, json: AdapterConfigJson, tensors: Map<string, Tensor>): Promise<void> {
+  await saveSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: 'pt' });
+  await writeFileAtomic(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
 }

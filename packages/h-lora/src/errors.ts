@@ -10,7 +10,8 @@ export type HLoraErrorCode =
   | 'NOT_MERGEABLE' // the kind has no input-independent weight delta
   | 'MERGE_STATE' // merge/unmerge out of order
   | 'NON_FINITE' // a safe merge produced NaN or Inf
-  | 'CHECKPOINT' // adapter files are missing or malformed
+  | 'CHECKPOINT' // adapter files are missing or malformed, or do not fit the config
+  | 'UNSUPPORTED' // adapter_config.json asks for peft math this package does not implement
   | 'STATE_DICT'; // adapter tensors do not match the layers (AdapterStateError)
 
 /**

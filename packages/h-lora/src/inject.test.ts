@@ -115,7 +115,7 @@ describe('injectAdapters errors', () => {
 
   it('checks kind and config before touching a layer', () => {
     const m = new ToyLM(4, 1, 6);
-    expect(() => injectAdapters(m, { targets: PHI3, kind: 'dora', config: { r: 2, loraAlpha: 2 } })).toThrow(/unknown adapter kind 'dora' \(registered: lora, moe-lora, hlora/);
+    expect(() => injectAdapters(m, { targets: PHI3, kind: 'vera', config: { r: 2, loraAlpha: 2 } })).toThrow(/unknown adapter kind 'vera' \(registered: lora, dora, moe-lora, hlora.*\); register it first with registerAdapterKind/);
     expect(() => injectAdapters(m, { targets: PHI3, kind: 'hlora', config: { r: 6, loraAlpha: 2, loraNums: 4 } })).toThrow(/'config.loraNums' of adapter kind 'hlora' must divide r = 6/);
     expect(adaptedLayers(m)).toHaveLength(0);
     injectAdapters(m, { targets: PHI3, kind: 'lora', config: { r: 2, loraAlpha: 2 } });

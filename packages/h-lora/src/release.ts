@@ -1,7 +1,7 @@
 import type { Module, Tensor, Generator } from '@healthgpt/tensor-core';
 import { HLoraError } from './errors.js';
 import { adaptedLayers, injectAdapters } from './inject.js';
-import { loadAdapterStateDict, PEFT_PREFIX } from './checkpoint.js';
+import { loadAdapterStateDict, PEFT_PREFIX } from './state_dict.js';
 import type { AdapterConfig } from './kinds/kind.js';
 
 /** `base_model.model.<path>.lora_{A,B,route}.weight`: the key form of HealthGPT's released H-LoRA files. */

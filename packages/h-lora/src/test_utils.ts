@@ -1,4 +1,4 @@
-import { tf, Module, ModuleList, Linear, Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, ModuleList, Linear, LayerNorm, Generator, type Tensor } from '@healthgpt/tensor-core';
 
 /** A parent whose forward reads its child through `this.child`, as the decoder does. */
 export class Holder extends Module {
@@ -19,10 +19,10 @@ export function oneLayer(inF: number, outF: number, seed = 1, bias = true): Hold
 
 /** Phi-3-shaped toy: `model.layers.{i}.self_attn.{qkv_proj,o_proj}`, `model.layers.{i}.mlp.{gate_up_proj,down_proj}`, `lm_head`. */
 export class ToyBlock extends Module {
-  constructor(d: number, gen: Generator) {
+  constructor(d: number, gen: Generator, bias = false) {
     super();
-    const attn = this.registerModule('self_attn', new Holder({ qkv_proj: new Linear(d, 3 * d, { bias: false, gen }), o_proj: new Linear(3 * d, d, { bias: false, gen }) }));
-    const mlp = this.registerModule('mlp', new Holder({ gate_up_proj: new Linear(d, 2 * d, { bias: false, gen }), down_proj: new Linear(2 * d, d, { bias: false, gen }) }));
+    const attn = this.registerModule('self_attn', new Holder({ qkv_proj: new Linear(d, 3 * d, { bias, gen }), o_proj: new Linear(3 * d, d, { bias, gen }) }));
+    const mlp = this.registerModule('mlp', new Holder({ gate_up_proj: new Linear(d, 2 * d, { bias, gen }), down_proj: new Linear(2 * d, d, { bias, gen }) }));
     void attn;
     void mlp;
   }
@@ -36,12 +36,13 @@ export class ToyBlock extends Module {
 }
 
 export class ToyLM extends Module {
-  constructor(d: number, layers: number, vocab: number, seed = 3) {
+  /** With `bias`, every projection and lm_head has a bias (Qwen2-like), and `model.norm` (a LayerNorm, unused by forward) one more. */
+  constructor(d: number, layers: number, vocab: number, seed = 3, bias = false) {
     super();
     const gen = new Generator(seed);
-    const model = this.registerModule('model', new Holder({ layers: new ModuleList(Array.from({ length: layers }, () => new ToyBlock(d, gen))) }));
-    void model;
-    this.registerModule('lm_head', new Linear(d, vocab, { bias: false, gen }));
+    const model = this.registerModule('model', new Holder({ layers: new ModuleList(Array.from({ length: layers }, () => new ToyBlock(d, gen, bias))) }));
+    if (bias) model.add('norm', new LayerNorm(d));
+    this.registerModule('lm_head', new Linear(d, vocab, { bias, gen }));
   }
 
   forward(x: Tensor): Tensor {

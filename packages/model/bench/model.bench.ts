@@ -4,6 +4,7 @@
  * the VQ decoder), and int8 weight-only inference against float32 (weight memory, forward and
  * answer latency; interleaved rounds, medians).
  */
+import os from 'node:os';
 import { tf, initBackend, Int8Linear, type Tensor } from '@healthgpt/tensor-core';
 import { countParameters, type HealthGPT } from '@healthgpt/model';
 import { median, pathOf, type BenchReport } from '../../../bench/report.js';
@@ -45,7 +46,7 @@ export default async function bench(): Promise<BenchReport> {
   const path = pathOf(info);
   const engine = `${path.engine}, matmuls on ${path.matmul}`;
   const rows: BenchReport['rows'] = [];
-  const notes: string[] = [`Engine: ${engine}. Random weights; answers run exactly ${ANSWER} tokens (no stop token), images exactly grid² codes. Medians of ${ROUNDS} runs after one warm-up.`];
+  const notes: string[] = [`Engine: ${engine}. Random weights; answers run exactly ${ANSWER} tokens (no stop token), images exactly grid² codes. Medians of ${ROUNDS} runs after one warm-up. Load average at the start: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`];
   for (const name of ['tiny', 'small'] as const) {
     const model = presetModel(name, 1);
     const counts = countParameters(model.config.json);

@@ -7,14 +7,9 @@
 export { ModelError, type ModelErrorCode } from './errors.js';
 export { healthGPTConfigSchema, type HealthGPTConfigJson, type TaskConfigJson, type PluginConfigJson, type ImageTokensJson } from './config/schema.js';
 export { parseHealthGPTConfig, configToJson, type HealthGPTConfig, type TaskSpec, type PluginSpec } from './config/parse.js';
-export {
-  HealthGPT,
-  type HealthGPTOptions,
-  type HealthGPTOutput,
-  type HealthGPTGenerateOptions,
-  type HealthGPTGenerateResult,
-  type SplicedGroup,
-} from './model/healthgpt.js';
+export { HealthGPT, type HealthGPTOptions, type HealthGPTOutput } from './model/healthgpt.js';
+export type { HealthGPTGenerateOptions, HealthGPTGenerateResult } from './model/generate.js';
+export type { SplicedGroup } from './model/batch.js';
 export type { HealthGPTInput } from './model/inputs.js';
 export { spliceRows, splicedLength, type SpliceRow, type Spliced } from './model/splice.js';
 export { RELEASE_PREFIX, VISION_PREFIX, RELEASE_PROJECTOR, savedKeyToParameter, parameterToSavedKey } from './io/keys.js';

@@ -4,8 +4,9 @@ import { HealthGPTError, type ErrorContext } from './base/errors.js';
 export type TensorCoreErrorCode =
   | 'ARGUMENT' // an op or function was called with a bad argument
   | 'BACKEND_UNAVAILABLE' // a requested backend is not installed or failed to start
+  | 'NON_FINITE' // a value that must be finite is NaN or infinite (e.g. a gradient norm)
   | 'SAFETENSORS' // a safetensors file is malformed, or a tensor cannot be stored
-  | 'STATE_DICT'; // tensors do not match a module's parameters
+  | 'STATE_DICT'; // tensors do not match a module's parameters (or an optimizer's state)
 
 /** The error class of @healthgpt/tensor-core; the message names the op, argument, file or key. */
 export class TensorCoreError extends HealthGPTError<TensorCoreErrorCode> {}

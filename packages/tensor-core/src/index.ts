@@ -9,8 +9,9 @@ export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank, Da
 export * from './base/index.js';
 export { initBackend, backendInfo, availableBackends, defaultWasmThreads, type BackendInfo, type BackendRequest, type InitBackendOptions } from './backend.js';
 export { matmulPath, speedHint, blasLabel, blasInstallCommand, PREBUILT_PLATFORMS, type MatmulPath, type MatmulKind } from './backend_report.js';
-export { Module, ModuleList, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Module, ModuleList, isModule, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export * from './nn/index.js';
+export * from './optim/index.js';
 export {
   manualSeed,
   getDefaultGenerator,

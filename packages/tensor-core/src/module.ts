@@ -270,6 +270,18 @@ export class Module {
   }
 }
 
+const MODULE_BRAND = Symbol.for('@healthgpt/tensor-core/Module');
+Object.defineProperty(Module.prototype, MODULE_BRAND, { value: true });
+
+/**
+ * True when `x` is a tensor-core `Module` from any copy of tensor-core. A program that loads both
+ * the ESM and the CommonJS build (one package imported, another required) has two `Module`
+ * classes, so `instanceof` fails across them; this checks a brand registered with `Symbol.for`.
+ */
+export function isModule(x: unknown): x is Module {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[MODULE_BRAND] === true;
+}
+
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

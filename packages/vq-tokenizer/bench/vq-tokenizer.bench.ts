@@ -5,12 +5,13 @@
  */
 import { initBackend, tf } from '@healthgpt/tensor-core';
 import { timeIt, pathOf, type BenchReport } from '../../../bench/report.js';
-import { PRESETS, VQTokenizer, syntheticPhantoms, type VQConfig } from '../src/index.js';
+import { PRESETS, VQTokenizer, type VQConfig } from '../src/index.js';
+import { phantoms } from '../src/phantoms.test-util.js';
 
 async function measure(name: string, cfg: VQConfig, batch: number, repeats: number): Promise<Record<string, string | number>> {
   const model = new VQTokenizer(cfg, { seed: 1 });
   const size = cfg.ddconfig.resolution;
-  const x = syntheticPhantoms(batch, { size, seed: 1 });
+  const x = phantoms(batch, { size, seed: 1 });
   const idx = model.encode(x);
   const enc = await timeIt(() => tf.tidy(() => model.encode(x).dataSync()), { warmup: 0, repeats });
   const dec = await timeIt(() => tf.tidy(() => model.decode(idx).dataSync()), { warmup: 0, repeats });

@@ -7,7 +7,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { initBackend, tf } from '@healthgpt/tensor-core';
-import { PRESETS, VQTokenizer, VQTrainer, evaluateTokenizer, progressBar, syntheticPhantoms, makeConfig, type VQConfig } from '../src/index.js';
+import { PRESETS, VQTokenizer, VQTrainer, evaluateTokenizer, progressBar, makeConfig, type VQConfig } from '../src/index.js';
+import { phantoms } from '../src/phantoms.test-util.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -47,8 +48,8 @@ const steps = Number(args.steps);
 const base = PRESETS.f8_64px();
 const cfg: VQConfig = makeConfig({ ...base, quantizer: args.quantizer as 'gumbel' | 'vq', n_embed: Number(args['n-embed']), kl_weight: Number(args['kl-weight']) });
 const t0 = performance.now();
-const train = syntheticPhantoms(Number(args.train), { size: 64, seed: 1 });
-const heldout = syntheticPhantoms(Number(args.heldout), { size: 64, seed: 999 });
+const train = phantoms(Number(args.train), { size: 64, seed: 1 });
+const heldout = phantoms(Number(args.heldout), { size: 64, seed: 999 });
 console.error(`data: ${train.shape[0]} training and ${heldout.shape[0]} held-out phantoms (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 const options = {

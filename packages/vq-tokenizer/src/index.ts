@@ -31,11 +31,8 @@ export {
   type ImageTokenIds,
 } from './tokens.js';
 export { psnr, ssim, codebookUsage, type CodebookUsage } from './metrics.js';
-export { syntheticPhantoms, type PhantomOptions } from './synthetic.js';
 export { VQTrainer, type TrainOptions, type StepStats } from './train/trainer.js';
 export { evaluateTokenizer, type EvalReport } from './train/evaluate.js';
 export { progressBar, type ProgressInfo } from './train/progress.js';
-export { NamedAdam, type AdamOptions } from './train/adam.js';
-export { annealExp, warmupCosine } from './train/schedule.js';
 export { writeCheckpoint, readCheckpointState, OPTIMIZER_FILE, TRAINER_STATE_FILE, type TrainerState } from './train/checkpoint.js';
 export { imagesTensor, type ImageSource } from './train/data.js';

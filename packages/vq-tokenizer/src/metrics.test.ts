@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
-import { codebookUsage, psnr, ssim, syntheticPhantoms } from './index.js';
+import { codebookUsage, psnr, ssim } from './index.js';
+import { phantoms } from './phantoms.test-util.js';
 
 describeBackends('metrics', () => {
   it('PSNR: infinite for identical images, 20 dB for a 0.1 offset on the [0, 1] scale', async () => {
@@ -16,9 +17,9 @@ describeBackends('metrics', () => {
 
   it('SSIM: 1 for identical images, lower under noise, lower still for unrelated images', async () => {
     await expectNoLeaks(() => {
-      const x = syntheticPhantoms(2, { size: 32, seed: 1 });
+      const x = phantoms(2, { size: 32, seed: 1 });
       const noisy = tf.tidy(() => tf.clipByValue(tf.add(x, tf.randomNormal(x.shape, 0, 0.1, 'float32', 3)), -1, 1));
-      const other = syntheticPhantoms(2, { size: 32, seed: 2 });
+      const other = phantoms(2, { size: 32, seed: 2 });
       const same = ssim(x, x);
       same.forEach((s) => expect(s).toBeCloseTo(1, 5));
       const n = ssim(x, noisy);

@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
-import { VQTokenizer, VQTokenizerError, upsampleNearest2x, syntheticPhantoms } from './index.js';
+import { VQTokenizer, VQTokenizerError, upsampleNearest2x } from './index.js';
 import { tinyConfig, trainConfig } from './test-configs.test-util.js';
+import { phantoms } from './phantoms.test-util.js';
 
 describeBackends('VQTokenizer', () => {
   let model: VQTokenizer;
   let x: Tensor;
   beforeAll(() => {
     model = new VQTokenizer(tinyConfig(), { seed: 1 });
-    x = syntheticPhantoms(2, { size: 16, seed: 4 });
+    x = phantoms(2, { size: 16, seed: 4 });
   });
   afterAll(() => {
     model.dispose();
@@ -57,7 +58,7 @@ describeBackends('VQTokenizer', () => {
 
   it('trainForward is differentiable end to end and leaks nothing', async () => {
     const small = new VQTokenizer(trainConfig(), { seed: 2 });
-    const x8 = syntheticPhantoms(2, { size: 8, seed: 4 });
+    const x8 = phantoms(2, { size: 8, seed: 4 });
     small.train();
     await expectNoLeaks(() => {
       const { loss, grads } = small.computeGradients(() =>

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
-import { VQTokenizer, VQTokenizerError, syntheticPhantoms } from './index.js';
+import { VQTokenizer, VQTokenizerError } from './index.js';
 import { tinyConfig } from './test-configs.test-util.js';
+import { phantoms } from './phantoms.test-util.js';
 
 describeBackends('fromPretrained / savePretrained', () => {
   let dir: string;
@@ -14,7 +15,7 @@ describeBackends('fromPretrained / savePretrained', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vq-pretrained-'));
     model = new VQTokenizer(tinyConfig(), { seed: 3 });
-    x = syntheticPhantoms(1, { size: 16, seed: 2 });
+    x = phantoms(1, { size: 16, seed: 2 });
     await model.savePretrained(join(dir, 'ok'));
   });
   afterAll(async () => {

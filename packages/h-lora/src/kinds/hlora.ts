@@ -1,5 +1,6 @@
 import { tf, kaimingUniform, type Tensor } from '@healthgpt/tensor-core';
-import { resolveConfig, type AdapterKind } from './kind.js';
+import type { AdapterKind } from './kind.js';
+import { resolveConfig } from './resolve.js';
 
 /** s·E with E [k, R] the 0/1 map of expert i to its ranks [i·rₑ, (i+1)·rₑ): g·(s·E) = repeat_interleave(g, rₑ)·s. */
 function expertMap(k: number, r: number, s: number): Tensor {
@@ -65,5 +66,4 @@ export const hloraKind: AdapterKind = {
         ['lora_route.weight', e.route.clone()],
       ]),
   },
-  configFields: (c) => ({ lora_nums: c.loraNums, use_rslora: false }),
 };

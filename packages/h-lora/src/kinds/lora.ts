@@ -1,16 +1,18 @@
 import { tf, kaimingUniform } from '@healthgpt/tensor-core';
-import { resolveConfig, type AdapterKind } from './kind.js';
+import type { AdapterKind } from './kind.js';
+import { resolveConfig, loraScaling } from './resolve.js';
 
 /**
- * Plain LoRA with peft semantics: y = W0x + b + B(A·dropout(x))·α/r.
- * A [r, in] kaiming-uniform (a = √5), B [out, r] zeros, so a fresh adapter changes nothing.
+ * Plain LoRA with peft semantics: y = W0x + b + B(A·dropout(x))·s, s = α/r (α/√r with
+ * `useRslora`, peft's rsLoRA). A [r, in] kaiming-uniform (a = √5), B [out, r] zeros, so a fresh
+ * adapter changes nothing.
  */
 export const loraKind: AdapterKind = {
   name: 'lora',
   mergeable: true,
-  scalingRule: 'lora_alpha / r',
-  resolve: (config) => resolveConfig('lora', config, { routed: false }),
-  scaling: (c) => c.loraAlpha / c.r,
+  scalingRule: (c) => (c.useRslora ? 'lora_alpha / sqrt(r)' : 'lora_alpha / r'),
+  resolve: (config) => resolveConfig('lora', config, { routed: false, rslora: true }),
+  scaling: loraScaling,
   init: (inF, outF, c, gen) =>
     new Map([
       ['lora_A.weight', kaimingUniform([c.r, inF], { gen })],
@@ -23,5 +25,4 @@ export const loraKind: AdapterKind = {
       return tf.matMul(h, p('lora_B.weight'), false, true); // [N, out]
     }),
   deltaWeight: (p, { scaling }) => tf.tidy(() => tf.matMul(p('lora_B.weight'), p('lora_A.weight')).mul(scaling)), // [out, in]
-  configFields: () => ({ use_rslora: false }),
 };

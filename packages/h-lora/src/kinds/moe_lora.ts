@@ -1,5 +1,6 @@
 import { tf, kaimingUniform, type Tensor } from '@healthgpt/tensor-core';
-import { resolveConfig, type AdapterKind } from './kind.js';
+import type { AdapterKind } from './kind.js';
+import { resolveConfig } from './resolve.js';
 
 const range = (k: number) => Array.from({ length: k }, (_, i) => i);
 
@@ -54,5 +55,4 @@ export const moeLoraKind: AdapterKind = {
       return out;
     },
   },
-  configFields: (c) => ({ lora_nums: c.loraNums, use_rslora: false }),
 };

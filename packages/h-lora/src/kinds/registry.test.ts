@@ -4,11 +4,11 @@ import { registerAdapterKind, getAdapterKind, adapterKindNames, loraKind, HLoraE
 
 describe('adapter kind registry', () => {
   it('holds the built-in kinds and resolves them by name', () => {
-    expect(adapterKindNames().slice(0, 3)).toEqual(['lora', 'moe-lora', 'hlora']);
+    expect(adapterKindNames().slice(0, 4)).toEqual(['lora', 'dora', 'moe-lora', 'hlora']);
     expect(getAdapterKind('hlora').mergeable).toBe(false);
     expect(getAdapterKind('lora').mergeable).toBe(true);
-    expect(getAdapterKind('hlora').scaling({ r: 64, loraAlpha: 128, loraNums: 4, loraDropout: 0 })).toBe(8);
-    expect(getAdapterKind('lora').scaling({ r: 8, loraAlpha: 16, loraNums: 1, loraDropout: 0 })).toBe(2);
+    expect(getAdapterKind('hlora').scaling({ r: 64, loraAlpha: 128, loraNums: 4, loraDropout: 0, useRslora: false })).toBe(8);
+    expect(getAdapterKind('lora').scaling({ r: 8, loraAlpha: 16, loraNums: 1, loraDropout: 0, useRslora: false })).toBe(2);
   });
 
   it('registers a custom kind and refuses duplicates and incomplete kinds', () => {
@@ -18,9 +18,9 @@ describe('adapter kind registry', () => {
     registerAdapterKind({ ...loraKind, name: 'lora-copy', scalingRule: 'x' }, { replace: true });
     expect(getAdapterKind('lora-copy').scalingRule).toBe('x');
     expect(() => registerAdapterKind({ ...loraKind, name: 'bad name' })).toThrow(HLoraError);
-    expect(() => registerAdapterKind({ ...loraKind, name: 'nodelta', deltaWeight: undefined })).toThrow(/mergeable but has no 'deltaWeight'/);
+    expect(() => registerAdapterKind({ ...loraKind, name: 'nodelta', deltaWeight: undefined })).toThrow(/mergeable but has no 'deltaWeight' function \(or 'merge' and 'unmerge'\)/);
     const { delta: _d, ...noDelta } = loraKind;
-    expect(() => registerAdapterKind({ ...noDelta, name: 'x' } as typeof loraKind)).toThrow(/has no 'delta' function/);
+    expect(() => registerAdapterKind({ ...noDelta, name: 'x' } as typeof loraKind)).toThrow(/has no 'delta' or 'transform' function/);
     expect(() => getAdapterKind('nope')).toThrow(expect.objectContaining({ code: 'UNKNOWN_KIND' }));
   });
 

@@ -68,6 +68,7 @@ describeBackends('HealthGPT parity (healthgpt_tiny)', () => {
 
   it('leaks no tensor in the forward, the loss, the gradients, the splice or generation', async () => {
     await expectNoLeaks(() => f.model.forward(batch), { what: 'forward' });
+    await expectNoLeaks(() => f.model.encodeImages(batch.pixelValues, 'comprehension'), { what: 'encodeImages' });
     await expectNoLeaks(() => f.model.embedInputs(batch), { what: 'embedInputs' });
     await expectNoLeaks(() => f.model.computeGradients(() => f.model.computeLoss(batch)), { what: 'computeGradients' });
     const pv = batch.pixelValues.slice([0, 0, 0, 0], [1, -1, -1, -1]);

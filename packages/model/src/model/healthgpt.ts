@@ -1,14 +1,15 @@
-import { tf, Module, Generator, quantizeLinears, type Tensor } from '@healthgpt/tensor-core';
-import { DecoderLM, type TextTokenizer, type LogitsProcessor } from '@healthgpt/decoder';
-import type { RawImage } from '@healthgpt/tensor-core';
+import { tf, Module, Generator, quantizeLinears, type Tensor, type RawImage } from '@healthgpt/tensor-core';
+import { DecoderLM, type TextTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel, buildProjector, numPatches, type Projector } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { parseHealthGPTConfig, type HealthGPTConfig, type TaskSpec } from '../config/parse.js';
 import type { HealthGPTConfigJson } from '../config/schema.js';
 import { ModelError } from '../errors.js';
-import { inputRows, groupByTask, type HealthGPTInput, type InputRow } from './inputs.js';
-import { spliceRows, splicedLength, type Spliced } from './splice.js';
-import { checkPixelValues, imageFeatures } from './vision.js';
+import type { HealthGPTInput } from './inputs.js';
+import { checkPixelValues } from './vision.js';
+import { prepareBatch, spliceBatch, batchFeatures } from './batch.js';
+import { mergeGroups, batchLoss, supervisedTargets } from './merge.js';
+import { generateBatch, type HealthGPTGenerateOptions, type HealthGPTGenerateResult } from './generate.js';
 import { injectPlugins, activatePlugin, activePlugin, restorePlugin } from './plugins.js';
 import { HealthGPTProcessor } from '../processor/processor.js';
 import { comprehend, comprehendBatch, type ComprehendOptions, type ComprehendRequest, type ComprehendResult } from '../inference/comprehend.js';
@@ -42,43 +43,6 @@ export interface HealthGPTOutput {
   attentionMask: number[][];
   /** [B, T] spliced labels (−100 on image positions, prompts and padding), with labels only. */
   labels?: number[][];
-}
-
-export interface HealthGPTGenerateOptions {
-  /** Default: as many as fit in `max_length` after the longest prompt. */
-  maxNewTokens?: number;
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
-  /** Ids that end a row (default: the decoder config's eos ids). */
-  stopTokens?: number[];
-  /** Seed of the sampler (default 0), or a generator: the same seed gives the same tokens. */
-  seed?: number;
-  generator?: Generator;
-  /** Constraints applied before sampling, for all tasks or per task. */
-  logitsProcessors?: LogitsProcessor[] | ((task: string) => LogitsProcessor[]);
-  /** Decode the new tokens with this tokenizer: the result gets `texts`, each event `text`. */
-  tokenizer?: TextTokenizer;
-  /** Leave special tokens out of the decoded text (default true). */
-  skipSpecialTokens?: boolean;
-  /** Streams every new token of every row (with `tokenizer`, the text it adds); return `false` to stop. */
-  onToken?: (e: { row: number; step: number; token: number; task: string; text?: string }) => void | boolean;
-}
-
-export interface HealthGPTGenerateResult {
-  /** New ids per row, up to and including its stop token. */
-  sequences: number[][];
-  finishReasons: ('stop' | 'length' | 'callback')[];
-  /** With a `tokenizer`: each row's new tokens decoded (its stop token left out). */
-  texts?: string[];
-}
-
-/** The spliced embeddings of a batch, per task group (rows are batch indices). */
-export interface SplicedGroup extends Spliced {
-  task: string;
-  rows: number[];
 }
 
 /**
@@ -180,36 +144,6 @@ export class HealthGPT extends Module {
     return old;
   }
 
-  private rowTasks(task: HealthGPTInput['task'], b: number): string[] {
-    const tasks = task === undefined ? new Array<string>(b).fill(this.tasks[0]) : typeof task === 'string' ? new Array<string>(b).fill(task) : [...task];
-    ModelError.check(tasks.length === b, 'ARGUMENT', () => `'task' must name one task or one per row (${b}), got ${tasks.length}`);
-    tasks.forEach((t) => this.task(t));
-    return tasks;
-  }
-
-  /** Validate rows, tasks and images together; returns each image's task. */
-  private checkBatch(rows: InputRow[], tasks: string[], pixelValues: Tensor | undefined, extra = 0): string[] {
-    const tags = rows.reduce((n, r) => n + r.images, 0);
-    const given = pixelValues ? pixelValues.shape[0] : 0;
-    if (pixelValues) checkPixelValues(pixelValues, this.cfg);
-    if (tags !== given) {
-      const per = rows.map((r, i) => `row ${i}: ${r.images}`).join(', ');
-      throw new ModelError('IMAGE_COUNT', `the prompts hold ${tags} <image> tag(s) (${per}) but ${given} image(s) were given`);
-    }
-    const p = this.patchesPerImage;
-    rows.forEach((r, i) => {
-      const len = splicedLength(r.ids, p) + extra;
-      ModelError.check(len <= this.cfg.maxLength, 'PROMPT_TOO_LONG', () => `row ${i} is ${splicedLength(r.ids, p)} positions after splicing (${r.images} image(s) × ${p} patches)${extra ? ` + ${extra} to generate` : ''}, more than max_length ${this.cfg.maxLength}`, { record: i });
-    });
-    return rows.flatMap((r, i) => new Array<string>(r.images).fill(tasks[i]));
-  }
-
-  /** Per-image projected features [P, hidden] (image i of the batch); inside a tidy. */
-  private features(pixelValues: Tensor | undefined, imageTasks: string[]): Tensor[] {
-    if (!pixelValues || !imageTasks.length) return [];
-    return imageFeatures(this.visionTower, (t) => this.projector(t), pixelValues, imageTasks, this.cfg);
-  }
-
   /**
    * The projected features of images [N, C, S, S] for one task: its ViT layer (CLS dropped), then
    * its projector → [N, P, hidden]. What replaces the task's `<image>` tags.
@@ -217,18 +151,7 @@ export class HealthGPT extends Module {
   encodeImages(pixelValues: Tensor, task: string = this.tasks[0]): Tensor {
     this.task(task);
     checkPixelValues(pixelValues, this.cfg);
-    return tf.tidy(() => tf.stack(this.features(pixelValues, new Array<string>(pixelValues.shape[0]).fill(task))));
-  }
-
-  /** Splice each task group's rows (their images' features in place of the sentinels). */
-  private spliceGroups(rows: InputRow[], tasks: string[], feats: Tensor[], padding: 'right' | 'left'): SplicedGroup[] {
-    const firstImage: number[] = [];
-    rows.reduce((n, r, i) => ((firstImage[i] = n), n + r.images), 0);
-    const embed = (ids: number[]) => this.lm.embedTokens([ids]).reshape([ids.length, this.cfg.text.hiddenSize]);
-    return groupByTask(tasks).map(({ task, rows: idx }) => {
-      const spliceIn = idx.map((i) => ({ ids: rows[i].ids, labels: rows[i].labels, images: feats.slice(firstImage[i], firstImage[i] + rows[i].images) }));
-      return { task, rows: idx, ...spliceRows(spliceIn, embed, this.cfg.text.hiddenSize, padding) };
-    });
+    return tf.tidy(() => tf.stack(batchFeatures(this, pixelValues, new Array<string>(pixelValues.shape[0]).fill(task))));
   }
 
   /**
@@ -236,14 +159,12 @@ export class HealthGPT extends Module {
    * and labels: what the decoder sees. For inspection and tests; `forward` does this per task.
    */
   embedInputs(input: HealthGPTInput): { inputsEmbeds: Tensor; attentionMask: number[][]; labels?: number[][] } {
-    const rows = inputRows(input, this.lm.config.vocabSize);
-    const tasks = this.rowTasks(input.task, rows.length);
-    const imageTasks = this.checkBatch(rows, tasks, input.pixelValues);
+    const b = prepareBatch(this, input);
     let mask: number[][] = [];
     let labels: number[][] | undefined;
     const inputsEmbeds = tf.tidy(() => {
-      const groups = this.spliceGroups(rows, tasks, this.features(input.pixelValues, imageTasks), 'right');
-      const merged = mergeGroups(groups.map((g) => ({ ...g, value: g.embeds })), rows.length);
+      const groups = spliceBatch(this, b, 'right');
+      const merged = mergeGroups(groups.map((g) => ({ ...g, value: g.embeds })), b.rows.length);
       mask = merged.mask;
       labels = merged.labels ?? undefined;
       return merged.value;
@@ -258,21 +179,19 @@ export class HealthGPT extends Module {
    * ViT layer, projector and plugin; a gradient taken around this call covers all of them.
    */
   forward(input: HealthGPTInput): HealthGPTOutput {
-    const rows = inputRows(input, this.lm.config.vocabSize);
-    const tasks = this.rowTasks(input.task, rows.length);
-    const imageTasks = this.checkBatch(rows, tasks, input.pixelValues);
+    const b = prepareBatch(this, input);
     const before = activePlugin(this);
     let mask: number[][] = [];
     let labels: number[][] | null = null;
     try {
       const out = tf.tidy(() => {
-        const groups = this.spliceGroups(rows, tasks, this.features(input.pixelValues, imageTasks), 'right');
+        const groups = spliceBatch(this, b, 'right');
         const outs = groups.map((g) => {
           activatePlugin(this, this.cfg, g.task);
           const padded = g.lengths.some((l) => l !== g.embeds.shape[1]);
           return this.lm.forward({ inputsEmbeds: g.embeds, attentionMask: padded ? g.mask : undefined, labels: g.labels ?? undefined, useCache: false }); // logits [Bg, Tg, V]
         });
-        const merged = mergeGroups(groups.map((g, i) => ({ ...g, value: outs[i].logits })), rows.length);
+        const merged = mergeGroups(groups.map((g, i) => ({ ...g, value: outs[i].logits })), b.rows.length);
         mask = merged.mask;
         labels = merged.labels;
         const result: { logits: Tensor; loss?: Tensor } = { logits: merged.value };
@@ -359,122 +278,12 @@ export class HealthGPT extends Module {
   /**
    * Autoregressive decoding from prompts with images (left-padded per task group, KV cache).
    * Each task's rows decode as one sub-batch with the task's plugin; results come back in batch
-   * order. Returns the new ids per row (up to and including a stop token).
+   * order. Returns the new ids per row (up to and including a stop token), and their text with a
+   * `tokenizer`.
    */
   generate(input: Omit<HealthGPTInput, 'labels'>, options: HealthGPTGenerateOptions = {}): HealthGPTGenerateResult {
-    const rows = inputRows(input, this.lm.config.vocabSize);
-    const tasks = this.rowTasks(input.task, rows.length);
-    const p = this.patchesPerImage;
-    const longest = Math.max(...rows.map((r) => splicedLength(r.ids, p)));
-    const maxNew = options.maxNewTokens ?? Math.max(1, this.cfg.maxLength - longest);
-    const imageTasks = this.checkBatch(rows, tasks, input.pixelValues, maxNew);
-    const gen = options.generator ?? new Generator(options.seed ?? 0);
-    const out: HealthGPTGenerateResult = { sequences: new Array(rows.length), finishReasons: new Array(rows.length) };
-    const before = activePlugin(this);
-    let stopped = false;
-    try {
-      let groups: SplicedGroup[] = [];
-      tf.tidy(() => {
-        groups = this.spliceGroups(rows, tasks, this.features(input.pixelValues, imageTasks), 'left');
-        return groups.map((g) => g.embeds);
-      });
-      try {
-        for (const g of groups) {
-          if (stopped) {
-            g.rows.forEach((r) => {
-              out.sequences[r] = [];
-              out.finishReasons[r] = 'callback';
-              if (options.tokenizer) (out.texts ??= new Array(rows.length))[r] = '';
-            });
-            continue;
-          }
-          activatePlugin(this, this.cfg, g.task);
-          const padded = g.lengths.some((l) => l !== g.embeds.shape[1]);
-          const procs = typeof options.logitsProcessors === 'function' ? options.logitsProcessors(g.task) : (options.logitsProcessors ?? []);
-          const done = new Array<boolean>(g.rows.length).fill(false);
-          const onToken = options.onToken;
-          const res = this.lm.generate({
-            inputsEmbeds: g.embeds,
-            attentionMask: padded ? g.mask : undefined,
-            maxNewTokens: maxNew,
-            doSample: options.doSample,
-            temperature: options.temperature,
-            topK: options.topK,
-            topP: options.topP,
-            repetitionPenalty: options.repetitionPenalty,
-            stopTokens: options.stopTokens,
-            generator: gen,
-            logitsProcessors: procs,
-            tokenizer: options.tokenizer,
-            skipSpecialTokens: options.skipSpecialTokens,
-            generationConfig: null,
-            onToken: onToken
-              ? ({ step, tokens, finished, text }) => {
-                  let go = true;
-                  g.rows.forEach((row, k) => {
-                    if (!done[k] && onToken({ row, step, token: tokens[k], task: g.task, ...(text ? { text: text[k] } : {}) }) === false) go = false;
-                    done[k] = finished[k];
-                  });
-                  if (!go) stopped = true;
-                  return go;
-                }
-              : undefined,
-          });
-          g.rows.forEach((row, k) => {
-            out.sequences[row] = res.sequences[k];
-            out.finishReasons[row] = res.finishReasons[k];
-            if (res.texts) (out.texts ??= new Array(rows.length))[row] = res.texts[k];
-          });
-        }
-      } finally {
-        groups.forEach((g) => g.embeds.dispose());
-      }
-    } finally {
-      restorePlugin(this, before);
-    }
-    return out;
+    return generateBatch(this, input, options);
   }
 
 }
 
-/** Targets the shifted loss scores in each row: labels[:, 1:] that are not −100. */
-function supervisedTargets(labels: number[][]): number {
-  return labels.reduce((n, r) => n + r.slice(1).filter((l) => l !== -100).length, 0);
-}
-
-/** The batch mean over every supervised target from per-group means: Σ loss_g · n_g / Σ n_g (one group: its loss). */
-function batchLoss(losses: Tensor[], counts: number[]): Tensor {
-  if (losses.length === 1) return losses[0];
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total === 0) return tf.scalar(0);
-  return tf.addN(losses.map((l, i) => tf.mul(l, counts[i] / total)));
-}
-
-/**
- * Per-group tensors [Bg, Tg, ...] → one [B, T, ...] in batch order (zeros after each row's
- * group length), with the groups' masks and labels merged the same way.
- */
-function mergeGroups(groups: (SplicedGroup & { value: Tensor })[], b: number): { value: Tensor; mask: number[][]; labels: number[][] | null } {
-  const t = Math.max(...groups.map((g) => g.value.shape[1]!));
-  const mask: number[][] = new Array(b);
-  const labels: number[][] | null = groups.some((g) => g.labels) ? new Array(b) : null;
-  const parts = groups.map((g) => {
-    const gap = t - g.value.shape[1]!;
-    g.rows.forEach((row, k) => {
-      mask[row] = [...g.mask[k], ...new Array<number>(gap).fill(0)];
-      if (labels) labels[row] = [...(g.labels?.[k] ?? new Array<number>(g.mask[k].length).fill(-100)), ...new Array<number>(gap).fill(-100)];
-    });
-    if (!gap) return g.value;
-    const pad = [...g.value.shape];
-    pad[1] = gap;
-    return tf.concat([g.value, tf.zeros(pad)], 1);
-  });
-  const order = groups.flatMap((g) => g.rows);
-  let value = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
-  if (order.some((r, i) => r !== i)) {
-    const inverse = new Array<number>(b);
-    order.forEach((r, i) => (inverse[r] = i));
-    value = tf.gather(value, tf.tensor1d(inverse, 'int32'));
-  }
-  return { value, mask, labels };
-}

@@ -14,8 +14,8 @@ export function checkPixelValues(pixelValues: Tensor, config: HealthGPTConfig): 
 }
 
 /**
- * The projected features of every image, each [P, hidden]: one tower forward for the whole
- * batch, then each image's task picks its layer (`select_layer`, CLS dropped) and projector.
+ * The projected features of every image, each [P, hidden]: one tower forward over `pixelValues`,
+ * then each image's task picks its layer (`select_layer`, CLS dropped) and projector.
  * `imageTasks[i]` is image i's task. Call inside a `tf.tidy`.
  */
 export function imageFeatures(

@@ -1,4 +1,4 @@
-export { Linear, linear, type LinearOptions } from './linear.js';
+export { Linear, linear, isLinear, type LinearOptions } from './linear.js';
 export { Embedding } from './embedding.js';
 export { LayerNorm, RMSNorm, GroupNorm, layerNorm, rmsNorm, groupNorm } from './norms.js';
 export { gelu, geluTanh, quickGelu, silu, activation, type ActivationName } from './activations.js';

@@ -52,3 +52,11 @@ export class Linear extends Module {
     return linear(x, this.weight, this.bias);
   }
 }
+
+const LINEAR_BRAND = Symbol.for('@healthgpt/tensor-core/Linear');
+Object.defineProperty(Linear.prototype, LINEAR_BRAND, { value: true });
+
+/** True when `x` is a `Linear` (or a subclass) from any copy of tensor-core, ESM or CommonJS build (see `isModule`). */
+export function isLinear(x: unknown): x is Linear {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[LINEAR_BRAND] === true;
+}

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
@@ -194,6 +194,16 @@ describe('fetchDataset never touches what it did not make', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('a link planted where the partial download goes is refused, and what it points to is untouched', async () => {
+    const parent = tempDir('vlh-fetch');
+    const dir = join(parent, 'data');
+    mkdirSync(dir);
+    writeFileSync(join(parent, 'precious.txt'), 'keep me');
+    symlinkSync(join(parent, 'precious.txt'), join(dir, '.vqa-rad.download'));
+    await expect(fetchDataset('vqa-rad', dir, { url: `${base}/data/k` })).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    expect(readFileSync(join(parent, 'precious.txt'), 'utf8')).toBe('keep me');
   });
 
   it('an existing folder without the fetch marker is left alone, even with force', async () => {

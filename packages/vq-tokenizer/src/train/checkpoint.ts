@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadSafetensors, saveSafetensors, writeFileAtomic, type Tensor } from '@healthgpt/tensor-core';
+import { saveSafetensors, writeFileAtomic, type Tensor } from '@healthgpt/tensor-core';
 import type { VQTokenizer } from '../model.js';
 import { VQTokenizerError } from '../errors.js';
 
@@ -11,7 +11,6 @@ export const TRAINER_STATE_FILE = 'trainer_state.json';
 /** What a checkpoint remembers about the run besides the weights. */
 export interface TrainerState {
   step: number;
-  adamStep: number;
   /** The sampling generator's state (batches and Gumbel noise). */
   rng: number[];
   /** The options the run was started with (numbers and strings only). */
@@ -39,8 +38,8 @@ export async function writeCheckpoint(dir: string, model: VQTokenizer, optimizer
   }
 }
 
-/** Read the optimizer moments and trainer state of a checkpoint folder. */
-export async function readCheckpointState(dir: string): Promise<{ state: TrainerState; optimizer: Map<string, Tensor> }> {
+/** Read the trainer state of a checkpoint folder (the optimizer state is `OPTIMIZER_FILE`, read by the optimizer itself). */
+export async function readCheckpointState(dir: string): Promise<TrainerState> {
   const file = join(dir, TRAINER_STATE_FILE);
   let state: TrainerState;
   try {
@@ -49,6 +48,5 @@ export async function readCheckpointState(dir: string): Promise<{ state: Trainer
     throw new VQTokenizerError('CHECKPOINT', `cannot read the trainer state (${(e as Error).message})`, { file, cause: e });
   }
   if (!Number.isInteger(state.step) || !Array.isArray(state.rng) || state.rng.length !== 4) throw new VQTokenizerError('CHECKPOINT', `'step' and 'rng' (4 words) are required`, { file });
-  const { tensors } = await loadSafetensors(join(dir, OPTIMIZER_FILE));
-  return { state, optimizer: tensors };
+  return state;
 }

@@ -2,10 +2,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { tf, type RawImage, type Tensor } from '@healthgpt/tensor-core';
+import { tf, loadSafetensors, type RawImage, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
-import { VQTokenizer, VQTrainer, VQTokenizerError, evaluateTokenizer, syntheticPhantoms, toUint8HWC } from '../index.js';
+import { VQTokenizer, VQTrainer, VQTokenizerError, evaluateTokenizer, toUint8HWC } from '../index.js';
 import { trainConfig } from '../test-configs.test-util.js';
+import { phantoms } from '../phantoms.test-util.js';
 
 // Training runs on cpu until tensor-core's wasm conv-gradient kernels land (the package's own
 // convolution gradients work on wasm too; this keeps the suite's CPU time small).
@@ -15,7 +16,7 @@ describeBackends(
     let images: Tensor;
     let dir: string;
     beforeAll(async () => {
-      images = syntheticPhantoms(2, { size: 8, seed: 11 });
+      images = phantoms(2, { size: 8, seed: 11 });
       dir = await mkdtemp(join(tmpdir(), 'vq-trainer-'));
     });
     afterAll(async () => {
@@ -50,23 +51,34 @@ describeBackends(
       model.dispose();
     });
 
-    it('checkpoints atomically and resumes to the same weights as an uninterrupted run', async () => {
-      const straight = new VQTrainer(new VQTokenizer(trainConfig(), { seed: 1 }), images, opts);
+    it('checkpoints atomically and resumes to the same weights and optimizer state as an uninterrupted run', async () => {
+      const ropts = { ...opts, warmupSteps: 1 }; // the schedule crosses the resume
+      const straight = new VQTrainer(new VQTokenizer(trainConfig(), { seed: 1 }), images, ropts);
       await straight.run();
-      const interrupted = new VQTrainer(new VQTokenizer(trainConfig(), { seed: 1 }), images, { ...opts, checkpointDir: dir, checkpointEvery: 2 });
+      const interrupted = new VQTrainer(new VQTokenizer(trainConfig(), { seed: 1 }), images, { ...ropts, checkpointDir: dir, checkpointEvery: 2 });
       interrupted.trainStep();
       interrupted.trainStep();
       await interrupted.saveCheckpoint(join(dir, 'checkpoint-2'));
       expect((await readdir(dir)).filter((f) => f.includes('.tmp'))).toEqual([]);
       expect((await readdir(join(dir, 'checkpoint-2'))).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json']);
-      const resumed = await VQTrainer.resume(join(dir, 'checkpoint-2'), images, opts);
+      // The optimizer file is tensor-core's AdamW state: step, and exp_avg / exp_avg_sq / step per parameter.
+      const { tensors: saved } = await loadSafetensors(join(dir, 'checkpoint-2', 'optimizer.safetensors'));
+      expect(saved.get('step')!.dataSync()[0]).toBe(2);
+      expect([...saved.keys()]).toContain('exp_avg_sq.encoder.conv_in.weight');
+      saved.forEach((t) => t.dispose());
+      const resumed = await VQTrainer.resume(join(dir, 'checkpoint-2'), images, ropts);
       expect(resumed.step).toBe(2);
       await resumed.run();
       expect(resumed.step).toBe(4);
       expect(resumed.history.map((h) => h.loss)).toEqual(straight.history.map((h) => h.loss));
-      const a = straight.model.stateDict();
-      const b = resumed.model.stateDict();
-      for (const [k, t] of a) expect(tf.tidy(() => tf.max(tf.abs(tf.sub(t, b.get(k)!))).dataSync()[0]), k).toBe(0);
+      const same = (a: Map<string, Tensor>, b: Map<string, Tensor>) => {
+        expect([...b.keys()]).toEqual([...a.keys()]);
+        for (const [k, t] of a) expect(tf.tidy(() => tf.max(tf.abs(tf.sub(t, b.get(k)!))).dataSync()[0]), k).toBe(0);
+      };
+      same(straight.model.stateDict(), resumed.model.stateDict());
+      const [sa, sb] = [straight.optimizer.stateDict(), resumed.optimizer.stateDict()];
+      same(sa, sb);
+      tf.dispose([...sa.values(), ...sb.values()]);
       for (const t of [straight, interrupted, resumed]) {
         t.model.dispose();
         t.dispose();

@@ -1,18 +1,16 @@
 import { join } from 'node:path';
-import { Generator, tf, type Tensor, type Variable } from '@healthgpt/tensor-core';
+import { Adam, Generator, clipGradNorm, exponentialDecay, tf, warmupCosine, type Schedule, type Tensor } from '@healthgpt/tensor-core';
 import { VQTokenizer } from '../model.js';
 import { VQTokenizerError } from '../errors.js';
-import { NamedAdam } from './adam.js';
-import { annealExp, warmupCosine } from './schedule.js';
 import { imagesTensor, type ImageSource } from './data.js';
-import { readCheckpointState, writeCheckpoint, type TrainerState } from './checkpoint.js';
+import { OPTIMIZER_FILE, readCheckpointState, writeCheckpoint, type TrainerState } from './checkpoint.js';
 import type { ProgressInfo } from './progress.js';
 
 export interface TrainOptions {
   /** Total optimisation steps of the run. */
   steps: number;
   batchSize?: number;
-  /** Peak learning rate (linear warm-up, then cosine decay to 10 %). */
+  /** Peak learning rate (linear warm-up from 0, then cosine decay to 10 %: tensor-core's `warmupCosine`). */
   lr?: number;
   warmupSteps?: number;
   /** Reconstruction loss: mean absolute (`l1`, taming's pixel loss) or mean squared (`l2`) error. */
@@ -56,9 +54,11 @@ function resolve(o: TrainOptions): Resolved {
     temperature: { start: 1, end: 1 / 16, steps: o.steps, ...o.temperature },
   };
   VQTokenizerError.check(Number.isInteger(r.batchSize) && r.batchSize > 0, 'ARGUMENT', `'batchSize' passed to 'VQTrainer' must be a positive integer, got ${r.batchSize}`);
-  VQTokenizerError.check(r.lr > 0, 'ARGUMENT', `'lr' passed to 'VQTrainer' must be positive, got ${r.lr}`);
+  VQTokenizerError.check(r.lr > 0 && Number.isFinite(r.lr), 'ARGUMENT', `'lr' passed to 'VQTrainer' must be positive, got ${r.lr}`);
+  VQTokenizerError.check(Number.isInteger(r.warmupSteps) && r.warmupSteps >= 0 && r.warmupSteps <= r.steps, 'ARGUMENT', `'warmupSteps' passed to 'VQTrainer' must be an integer in [0, steps], got ${r.warmupSteps}`);
   VQTokenizerError.check(r.reconLoss === 'l1' || r.reconLoss === 'l2', 'ARGUMENT', `'reconLoss' passed to 'VQTrainer' must be 'l1' or 'l2', got '${r.reconLoss}'`);
-  VQTokenizerError.check(r.temperature.start > 0 && r.temperature.end > 0, 'ARGUMENT', `'temperature' passed to 'VQTrainer' must be positive`);
+  const t = r.temperature;
+  VQTokenizerError.check(t.start > 0 && t.end > 0 && Number.isInteger(t.steps) && t.steps >= 0, 'ARGUMENT', () => `'temperature' passed to 'VQTrainer' needs start, end > 0 and an integer steps ≥ 0, got ${JSON.stringify(t)}`);
   return r;
 }
 
@@ -72,8 +72,9 @@ export interface StepStats {
 
 /**
  * Trains a tokenizer from scratch: reconstruction (L1/L2) + the quantizer's term (GumbelVQ's KL
- * prior with an annealed temperature, or VQ's codebook and commitment loss), Adam with warm-up and
- * cosine decay, atomic checkpoints that resume exactly (weights, moments, step, sampler state).
+ * prior with an annealed temperature, or VQ's codebook and commitment loss), tensor-core's Adam with
+ * warm-up and cosine decay and gradient-norm clipping, atomic checkpoints that resume exactly
+ * (weights, optimizer state, step, sampler state).
  */
 export class VQTrainer {
   readonly options: Resolved;
@@ -81,7 +82,10 @@ export class VQTrainer {
   readonly history: StepStats[] = [];
   private readonly images: Tensor;
   private readonly gen: Generator;
-  private readonly adam = new NamedAdam({ beta1: 0.9, beta2: 0.99 });
+  /** Adam (β₂ 0.99) over the model's trainable parameters; its state is saved in checkpoints. */
+  readonly optimizer: Adam;
+  private readonly lrSchedule: Schedule;
+  private readonly temperatureSchedule: Schedule;
 
   constructor(
     readonly model: VQTokenizer,
@@ -92,15 +96,18 @@ export class VQTrainer {
     const dd = model.config.ddconfig;
     this.images = imagesTensor(images, { size: dd.resolution, channels: dd.in_channels });
     this.gen = new Generator(this.options.seed);
+    const o = this.options;
+    this.optimizer = new Adam(model.trainableParameters(), { lr: o.lr, betas: [0.9, 0.99] });
+    this.lrSchedule = warmupCosine({ peak: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps, floor: 0.1 * o.lr });
+    this.temperatureSchedule = exponentialDecay({ from: o.temperature.start, to: o.temperature.end, steps: o.temperature.steps });
   }
 
   /** Resume from a folder written by a trainer (weights, optimizer moments, step, sampler state). */
   static async resume(dir: string, images: ImageSource, options: TrainOptions): Promise<VQTrainer> {
     const model = await VQTokenizer.fromPretrained(dir);
-    const { state, optimizer } = await readCheckpointState(dir);
+    const state = await readCheckpointState(dir);
     const trainer = new VQTrainer(model, images, options);
-    trainer.adam.loadState(optimizer, state.adamStep);
-    optimizer.forEach((t) => t.dispose());
+    await trainer.optimizer.load(join(dir, OPTIMIZER_FILE));
     trainer.step = state.step;
     trainer.gen.setState(state.rng);
     trainer.history.push(...state.history);
@@ -108,12 +115,11 @@ export class VQTrainer {
   }
 
   temperatureAt(step: number): number {
-    return annealExp(step, this.options.temperature);
+    return this.temperatureSchedule(step);
   }
 
   lrAt(step: number): number {
-    const o = this.options;
-    return warmupCosine(step, { lr: o.lr, warmup: o.warmupSteps, total: o.steps });
+    return this.lrSchedule(step);
   }
 
   private batch(): Tensor {
@@ -131,7 +137,7 @@ export class VQTrainer {
     const seed = this.gen.nextSeed();
     const x = this.batch();
     this.model.train();
-    const params = new Map<string, Variable>(this.model.trainableParameters());
+    this.optimizer.setLr(lr);
     let recon = NaN;
     let quant = NaN;
     const loss = tf.tidy(() => {
@@ -143,8 +149,8 @@ export class VQTrainer {
         quant = out.loss.dataSync()[0];
         return tf.add(rec, out.loss);
       });
-      if (o.clipNorm > 0) clipByGlobalNorm(grads, o.clipNorm);
-      this.adam.apply(params, grads, lr);
+      if (o.clipNorm > 0) clipGradNorm(grads, o.clipNorm);
+      this.optimizer.step(grads);
       return total.dataSync()[0];
     });
     x.dispose();
@@ -170,20 +176,18 @@ export class VQTrainer {
   /** Write a resumable checkpoint folder (atomically). */
   async saveCheckpoint(dir: string): Promise<void> {
     const { onProgress: _p, checkpointDir: _c, ...options } = this.options;
-    const state: TrainerState = { step: this.step, adamStep: this.adam.t, rng: this.gen.getState(), options, history: this.history };
-    await writeCheckpoint(dir, this.model, this.adam.stateTensors(), state);
+    const state: TrainerState = { step: this.step, rng: this.gen.getState(), options, history: this.history };
+    const optimizer = this.optimizer.stateDict();
+    try {
+      await writeCheckpoint(dir, this.model, optimizer, state);
+    } finally {
+      tf.dispose([...optimizer.values()]);
+    }
   }
 
   /** Free the training images and optimizer state (not the model). */
   dispose(): void {
     this.images.dispose();
-    this.adam.dispose();
+    this.optimizer.dispose();
   }
-}
-
-/** Scale gradients in place (replacing the map's tensors) so their global L2 norm is at most `maxNorm`. */
-function clipByGlobalNorm(grads: Map<string, Tensor>, maxNorm: number): void {
-  const norm = Math.sqrt(tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]);
-  if (!(norm > maxNorm)) return;
-  for (const [k, g] of grads) grads.set(k, tf.mul(g, maxNorm / norm));
 }

@@ -1,0 +1,116 @@
+"""PyTorch twin of the training benchmark (bench/training.bench.ts): the same Phi-3-layout
+decoder as @healthgpt/decoder's DecoderLM, built from the same config.json and model.safetensors
+(written by savePretrained), trained on the same token ids with torch.optim.AdamW and the same
+parameter groups, timed per step.
+
+Usage: python3 train_decoder.py MODEL_DIR SETTINGS_JSON
+SETTINGS_JSON: {"ids": [[...]], "lr", "betas", "eps", "weight_decay", "warmup", "steps"}.
+Prints one JSON line: {"torch", "params", "ms": [step times after warm-up], "losses": [every step]}.
+Run with OPENBLAS_NUM_THREADS=2; intra-op threads are set to 1 here.
+"""
+import json
+import struct
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", f"{name}: only F32 is supported here"
+        b, e = info["data_offsets"]
+        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(info["shape"]).clone()
+    return out
+
+
+class Phi3(nn.Module):
+    """HF Phi-3 semantics: RMSNorm, fused qkv_proj, rotate-half RoPE, causal attention, fused
+    gate_up_proj with SiLU gating, untied lm_head; parameters under the HF keys."""
+
+    def __init__(self, cfg, weights):
+        super().__init__()
+        self.L = cfg["num_hidden_layers"]
+        self.H = cfg["num_attention_heads"]
+        self.KV = cfg.get("num_key_value_heads") or self.H
+        self.hd = cfg["hidden_size"] // self.H
+        self.eps = cfg["rms_norm_eps"]
+        self.theta = cfg["rope_theta"]
+        assert not cfg.get("tie_word_embeddings"), "the benchmark model has an untied head"
+        self.params = nn.ParameterDict({k.replace(".", "/"): nn.Parameter(v) for k, v in weights.items()})
+
+    def w(self, key):
+        return self.params[key.replace(".", "/")]
+
+    def norm(self, x, key):
+        return self.w(key) * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+
+    def forward(self, ids):
+        B, T = ids.shape
+        h = F.embedding(ids, self.w("model.embed_tokens.weight"))
+        inv = 1.0 / (self.theta ** (torch.arange(0, self.hd, 2, dtype=torch.float32) / self.hd))
+        ang = torch.arange(T, dtype=torch.float32)[:, None] * inv[None]
+        emb = torch.cat([ang, ang], -1)
+        cos, sin = emb.cos(), emb.sin()
+        half = self.hd // 2
+        rope = lambda x: x * cos + torch.cat([-x[..., half:], x[..., :half]], -1) * sin
+        mask = torch.full((T, T), float("-inf")).triu(1)
+        rep = self.H // self.KV
+        for i in range(self.L):
+            p = f"model.layers.{i}."
+            x = self.norm(h, p + "input_layernorm.weight")
+            q, k, v = F.linear(x, self.w(p + "self_attn.qkv_proj.weight")).split([self.H * self.hd, self.KV * self.hd, self.KV * self.hd], -1)
+            q = rope(q.view(B, T, self.H, self.hd).transpose(1, 2))
+            k = rope(k.view(B, T, self.KV, self.hd).transpose(1, 2))
+            v = v.view(B, T, self.KV, self.hd).transpose(1, 2)
+            if rep > 1:
+                k, v = k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1)
+            s = q @ k.transpose(2, 3) / self.hd ** 0.5 + mask
+            a = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, T, self.H * self.hd)
+            h = h + F.linear(a, self.w(p + "self_attn.o_proj.weight"))
+            x = self.norm(h, p + "post_attention_layernorm.weight")
+            g, u = F.linear(x, self.w(p + "mlp.gate_up_proj.weight")).chunk(2, -1)
+            h = h + F.linear(F.silu(g) * u, self.w(p + "mlp.down_proj.weight"))
+        return F.linear(self.norm(h, "model.norm.weight"), self.w("lm_head.weight"))
+
+
+def main():
+    d, settings = sys.argv[1], json.loads(open(sys.argv[2]).read())
+    torch.set_num_threads(1)
+    cfg = json.load(open(f"{d}/config.json"))
+    model = Phi3(cfg, load_safetensors(f"{d}/model.safetensors"))
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": settings["weight_decay"]}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=settings["lr"], betas=tuple(settings["betas"]), eps=settings["eps"],
+    )
+    ids = torch.tensor(settings["ids"], dtype=torch.long)
+    vocab = cfg["vocab_size"]
+    times, losses = [], []
+    for i in range(settings["warmup"] + settings["steps"]):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        logits = model(ids)
+        # HF's shifted next-token loss, as DecoderLM.forward with labels = ids.
+        loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+        if i >= settings["warmup"]:
+            times.append((time.perf_counter() - t0) * 1000)
+    params = sum(p.numel() for p in model.parameters())
+    print(json.dumps({"torch": torch.__version__, "params": params, "ms": times, "losses": losses}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+/**
+ * `npm run bench -- training`: training tokens/s of the shipped decoder (`@healthgpt/decoder`'s
+ * DecoderLM, d 256, 4 layers, 4 heads, seq 128, vocab 1024; 3.7 M parameters) with tensor-core's
+ * AdamW, per engine, and the same model from the same weights in PyTorch (train_decoder.py,
+ * Debian's python3-torch) in the same run. The fastest engine and PyTorch alternate in rounds, so
+ * load on a shared machine hits both alike: compare the ratio, not the absolute figures.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend, backendInfo, BackendUnavailableError, useNativeMatmul } from '@healthgpt/tensor-core';
+import { parameterCount } from '@healthgpt/decoder';
+import { median, pathOf, torchPath, type BenchReport } from './report.js';
+import { ENGINES, ensureNativeBuilt, unavailableRow } from './engines.js';
+import { runTorch } from './torch.js';
+import { BATCH, BENCH_DECODER, OPTIM, SEQ, BenchTrainer } from './train_decoder.js';
+
+const SCRIPT = fileURLToPath(new URL('./train_decoder.py', import.meta.url));
+const ROUNDS = 3;
+const STEPS_PER_ROUND = 3;
+
+const tokPerS = (ms: number[], batch: number) => (batch * SEQ * 1000) / median(ms);
+
+/** Median tokens/s of `steps` steps after one warm-up step, and the last loss. */
+function trainRate(steps: number, batch: number): { tok: number; loss: number } {
+  const t = new BenchTrainer(batch);
+  t.steps(1);
+  const ms = t.steps(steps);
+  t.dispose();
+  return { tok: tokPerS(ms, batch), loss: t.losses[t.losses.length - 1] };
+}
+
+interface TorchRun {
+  torch: string;
+  params: number;
+  ms: number[];
+  losses: number[];
+}
+
+export default async function bench(): Promise<BenchReport> {
+  ensureNativeBuilt();
+  const rows: BenchReport['rows'] = [];
+  const notes: string[] = [];
+  const ours: { name: string; tok: number }[] = [];
+  for (const e of ENGINES) {
+    const note = await e.setup();
+    if (note === null) {
+      rows.push(unavailableRow(e));
+      continue;
+    }
+    console.error(`# ${e.name}`);
+    const { tok, loss } = trainRate(e.trainSteps, e.trainBatch);
+    ours.push({ name: e.name, tok });
+    rows.push({ run: e.name, ...pathOf(backendInfo()), 'train tok/s': tok, 'vs PyTorch': null, note: `${note ? `${note}; ` : ''}${e.trainBatch !== BATCH ? `batch ${e.trainBatch} (a batch-${BATCH} step is too slow here); ` : ''}${e.trainSteps} timed steps, loss after ${e.trainSteps + 1} steps ${loss.toFixed(3)}` });
+  }
+  useNativeMatmul(true);
+  try {
+    await initBackend({ backend: 'native' });
+    rows.push({ run: 'tfjs-node', ...pathOf(backendInfo()), 'train tok/s': trainRate(5, BATCH).tok, 'vs PyTorch': null });
+  } catch (e) {
+    rows.push({ run: 'tfjs-node (native)', engine: 'tfjs-node (libtensorflow)', matmul: 'not installed', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
+  }
+
+  console.error('# PyTorch, interleaved with the fastest engine');
+  const best = ours.reduce((a, b) => (b.tok > a.tok ? b : a));
+  await ENGINES.find((e) => e.name === best.name)!.setup();
+  const bestPath = pathOf(backendInfo());
+  const trainer = new BenchTrainer(BATCH);
+  const dir = mkdtempSync(join(tmpdir(), 'healthgpt-bench-train-'));
+  try {
+    // PyTorch starts every round from these initial weights and ids.
+    await trainer.model.savePretrained(dir);
+    const settings = join(dir, 'settings.json');
+    writeFileSync(settings, JSON.stringify({ ids: trainer.ids.arraySync(), lr: OPTIM.lr, betas: OPTIM.betas, eps: OPTIM.eps, weight_decay: OPTIM.weightDecay, warmup: 2, steps: STEPS_PER_ROUND }));
+    trainer.steps(1);
+    const oursMs: number[] = [];
+    const torchMs: number[] = [];
+    let torch: TorchRun | string = '';
+    for (let round = 0; round < ROUNDS; round++) {
+      const t = runTorch<TorchRun>(SCRIPT, [dir, settings]);
+      if (typeof t === 'string') {
+        torch = t;
+        break;
+      }
+      torchMs.push(...t.ms);
+      if (round === 0) torch = t;
+      oursMs.push(...trainer.steps(STEPS_PER_ROUND));
+    }
+    if (typeof torch === 'string') {
+      notes.push(torch);
+    } else {
+      const torchTok = tokPerS(torchMs, BATCH);
+      const bestTok = tokPerS(oursMs, BATCH);
+      const n = Math.min(trainer.losses.length, torch.losses.length);
+      const lossGap = Math.max(...trainer.losses.slice(0, n).map((l, i) => Math.abs(l - (torch as TorchRun).losses[i])));
+      rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': bestTok / torchTok, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps, alternating with PyTorch` });
+      rows.push({ run: `PyTorch ${torch.torch}`, ...torchPath(torch.torch, 2), 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps after 2 warm-up steps each` });
+      for (const row of rows) if (typeof row['train tok/s'] === 'number' && row['vs PyTorch'] === null) row['vs PyTorch'] = (row['train tok/s'] as number) / torchTok;
+      notes.push(
+        `Like with like: PyTorch trains the same ${torch.params.toLocaleString('en-US')} parameters from the same safetensors and ids; the losses of the first ${n} steps agree within ${lossGap.toExponential(1)} (ours ${trainer.losses[0].toFixed(4)} → ${trainer.losses[n - 1].toFixed(4)}).`,
+      );
+    }
+  } finally {
+    trainer.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  await initBackend({ backend: 'wasm', threads: 1 });
+  notes.unshift(
+    `Model: @healthgpt/decoder DecoderLM (Phi-3 layout: RMSNorm, fused qkv, RoPE, SwiGLU ${BENCH_DECODER.intermediate_size}, untied head), d ${BENCH_DECODER.hidden_size}, ${BENCH_DECODER.num_hidden_layers} layers, ${BENCH_DECODER.num_attention_heads} heads, seq ${SEQ}, batch ${BATCH} (cpu: 1), vocab ${BENCH_DECODER.vocab_size}, ${parameterCount(BENCH_DECODER).toLocaleString('en-US')} parameters; loss = DecoderLM.forward's shifted cross-entropy; tensor-core AdamW (lr ${OPTIM.lr}, weight decay ${OPTIM.weightDecay} except rank-1 weights). Tokens/s = batch × seq / median step time after one warm-up step. Target: ≥ 1.0x PyTorch-CPU.`,
+    'On a shared machine absolute figures drift; the ratios within one run (the interleaved row above all) are the comparable figures.',
+  );
+  return { name: 'training', title: 'Training throughput of the shipped decoder per engine, against PyTorch', rows, notes };
+}
