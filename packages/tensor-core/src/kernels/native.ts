@@ -157,16 +157,21 @@ function state(): Loaded {
   return loaded;
 }
 
-/** The loaded addon (with or without a BLAS), or null. Its non-BLAS kernels work without a BLAS. */
+/** The loaded addon (with or without a BLAS), or null; whether or not the native path is switched on. */
 export function nativeAddon(): NativeAddon | null {
   return state().addon;
+}
+
+/** The addon for tensor-core's native kernels (AdamW, …): loaded and switched on; they need no BLAS. */
+export function nativeKernels(): NativeAddon | null {
+  return enabled ? state().addon : null;
 }
 
 /** Which native path is live, and why not when it is not. */
 export function nativeStatus(): NativeStatus {
   const s = state().status;
   const blas = s.blas && { ...s.blas, threads: liveThreads(s.blas) };
-  if (s.reason === null && !enabled) return { ...s, blas, reason: 'switched off with useNativeMatmul(false)' };
+  if (s.addon && !enabled) return { ...s, blas, reason: 'switched off with useNativeMatmul(false)' };
   return { ...s, blas };
 }
 
@@ -180,7 +185,10 @@ export function nativeBlas(): NativeBlas | null {
   return enabled ? state().blas : null;
 }
 
-/** Turn the native matmul on or off (e.g. to compare against the wasm kernels); returns whether it is in use. */
+/**
+ * Turn the native path on or off at run time — its BLAS matmuls and its kernels (AdamW, …) — e.g.
+ * to compare against the wasm-only path in one process; returns whether the native matmul is in use.
+ */
 export function useNativeMatmul(on: boolean): boolean {
   enabled = on;
   return nativeBlas() !== null;

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf } from '@healthgpt/tensor-core';
+import { tf, AdamW, adamWKernelFor, nativeAdamWKernel, useNativeMatmul } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { nativeAddon, nativeStatus } from '../kernels/native.js';
 import { nativeAdamWServes, nativeAdamWStep, type AdamWSlot } from './adamw.js';
@@ -91,6 +91,33 @@ describeBackends('native AdamW (one pass per parameter)', () => {
       return null;
     }, { what: 'nativeAdamWStep' });
     tf.dispose([slot.param, slot.grad, slot.expAvg, slot.expAvgSq]);
+  });
+});
+
+describe('the optimizer seam', () => {
+  it('tensor-core registers the native AdamW on wasm and cpu; switched off, the tfjs kernel does the same step', () => {
+    expect(adamWKernelFor('wasm')).toBe(nativeAdamWKernel);
+    expect(adamWKernelFor('cpu')).toBe(nativeAdamWKernel);
+    const run = (native: boolean) => {
+      useNativeMatmul(native);
+      try {
+        const w = tf.variable(tf.linspace(-1, 1, 12).reshape([3, 4]));
+        const opt = new AdamW([['w', w]], { lr: 0.05, weightDecay: 0.1 });
+        const g = new Map([['w', tf.cos(tf.linspace(0, 3, 12)).reshape([3, 4])]]);
+        for (let i = 0; i < 3; i++) opt.step(g);
+        const out = Array.from(w.dataSync());
+        tf.dispose([w, ...g.values()]);
+        opt.dispose();
+        return { out, name: nativeAdamWKernel.name };
+      } finally {
+        useNativeMatmul(true);
+      }
+    };
+    const on = run(true);
+    const off = run(false);
+    expect(off.name).toBe('tfjs');
+    expect(on.name).toBe(nativeAddon() ? 'native' : 'tfjs');
+    on.out.forEach((x, i) => expect(Math.abs(x - off.out[i])).toBeLessThan(1e-6));
   });
 });
 

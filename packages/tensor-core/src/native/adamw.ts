@@ -4,26 +4,20 @@
  * torch.optim.AdamW's, in float32 and in the same order. Registered as the kernel
  * `HealthgptAdamW` on wasm and cpu; `nativeAdamW` is the optimizer's update seam.
  */
-import { tf, type Tensor, type Variable } from '../tf.js';
-import { nativeAddon } from '../kernels/native.js';
+import { tf, type Tensor } from '../tf.js';
+import { nativeKernels } from '../kernels/native.js';
+import { tfjsAdamWKernel, type AdamWEntry, type AdamWKernel } from '../optim/adamw_kernel.js';
 import { nativeBackend, operands } from './operands.js';
 import type { TensorInfo } from '../kernels/wasm_heap.js';
 
 export const ADAMW_KERNEL = 'HealthgptAdamW';
 
-export interface AdamWAttrs {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-  /** This parameter's step t ≥ 1. */
-  step: number;
-}
+/** The kernel's attributes: the step's hyper-parameters and the parameter's step t ≥ 1. */
+export type AdamWAttrs = Pick<AdamWEntry, 'lr' | 'beta1' | 'beta2' | 'eps' | 'weightDecay' | 'step'>;
 
 function kernelFunc(name: 'wasm' | 'cpu'): tf.KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const addon = nativeAddon()!;
+    const addon = nativeKernels()!;
     const { param, grad, m, v } = inputs as unknown as Record<'param' | 'grad' | 'm' | 'v', TensorInfo>;
     const a = attrs as unknown as AdamWAttrs;
     const n = tf.util.sizeFromShape(param.shape);
@@ -45,18 +39,13 @@ export function registerAdamWKernels(): void {
   }
 }
 
-/** One parameter's step, as the optimizer hands it over (its moments are replaced by the new ones). */
-export interface AdamWSlot extends AdamWAttrs {
-  readonly param: Variable;
-  readonly grad: Tensor;
-  expAvg: Tensor;
-  expAvgSq: Tensor;
-}
+/** One parameter's step as the optimizer hands it over (its moments are replaced by the new ones). */
+export type AdamWSlot = Omit<AdamWEntry, 'name'>;
 
 /** Whether the native AdamW can run `slot` on the active backend. */
 export function nativeAdamWServes(slot: AdamWSlot): boolean {
   const backend = tf.getBackend();
-  return (backend === 'wasm' || backend === 'cpu') && nativeAddon() !== null && slot.param.dtype === 'float32' && slot.grad.dtype === 'float32' && slot.expAvg.dtype === 'float32' && slot.expAvgSq.dtype === 'float32';
+  return (backend === 'wasm' || backend === 'cpu') && nativeKernels() !== null && slot.param.dtype === 'float32' && slot.grad.dtype === 'float32' && slot.expAvg.dtype === 'float32' && slot.expAvgSq.dtype === 'float32';
 }
 
 /** Apply one AdamW step to `slot` with the native kernel: the parameter is assigned, the moments swapped. */
@@ -72,3 +61,21 @@ export function nativeAdamWStep(slot: AdamWSlot): void {
   slot.expAvg = tf.keep(m);
   slot.expAvgSq = tf.keep(v);
 }
+
+/**
+ * The optimizer's update seam on wasm and cpu: every parameter the native kernel serves goes
+ * through it, the rest (and everything when the native path is off) through the tfjs kernel.
+ */
+export const nativeAdamWKernel: AdamWKernel = {
+  get name() {
+    return nativeKernels() ? 'native' : tfjsAdamWKernel.name;
+  },
+  update(entries: readonly AdamWEntry[]) {
+    const rest: AdamWEntry[] = [];
+    for (const e of entries) {
+      if (nativeAdamWServes(e)) nativeAdamWStep(e);
+      else rest.push(e);
+    }
+    if (rest.length) tfjsAdamWKernel.update(rest);
+  },
+};
