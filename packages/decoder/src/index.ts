@@ -3,13 +3,12 @@
  * and constrained generation, tokenizers, chat templates and vocabulary extension.
  */
 export { DecoderError, type DecoderErrorCode } from './errors.js';
-export { parseConfig, withVocabSize, type DecoderConfig, type DecoderConfigJson, type ModelType } from './model/config.js';
+export { parseConfig, withVocabSize, decoderConfigSchema, type DecoderConfig, type DecoderConfigJson, type ModelType } from './model/config.js';
 export { DecoderLM, DecoderModel, type DecoderLMOptions } from './model/decoder_lm.js';
 export { DecoderLayer } from './model/layer.js';
-export { DecoderAttention, groupedQueryAttention } from './model/attention.js';
+export { DecoderAttention } from './model/attention.js';
 export { DecoderMLP } from './model/mlp.js';
 export { TokenEmbedding, HeadLinear } from './model/embedding.js';
-export { attentionBias, positionIdsFromMask, arangePositions } from './model/masks.js';
 export { disposeCache, cacheLength, cacheBytes, type LayerCache, type PastKeyValues, type LinearLike, type InitOptions } from './model/types.js';
 export type { ForwardInput, ForwardOutput } from './model/forward_input.js';
 export { generate, type GenerateOptions, type GenerateResult, type TokenEvent, type StopToken } from './generate/generate.js';
@@ -29,6 +28,7 @@ export {
 export { indexBlockConstraint, type IndexBlockOptions } from './generate/index_block.js';
 export { argmax, sample } from './generate/sampling.js';
 export { fromPretrained, savePretrained, CONFIG_FILE, WEIGHTS_FILE, INDEX_FILE, type SavePretrainedOptions } from './io/pretrained.js';
+export { decoderSpec, decoderKeyShapes } from './io/key_map.js';
 export { PRESETS, preset, parameterCount, type PresetName } from './model/presets.js';
 export { HFTokenizer, type TextTokenizer } from './tokenizer/tokenizer.js';
 export { trainByteLevelBpe, type TrainBpeOptions } from './tokenizer/bpe_trainer.js';
@@ -51,6 +51,3 @@ export {
 } from './chat/templates.js';
 export { tokenizeWithImages, IMAGE_TOKEN_INDEX } from './chat/image_tokens.js';
 export { JinjaChatTemplate, chatTemplateJinja, chatTemplateFromConfig, type JinjaRenderOptions } from './chat/jinja.js';
-export { DecoderLinear, setTransposedWeightCache } from './model/fast_linear.js';
-export { positionsFromMask, rotaryTables } from './model/rotary.js';
-export { swapAxes12, rope } from './model/attention.js';

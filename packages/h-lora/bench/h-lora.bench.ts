@@ -1,6 +1,6 @@
 /**
  * Forward + backward time of a stack of adapted layers (d 1024, total rank R = 64, 4096 tokens
- * per step, base frozen, gradients for the adapter only) for plain LoRA, H-LoRA and looped
+ * per step, base frozen, gradients for the adapter only) for plain LoRA, DoRA, H-LoRA and looped
  * MoE-LoRA at k = 2, 4, 8, 32, as ratios to LoRA measured in the same run.
  *
  * Configs run once per round in a shuffled order, so a slow patch of a shared machine hits every
@@ -46,6 +46,7 @@ interface Config {
 const CONFIGS: Config[] = [
   { label: 'lora', kind: 'lora', k: null },
   { label: 'lora (same again)', kind: 'lora', k: null },
+  { label: 'dora', kind: 'dora', k: null },
 ];
 for (const k of [2, 4, 8, 32]) CONFIGS.push({ label: `hlora k=${k}`, kind: 'hlora', k }, { label: `moe-lora k=${k}`, kind: 'moe-lora', k });
 

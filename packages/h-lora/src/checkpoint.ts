@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadSafetensors, readSafetensorsHeader, saveSafetensors, writeFileAtomic, type Module, type Tensor, type Generator, type TensorInfo } from '@healthgpt/tensor-core';
+import type { Module, Tensor, Generator, TensorInfo, FolderReader, FolderWriter } from '@healthgpt/tensor-core';
 import { HLoraError, AdapterStateError } from './errors.js';
 import { adaptedLayers, biasParameters, deleteAdapter, injectAdapters, linearLayers } from './inject.js';
 import { PEFT_PREFIX, adapterStateDict, holders, loadAdapterStateDict } from './state_dict.js';
@@ -8,9 +6,9 @@ import type { BaseLayer } from './kinds/kind.js';
 import { fromConfigJson, toConfigJson, type AdapterConfigJson, type AdapterSpec, type ConfigJsonOptions } from './adapter_config.js';
 import { getAdapterKind } from './kinds/registry.js';
 import { patternValue, targetMatcher } from './targets.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, readAdapterFolder, writeAdapterFolder } from './adapter_folder.js';
 
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
-export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+export { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE };
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -64,11 +62,13 @@ function biasMode(root: Module, name: string) {
 
 /**
  * Save adapter `name` in PEFT layout: `<dir>/adapter_config.json` and
- * `<dir>/adapter_model.safetensors` (keys `base_model.model.<path>.lora_A.weight`), both atomically.
+ * `<dir>/adapter_model.safetensors` (keys `base_model.model.<path>.lora_A.weight`), as one
+ * whole-folder save (a `FolderWriter` target stages both for its owner's commit: a task plugin
+ * inside an assembled model's folder).
  * Layers whose r or lora_alpha differ from the most common one are written as `rank_pattern` /
  * `alpha_pattern` entries, and `target_modules` names exactly the adapted layers.
  */
-export async function saveAdapter(root: Module, dir: string, name: string, opts: ConfigJsonOptions = {}): Promise<AdapterConfigJson> {
+export async function saveAdapter(root: Module, dir: string | FolderWriter, name: string, opts: ConfigJsonOptions = {}): Promise<AdapterConfigJson> {
   const json = describeAdapter(root, name, opts);
   await writeAdapterFolder(dir, json, adapterStateDict(root, name));
   return json;
@@ -131,15 +131,16 @@ function checkSizes(root: Module, spec: AdapterSpec, header: Map<string, TensorI
  * (`fromConfigJson`) and the weights file's header against it before anything is allocated; a
  * failed load removes the adapter it injected and changes no bias.
  */
-export async function loadAdapter(root: Module, dir: string, { name = 'default', strict = true, gen }: LoadAdapterOptions = {}): Promise<LoadAdapterResult> {
-  const { file: cfgFile, json } = await readAdapterConfig(dir);
-  const spec = fromConfigJson(json, cfgFile);
+export async function loadAdapter(root: Module, dir: string | FolderReader, { name = 'default', strict = true, gen }: LoadAdapterOptions = {}): Promise<LoadAdapterResult> {
+  const folder = await readAdapterFolder(dir);
+  const cfgFile = folder.configFile;
+  const spec = fromConfigJson(folder.json, cfgFile);
   const k = getAdapterKind(spec.kind);
   const existing = adaptedLayers(root).filter(([, l]) => l.adapterNames().includes(name));
   for (const [path, l] of existing)
     HLoraError.check(l.adapterInfo(name).kind === k, 'CHECKPOINT', () => `adapter '${name}' of '${path}' is of kind '${l.adapterInfo(name).kind.name}', the file holds '${spec.kind}'`, { file: cfgFile, path: 'adapter_kind' });
-  const file = join(dir, ADAPTER_WEIGHTS_FILE);
-  const header = existing.length ? null : await readWeightsHeader(file);
+  const file = folder.weightsFile;
+  const header = existing.length ? null : await folder.header();
   const { kind: _k, config, ...where } = spec;
   // What the config selects and allocates: errors name the config file (the weights file for sizes).
   const injected = inFile(cfgFile, () => {
@@ -153,7 +154,7 @@ export async function loadAdapter(root: Module, dir: string, { name = 'default',
   };
   let tensors: Map<string, Tensor>;
   try {
-    tensors = await readWeights(file);
+    tensors = await folder.tensors();
   } catch (e) {
     rollback();
     throw e;
@@ -179,34 +180,4 @@ function inFile<T>(file: string, fn: () => T): T {
     if (e instanceof HLoraError && e.file === undefined) throw new HLoraError(e.code, e.detail, { ...e.context, file });
     throw e;
   }
-}
-
-// ---- folder I/O ----------------------------------------------------------------------------
-
-async function readAdapterConfig(dir: string): Promise<{ file: string; json: unknown }> {
-  const file = join(dir, ADAPTER_CONFIG_FILE);
-  let raw: string;
-  try {
-    raw = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new HLoraError('CHECKPOINT', `cannot read the adapter config (${(e as Error).message})`, { file, cause: e });
-  }
-  try {
-    return { file, json: JSON.parse(raw) };
-  } catch (e) {
-    throw new HLoraError('CHECKPOINT', `the adapter config is not valid JSON (${(e as Error).message})`, { file, cause: e });
-  }
-}
-
-async function readWeightsHeader(file: string): Promise<Map<string, TensorInfo>> {
-  return (await readSafetensorsHeader(file)).tensors;
-}
-
-async function readWeights(file: string): Promise<Map<string, Tensor>> {
-  return (await loadSafetensors(file)).tensors;
-}
-
-async function writeAdapterFolder(dir: string, json: AdapterConfigJson, tensors: Map<string, Tensor>): Promise<void> {
-  await saveSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: 'pt' });
-  await writeFileAtomic(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
 }

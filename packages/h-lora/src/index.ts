@@ -43,4 +43,5 @@ export { mergeAndUnload, type MergeAndUnloadOptions } from './merge.js';
 export { toConfigJson, fromConfigJson, adapterConfigSchema, type AdapterConfigJson, type AdapterSpec, type ConfigJsonOptions, type ConfigJsonLayout } from './adapter_config.js';
 export { adapterStateDict, loadAdapterStateDict, PEFT_PREFIX, type LoadAdapterStateOptions } from './state_dict.js';
 export { saveAdapter, loadAdapter, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type LoadAdapterOptions, type LoadAdapterResult } from './checkpoint.js';
+export { readAdapterFolder, writeAdapterFolder, type AdapterFolder } from './adapter_folder.js';
 export { inspectRelease, importHealthGPTRelease, type ReleaseLayout, type ImportReleaseOptions } from './release.js';

@@ -3,7 +3,8 @@
  * build) and `import`s h-lora (whose ESM build imports tensor-core's ESM build) has two `Module`
  * and `Linear` classes. h-lora must still find and wrap the user's Linear layers (brands, not
  * `instanceof`). Both packages are built with their own tsup configs (JavaScript only) into a
- * scratch node_modules, and a child process loads them side by side.
+ * scratch node_modules, and a child process loads them side by side. The ./testing entry loads in
+ * both formats too.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -90,7 +91,7 @@ describe('ESM and CommonJS builds side by side', () => {
   beforeAll(() => {
     scratch = mkdtempSync(join(tmpdir(), 'h-lora-dual-'));
     mkdirSync(join(scratch, 'node_modules'), { recursive: true });
-    for (const dep of ['@tensorflow', 'zod']) symlinkSync(join(ROOT, 'node_modules', dep), join(scratch, 'node_modules', dep), 'dir');
+    for (const dep of ['@tensorflow', 'zod', 'fast-check', 'vitest']) symlinkSync(join(ROOT, 'node_modules', dep), join(scratch, 'node_modules', dep), 'dir');
     buildInto('tensor-core');
     buildInto('h-lora');
   }, 240_000);
@@ -106,6 +107,27 @@ describe('ESM and CommonJS builds side by side', () => {
 
   it('a model built from the ESM tensor-core is adapted by the CommonJS h-lora', () => {
     expect(run(PROBE(`await import('@healthgpt/tensor-core')`, `require('@healthgpt/h-lora')`))).toEqual(expected);
+  });
+
+  it('the ./testing entry loads in both formats: its checks run; checkAdapterKind explains itself under require', () => {
+    const out = run(`
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const hlora = await import('@healthgpt/h-lora');
+await (await import('@healthgpt/tensor-core')).initBackend({ backend: 'cpu' });
+const esm = await import('@healthgpt/h-lora/testing');
+const cjs = require('@healthgpt/h-lora/testing');
+const ran = [];
+for (const t of [esm, cjs]) {
+  const checks = t.adapterKindChecks(hlora.loraKind, { numRuns: 1 });
+  for (const c of checks) await c.run();
+  ran.push(checks.length);
+}
+let message = '';
+try { cjs.checkAdapterKind(hlora.loraKind); } catch (e) { message = e.message; }
+console.log(JSON.stringify({ ran, message }));
+`);
+    expect(out).toEqual({ ran: [10, 10], message: expect.stringMatching(/needs the ES module build: import '@healthgpt\/h-lora\/testing'/) });
   });
 
   it('kinds registered through one build are seen by the other', () => {

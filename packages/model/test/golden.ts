@@ -37,7 +37,7 @@ export async function tinyRelease(): Promise<TinyRelease> {
   const clip = await loadGolden('clip_vision_tiny');
   const decoder = new DecoderLM(section<DecoderConfigJson>(g, 'text_config'), { init: false });
   decoder.loadStateDict(phi3.weights);
-  const visionTower = new CLIPVisionModel(section<Partial<CLIPVisionConfig>>(g, 'vision_config'), { gen: null });
+  const visionTower = new CLIPVisionModel(section<Partial<CLIPVisionConfig>>(g, 'vision_config'), { init: false });
   visionTower.loadWeights(clip.weights);
   const llava = section<{ mm_vision_select_layer: number }>(g, 'llava');
   const hlora = section<{ lora_alpha: number }>(g, 'hlora');

@@ -6,7 +6,10 @@ export type TensorCoreErrorCode =
   | 'BACKEND_UNAVAILABLE' // a requested backend is not installed or failed to start
   | 'NON_FINITE' // a value that must be finite is NaN or infinite (e.g. a gradient norm)
   | 'SAFETENSORS' // a safetensors file is malformed, or a tensor cannot be stored
-  | 'STATE_DICT'; // tensors do not match a module's parameters (or an optimizer's state)
+  | 'STATE_DICT' // tensors do not match a module's parameters (or a config's key map, or an optimizer's state)
+  | 'CONFIG' // a JSON config (config.json, an index, a journal) is unreadable or has a wrong field
+  | 'FOLDER' // a model folder's files: missing, not regular, a link out of the folder, an unsafe shard name, too large
+  | 'TOO_LARGE'; // a config implies more parameters (or a larger tensor) than the bound
 
 /** The error class of @healthgpt/tensor-core; the message names the op, argument, file or key. */
 export class TensorCoreError extends HealthGPTError<TensorCoreErrorCode> {}

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { it, expect, describe } from 'vitest';
-import { tf, linear, gelu, rotaryCosSin, loadSafetensors, serializeSafetensors } from '@healthgpt/tensor-core';
+import { tf, linear, gelu, RotaryEmbedding, loadSafetensors, serializeSafetensors } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, goldenDir, loadGolden } from '@healthgpt/testing';
 
 describeBackends('golden parity of tensor-core blocks', () => {
@@ -29,11 +29,13 @@ describeBackends('golden parity of tensor-core blocks', () => {
 
   it('rotary tables equal phi3_tiny io.rope_cos / io.rope_sin under left-padded position ids', async () => {
     const g = await loadGolden('phi3_tiny');
-    const c = g.config as { hidden_size: number; num_attention_heads: number; rope_theta: number };
-    const { cos, sin } = rotaryCosSin(g.io.get('position_ids')!, c.hidden_size / c.num_attention_heads, c.rope_theta);
-    expectClose(cos, g.io.get('rope_cos')!, { atol: 1e-6 }, 'cos');
-    expectClose(sin, g.io.get('rope_sin')!, { atol: 1e-6 }, 'sin');
-    tf.dispose([cos, sin]);
+    const cfg = g.config as { hidden_size: number; num_attention_heads: number; rope_theta: number };
+    const { cos, sin } = new RotaryEmbedding(cfg.hidden_size / cfg.num_attention_heads, cfg.rope_theta).tables(g.io.get('position_ids')!); // [B, 1, T, hd]
+    const want = g.io.get('rope_cos')!;
+    const [c, s] = [cos.reshape(want.shape), sin.reshape(want.shape)];
+    expectClose(c, want, { atol: 1e-6 }, 'cos');
+    expectClose(s, g.io.get('rope_sin')!, { atol: 1e-6 }, 'sin');
+    tf.dispose([cos, sin, c, s]);
     g.dispose();
   });
 });

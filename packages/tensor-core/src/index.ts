@@ -11,6 +11,7 @@ export { initBackend, backendInfo, availableBackends, defaultWasmThreads, type B
 export { matmulPath, speedHint, blasLabel, blasInstallCommand, PREBUILT_PLATFORMS, type MatmulPath, type MatmulKind } from './backend_report.js';
 export { Module, ModuleList, isModule, sameShape, type TensorMap, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export * from './nn/index.js';
+export { tidy } from './tidy.js';
 export * from './optim/index.js';
 export {
   manualSeed,
@@ -21,19 +22,5 @@ export {
   kaimingUniform,
   biasUniform,
 } from './random.js';
-export {
-  loadSafetensors,
-  saveSafetensors,
-  parseSafetensors,
-  serializeSafetensors,
-  readSafetensorsHeader,
-  parseHeader,
-  fileDtypeOf,
-  MAX_HEADER_BYTES,
-  type SafetensorsDtype,
-  type SafetensorsHeader,
-  type SafetensorsContents,
-  type TensorInfo,
-  type LoadSafetensorsOptions,
-  type SaveSafetensorsOptions,
-} from './safetensors.js';
+export * from './io/index.js';
+export { disposeOnThrow } from './dispose_on_throw.js';

@@ -14,17 +14,19 @@ export {
   visionParameterCount,
   gridSize,
   numPatches,
+  visionConfigSchema,
+  clipConfigFileSchema,
   type CLIPVisionConfig,
 } from './model/config.js';
 export { visionPreset, VISION_PRESETS, type VisionPresetName } from './model/presets.js';
-export { CLIPVisionModel, type CLIPVisionModelOptions } from './model/clip_vision_model.js';
+export { CLIPVisionModel, type CLIPVisionModelOptions, type FromPretrainedOptions } from './model/clip_vision_model.js';
 export { CLIPVisionTransformer, CLIPEncoder, type CLIPVisionOutput } from './model/vision_transformer.js';
 export { CLIPEncoderLayer } from './model/encoder_layer.js';
 export { CLIPAttention } from './model/attention.js';
 export { CLIPMLP } from './model/mlp.js';
 export { CLIPVisionEmbeddings } from './model/embeddings.js';
 export { PatchEmbedding } from './model/patch_embedding.js';
-export { CLIP_IGNORABLE_KEYS, type LoadWeightsOptions } from './model/checkpoint.js';
+export { CLIP_IGNORABLE_KEYS, visionKeyShapes, visionSpec, type LoadWeightsOptions } from './model/checkpoint.js';
 
 export { selectFeatures, resolveLayer, type SelectFeaturesOptions } from './features/select.js';
 export { selectTaskFeatures, HEALTHGPT_FEATURE_LAYERS, type FeatureLayers, type TaskFeatures } from './features/hierarchical.js';
@@ -37,9 +39,11 @@ export {
   CLIP_IMAGE_STD,
   clipImageProcessorConfig,
   resolveImageProcessorConfig,
+  imageProcessorConfigSchema,
+  MAX_PROCESSOR_SIDE,
   type CLIPImageProcessorConfig,
 } from './preprocess/processor_config.js';
-export { loadImageProcessorConfig, saveImageProcessorConfig } from './preprocess/processor_io.js';
+export { loadImageProcessorConfig, saveImageProcessorConfig, PROCESSOR_CONFIG_FILE } from './preprocess/processor_io.js';
 export { preprocessImage, preprocessImages, preprocessSteps, normalizeToChw, type PreprocessSteps } from './preprocess/preprocess.js';
 
 export {
@@ -58,4 +62,7 @@ export {
   inferProjector,
   saveProjector,
   loadProjector,
+  projectorKeyShapes,
+  projectorSpec,
+  type ProjectorShape,
 } from './projector/io.js';

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { HealthGPTError, validateJson } from '@healthgpt/tensor-core/base';
 import { VQTokenizerError } from './errors.js';
 
 /** taming's `ddconfig` (the Encoder / Decoder hyper-parameters), under taming's names. */
@@ -42,55 +44,87 @@ export function latentSize(cfg: Pick<DDConfig, 'resolution' | 'ch_mult'>): numbe
   return cfg.resolution / 2 ** (cfg.ch_mult.length - 1);
 }
 
-/** Fill defaults and validate; every error names the offending field. */
-export function makeConfig(partial: Partial<Omit<VQConfig, 'ddconfig'>> & { ddconfig: Partial<DDConfig> }): VQConfig {
-  const dd: DDConfig = {
-    double_z: false,
-    z_channels: 256,
-    resolution: 256,
-    in_channels: 3,
-    out_ch: 3,
-    ch: 128,
-    ch_mult: [1, 1, 2, 4],
-    num_res_blocks: 2,
-    attn_resolutions: [32],
-    dropout: 0,
-    ...partial.ddconfig,
-  };
-  const cfg: VQConfig = {
-    model_type: 'gumbel_vq',
-    quantizer: 'gumbel',
-    embed_dim: dd.z_channels,
-    n_embed: 8192,
-    kl_weight: 1e-8,
-    beta: 0.25,
-    ...partial,
-    ddconfig: dd,
-  };
-  validateConfig(cfg);
-  return cfg;
+const size = z.int().positive().max(2 ** 31 - 1);
+const weight = z.number().min(0);
+
+/** taming's `ddconfig` fields, each type-checked; missing ones take the f8 model's values. */
+const ddConfigSchema = z.looseObject({
+  double_z: z.boolean().optional(),
+  z_channels: size.optional(),
+  resolution: size.optional(),
+  in_channels: size.optional(),
+  out_ch: size.optional(),
+  ch: size.optional(),
+  ch_mult: z.array(size).min(1).max(31).optional(),
+  num_res_blocks: size.optional(),
+  attn_resolutions: z.array(size).optional(),
+  dropout: z.number().optional(),
+});
+
+/**
+ * The schema of the tokenizer's `config.json` (zod): every field type-checked, so a string for a
+ * number or a number for a boolean is an error naming the field; then the defaults (taming's f8
+ * model) and the cross-field rules. Unknown fields (taming's `target`, …) are dropped.
+ */
+export const vqConfigSchema = z
+  .looseObject({
+    model_type: z.literal('gumbel_vq').optional(),
+    quantizer: z.enum(['gumbel', 'vq']).optional(),
+    embed_dim: size.optional(),
+    n_embed: size.optional(),
+    kl_weight: weight.optional(),
+    beta: weight.optional(),
+    ddconfig: ddConfigSchema,
+  })
+  .transform((p): VQConfig => {
+    const dd: DDConfig = {
+      double_z: p.ddconfig.double_z ?? false,
+      z_channels: p.ddconfig.z_channels ?? 256,
+      resolution: p.ddconfig.resolution ?? 256,
+      in_channels: p.ddconfig.in_channels ?? 3,
+      out_ch: p.ddconfig.out_ch ?? 3,
+      ch: p.ddconfig.ch ?? 128,
+      ch_mult: [...(p.ddconfig.ch_mult ?? [1, 1, 2, 4])],
+      num_res_blocks: p.ddconfig.num_res_blocks ?? 2,
+      attn_resolutions: [...(p.ddconfig.attn_resolutions ?? [32])],
+      dropout: p.ddconfig.dropout ?? 0,
+    };
+    return { model_type: 'gumbel_vq', quantizer: p.quantizer ?? 'gumbel', embed_dim: p.embed_dim ?? dd.z_channels, n_embed: p.n_embed ?? 8192, kl_weight: p.kl_weight ?? 1e-8, beta: p.beta ?? 0.25, ddconfig: dd };
+  })
+  .superRefine((c, ctx) => {
+    const dd = c.ddconfig;
+    const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+    if (dd.double_z) issue(['ddconfig', 'double_z'], `'ddconfig.double_z' must be false for a VQ tokenizer`);
+    if (dd.dropout !== 0) issue(['ddconfig', 'dropout'], `'ddconfig.dropout' must be 0 (dropout is not supported), got ${dd.dropout}`);
+    for (const m of dd.ch_mult) if ((dd.ch * m) % 32 !== 0) issue(['ddconfig', 'ch_mult'], `level width ch·ch_mult = ${dd.ch * m} must be a multiple of 32 (GroupNorm has 32 groups)`);
+    const f = 2 ** (dd.ch_mult.length - 1);
+    if (dd.resolution % f !== 0) issue(['ddconfig', 'resolution'], `'ddconfig.resolution' ${dd.resolution} must be divisible by the downsampling factor ${f}`);
+    if (c.quantizer === 'gumbel' && c.embed_dim !== dd.z_channels)
+      issue(['embed_dim'], `'embed_dim' (${c.embed_dim}) must equal 'ddconfig.z_channels' (${dd.z_channels}) for the Gumbel quantizer (quantize.proj reads quant_conv's output)`);
+  });
+
+/** A tensor-core error (a config or folder problem) as a `VQTokenizerError`, keeping it as the cause. */
+export function toVQError(e: HealthGPTError): VQTokenizerError {
+  const code = e.code === 'CONFIG' || e.code === 'TOO_LARGE' ? 'CONFIG' : e.code === 'STATE_DICT' ? 'STATE_DICT' : 'CHECKPOINT';
+  return new VQTokenizerError(code, e.detail, { ...e.context, cause: e });
 }
 
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+function parse(value: unknown, file?: string): VQConfig {
+  try {
+    return validateJson(vqConfigSchema, value, { file, what: 'a VQ tokenizer config' });
+  } catch (e) {
+    throw e instanceof HealthGPTError ? toVQError(e) : e;
+  }
+}
 
+/** Fill defaults and validate (`vqConfigSchema`); every error is a `CONFIG` error naming the field (and `file`). */
+export function makeConfig(partial: Partial<Omit<VQConfig, 'ddconfig'>> & { ddconfig: Partial<DDConfig> }, file?: string): VQConfig {
+  return parse(partial, file);
+}
+
+/** Throw a `VQTokenizerError` (`CONFIG`) naming the first wrongly typed or inconsistent field. */
 export function validateConfig(cfg: VQConfig): void {
-  const dd = cfg.ddconfig;
-  const need = (cond: unknown, path: string, message: string) => VQTokenizerError.check(cond, 'CONFIG', message, { path });
-  need(cfg.quantizer === 'gumbel' || cfg.quantizer === 'vq', 'quantizer', `the quantizer must be 'gumbel' or 'vq', got '${cfg.quantizer}'`);
-  for (const k of ['embed_dim', 'n_embed'] as const) need(posInt(cfg[k]), k, `must be a positive integer, got ${cfg[k]}`);
-  for (const k of ['z_channels', 'resolution', 'in_channels', 'out_ch', 'ch', 'num_res_blocks'] as const)
-    need(posInt(dd[k]), `ddconfig.${k}`, `must be a positive integer, got ${dd[k]}`);
-  need(dd.double_z === false, 'ddconfig.double_z', `must be false for a VQ tokenizer`);
-  need(dd.dropout === 0, 'ddconfig.dropout', `must be 0 (dropout is not supported), got ${dd.dropout}`);
-  need(Array.isArray(dd.ch_mult) && dd.ch_mult.length > 0 && dd.ch_mult.every(posInt), 'ddconfig.ch_mult', `must be a non-empty list of positive integers, got ${JSON.stringify(dd.ch_mult)}`);
-  need(Array.isArray(dd.attn_resolutions), 'ddconfig.attn_resolutions', `must be a list, got ${JSON.stringify(dd.attn_resolutions)}`);
-  for (const m of dd.ch_mult) need((dd.ch * m) % 32 === 0, 'ddconfig.ch_mult', `level width ch·ch_mult = ${dd.ch * m} must be a multiple of 32 (GroupNorm has 32 groups)`);
-  const f = 2 ** (dd.ch_mult.length - 1);
-  need(dd.resolution % f === 0, 'ddconfig.resolution', `resolution ${dd.resolution} must be divisible by the downsampling factor ${f}`);
-  if (cfg.quantizer === 'gumbel')
-    need(cfg.embed_dim === dd.z_channels, 'embed_dim', `embed_dim (${cfg.embed_dim}) must equal ddconfig.z_channels (${dd.z_channels}) for the Gumbel quantizer (quantize.proj reads quant_conv's output)`);
-  need(Number.isFinite(cfg.kl_weight) && cfg.kl_weight >= 0, 'kl_weight', `must be ≥ 0, got ${cfg.kl_weight}`);
-  need(Number.isFinite(cfg.beta) && cfg.beta >= 0, 'beta', `must be ≥ 0, got ${cfg.beta}`);
+  parse(cfg);
 }
 
 /** Named configurations: the released f8-8192 model and small ones for demos and tests. */

@@ -14,33 +14,34 @@ export class Decoder extends Module {
   constructor(
     readonly cfg: DDConfig,
     gen?: Generator,
+    init = true,
   ) {
     super();
     const { ch, ch_mult, num_res_blocks, attn_resolutions } = cfg;
     let blockIn = ch * ch_mult[ch_mult.length - 1];
     let res = latentSize(cfg);
-    this.registerModule('conv_in', new Conv2d(cfg.z_channels, blockIn, 3, { padding: 1, gen }));
-    this.registerModule('mid', new Mid(blockIn, gen));
+    this.registerModule('conv_in', new Conv2d(cfg.z_channels, blockIn, 3, { padding: 1, gen, init }));
+    this.registerModule('mid', new Mid(blockIn, gen, init));
     const levels: Level[] = new Array(ch_mult.length);
     for (let i = ch_mult.length - 1; i >= 0; i--) {
       const blockOut = ch * ch_mult[i];
       const blocks: ResnetBlock[] = [];
       const attns: AttnBlock[] = [];
       for (let b = 0; b <= num_res_blocks; b++) {
-        blocks.push(new ResnetBlock(blockIn, blockOut, gen));
+        blocks.push(new ResnetBlock(blockIn, blockOut, gen, init));
         blockIn = blockOut;
-        if (attn_resolutions.includes(res)) attns.push(new AttnBlock(blockIn, gen));
+        if (attn_resolutions.includes(res)) attns.push(new AttnBlock(blockIn, gen, init));
       }
       const level = new Level(blocks, attns);
       if (i !== 0) {
-        level.setResample('upsample', new Upsample(blockIn, gen));
+        level.setResample('upsample', new Upsample(blockIn, gen, init));
         res *= 2;
       }
       levels[i] = level;
     }
     this.registerModule('up', new ModuleList(levels));
     this.registerModule('norm_out', normalize(blockIn));
-    this.registerModule('conv_out', new Conv2d(blockIn, cfg.out_ch, 3, { padding: 1, gen }));
+    this.registerModule('conv_out', new Conv2d(blockIn, cfg.out_ch, 3, { padding: 1, gen, init }));
   }
 
   forward(z: Tensor): Tensor {

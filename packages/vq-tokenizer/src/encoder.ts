@@ -14,10 +14,11 @@ export class Encoder extends Module {
   constructor(
     readonly cfg: DDConfig,
     gen?: Generator,
+    init = true,
   ) {
     super();
     const { ch, ch_mult, num_res_blocks, attn_resolutions } = cfg;
-    this.registerModule('conv_in', new Conv2d(cfg.in_channels, ch, 3, { padding: 1, gen }));
+    this.registerModule('conv_in', new Conv2d(cfg.in_channels, ch, 3, { padding: 1, gen, init }));
     const levels: Level[] = [];
     let res = cfg.resolution;
     let blockIn = ch;
@@ -26,21 +27,21 @@ export class Encoder extends Module {
       const blocks: ResnetBlock[] = [];
       const attns: AttnBlock[] = [];
       for (let b = 0; b < num_res_blocks; b++) {
-        blocks.push(new ResnetBlock(blockIn, blockOut, gen));
+        blocks.push(new ResnetBlock(blockIn, blockOut, gen, init));
         blockIn = blockOut;
-        if (attn_resolutions.includes(res)) attns.push(new AttnBlock(blockIn, gen));
+        if (attn_resolutions.includes(res)) attns.push(new AttnBlock(blockIn, gen, init));
       }
       const level = new Level(blocks, attns);
       if (i !== ch_mult.length - 1) {
-        level.setResample('downsample', new Downsample(blockIn, gen));
+        level.setResample('downsample', new Downsample(blockIn, gen, init));
         res /= 2;
       }
       levels.push(level);
     });
     this.registerModule('down', new ModuleList(levels));
-    this.registerModule('mid', new Mid(blockIn, gen));
+    this.registerModule('mid', new Mid(blockIn, gen, init));
     this.registerModule('norm_out', normalize(blockIn));
-    this.registerModule('conv_out', new Conv2d(blockIn, cfg.z_channels, 3, { padding: 1, gen }));
+    this.registerModule('conv_out', new Conv2d(blockIn, cfg.z_channels, 3, { padding: 1, gen, init }));
   }
 
   forward(x: Tensor): Tensor {

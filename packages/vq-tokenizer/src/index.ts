@@ -3,14 +3,15 @@
  * images in [−1, 1] → discrete codes → images, with taming's checkpoint keys, and training from scratch.
  */
 export { VQTokenizerError } from './errors.js';
-export { PRESETS, makeConfig, validateConfig, latentSize, type VQConfig, type DDConfig, type QuantizerKind, type PresetName } from './config.js';
-export { VQTokenizer, type EncodeOptions, type TrainForwardOptions, type TrainForwardOutput } from './model.js';
+export { PRESETS, makeConfig, validateConfig, latentSize, vqConfigSchema, type VQConfig, type DDConfig, type QuantizerKind, type PresetName } from './config.js';
+export { vqKeyShapes, vqParameterCount, vqSpec } from './key_map.js';
+export { VQTokenizer, type VQTokenizerOptions, type EncodeOptions, type TrainForwardOptions, type TrainForwardOutput } from './model.js';
 export { Encoder } from './encoder.js';
 export { Decoder } from './decoder.js';
 export { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput, type QuantizeTrainOptions } from './quantize.js';
 export { ResnetBlock, normalize } from './blocks/resnet_block.js';
 export { AttnBlock } from './blocks/attn_block.js';
-export { Downsample, Upsample, upsampleNearest2x } from './blocks/resample.js';
+export { Downsample, Upsample } from './blocks/resample.js';
 export { loadPretrained, savePretrained, loadConfig, IGNORABLE_KEYS, CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';
 export { rawImagesToTensor, toUint8HWC, type ToTensorOptions } from './image.js';
 export {

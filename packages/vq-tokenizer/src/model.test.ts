@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
-import { VQTokenizer, VQTokenizerError, upsampleNearest2x } from './index.js';
+import { VQTokenizer, VQTokenizerError } from './index.js';
 import { tinyConfig, trainConfig } from './test-configs.test-util.js';
 import { phantoms } from './phantoms.test-util.js';
 
@@ -77,14 +77,5 @@ describeBackends('VQTokenizer', () => {
     });
     small.dispose();
     x8.dispose();
-  });
-});
-
-describeBackends('resampling', () => {
-  it('upsampleNearest2x equals out[y][x] = in[y/2][x/2]', () => {
-    tf.tidy(() => {
-      const xx = tf.tensor4d([1, 2, 3, 4, 5, 6], [1, 1, 2, 3]);
-      expect(Array.from(upsampleNearest2x(xx).dataSync())).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 4, 4, 5, 5, 6, 6]);
-    });
   });
 });

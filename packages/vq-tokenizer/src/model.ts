@@ -1,10 +1,23 @@
-import { Conv2d, Generator, Module, tf, type Tensor } from '@healthgpt/tensor-core';
+import { Conv2d, Generator, Module, disposeOnThrow, tf, type Tensor, type FolderReader, type FolderWriter } from '@healthgpt/tensor-core';
 import { Encoder } from './encoder.js';
 import { Decoder } from './decoder.js';
 import { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput } from './quantize.js';
 import { validateConfig, type VQConfig } from './config.js';
 import { VQTokenizerError } from './errors.js';
 import { loadPretrained, savePretrained } from './pretrained.js';
+import { checkVQBuildable } from './key_map.js';
+
+export interface VQTokenizerOptions {
+  /** Seed of the weight initialisation (default 0). */
+  seed?: number;
+  /** Draw the initialisation (default true); `false` starts every tensor at zero (ones for norms), for weights about to be loaded. */
+  init?: boolean;
+  /**
+   * Refuse (with a `VQTokenizerError`, before allocating) a config implying more parameters than
+   * this; default: as many float32 values as the machine has memory.
+   */
+  maxParameters?: number;
+}
 
 export interface EncodeOptions {
   /** Sample codes with Gumbel noise (taming's stochastic encode) instead of the noise-free argmax. */
@@ -32,30 +45,35 @@ export interface TrainForwardOutput extends QuantizeTrainOutput {
 export class VQTokenizer extends Module {
   readonly config: VQConfig;
 
-  constructor(config: VQConfig, { seed = 0 }: { seed?: number } = {}) {
+  constructor(config: VQConfig, { seed = 0, init = true, maxParameters }: VQTokenizerOptions = {}) {
     super();
     validateConfig(config);
+    checkVQBuildable(config, maxParameters);
     this.config = config;
     const dd = config.ddconfig;
     const gen = new Generator(seed);
-    this.registerModule('encoder', new Encoder(dd, gen));
-    this.registerModule('decoder', new Decoder(dd, gen));
-    const q: Quantizer =
-      config.quantizer === 'gumbel' ? new GumbelQuantize(dd.z_channels, config.embed_dim, config.n_embed, config.kl_weight, gen) : new VectorQuantize(config.embed_dim, config.n_embed, config.beta, gen);
-    this.registerModule('quantize', q);
-    this.registerModule('quant_conv', new Conv2d(dd.z_channels, config.embed_dim, 1, { gen }));
-    this.registerModule('post_quant_conv', new Conv2d(config.embed_dim, dd.z_channels, 1, { gen }));
+    disposeOnThrow(() => {
+      this.registerModule('encoder', new Encoder(dd, gen, init));
+      this.registerModule('decoder', new Decoder(dd, gen, init));
+      const q: Quantizer =
+        config.quantizer === 'gumbel'
+          ? new GumbelQuantize(dd.z_channels, config.embed_dim, config.n_embed, config.kl_weight, gen, init)
+          : new VectorQuantize(config.embed_dim, config.n_embed, config.beta, gen, init);
+      this.registerModule('quantize', q);
+      this.registerModule('quant_conv', new Conv2d(dd.z_channels, config.embed_dim, 1, { gen, init }));
+      this.registerModule('post_quant_conv', new Conv2d(config.embed_dim, dd.z_channels, 1, { gen, init }));
+    });
     this.eval();
   }
 
-  /** Load `config.json` + `model.safetensors` from `dir` strictly (taming's `loss.*` keys are ignored). */
-  static fromPretrained(dir: string): Promise<VQTokenizer> {
-    return loadPretrained(dir);
+  /** Load `config.json` + `model.safetensors` strictly, header before allocation (taming's `loss.*` keys are ignored). */
+  static fromPretrained(source: string | FolderReader, options: Pick<VQTokenizerOptions, 'maxParameters'> = {}): Promise<VQTokenizer> {
+    return loadPretrained(source, options);
   }
 
-  /** Write `config.json` + `model.safetensors` into `dir`, each file atomically. */
-  savePretrained(dir: string): Promise<void> {
-    return savePretrained(this, dir);
+  /** Write `config.json` + `model.safetensors` as one whole-folder save (or stage them in a `FolderWriter`). */
+  savePretrained(target: string | FolderWriter): Promise<void> {
+    return savePretrained(this, target);
   }
 
   /** Spatial downsampling factor f (8 for the f8 models). */

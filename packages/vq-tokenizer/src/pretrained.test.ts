@@ -1,8 +1,9 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { tf, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
+import { tf, saveSafetensors, FolderReader, FolderWriter, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { VQTokenizer, VQTokenizerError } from './index.js';
 import { tinyConfig } from './test-configs.test-util.js';
@@ -63,5 +64,40 @@ describeBackends('fromPretrained / savePretrained', () => {
     await writeFile(join(dir, 'bad-config', 'config.json'), JSON.stringify({ ...model.config, embed_dim: 3 }));
     await expect(VQTokenizer.fromPretrained(join(dir, 'bad-config'))).rejects.toMatchObject({ code: 'CONFIG', file: join(dir, 'bad-config', 'config.json'), path: 'embed_dim' });
     await expect(VQTokenizer.fromPretrained(join(dir, 'nope'))).rejects.toMatchObject({ name: 'VQTokenizerError', code: 'CHECKPOINT' });
+  });
+
+  it('header before allocation: 10⁶ res blocks or a 4·10⁶ codebook beside a small file are refused without building', async () => {
+    await model.savePretrained(join(dir, 'huge'));
+    for (const [over, re] of [
+      [{ ddconfig: { ...model.config.ddconfig, num_res_blocks: 1_000_000 } }, /implies \d+ parameters in more than \d+ tensors for the VQ tokenizer/],
+      [{ n_embed: 4_000_000 }, /shape mismatches: quantize\.proj\.weight expected \[4000000,8,1,1\]/],
+    ] as const) {
+      await writeFile(join(dir, 'huge', 'config.json'), JSON.stringify({ ...model.config, ...over }));
+      await expectNoLeaks(async () => {
+        await expect(VQTokenizer.fromPretrained(join(dir, 'huge'), { maxParameters: 1e15 })).rejects.toThrow(expect.objectContaining({ name: 'VQTokenizerError', message: expect.stringMatching(re) }));
+      }, { what: 'a refused fromPretrained' });
+    }
+    await writeFile(join(dir, 'huge', 'config.json'), JSON.stringify({ ...model.config, n_embed: '16' }));
+    await expect(VQTokenizer.fromPretrained(join(dir, 'huge'))).rejects.toMatchObject({ code: 'CONFIG', path: 'n_embed', file: join(dir, 'huge', 'config.json') });
+  });
+
+  it('weights that are a FIFO or a link out of the folder are refused without blocking', async () => {
+    await model.savePretrained(join(dir, 'fifo'));
+    await rm(join(dir, 'fifo', 'model.safetensors'));
+    execFileSync('mkfifo', [join(dir, 'fifo', 'model.safetensors')]);
+    await expect(VQTokenizer.fromPretrained(join(dir, 'fifo'))).rejects.toMatchObject({ code: 'CHECKPOINT', detail: expect.stringMatching(/is a FIFO/) });
+    await rm(join(dir, 'fifo', 'model.safetensors'));
+    await symlink(join(dir, 'ok', 'model.safetensors'), join(dir, 'fifo', 'model.safetensors'));
+    await expect(VQTokenizer.fromPretrained(join(dir, 'fifo'))).rejects.toMatchObject({ code: 'CHECKPOINT', detail: expect.stringMatching(/outside the folder/) });
+  });
+
+  it('saves as the sub-folder of a bigger save, committed with it', async () => {
+    const w = await FolderWriter.open(join(dir, 'assembled'));
+    await w.json('config.json', { model_type: 'healthgpt' });
+    await model.savePretrained(w.sub('vq'));
+    await w.commit();
+    const back = await VQTokenizer.fromPretrained((await FolderReader.open(join(dir, 'assembled'))).sub('vq'));
+    expect(back.config).toEqual(model.config);
+    back.dispose();
   });
 });

@@ -1,64 +1,41 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { HealthGPTError, StateDictError, loadSafetensors, saveSafetensors, writeFileAtomic } from '@healthgpt/tensor-core';
-import { makeConfig, type VQConfig } from './config.js';
-import { VQTokenizer } from './model.js';
-import { VQTokenizerError } from './errors.js';
+import { CONFIG_FILE, FolderReader, HealthGPTError, TensorCoreError, WEIGHTS_FILE, loadModelFolder, saveModelFolder, type FolderWriter } from '@healthgpt/tensor-core';
+import { toVQError, vqConfigSchema, type VQConfig } from './config.js';
+import { vqSpec } from './key_map.js';
+import { VQTokenizer, type VQTokenizerOptions } from './model.js';
 
-export const CONFIG_FILE = 'config.json';
-export const WEIGHTS_FILE = 'model.safetensors';
+export { CONFIG_FILE, WEIGHTS_FILE };
+export { IGNORABLE_KEYS } from './key_map.js';
 
-/** Keys a taming checkpoint may hold that inference does not use (the discriminator and LPIPS). */
-export const IGNORABLE_KEYS: RegExp[] = [/^loss\./];
-
-/** Read and validate `<dir>/config.json`. */
-export async function loadConfig(dir: string): Promise<VQConfig> {
-  const file = join(dir, CONFIG_FILE);
-  let raw: unknown;
+/** Read and type-check `config.json` of a tokenizer folder (or of a `FolderReader`'s folder). */
+export async function loadConfig(source: string | FolderReader): Promise<VQConfig> {
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    const reader = typeof source === 'string' ? await FolderReader.open(source) : source;
+    return await reader.readConfig(CONFIG_FILE, vqConfigSchema, { what: 'a VQ tokenizer config' });
   } catch (e) {
-    throw new VQTokenizerError('CHECKPOINT', `cannot read the tokenizer config (${(e as Error).message})`, { file, cause: e });
-  }
-  if (typeof raw !== 'object' || raw === null || typeof (raw as { ddconfig?: unknown }).ddconfig !== 'object')
-    throw new VQTokenizerError('CONFIG', `expected an object with 'ddconfig' (taming's model params)`, { file });
-  try {
-    return makeConfig(raw as VQConfig);
-  } catch (e) {
-    if (e instanceof VQTokenizerError) throw new VQTokenizerError(e.code, e.detail, { ...e.context, file });
-    throw e;
+    throw e instanceof HealthGPTError ? toVQError(e) : e;
   }
 }
 
 /**
- * Load `config.json` + `model.safetensors` strictly: every parameter must be present and every
- * key used, except taming's `loss.*`. Errors list the keys and name the file.
+ * Load `config.json` + `model.safetensors` through tensor-core's model-folder reader: the config is
+ * type-checked, the headers are checked against its key map before the tokenizer is built (without
+ * random initialisation), then the weights are copied in. Strict: every parameter must be present
+ * and every key used, except taming's `loss.*`. `source` may be a `FolderReader` (the VQ sub-folder
+ * of an assembled model).
  */
-export async function loadPretrained(dir: string): Promise<VQTokenizer> {
-  const config = await loadConfig(dir);
-  const file = join(dir, WEIGHTS_FILE);
-  const model = new VQTokenizer(config);
-  let tensors;
-  try {
-    ({ tensors } = await loadSafetensors(file));
-  } catch (e) {
-    model.dispose();
-    throw new VQTokenizerError('CHECKPOINT', `cannot read the weights (${e instanceof HealthGPTError ? e.detail : (e as Error).message})`, { file, cause: e });
-  }
-  try {
-    model.loadStateDict(tensors, { strict: true, ignore: IGNORABLE_KEYS });
-  } catch (e) {
-    model.dispose();
-    if (e instanceof StateDictError) throw new VQTokenizerError('STATE_DICT', e.detail, { file, cause: e });
-    throw e;
-  } finally {
-    tensors.forEach((t) => t.dispose());
-  }
+export async function loadPretrained(source: string | FolderReader, { maxParameters }: Pick<VQTokenizerOptions, 'maxParameters'> = {}): Promise<VQTokenizer> {
+  const { model } = await loadModelFolder(source, vqSpec, (config) => new VQTokenizer(config, { init: false, maxParameters }), { maxParameters, wrapError: toVQError });
   return model;
 }
 
-/** Write `config.json` and `model.safetensors` (each atomically) into `dir`. */
-export async function savePretrained(model: VQTokenizer, dir: string): Promise<void> {
-  await saveSafetensors(join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'pt', producer: '@healthgpt/vq-tokenizer' });
-  await writeFileAtomic(join(dir, CONFIG_FILE), JSON.stringify(model.config, null, 2) + '\n');
+/**
+ * Write `config.json` and `model.safetensors` into a folder as one whole save (a kill at any instant
+ * leaves the old folder or the new one); with a `FolderWriter` they are staged in it.
+ */
+export async function savePretrained(model: VQTokenizer, target: string | FolderWriter): Promise<void> {
+  try {
+    await saveModelFolder(target, { config: model.config, weights: model.namedParameters(), metadata: { format: 'pt', producer: '@healthgpt/vq-tokenizer' } });
+  } catch (e) {
+    throw e instanceof TensorCoreError ? toVQError(e) : e;
+  }
 }

@@ -1,5 +1,4 @@
-import { Conv2d, Embedding, Module, tf, uniform, type Generator, type Tensor } from '@healthgpt/tensor-core';
-import { stopGradient } from './blocks/stop_gradient.js';
+import { Conv2d, Embedding, Module, tf, uniform, stopGradient, type Generator, type Tensor } from '@healthgpt/tensor-core';
 
 /** What a quantizer returns in training: the (relaxed) code vectors, its loss term and the hard codes. */
 export interface QuantizeTrainOutput {
@@ -56,10 +55,11 @@ export class GumbelQuantize extends Module implements Quantizer {
     readonly nEmbed: number,
     readonly klWeight: number,
     gen?: Generator,
+    init = true,
   ) {
     super();
-    this.registerModule('proj', new Conv2d(zChannels, nEmbed, 1, { gen }));
-    this.registerModule('embed', new Embedding(nEmbed, embedDim, { gen }));
+    this.registerModule('proj', new Conv2d(zChannels, nEmbed, 1, { gen, init }));
+    this.registerModule('embed', new Embedding(nEmbed, embedDim, { gen, init }));
   }
 
   logits(h: Tensor): Tensor {
@@ -105,10 +105,16 @@ export class VectorQuantize extends Module implements Quantizer {
     readonly nEmbed: number,
     readonly beta: number,
     gen?: Generator,
+    init = true,
   ) {
     super();
-    const emb = new Embedding(nEmbed, embedDim, { gen });
-    emb.loadStateDict({ weight: uniform([nEmbed, embedDim], -1 / nEmbed, 1 / nEmbed, gen) });
+    // taming's codebook init U(−1/n, 1/n), drawn once (not over a normal draw it would replace).
+    const emb = new Embedding(nEmbed, embedDim, { init: false });
+    if (init) {
+      const w = uniform([nEmbed, embedDim], -1 / nEmbed, 1 / nEmbed, gen);
+      emb.loadStateDict({ weight: w });
+      w.dispose();
+    }
     this.registerModule('embedding', emb);
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DecoderLM, DecoderError, parseConfig, preset, parameterCount, PRESETS, type PresetName } from '../index.js';
+import fc from 'fast-check';
+import { DecoderLM, DecoderError, parseConfig, preset, parameterCount, decoderKeyShapes, PRESETS, type PresetName } from '../index.js';
 import { tinyConfig } from '../test_helpers.js';
 
 describe('parseConfig', () => {
@@ -10,20 +11,92 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...tinyConfig('phi3'), eos_token_id: [2, 7] }).eosTokenIds).toEqual([2, 7]);
   });
 
-  it('rejects bad configs with a DecoderError naming the key and the file', () => {
-    const bad: [Record<string, unknown>, RegExp][] = [
-      [{ ...tinyConfig('phi3'), num_key_value_heads: 3 }, /'num_key_value_heads' \(3\) must divide/],
-      [{ ...tinyConfig('phi3'), hidden_size: 18 }, /divisible by 'num_attention_heads'/],
-      [{ ...tinyConfig('phi3'), hidden_act: 'gelu' }, /'hidden_act' must be 'silu'/],
-      [{ ...tinyConfig('phi3'), rope_scaling: { type: 'longrope' } }, /'rope_scaling' is not supported/],
-      [{ ...tinyConfig('phi3'), vocab_size: 0 }, /'vocab_size' must be a positive integer/],
+  it('rejects bad configs with a DecoderError naming the field and the file', () => {
+    const bad: [Record<string, unknown>, RegExp, string][] = [
+      [{ ...tinyConfig('phi3'), num_key_value_heads: 3 }, /'num_key_value_heads' \(3\) must divide/, 'num_key_value_heads'],
+      [{ ...tinyConfig('phi3'), hidden_size: 18 }, /divisible by 'num_attention_heads'/, 'hidden_size'],
+      [{ ...tinyConfig('phi3'), hidden_act: 'gelu' }, /'hidden_act' must be "silu" or "swish", got "gelu"/, 'hidden_act'],
+      [{ ...tinyConfig('phi3'), rope_scaling: { type: 'longrope' } }, /'rope_scaling' is not supported/, 'rope_scaling'],
+      [{ ...tinyConfig('phi3'), vocab_size: 0 }, /'vocab_size' must be > 0, got 0/, 'vocab_size'],
+      [{ ...tinyConfig('phi3'), head_dim: 5 }, /head size \(5\) must be even/, 'head_dim'],
+      [{ ...tinyConfig('phi3'), model_type: 'llama' }, /'model_type' must be "phi3" or "qwen2", got "llama"/, 'model_type'],
     ];
-    for (const [json, msg] of bad) {
+    for (const [json, msg, path] of bad) {
       expect(() => parseConfig(json, 'x/config.json')).toThrow(msg);
-      expect(() => parseConfig(json, 'x/config.json')).toThrow(DecoderError);
+      expect(() => parseConfig(json, 'x/config.json')).toThrow(expect.objectContaining({ name: 'DecoderError', code: 'CONFIG', file: 'x/config.json', path }));
     }
     expect(() => parseConfig({}, 'x/config.json')).toThrow(expect.objectContaining({ code: 'CONFIG', file: 'x/config.json', path: 'model_type' }));
     expect(() => parseConfig({ ...tinyConfig('phi3'), vocab_size: 0 }, 'x/config.json')).toThrow(/\(file x\/config\.json, at vocab_size\)$/);
+  });
+
+  it('wrongly typed fields are errors, never reinterpreted (issue: "false" tied the weights, true meant eps 1, "248" never stopped)', () => {
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ tie_word_embeddings: 'false' }, 'tie_word_embeddings', /must be a boolean \(true or false\), got "false"/],
+      [{ rms_norm_eps: true }, 'rms_norm_eps', /must be a number, got true/],
+      [{ eos_token_id: '248' }, 'eos_token_id', /must be a number or a list, got "248"/],
+      [{ eos_token_id: [2, '7'] }, 'eos_token_id[1]', /must be a number, got "7"/],
+      [{ eos_token_id: 2.5 }, 'eos_token_id', /must be an integer|must be a number or a list/],
+      [{ pad_token_id: -1 }, 'pad_token_id', /must be ≥ 0, got -1/],
+      [{ bos_token_id: 2 ** 40 }, 'bos_token_id', /must be ≤ 2147483647/],
+      [{ hidden_size: 1e12 }, 'hidden_size', /must be ≤ 2147483647, got 1000000000000/],
+      [{ num_hidden_layers: '2' }, 'num_hidden_layers', /must be a number, got "2"/],
+      [{ sliding_window: 0 }, 'sliding_window', /must be > 0/],
+    ];
+    for (const [over, path, msg] of cases) {
+      const err = (() => {
+        try {
+          parseConfig({ ...tinyConfig('phi3'), ...over }, 'm/config.json');
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err, path).toBeInstanceOf(DecoderError);
+      expect(err, path).toMatchObject({ code: 'CONFIG', path, file: 'm/config.json' });
+      expect((err as Error).message, path).toMatch(msg);
+    }
+    for (const v of [null, [], 'config', 3]) expect(() => parseConfig(v, 'm/config.json')).toThrow(/a decoder config must be a JSON object/);
+  });
+
+  it('any mutation of a valid config gives a config or a CONFIG DecoderError naming the file (fuzz)', () => {
+    const fields = Object.keys(tinyConfig('qwen2')).concat(['head_dim', 'sliding_window', 'use_sliding_window', 'hidden_act', 'rope_scaling', 'initializer_range']);
+    fc.assert(
+      fc.property(fc.constantFrom('phi3' as const, 'qwen2' as const), fc.dictionary(fc.constantFrom(...fields), fc.jsonValue(), { maxKeys: 3 }), (type, over) => {
+        try {
+          const c = parseConfig({ ...tinyConfig(type), ...over }, 'f/config.json');
+          expect(c.vocabSize).toBeGreaterThan(0);
+          expect(Number.isInteger(c.headDim) && c.headDim % 2 === 0).toBe(true);
+          expect(typeof c.tieWordEmbeddings).toBe('boolean');
+        } catch (e) {
+          expect(e).toBeInstanceOf(DecoderError);
+          expect(e).toMatchObject({ code: 'CONFIG', file: 'f/config.json' });
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe('key map', () => {
+  it('names every parameter a built model has, with its shape, in order; the count agrees (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('phi3' as const, 'qwen2' as const),
+        fc.integer({ min: 1, max: 3 }),
+        fc.constantFrom(1, 2, 4),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 9 }),
+        (type, layers, heads, hdHalf, tied, vocab) => {
+          const json = tinyConfig(type, { num_hidden_layers: layers, num_attention_heads: heads, num_key_value_heads: heads, head_dim: 2 * hdHalf, hidden_size: 8, intermediate_size: 5, tie_word_embeddings: tied, vocab_size: vocab + 2 });
+          const m = new DecoderLM(json, { init: false });
+          const cfg = parseConfig(json);
+          expect([...decoderKeyShapes(cfg)]).toEqual(m.namedParameters().map(([k, v]) => [k, v.shape]));
+          expect(parameterCount(cfg)).toBe(m.numParameters());
+          m.dispose();
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 });
 

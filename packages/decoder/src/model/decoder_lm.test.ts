@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tf, Module, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
-import { DecoderLM, DecoderError, disposeCache, attentionBias, type LinearLike } from '../index.js';
+import { DecoderLM, DecoderError, disposeCache, type LinearLike } from '../index.js';
 import { tinyConfig } from '../test_helpers.js';
 
 /** A stand-in adapter: the wrapped layer's output plus a constant. */
@@ -144,17 +144,5 @@ describe('DecoderLM errors', () => {
     expect(() => m.forward({ inputsEmbeds: e })).toThrow(/'inputsEmbeds'.*\[B, T, 16\]/);
     e.dispose();
     expect(() => m.generate({ inputIds: [[1]], maxNewTokens: 0 })).toThrow(/'maxNewTokens'/);
-  });
-});
-
-describe('attentionBias', () => {
-  it('masks future keys, padded keys and keys beyond the sliding window', () => {
-    const mask = tf.tensor2d([[0, 1, 1, 1, 1]], [1, 5], 'int32');
-    const b = attentionBias(3, 5, mask, 2)!;
-    const visible = (Array.from(b.dataSync()) as number[]).map((v) => (v === 0 ? 1 : 0));
-    // query slots 2, 3, 4; keys 0..4; slot 0 padded; window: slot − key ≤ 2
-    expect(visible).toEqual([0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
-    expect(attentionBias(1, 5, null, null)).toBeNull();
-    [mask, b].forEach((t) => t.dispose());
   });
 });

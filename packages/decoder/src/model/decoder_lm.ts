@@ -1,17 +1,15 @@
-import { tf, Module, ModuleList, RMSNorm, linear, Generator, type Tensor } from '@healthgpt/tensor-core';
-import { DecoderLinear, TransposedWeightCache, linearCached, useTransposedPath } from './fast_linear.js';
-import { tidy } from './tidy.js';
+import { tf, Module, ModuleList, RMSNorm, RotaryEmbedding, attentionMask, linear, tidy, Generator, disposeOnThrow, type Tensor, type FolderReader, type FolderWriter } from '@healthgpt/tensor-core';
 import { DecoderError } from '../errors.js';
 import { resizeRowsWithMean } from '../tokenizer/extend_vocabulary.js';
 import { parseConfig, withVocabSize, type DecoderConfig, type DecoderConfigJson } from './config.js';
 import { DecoderLayer } from './layer.js';
 import { TokenEmbedding, HeadLinear } from './embedding.js';
-import { attentionBias } from './masks.js';
-import { positionsFromMask, positionsRange, rotaryTables } from './rotary.js';
+import { positionsFromMask, positionsRange } from './positions.js';
 import { cacheLength, type InitOptions, type PastKeyValues } from './types.js';
 import { generate, type GenerateOptions, type GenerateResult } from '../generate/generate.js';
 import type { GenerationConfig } from '../generate/generation_config.js';
 import { fromPretrained, savePretrained, type SavePretrainedOptions } from '../io/pretrained.js';
+import { checkBuildable } from '../io/key_map.js';
 import { toIdsTensor, toMaskTensor, validateForward, type ForwardInput, type ForwardOutput } from './forward_input.js';
 import { causalLmLoss, toLabelsTensor } from './causal_lm_loss.js';
 
@@ -22,6 +20,11 @@ export interface DecoderLMOptions {
   gen?: Generator;
   /** Draw random weights (default true); `false` fills zeros, for weights about to be loaded. */
   init?: boolean;
+  /**
+   * Refuse (with a `DecoderError`, before allocating) a config implying more parameters than
+   * this; default: as many float32 values as the machine has memory.
+   */
+  maxParameters?: number;
 }
 
 /** The inner `model`: `embed_tokens`, `layers.{i}`, `norm` (HF's Phi3Model / Qwen2Model). */
@@ -43,27 +46,32 @@ export class DecoderModel extends Module {
  */
 export class DecoderLM extends Module {
   private cfg: DecoderConfig;
-  private readonly tiedCache = new TransposedWeightCache();
+  /** RoPE tables, cached per position across forwards. */
+  private readonly rope: RotaryEmbedding;
   /** HF generation settings (`generation_config.json`, read by `fromPretrained`): `generate`'s defaults. */
   generationConfig: GenerationConfig | null = null;
 
-  constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen, init = true }: DecoderLMOptions = {}) {
+  constructor(config: DecoderConfig | DecoderConfigJson, { seed = 0, gen, init = true, maxParameters }: DecoderLMOptions = {}) {
     super();
     this.cfg = 'modelType' in config ? (config as DecoderConfig) : parseConfig(config as DecoderConfigJson);
+    checkBuildable(this.cfg, maxParameters);
+    this.rope = new RotaryEmbedding(this.cfg.headDim, this.cfg.ropeTheta);
     const g = gen ?? new Generator(seed);
-    this.registerModule('model', new DecoderModel(this.cfg, { gen: g, init }));
-    if (!this.cfg.tieWordEmbeddings) this.registerModule('lm_head', new HeadLinear(this.cfg.hiddenSize, this.cfg.vocabSize, { bias: false, gen: g, init }));
+    disposeOnThrow(() => {
+      this.registerModule('model', new DecoderModel(this.cfg, { gen: g, init }));
+      if (!this.cfg.tieWordEmbeddings) this.registerModule('lm_head', new HeadLinear(this.cfg.hiddenSize, this.cfg.vocabSize, { bias: false, gen: g, init }));
+    });
     this.eval();
   }
 
-  /** Load an HF directory (config.json + model.safetensors or sharded), strictly. */
-  static fromPretrained(dir: string, options: DecoderLMOptions = {}): Promise<DecoderLM> {
-    return fromPretrained(dir, options);
+  /** Load an HF folder (config.json + model.safetensors or sharded) strictly, header before allocation. */
+  static fromPretrained(source: string | FolderReader, options: DecoderLMOptions = {}): Promise<DecoderLM> {
+    return fromPretrained(source, options);
   }
 
-  /** Write config.json + weights (atomically; sharded with `maxShardBytes`). */
-  savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
-    return savePretrained(this, dir, options);
+  /** Write config.json + weights as one whole-folder save (sharded with `maxShardBytes`). */
+  savePretrained(target: string | FolderWriter, options: SavePretrainedOptions = {}): Promise<void> {
+    return savePretrained(this, target, options);
   }
 
   get config(): DecoderConfig {
@@ -104,7 +112,7 @@ export class DecoderLM extends Module {
 
   /** hidden [.., hidden] → logits [.., V] through `lm_head` (or the tied embedding). */
   head(h: Tensor): Tensor {
-    if (this.cfg.tieWordEmbeddings) return useTransposedPath() ? linearCached(h, this.embedWeight, null, this.tiedCache) : linear(h, this.embedWeight);
+    if (this.cfg.tieWordEmbeddings) return linear(h, this.embedWeight);
     return this.child<HeadLinear>('lm_head').forward(h);
   }
 
@@ -129,9 +137,9 @@ export class DecoderLM extends Module {
       const targets = labels;
       return tidy(() => {
         const h0 = input.inputsEmbeds ?? this.embedTokens(input.inputIds!); // [B, T, hidden]
-        const pos = input.positionIds ? input.positionIds.dataSync() : mask ? positionsFromMask(mask.dataSync(), b, tk, t) : positionsRange(b, tk - t, t); // [B·T]
-        const rot = rotaryTables(pos, b, t, cfg.headDim, cfg.ropeTheta); // [B, 1, T, hd]
-        const ctx = { b, t, cos: rot.cos, sin: rot.sin, bias: attentionBias(t, tk, mask, cfg.slidingWindow) };
+        const pos = input.positionIds ?? (mask ? positionsFromMask(mask.dataSync(), b, tk, t) : positionsRange(b, tk - t, t)); // [B, T]
+        const { cos, sin } = this.rope.tables(pos, b, t); // [B, 1, T, hd]
+        const ctx = { b, t, cos, sin, mask: attentionMask(t, tk, { causal: true, keyMask: mask ?? undefined, slidingWindow: cfg.slidingWindow }) };
         const wantHidden = input.outputHiddenStates === true;
         const hidden: Tensor[] = wantHidden ? [input.inputsEmbeds ? h0.clone() : h0] : [];
         let h = h0.reshape([b * t, cfg.hiddenSize]); // [B·T, hidden]: the residual stream
@@ -155,17 +163,6 @@ export class DecoderLM extends Module {
       if (mask && mask !== input.attentionMask) mask.dispose();
       if (labels && labels !== input.labels) labels.dispose();
     }
-  }
-
-  /** Free the cached transposed weights of the wasm fast path (rebuilt on demand). */
-  releaseCaches(): void {
-    this.tiedCache.release();
-    for (const [, m] of this.namedModules()) if (m instanceof DecoderLinear) m.releaseCache();
-  }
-
-  override dispose(): void {
-    this.releaseCaches();
-    super.dispose();
   }
 
   /** Generate new tokens (greedy, sampling, constrained); see `GenerateOptions`. */

@@ -1,5 +1,4 @@
-import { Embedding, type Tensor } from '@healthgpt/tensor-core';
-import { DecoderLinear } from './fast_linear.js';
+import { Embedding, Linear, type Tensor } from '@healthgpt/tensor-core';
 
 /** `nn.Embedding` whose table can be swapped for a resized one (vocabulary extension). */
 export class TokenEmbedding extends Embedding {
@@ -10,7 +9,7 @@ export class TokenEmbedding extends Embedding {
 }
 
 /** The output head (`lm_head`, no bias) whose weight can be swapped for a resized one. */
-export class HeadLinear extends DecoderLinear {
+export class HeadLinear extends Linear {
   replaceWeight(weight: Tensor): void {
     this.registerParameter('weight', weight, { trainable: this.weight.trainable });
   }

@@ -1,17 +1,16 @@
-import { tf, Module, RMSNorm, type Tensor } from '@healthgpt/tensor-core';
-import { tidy } from './tidy.js';
+import { tf, Module, RMSNorm, tidy, type Tensor } from '@healthgpt/tensor-core';
 import type { DecoderConfig } from './config.js';
 import { DecoderAttention } from './attention.js';
 import { DecoderMLP } from './mlp.js';
 import type { InitOptions, LayerCache } from './types.js';
 
-/** What every layer of one forward shares: sizes, rotary tables [B, 1, T, hd], attention bias. */
+/** What every layer of one forward shares: sizes, rotary tables [B, 1, T, hd], attention mask. */
 export interface LayerContext {
   b: number;
   t: number;
   cos: Tensor;
   sin: Tensor;
-  bias: Tensor | null;
+  mask: Tensor | null;
 }
 
 /** One pre-norm block: h + attn(norm(h)), then h + mlp(norm(h)). */
@@ -25,10 +24,10 @@ export class DecoderLayer extends Module {
   }
 
   /** h: [B·T, hidden] (rows b·T + t) → [B·T, hidden] and this layer's cache. */
-  forward(h: Tensor, { b, t, cos, sin, bias }: LayerContext, past?: LayerCache): { h: Tensor; present: LayerCache } {
+  forward(h: Tensor, { b, t, cos, sin, mask }: LayerContext, past?: LayerCache): { h: Tensor; present: LayerCache } {
     return tidy(() => {
       const x = this.child<RMSNorm>('input_layernorm').forward(h);
-      const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, b, t, cos, sin, bias, past });
+      const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, b, t, cos, sin, mask, past });
       const h1 = tf.add(h, out);
       const m = this.child<DecoderMLP>('mlp').forward(this.child<RMSNorm>('post_attention_layernorm').forward(h1));
       return { h: tf.add(h1, m), present };

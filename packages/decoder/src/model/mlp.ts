@@ -1,5 +1,4 @@
-import { tf, Module, silu, type Tensor } from '@healthgpt/tensor-core';
-import { DecoderLinear } from './fast_linear.js';
+import { tf, Module, Linear, silu, type Tensor } from '@healthgpt/tensor-core';
 import type { DecoderConfig } from './config.js';
 import type { InitOptions } from './types.js';
 import type { LinearLike } from './types.js';
@@ -18,12 +17,12 @@ export class DecoderMLP extends Module {
     this.fused = cfg.modelType === 'phi3';
     this.inter = i;
     if (this.fused) {
-      this.registerModule('gate_up_proj', new DecoderLinear(d, 2 * i, { bias: false, gen, init }));
+      this.registerModule('gate_up_proj', new Linear(d, 2 * i, { bias: false, gen, init }));
     } else {
-      this.registerModule('gate_proj', new DecoderLinear(d, i, { bias: false, gen, init }));
-      this.registerModule('up_proj', new DecoderLinear(d, i, { bias: false, gen, init }));
+      this.registerModule('gate_proj', new Linear(d, i, { bias: false, gen, init }));
+      this.registerModule('up_proj', new Linear(d, i, { bias: false, gen, init }));
     }
-    this.registerModule('down_proj', new DecoderLinear(i, d, { bias: false, gen, init }));
+    this.registerModule('down_proj', new Linear(i, d, { bias: false, gen, init }));
   }
 
   /** x: [..., hidden] → [..., hidden] */

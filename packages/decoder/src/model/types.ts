@@ -1,4 +1,4 @@
-import type { Generator, Module, Tensor } from '@healthgpt/tensor-core';
+import type { Generator, Module, Tensor, LayerKV } from '@healthgpt/tensor-core';
 
 /** How new layers draw their weights: `init: false` fills zeros (weights about to be loaded). */
 export interface InitOptions {
@@ -9,11 +9,8 @@ export interface InitOptions {
 /** What a layer slot must offer: a tensor-core `Linear`, or an adapter that replaced it. */
 export type LinearLike = Module & { forward(x: Tensor): Tensor };
 
-/** One layer's cache: keys (after RoPE) and values, each `[B, kvHeads, T, headDim]`. */
-export interface LayerCache {
-  keys: Tensor;
-  values: Tensor;
-}
+/** One layer's cache: keys (after RoPE) and values, each `[B, kvHeads, T, headDim]` (tensor-core's `LayerKV`). */
+export type LayerCache = LayerKV;
 
 /** The KV cache, one entry per layer. The caller owns it and disposes it (`disposeCache`). */
 export type PastKeyValues = LayerCache[];

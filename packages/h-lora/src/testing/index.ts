@@ -9,7 +9,7 @@
  * dev dependencies). `adapterKindChecks` gives the same checks as plain async functions for other
  * test runners.
  */
-import { describe, it } from 'vitest';
+import { describe, it } from './runner.js';
 import type { AdapterKind } from '@healthgpt/h-lora';
 import { adapterKindChecks, type CheckAdapterKindOptions } from './checks.js';
 

@@ -74,11 +74,11 @@ export class HealthGPT extends Module {
     injectPlugins(this, cfg, gen.fork()); // only decoder layers exist yet: nothing else can be wrapped
     const inner = this.lm.child('model');
     const holder = new Module();
-    holder.addModule('vision_tower', opts.visionTower ?? new CLIPVisionModel(cfg.vision, { gen: init ? gen.fork() : null }));
+    holder.addModule('vision_tower', opts.visionTower ?? new CLIPVisionModel(cfg.vision, init ? { gen: gen.fork() } : { init: false }));
     inner.addModule('vision_tower', holder);
     holder.setTrainable(false); // the reference keeps CLIP frozen; a from-scratch stage unfreezes it explicitly
-    for (const t of cfg.tasks.values()) inner.addModule(t.projector, buildProjector(cfg.projectorType, cfg.vision.hidden_size, cfg.text.hiddenSize, { gen: gen.fork() }));
-    this.vq = opts.vq !== undefined ? opts.vq : cfg.vq ? new VQTokenizer(cfg.vq, { seed: seed + 1 }) : null;
+    for (const t of cfg.tasks.values()) inner.addModule(t.projector, buildProjector(cfg.projectorType, cfg.vision.hidden_size, cfg.text.hiddenSize, { gen: gen.fork(), init }));
+    this.vq = opts.vq !== undefined ? opts.vq : cfg.vq ? new VQTokenizer(cfg.vq, { seed: seed + 1, init }) : null;
     this.tokenizer = opts.tokenizer ?? null;
     this.eval();
   }
@@ -217,7 +217,6 @@ export class HealthGPT extends Module {
   /** Quantize every Linear layer (decoder, lm_head, tower, projectors; adapters stay float) to int8 weights. */
   quantize(mode: 'int8' = 'int8', { include }: { include?: (path: string) => boolean } = {}): string[] {
     ModelError.check(mode === 'int8', 'ARGUMENT', `'mode' passed to 'quantize' must be 'int8', got ${mode}`);
-    this.lm.releaseCaches();
     return quantizeLinears(this, include ? { include } : {});
   }
 
@@ -270,7 +269,6 @@ export class HealthGPT extends Module {
   }
 
   override dispose(): void {
-    this.lm.releaseCaches();
     super.dispose();
     this.vq?.dispose();
   }

@@ -1,8 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+import { wasmAndCpu, randomValues, maxAbsDiff } from '@healthgpt/testing';
 import { nativeBlas, useNativeMatmul } from './native.js';
+import { packedWeightCount } from './packed_weights.js';
+import type { WasmBackend } from './wasm_heap.js';
 
 const dim = fc.integer({ min: 1, max: 9 });
 
@@ -76,5 +78,109 @@ describe('BatchMatMul (wasm, XNNPACK for every case)', () => {
     yt.dispose();
     useNativeMatmul(false);
     expect(maxAbsDiff(y, r.cpu.values)).toBeLessThan(1e-5);
+  });
+});
+
+describe('BatchMatMul with one b matrix (a weight): packed once, no copy per call', () => {
+  const backend = () => tf.backend() as unknown as WasmBackend;
+
+  it('x·Wᵀ and x·W match the cpu backend for every M (1 included), repeated on the same weight (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.constantFrom<number[]>([], [1], [3], [2, 2]),
+        fc.constantFrom(1, 2, 5, 17),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 1000 }),
+        async (n, k, lead, m, tb, ta, seed) => {
+          const w = randomValues(n * k, seed);
+          const wShape = tb ? [n, k] : [k, n];
+          const xs = [0, 1, 2].map((i) => randomValues(lead.reduce((p, q) => p * q, 1) * m * k, seed + 10 + i));
+          const xShape = [...lead, ...(ta ? [k, m] : [m, k])];
+          // Three products against one weight tensor: the first packs it, the others reuse it.
+          const { wasm, cpu } = await wasmAndCpu(() => {
+            const W = tf.tensor(w, wShape);
+            return tf.stack(xs.map((x) => tf.matMul(tf.tensor(x, xShape), W, ta, tb)));
+          });
+          expect(wasm.shape).toEqual(cpu.shape);
+          expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThan(1e-4);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('makes no copy of W after the first call, and drops its operator when W is disposed', async () => {
+    await tf.setBackend('wasm');
+    useNativeMatmul(false);
+    const W = tf.tensor(randomValues(300 * 64, 5), [300, 64]);
+    const x = tf.tensor(randomValues(64, 6), [1, 64]);
+    const before = packedWeightCount(backend());
+    tf.matMul(x, W, false, true).dispose();
+    expect(packedWeightCount(backend())).toBe(before + 1);
+    const sizes: number[] = [];
+    const b = backend();
+    const make = b.makeOutput.bind(b);
+    b.makeOutput = (shape, dtype) => (sizes.push(shape.reduce((p, q) => p * q, 1)), make(shape, dtype));
+    try {
+      const y = tf.matMul(x, W, false, true);
+      expect(y.shape).toEqual([1, 300]);
+      y.dispose();
+    } finally {
+      b.makeOutput = make;
+    }
+    expect(sizes).toEqual([300]); // only the output
+    W.dispose();
+    x.dispose();
+    expect(packedWeightCount(backend())).toBe(before);
+  });
+
+  it('keeps the packed product right after the freed transpose scratch is overwritten', async () => {
+    const w = randomValues(96 * 48, 11);
+    const x = randomValues(3 * 48, 12);
+    const { wasm, cpu } = await wasmAndCpu(() => {
+      const W = tf.tensor(w, [96, 48]);
+      const X = tf.tensor(x, [3, 48]);
+      const first = tf.matMul(X, W, false, true);
+      const junk = tf.fill([96 * 48 * 4], 1e6); // likely reuses the scratch's memory
+      const second = tf.matMul(X, W, false, true);
+      junk.dispose();
+      return tf.concat([first, second]);
+    });
+    expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThan(1e-4);
+  });
+
+  it('a reshape of the same data is not served by the operator packed for the other shape', async () => {
+    const w = Array.from({ length: 16 }, (_, i) => i + 1);
+    const { wasm, cpu } = await wasmAndCpu(() => {
+      const W = tf.tensor2d(w, [4, 4]);
+      const a = tf.matMul(tf.ones([1, 4]), W);
+      const b = tf.matMul(tf.ones([1, 2]), W.reshape([2, 8]));
+      const c = tf.matMul(tf.ones([1, 8]), W.reshape([2, 8]), false, true);
+      return tf.concat([a.flatten(), b.flatten(), c.flatten()]);
+    });
+    expect(Array.from(wasm.values)).toEqual(Array.from(cpu.values));
+  });
+
+  it('follows a Variable through assign (new data, new operator; the old one is dropped)', async () => {
+    await tf.setBackend('wasm');
+    useNativeMatmul(false);
+    const before = packedWeightCount(backend());
+    const init = tf.tensor(randomValues(20 * 8, 31), [20, 8]);
+    const W = tf.variable(init);
+    init.dispose(); // the variable now holds the only reference to this data
+    const x = tf.tensor(randomValues(2 * 8, 32), [2, 8]);
+    const y1 = tf.matMul(x, W, false, true);
+    const doubled = tf.mul(W, 2);
+    W.assign(doubled);
+    doubled.dispose();
+    const y2 = tf.matMul(x, W, false, true);
+    const twice = tf.mul(y1, 2);
+    expect(maxAbsDiff(y2.dataSync(), twice.dataSync())).toBeLessThan(1e-5);
+    expect(packedWeightCount(backend())).toBe(before + 1);
+    tf.dispose([W, x, y1, y2, twice]);
+    expect(packedWeightCount(backend())).toBe(before);
   });
 });

@@ -1,15 +1,24 @@
 /**
  * BatchMatMul for the wasm backend, routed through XNNPACK for every case. tfjs-backend-wasm 4.22
  * uses XNNPACK only for batch 1 without transpose flags and otherwise runs a naive loop at ~1
- * GFLOP/s; that covers attention and every backward matmul. Here a transposed operand is first
- * transposed by the wasm Transpose kernel, then each batch entry runs as one XNNPACK
- * fully-connected call on views of the wasm heap (no copies). When b is shared by every batch
- * entry, the batch folds into the rows of a single call.
+ * GFLOP/s; that covers attention, every backward matmul and every `x·Wᵀ`.
+ *
+ * - b one matrix (a weight, or any operand without batch dims): its XNNPACK operator is packed
+ *   once per tensor value and cached (packed_weights.ts), transposed or not, and the batch of a
+ *   folds into the rows of a single call. So `x·Wᵀ` with W [out, in] costs no copy of W per call,
+ *   whatever the number of rows (decoding runs it with one).
+ * - b batched: a transposed operand is first transposed by the tiled transpose, then each batch
+ *   entry runs as one XNNPACK call on views of the wasm heap (no copies).
+ *
+ * With the optional native BLAS built (native.ts), both backends hand the whole product to sgemm.
  */
 import { tf } from '../tf.js';
 import { transposeTiles } from './transpose.js';
-import { nativeBlas, type NativeBlas } from './native.js';
-import { heapBuffer, disposeView, record, registerView, writeInts, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { nativeBlas } from './native.js';
+import { matMulDims, broadcastIndex } from './matmul_shapes.js';
+import { nativeMatMul } from './matmul_native.js';
+import { packedWeight } from './packed_weights.js';
+import { heapBuffer, disposeView, record, registerView, writeInts, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 interface Attrs {
   transposeA: boolean;
@@ -27,7 +36,7 @@ export function transposeLast2(backend: WasmBackend, x: TensorInfo, batch: numbe
 
 /**
  * out[M, N] = a[M, K] · b[K, N] on heap byte offsets, via the XNNPACK path of `_BatchMatMul`.
- * `bId` may name b's own tensor id (its packed weights then stay cached while b lives).
+ * `bId` may name an id whose operator is cached (b's offset is then unused).
  */
 export function xnnMatMul(backend: WasmBackend, aOff: number, bOff: number, outOff: number, m: number, k: number, n: number, bId?: number): void {
   const wasm = backend.wasm;
@@ -40,52 +49,6 @@ export function xnnMatMul(backend: WasmBackend, aOff: number, bOff: number, outO
   disposeView(backend, aView);
   if (bId === undefined) disposeView(backend, bView);
   disposeView(backend, outView);
-}
-
-/** For each flat index of the broadcast batch shape, the flat batch index into an operand. */
-function broadcastIndex(outer: number[], operand: number[]): (i: number) => number {
-  const pad = [...new Array(outer.length - operand.length).fill(1), ...operand];
-  if (pad.every((d, i) => d === outer[i])) return (i) => i;
-  if (pad.every((d) => d === 1)) return () => 0;
-  const strides = tf.util.computeStrides(pad);
-  return (i) => {
-    let flat = 0;
-    let rest = i;
-    for (let d = outer.length - 1; d >= 0; d--) {
-      const idx = rest % outer[d];
-      rest = Math.floor(rest / outer[d]);
-      if (pad[d] !== 1) flat += idx * (d < strides.length ? strides[d] : 1);
-    }
-    return flat;
-  };
-}
-
-/** The whole batched product through the native BLAS: one call when batches are whole or broadcast. */
-export function nativeMatMul(blas: NativeBlas, A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number, outer: number[], outerA: number[], outerB: number[], m: number, n: number, k: number, ta: boolean, tb: boolean): void {
-  const batch = tf.util.sizeFromShape(outer);
-  const batchA = tf.util.sizeFromShape(outerA);
-  const batchB = tf.util.sizeFromShape(outerB);
-  if (batchB === 1 && batchA === batch && !ta) {
-    blas.sgemm(A, aOff, B, bOff, C, cOff, 1, 0, 0, batch * m, n, k, 0, tb ? 1 : 0); // b shared: fold the batch into rows
-  } else if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
-    blas.sgemm(A, aOff, B, bOff, C, cOff, batch, batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n, m, n, k, ta ? 1 : 0, tb ? 1 : 0);
-  } else {
-    const ia = broadcastIndex(outer, outerA);
-    const ib = broadcastIndex(outer, outerB);
-    for (let i = 0; i < batch; i++) blas.sgemm(A, aOff + ia(i) * m * k, B, bOff + ib(i) * k * n, C, cOff + i * m * n, 1, 0, 0, m, n, k, ta ? 1 : 0, tb ? 1 : 0);
-  }
-}
-
-/** The matmul sizes of `a` (…, m, k) · `b` (…, kb, n) under the transpose flags. */
-export function matMulDims(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): { m: number; n: number; k: number; kb: number } {
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  return {
-    k: transposeA ? a.shape[ra - 2] : a.shape[ra - 1],
-    kb: transposeB ? b.shape[rb - 1] : b.shape[rb - 2],
-    m: transposeA ? a.shape[ra - 1] : a.shape[ra - 2],
-    n: transposeB ? b.shape[rb - 2] : b.shape[rb - 1],
-  };
 }
 
 export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorInfo, { transposeA, transposeB }: Attrs): TensorInfo {
@@ -111,27 +74,37 @@ export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorIn
     nativeMatMul(blas, heap, record(backend, a).memoryOffset / 4, heap, record(backend, b).memoryOffset / 4, heap, record(backend, out).memoryOffset / 4, outer, outerA, outerB, m, n, k, transposeA, transposeB);
     return out;
   }
-  // Make both operands contiguous, non-transposed: A [batchA, M, K], B [batchB, K, N].
+  // a contiguous and untransposed: [batchA, M, K].
   const ta = transposeA && m > 1 && k > 1 ? transposeLast2(backend, a, batchA, k, m) : null;
-  const tb = transposeB && n > 1 && k > 1 ? transposeLast2(backend, b, batchB, n, k) : null;
-  const aOff = record(backend, ta ?? a).memoryOffset;
-  const bOff = record(backend, tb ?? b).memoryOffset;
-  const outOff = record(backend, out).memoryOffset;
-  const ownB = tb === null ? record(backend, b).id : undefined;
-  if (batchB === 1 && batchA === batch) {
-    // b shared by every entry: one call with batch·M rows.
-    xnnMatMul(backend, aOff, bOff, outOff, batch * m, k, n, ownB);
+  if (batchB === 1) {
+    // One b for every entry (then batchA = batch): its packed operator, all batch·M rows in one call.
+    const w = packedWeight(backend, b, k, n, transposeB, (x) => transposeLast2(backend, x, 1, n, k));
+    xnnMatMul(backend, record(backend, ta ?? a).memoryOffset, 0, record(backend, out).memoryOffset, batch * m, k, n, w.view);
+    if (w.scratch) backend.disposeData(w.scratch.dataId);
   } else {
+    const tb = transposeB && n > 1 && k > 1 ? transposeLast2(backend, b, batchB, n, k) : null;
+    const aOff = record(backend, ta ?? a).memoryOffset;
+    const bOff = record(backend, tb ?? b).memoryOffset;
+    const outOff = record(backend, out).memoryOffset;
     const ia = broadcastIndex(outer, outerA);
     const ib = broadcastIndex(outer, outerB);
-    for (let i = 0; i < batch; i++) {
-      const ai = ia(i);
-      const bi = ib(i);
-      const shared = batchB === 1 ? ownB : undefined;
-      xnnMatMul(backend, aOff + ai * m * k * 4, bOff + bi * k * n * 4, outOff + i * m * n * 4, m, k, n, shared);
-    }
+    for (let i = 0; i < batch; i++) xnnMatMul(backend, aOff + ia(i) * m * k * 4, bOff + ib(i) * k * n * 4, outOff + i * m * n * 4, m, k, n);
+    if (tb) backend.disposeData(tb.dataId);
   }
   if (ta) backend.disposeData(ta.dataId);
-  if (tb) backend.disposeData(tb.dataId);
   return out;
 }
+
+const stock = tf.getKernel('BatchMatMul', 'wasm');
+
+/** The wasm BatchMatMul: float32 here, other dtypes to the stock kernel. */
+export const batchMatMulWasmConfig: tf.KernelConfig = {
+  kernelName: 'BatchMatMul',
+  backendName: 'wasm',
+  setupFunc: stock?.setupFunc,
+  kernelFunc: (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if ((a.dtype !== 'float32' || b.dtype !== 'float32') && stock) return stock.kernelFunc(args);
+    return batchMatMulWasm(wasmOf(args), a, b, args.attrs as unknown as Attrs);
+  },
+};

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+import { wasmAndCpu, randomValues, maxAbsDiff } from '@healthgpt/testing';
 
 describe('Conv2DBackpropFilter (wasm: im2col + XNNPACK)', () => {
   it('gives the conv2d weight gradient of the cpu backend on random shapes, strides and padding', async () => {

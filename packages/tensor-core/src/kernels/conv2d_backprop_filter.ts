@@ -6,7 +6,7 @@
  */
 import { tf } from '../tf.js';
 import { transposeLast2, xnnMatMul } from './batch_matmul.js';
-import { heapBuffer, record, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { heapBuffer, record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export interface Conv2DBackpropFilterAttrs {
   strides: number | [number, number];
@@ -77,3 +77,12 @@ export function conv2DBackpropFilterWasm(backend: WasmBackend, x: TensorInfo, dy
   for (const t of [patches, dyBlock, part]) backend.disposeData(t.dataId);
   return out;
 }
+
+export const conv2DBackpropFilterWasmConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    return conv2DBackpropFilterWasm(wasmOf(args), x, dy, args.attrs as unknown as Conv2DBackpropFilterAttrs);
+  },
+};

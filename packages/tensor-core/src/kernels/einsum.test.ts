@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+import { wasmAndCpu, randomValues, maxAbsDiff } from '@healthgpt/testing';
 import { parseEinsum } from './einsum.js';
 
 const LETTERS = 'abcdef';

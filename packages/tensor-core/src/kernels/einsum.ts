@@ -7,7 +7,7 @@
  */
 import { tf } from '../tf.js';
 import { batchMatMulWasm } from './batch_matmul.js';
-import type { TensorInfo, WasmBackend } from './wasm_heap.js';
+import { wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export interface ParsedEinsum {
   inputs: string[];
@@ -103,3 +103,9 @@ export function einsumWasm(backend: WasmBackend, equation: string, tensors: Tens
   }
   return out;
 }
+
+export const einsumWasmConfig: tf.KernelConfig = {
+  kernelName: 'Einsum',
+  backendName: 'wasm',
+  kernelFunc: (args) => einsumWasm(wasmOf(args), (args.attrs as { equation: string }).equation, args.inputs as unknown as TensorInfo[]),
+};

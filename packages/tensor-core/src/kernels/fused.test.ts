@@ -1,9 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf, geluTanh, crossEntropy } from '@healthgpt/tensor-core';
-import { expectNoLeaks } from '@healthgpt/testing';
+import { expectNoLeaks, randomValues, maxAbsDiff } from '@healthgpt/testing';
 import { fusedGeluTanh, fusedCrossEntropy } from './fused.js';
-import { randomValues, maxAbsDiff } from './cross_backend.js';
 
 /** Value and gradient of `f` at x, as arrays. */
 function valueAndGrad(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, weights: tf.Tensor) {

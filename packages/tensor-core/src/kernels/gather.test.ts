@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues } from './cross_backend.js';
+import { wasmAndCpu, randomValues } from '@healthgpt/testing';
 
 describe('GatherV2 (wasm: contiguous slice copies)', () => {
   it('matches the cpu backend for random shapes, axes, index shapes and batchDims', async () => {

@@ -4,7 +4,7 @@
  * (~50 ms for 1024 rows of 1024; the embedding lookups of every forward).
  */
 import { tf } from '../tf.js';
-import { heapBuffer, record, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { heapBuffer, record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export function gatherWasm(backend: WasmBackend, x: TensorInfo, indices: TensorInfo, axis: number, batchDims: number): TensorInfo | null {
   if ((x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32') return null;
@@ -37,3 +37,16 @@ export function gatherWasm(backend: WasmBackend, x: TensorInfo, indices: TensorI
   }
   return out;
 }
+
+const stock = tf.getKernel('GatherV2', 'wasm');
+
+export const gatherWasmConfig: tf.KernelConfig = {
+  kernelName: 'GatherV2',
+  backendName: 'wasm',
+  setupFunc: stock?.setupFunc,
+  kernelFunc: (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    return gatherWasm(wasmOf(args), x, indices, axis, batchDims ?? 0) ?? stock!.kernelFunc(args);
+  },
+};

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { nativeAddon, nativeStatus, platformKey, NATIVE_ABI, type NativeStatus } from './native.js';
-import { randomValues, maxAbsDiff } from './cross_backend.js';
+import { randomValues, maxAbsDiff } from '@healthgpt/testing';
 
 const nativeModule = fileURLToPath(new URL('./native.ts', import.meta.url));
 const reportModule = fileURLToPath(new URL('../backend_report.ts', import.meta.url));

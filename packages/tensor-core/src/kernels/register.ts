@@ -1,10 +1,38 @@
 /**
  * Registers tensor-core's kernels with TensorFlow.js on import: fast replacements for slow wasm
- * kernels and the ones wasm lacks. Overriding a kernel unregisters the stock one first. Calling
- * `registerKernels()` again is a no-op.
+ * kernels and the ones wasm lacks. Each config lives beside its kernel. Overriding a kernel
+ * unregisters the stock one first. Calling `registerKernels()` again is a no-op.
  */
 import { tf } from '../tf.js';
-import { KERNELS } from './configs.js';
+import { batchMatMulWasmConfig } from './batch_matmul.js';
+import { batchMatMulCpuConfig } from './batch_matmul_cpu.js';
+import { segmentSumWasmConfig, segmentSumCpuConfig } from './unsorted_segment_sum.js';
+import { conv2DBackpropFilterWasmConfig } from './conv2d_backprop_filter.js';
+import { einsumWasmConfig } from './einsum.js';
+import { transposeWasmConfig } from './transpose.js';
+import { identityWasmConfig, castWasmConfig } from './identity.js';
+import { unpackWasmConfig } from './unpack.js';
+import { sumWasmConfig } from './sum.js';
+import { tanhWasmConfig } from './tanh.js';
+import { tileWasmConfig } from './tile.js';
+import { gatherWasmConfig } from './gather.js';
+
+const KERNELS: tf.KernelConfig[] = [
+  batchMatMulWasmConfig,
+  batchMatMulCpuConfig,
+  segmentSumWasmConfig,
+  segmentSumCpuConfig,
+  conv2DBackpropFilterWasmConfig,
+  einsumWasmConfig,
+  transposeWasmConfig,
+  identityWasmConfig,
+  castWasmConfig,
+  unpackWasmConfig,
+  sumWasmConfig,
+  tanhWasmConfig,
+  tileWasmConfig,
+  gatherWasmConfig,
+];
 
 let done = false;
 

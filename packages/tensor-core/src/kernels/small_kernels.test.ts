@@ -1,8 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { expectNoLeaks } from '@healthgpt/testing';
-import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+import { expectNoLeaks, wasmAndCpu, randomValues, maxAbsDiff } from '@healthgpt/testing';
 
 describe('Identity, Unpack and Tanh on wasm', () => {
   it('Identity shares data without a copy, and disposing either side keeps the other valid', async () => {

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+import { wasmAndCpu, randomValues, maxAbsDiff } from '@healthgpt/testing';
 
 describe('Sum (wasm: contiguous axis blocks without a transpose)', () => {
   it('matches the cpu backend for random shapes, axis sets (contiguous or not), keepDims and dtypes', async () => {

@@ -7,7 +7,7 @@
  * float32 input, the sum is one sgemm per outer block (onesᵀ · x, ~5x the JS pass).
  */
 import { tf } from '../tf.js';
-import { heapBuffer, record, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { heapBuffer, record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 import { nativeBlas } from './native.js';
 
 /** Below this many values a JS pass beats a BLAS call. */
@@ -69,3 +69,16 @@ export function sumWasm(backend: WasmBackend, x: TensorInfo, axis: number | numb
   }
   return out;
 }
+
+const stock = tf.getKernel('Sum', 'wasm');
+
+export const sumWasmConfig: tf.KernelConfig = {
+  kernelName: 'Sum',
+  backendName: 'wasm',
+  setupFunc: stock?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    return sumWasm(wasmOf(args), x, axis, keepDims) ?? stock!.kernelFunc(args);
+  },
+};

@@ -3,7 +3,8 @@
  * values against ~19 ms for the stock scalar tanh; absolute error ~1e-7). GELU-tanh calls it on
  * every MLP activation, forward and backward.
  */
-import { heapBuffer, record, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { tf } from '../tf.js';
+import { heapBuffer, record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 interface SigmoidModule {
   _Sigmoid(xId: number, outId: number): void;
@@ -24,3 +25,16 @@ export function tanhWasm(backend: WasmBackend, x: TensorInfo): TensorInfo {
   backend.disposeData(twice.dataId);
   return out;
 }
+
+const stock = tf.getKernel('Tanh', 'wasm');
+
+export const tanhWasmConfig: tf.KernelConfig = {
+  kernelName: 'Tanh',
+  backendName: 'wasm',
+  setupFunc: stock?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype !== 'float32') return stock!.kernelFunc(args);
+    return tanhWasm(wasmOf(args), x);
+  },
+};

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues } from './cross_backend.js';
+import { wasmAndCpu, randomValues } from '@healthgpt/testing';
 import { simplifyPermutation } from './transpose.js';
 
 describe('Transpose (wasm: simplified axes, tiled 2-D, run-copy for rank ≥ 5)', () => {

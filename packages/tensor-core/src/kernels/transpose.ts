@@ -5,7 +5,8 @@
  * (size-1 axes dropped, axes that stay adjacent merged); rank ≤ 4 then goes to the C kernel and
  * higher ranks to a JS loop that copies contiguous inner runs.
  */
-import { heapBuffer, CPP_DTYPE, record, writeInts, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { tf } from '../tf.js';
+import { heapBuffer, CPP_DTYPE, record, writeInts, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 /** Drop size-1 axes and merge axes that remain adjacent and in order under `perm`. */
 export function simplifyPermutation(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
@@ -102,3 +103,21 @@ export function transposeInto(backend: WasmBackend, x: TensorInfo, perm: readonl
     }
   }
 }
+
+const stock = tf.getKernel('Transpose', 'wasm');
+
+export const transposeWasmConfig: tf.KernelConfig = {
+  kernelName: 'Transpose',
+  backendName: 'wasm',
+  // The stock setup binds the C transpose that Sum, Max, Mean… call internally: keep it.
+  setupFunc: stock?.setupFunc,
+  kernelFunc: (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const perm = (args.attrs as { perm: number[] }).perm;
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32') || !stock) return stock!.kernelFunc(args);
+    const backend = wasmOf(args);
+    const out = backend.makeOutput(perm.map((p) => x.shape[p]), x.dtype);
+    transposeInto(backend, x, perm, out);
+    return out;
+  },
+};

@@ -3,7 +3,8 @@
  * per output through a path that reads the whole source each time (14 ms per qkv split of the
  * benchmark decoder).
  */
-import { heapBuffer, record, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { tf } from '../tf.js';
+import { heapBuffer, record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export function unpackWasm(backend: WasmBackend, x: TensorInfo, axis: number): TensorInfo[] {
   const rank = x.shape.length;
@@ -24,3 +25,16 @@ export function unpackWasm(backend: WasmBackend, x: TensorInfo, axis: number): T
   });
   return outs;
 }
+
+const stock = tf.getKernel('Unpack', 'wasm');
+
+export const unpackWasmConfig: tf.KernelConfig = {
+  kernelName: 'Unpack',
+  backendName: 'wasm',
+  setupFunc: stock?.setupFunc,
+  kernelFunc: (args) => {
+    const { value } = args.inputs as { value: TensorInfo };
+    if (value.dtype !== 'float32' && value.dtype !== 'int32') return stock!.kernelFunc(args);
+    return unpackWasm(wasmOf(args), value, (args.attrs as { axis: number }).axis);
+  },
+};

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues, maxAbsDiff } from './cross_backend.js';
+import { wasmAndCpu, randomValues, maxAbsDiff } from '@healthgpt/testing';
 
 /** Plain reference: out[s] = Σ_{i: ids[i] = s} x[i]. */
 function reference(x: Float32Array, ids: number[], d: number, segments: number): Float32Array {

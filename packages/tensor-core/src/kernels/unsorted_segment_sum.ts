@@ -5,6 +5,8 @@
  * [0, numSegments) are dropped, as in TensorFlow.
  */
 import { tf } from '../tf.js';
+import { cpuOf } from './cpu_data.js';
+import { heapF32, heapI32, wasmOf, type TensorInfo } from './wasm_heap.js';
 
 /** Scatter-add rows of `x` ([n, d] flattened) into `out` ([segments, d], zeroed here). */
 export function scatterAdd(x: ArrayLike<number>, ids: ArrayLike<number>, d: number, segments: number, out: Float32Array | Int32Array): void {
@@ -28,3 +30,35 @@ export function segmentSumShape(xShape: number[], idsShape: number[], numSegment
   const rest = xShape.slice(idsShape.length);
   return { shape: [numSegments, ...rest], d: tf.util.sizeFromShape(rest) };
 }
+
+/** UnsortedSegmentSum for wasm (which lacks it), on the heap. */
+export const segmentSumWasmConfig: tf.KernelConfig = {
+  kernelName: 'UnsortedSegmentSum',
+  backendName: 'wasm',
+  kernelFunc: (args) => {
+    const backend = wasmOf(args);
+    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const numSegments = (args.attrs as { numSegments: number }).numSegments;
+    const { shape, d } = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+    const out = backend.makeOutput(shape, x.dtype === 'int32' ? 'int32' : 'float32');
+    const xs = x.dtype === 'int32' ? heapI32(backend, x) : heapF32(backend, x);
+    const o = out.dtype === 'int32' ? heapI32(backend, out) : heapF32(backend, out);
+    scatterAdd(xs, heapI32(backend, segmentIds), d, numSegments, o);
+    return out;
+  },
+};
+
+/** UnsortedSegmentSum for cpu, replacing the O(segments·N·D) stock kernel. */
+export const segmentSumCpuConfig: tf.KernelConfig = {
+  kernelName: 'UnsortedSegmentSum',
+  backendName: 'cpu',
+  kernelFunc: (args) => {
+    const backend = cpuOf(args);
+    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const numSegments = (args.attrs as { numSegments: number }).numSegments;
+    const { shape, d } = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+    const out = new Float32Array(tf.util.sizeFromShape(shape));
+    scatterAdd(backend.data.get(x.dataId).values, backend.data.get(segmentIds.dataId).values, d, numSegments, out);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  },
+};

@@ -95,7 +95,5 @@ export function writeInts(wasm: WasmModule, slot: number, values: readonly numbe
   return base + slot * 4;
 }
 
-/** Whether the backend object is tfjs-backend-wasm's (has the emscripten module). */
-export function isWasmBackend(b: unknown): b is WasmBackend {
-  return typeof b === 'object' && b !== null && 'wasm' in b && typeof (b as { wasm?: { _malloc?: unknown } }).wasm?._malloc === 'function';
-}
+/** The wasm backend a kernel was called with. */
+export const wasmOf = (args: Parameters<tf.KernelFunc>[0]): WasmBackend => args.backend as unknown as WasmBackend;

@@ -43,8 +43,15 @@ describeBackends('attentionMask (cached causal part)', () => {
           const km = padded ? tf.tensor(Array.from(randArray(b * tk, seed), (v) => (v > 0 ? 1 : 0)), [b, tk], 'int32') : undefined;
           // Twice: the second call reads the cache.
           for (let rep = 0; rep < 2; rep++) {
-            const got = attentionMask(tq, tk, { causal, keyMask: km, slidingWindow: window })!;
+            const got = attentionMask(tq, tk, { causal, keyMask: km, slidingWindow: window });
             const want = maskReference(tq, tk, causal, km, causal ? window : null);
+            if (got === null) {
+              // Null only when the mask would hide nothing (a single query whose window reaches every key).
+              expect(Array.from(want.dataSync()).every((v) => v === 0)).toBe(true);
+              expect(tq === 1 && !padded).toBe(true);
+              want.dispose();
+              continue;
+            }
             expect(got.shape).toEqual(want.shape);
             expect(got.dtype).toBe('float32');
             expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
@@ -55,6 +62,19 @@ describeBackends('attentionMask (cached causal part)', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('hides future keys, padded keys and keys beyond the sliding window; null when it would hide nothing', () => {
+    const keyMask = tf.tensor2d([[0, 1, 1, 1, 1]], [1, 5], 'int32');
+    const m = attentionMask(3, 5, { causal: true, keyMask, slidingWindow: 2 })!;
+    const visible = Array.from(m.dataSync()).map((v) => (v === 0 ? 1 : 0));
+    // query slots 2, 3, 4; keys 0..4; slot 0 padded; window: slot − key ≤ 2
+    expect(visible).toEqual([0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1]);
+    expect(attentionMask(1, 5, { causal: true })).toBeNull();
+    expect(attentionMask(1, 5, { causal: true, slidingWindow: 4 })).toBeNull(); // the window reaches key 0
+    const bites = attentionMask(1, 5, { causal: true, slidingWindow: 3 })!;
+    expect(Array.from(bites.dataSync())).toEqual([MASK_VALUE, 0, 0, 0, 0]);
+    tf.dispose([keyMask, m, bites]);
   });
 
   it('builds masks too large to cache ([1, 1, 1100, 1000]) the same way', () => {

@@ -1,10 +1,15 @@
 export { Linear, linear, isLinear, type LinearOptions } from './linear.js';
 export { Embedding } from './embedding.js';
+export { PositionEmbedding } from './position_embedding.js';
 export { LayerNorm, RMSNorm, GroupNorm, layerNorm, rmsNorm, groupNorm } from './norms.js';
 export { gelu, geluTanh, quickGelu, silu, activation, type ActivationName } from './activations.js';
 export { Dropout, dropout } from './dropout.js';
 export { Conv2d, conv2d, type Conv2dOptions, type Conv2dPadding } from './conv2d.js';
-export { scaledDotProductAttention, attentionMask, repeatKv, MASK_VALUE, type AttentionOptions } from './attention.js';
-export { rotaryCosSin, rotateHalf, applyRotary } from './rope.js';
+export { upsampleNearest2x } from './upsample.js';
+export { scaledDotProductAttention, splitHeads, mergeHeads, type AttentionOptions } from './attention.js';
+export { attentionMask, MASK_VALUE, type MaskOptions } from './attention_mask.js';
+export { RotaryEmbedding, applyRotary } from './rope.js';
+export { appendKV, type LayerKV } from './kv_cache.js';
+export { stopGradient } from './stop_gradient.js';
 export { crossEntropy, IGNORE_INDEX } from './cross_entropy.js';
 export { Int8Linear, int8Linear, quantizeInt8, dequantizeInt8, quantizeLinears, INT8_DIRECT_ROWS, type Int8Weights } from './int8_linear.js';

@@ -13,16 +13,19 @@ export interface LinearOptions {
   init?: boolean;
 }
 
-/** y = x Wᵀ + b over the last axis; W is `[out, in]` as in PyTorch. */
+/**
+ * y = x Wᵀ + b over the last axis; W is `[out, in]` as in PyTorch. On wasm the product runs on
+ * XNNPACK with W packed once per weight value (no transpose or copy of W per call, for any number
+ * of rows); with the native BLAS, as one sgemm with W transposed in place.
+ */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const inF = weight.shape[1];
+  TensorCoreError.check(x.shape[x.shape.length - 1] === inF, 'ARGUMENT', () => `'x' passed to 'linear' must end in ${inF}, got [${x.shape.join(', ')}]`);
   return tf.tidy(() => {
-    const inF = weight.shape[1];
-    TensorCoreError.check(x.shape[x.shape.length - 1] === inF, 'ARGUMENT', () => `'x' passed to 'linear' must end in ${inF}, got [${x.shape.join(', ')}]`);
-    const lead = x.shape.slice(0, -1);
-    const x2 = x.reshape([-1, inF]); // [N, in]
+    const x2 = x.rank === 2 ? x : x.reshape([-1, inF]); // [N, in]
     let y = tf.matMul(x2, weight, false, true); // [N, out]
     if (bias) y = tf.add(y, bias);
-    return y.reshape([...lead, weight.shape[0]]);
+    return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), weight.shape[0]]);
   });
 }
 

@@ -1,26 +1,92 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError, checkRank } from '../errors.js';
 
+/** Positions below this are served from the table cache; others are computed per call. */
+const MAX_CACHED = 1 << 16;
+
 /**
- * Rotary tables for `positionIds` [B, T] (int32): cos and sin of pos·inv_freq repeated twice
- * (`cat[ang, ang]`), each [B, T, dim], with inv_freq[i] = theta^(−2i/dim).
+ * Rotary position embedding (RoPE, HF's "default" rope type) for heads of `dim` channels:
+ * inv_freq[i] = theta^(−2i/dim), angle = pos·inv_freq, tables `cat[cos(angle), cos(angle)]` and
+ * the same for sin. The per-position rows are computed once (float32 frequencies and angles, as
+ * PyTorch computes them) and cached as host data, so every forward builds its tables [B, 1, T, dim]
+ * by copying rows, and all layers apply the same two tensors.
  */
-export function rotaryCosSin(positionIds: Tensor, dim: number, theta = 10000): { cos: Tensor; sin: Tensor } {
-  checkRank(positionIds.shape, 2, 'positionIds', 'rotaryCosSin');
-  TensorCoreError.check(dim % 2 === 0, 'ARGUMENT', `'dim' passed to 'rotaryCosSin' must be even, got ${dim}`);
-  return tf.tidy(() => {
-    const inv = new Float32Array(dim / 2);
-    for (let i = 0; i < dim / 2; i++) inv[i] = 1 / Math.pow(theta, (2 * i) / dim);
-    const invFreq = tf.tensor1d(inv);
-    const pos = tf.cast(positionIds, 'float32').expandDims(-1); // [B, T, 1]
-    const ang = tf.mul(pos, invFreq); // [B, T, dim/2]
-    const emb = tf.concat([ang, ang], -1); // [B, T, dim]
-    return { cos: tf.cos(emb), sin: tf.sin(emb) };
-  });
+export class RotaryEmbedding {
+  private readonly invFreq: Float32Array;
+  private cosRows = new Float32Array(0);
+  private sinRows = new Float32Array(0);
+  private cached = 0;
+
+  constructor(
+    readonly dim: number,
+    readonly theta = 10000,
+  ) {
+    TensorCoreError.check(Number.isInteger(dim) && dim > 0 && dim % 2 === 0, 'ARGUMENT', `'dim' passed to 'RotaryEmbedding' must be a positive even integer, got ${dim}`);
+    TensorCoreError.check(theta > 0, 'ARGUMENT', `'theta' passed to 'RotaryEmbedding' must be positive, got ${theta}`);
+    this.invFreq = new Float32Array(dim / 2);
+    for (let i = 0; i < dim / 2; i++) this.invFreq[i] = 1 / Math.pow(theta, (2 * i) / dim);
+  }
+
+  /**
+   * cos and sin tables [B, 1, T, dim] for `positions`: an int tensor [B, T], or B·T numbers
+   * (row-major [B, T]) with `b` and `t`. The caller owns (and disposes) both tensors.
+   */
+  tables(positions: Tensor | ArrayLike<number>, b?: number, t?: number): { cos: Tensor; sin: Tensor } {
+    if (positions instanceof tf.Tensor) {
+      checkRank(positions.shape, 2, 'positions', 'RotaryEmbedding.tables');
+      [b, t] = positions.shape;
+      positions = positions.dataSync();
+    }
+    TensorCoreError.check(b !== undefined && t !== undefined && positions.length === b * t, 'ARGUMENT', () =>
+      `'positions' passed to 'RotaryEmbedding.tables' must hold b·t = ${b}·${t} values, got ${positions.length}`);
+    const { dim } = this;
+    const half = dim / 2;
+    const cos = new Float32Array(b * t * dim);
+    const sin = new Float32Array(b * t * dim);
+    for (let p = 0; p < b * t; p++) {
+      const pos = positions[p];
+      const off = p * dim;
+      if (Number.isInteger(pos) && pos >= 0 && pos < MAX_CACHED) {
+        if (pos >= this.cached) this.grow(pos + 1);
+        const row = pos * half;
+        for (const [dst, src] of [[cos, this.cosRows], [sin, this.sinRows]]) {
+          dst.set(src.subarray(row, row + half), off);
+          dst.copyWithin(off + half, off, off + half);
+        }
+      } else {
+        for (let i = 0; i < half; i++) {
+          const ang = Math.fround(Math.fround(pos) * this.invFreq[i]);
+          cos[off + i] = cos[off + half + i] = Math.cos(ang);
+          sin[off + i] = sin[off + half + i] = Math.sin(ang);
+        }
+      }
+    }
+    return { cos: tf.tensor4d(cos, [b, 1, t, dim]), sin: tf.tensor4d(sin, [b, 1, t, dim]) };
+  }
+
+  /** Cache the rows of positions [0, n) (at least doubling, so decoding grows it rarely). */
+  private grow(n: number): void {
+    const size = Math.min(MAX_CACHED, Math.max(n, 2 * this.cached, 64));
+    const half = this.dim / 2;
+    const cos = new Float32Array(size * half);
+    const sin = new Float32Array(size * half);
+    cos.set(this.cosRows);
+    sin.set(this.sinRows);
+    for (let pos = this.cached; pos < size; pos++) {
+      for (let i = 0; i < half; i++) {
+        const ang = Math.fround(pos * this.invFreq[i]);
+        cos[pos * half + i] = Math.cos(ang);
+        sin[pos * half + i] = Math.sin(ang);
+      }
+    }
+    this.cosRows = cos;
+    this.sinRows = sin;
+    this.cached = size;
+  }
 }
 
 /** rotate_half(x) = cat[−x[d/2:], x[:d/2]] over the last axis. */
-export function rotateHalf(x: Tensor): Tensor {
+function rotateHalf(x: Tensor): Tensor {
   const d = x.shape[x.rank - 1];
   return tf.tidy(() => {
     const [x1, x2] = tf.split(x, [d / 2, d / 2], -1);
@@ -28,12 +94,14 @@ export function rotateHalf(x: Tensor): Tensor {
   });
 }
 
-/** x·cos + rotate_half(x)·sin. x: [B, H, T, D]; cos, sin: [B, T, D]. */
+/**
+ * Apply RoPE: x·cos + rotate_half(x)·sin. x: [B, H, T, D]; cos and sin: [B, 1, T, D] (as
+ * `RotaryEmbedding.tables` makes them), broadcast over the heads.
+ */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   checkRank(x.shape, 4, 'x', 'applyRotary');
-  return tf.tidy(() => {
-    const c = cos.expandDims(1); // [B, 1, T, D]
-    const s = sin.expandDims(1);
-    return tf.add(tf.mul(x, c), tf.mul(rotateHalf(x), s));
-  });
+  checkRank(cos.shape, 4, 'cos', 'applyRotary');
+  TensorCoreError.check(cos.shape[3] === x.shape[3] && cos.shape[2] === x.shape[2] && sin.shape.join() === cos.shape.join(), 'ARGUMENT', () =>
+    `'cos' and 'sin' passed to 'applyRotary' must be [B, 1, ${x.shape[2]}, ${x.shape[3]}], got [${cos.shape.join(', ')}] and [${sin.shape.join(', ')}]`);
+  return tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)));
 }

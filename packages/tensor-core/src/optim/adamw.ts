@@ -3,7 +3,7 @@ import { TensorCoreError } from '../errors.js';
 import { sameShape } from '../module.js';
 import { adamWKernelFor, type AdamWEntry, type AdamWKernel } from './adamw_kernel.js';
 import type { AdamWHyper, NamedParameters, ParamGroupSpec } from './param_groups.js';
-import { loadSafetensors, saveSafetensors } from '../safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../io/safetensors/file.js';
 import { readOptimizerState, optimizerStateTensors, type LoadStateOptions } from './adamw_state.js';
 
 export interface AdamWOptions extends Partial<AdamWHyper> {

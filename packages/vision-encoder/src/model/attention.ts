@@ -1,10 +1,11 @@
-import { tf, Module, Linear, dropout, Generator, type Tensor } from '@healthgpt/tensor-core';
+import { Module, Linear, Generator, scaledDotProductAttention, splitHeads, mergeHeads, tidy, type Tensor } from '@healthgpt/tensor-core';
 import type { CLIPVisionConfig } from './config.js';
-import { drawFrom, initNormal, initZeros, type InitSource } from './init.js';
+import { initNormal, type InitSource } from './init.js';
 
 /**
- * HF `CLIPAttention`: full (unmasked) multi-head self-attention with biased k/v/q/out
- * projections; q is scaled by head_dim^-0.5 after its bias, as in HF.
+ * HF `CLIPAttention`: full (unmasked) multi-head self-attention with biased k/v/q/out projections,
+ * scores scaled by head_dim^-0.5, dropout on the probabilities in training; the attention itself
+ * is tensor-core's.
  */
 export class CLIPAttention extends Module {
   readonly numHeads: number;
@@ -22,27 +23,20 @@ export class CLIPAttention extends Module {
     const f = config.initializer_factor;
     const inStd = d ** -0.5 * (2 * config.num_hidden_layers) ** -0.5 * f;
     for (const name of ['k_proj', 'v_proj', 'q_proj', 'out_proj']) {
-      const lin = this.registerModule(name, new Linear(d, d, { gen: drawFrom(gen) }));
+      // HF's init: weight N(0, std²), bias 0 (no kaiming draw to overwrite).
+      const lin = this.registerModule(name, new Linear(d, d, { init: false }));
       initNormal(lin.weight, name === 'out_proj' ? d ** -0.5 * f : inStd, gen);
-      initZeros(lin.bias);
     }
     this.dropoutGen = new Generator(gen ? gen.nextSeed() : 0);
   }
 
   /** x [B, T, D] → [B, T, D] */
   forward(x: Tensor): Tensor {
-    const [b, t, d] = x.shape;
-    const proj = (name: string, y: Tensor) => this.child<Linear>(name).forward(y);
-    return tf.tidy(() => {
-      const heads = (y: Tensor) => y.reshape([b, t, this.numHeads, this.headDim]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
-      const q = heads(tf.mul(proj('q_proj', x), this.headDim ** -0.5));
-      const k = heads(proj('k_proj', x));
-      const v = heads(proj('v_proj', x));
-      let probs = tf.softmax(tf.matMul(q, k, false, true), -1); // [B, H, T, T]
-      const p = this.config.attention_dropout;
-      if (this.training && p > 0) probs = dropout(probs, p, this.dropoutGen);
-      const out = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([b, t, d]); // [B, T, D]
-      return proj('out_proj', out);
+    const heads = (name: string) => splitHeads(this.child<Linear>(name).forward(x), this.numHeads); // [B, H, T, hd]
+    return tidy(() => {
+      const dropout = this.training ? this.config.attention_dropout : 0;
+      const out = scaledDotProductAttention(heads('q_proj'), heads('k_proj'), heads('v_proj'), { dropout, gen: this.dropoutGen }); // [B, H, T, hd]
+      return this.child<Linear>('out_proj').forward(mergeHeads(out)); // [B, T, D]
     });
   }
 }

@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf, saveSafetensors, readSafetensorsHeader, normal, Generator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, saveSafetensors, readSafetensorsHeader, normal, Generator, FolderReader, FolderWriter, type Tensor } from '@healthgpt/tensor-core';
 import { expectClose, expectNoLeaks, loadGolden, ioTensor, disposeDeep, type Golden } from '@healthgpt/testing';
 import { CLIPVisionModel } from './clip_vision_model.js';
 import { VisionEncoderError } from '../errors.js';
@@ -115,11 +116,11 @@ describe('CLIPVisionModel checkpoints (fromPretrained / savePretrained)', () => 
     const shaped = await writeFullClip('shape', { 'vision_model.embeddings.patch_embedding.weight': wrong });
     wrong.dispose();
     await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toThrow(/patch_embedding\.weight expected \[48,3,8,8\] got \[48,3,4,4\]/);
-    await expect(CLIPVisionModel.fromPretrained(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(dir, 'nowhere', 'config.json'), detail: expect.stringMatching(/^cannot read/) });
+    await expect(CLIPVisionModel.fromPretrained(join(dir, 'nowhere'))).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(dir, 'nowhere'), detail: 'folder does not exist' });
     writeFileSync(join(shaped, 'model.safetensors'), new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 123]));
-    await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(shaped, 'model.safetensors'), detail: expect.stringMatching(/^cannot read/) });
+    await expect(CLIPVisionModel.fromPretrained(shaped)).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(shaped, 'model.safetensors'), detail: expect.stringMatching(/^header is not valid UTF-8 JSON/) });
     writeFileSync(join(missing, 'config.json'), '{ not json');
-    await expect(CLIPVisionModel.fromPretrained(missing)).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(missing, 'config.json'), detail: expect.stringMatching(/^invalid JSON/) });
+    await expect(CLIPVisionModel.fromPretrained(missing)).rejects.toMatchObject({ code: 'CONFIG', file: join(missing, 'config.json'), line: 1, detail: expect.stringMatching(/^invalid JSON at column 3/) });
   });
 
   it('loading leaks no tensors, also when it fails', async () => {
@@ -144,5 +145,50 @@ describe('CLIPVisionModel checkpoints (fromPretrained / savePretrained)', () => 
     expect(Array.from(m.stateDict().get('vision_model.post_layernorm.bias')!.dataSync())).toEqual(Array.from(g.weights.get('vision_model.post_layernorm.bias')!.dataSync()));
     other.dispose();
     m.dispose();
+  });
+
+  it('header before allocation: 10⁶ layers or a 4·10⁶-wide tower beside a small file are refused without building anything', async () => {
+    const folder = await writeFullClip('huge');
+    for (const [over, re] of [
+      [{ num_hidden_layers: 1_000_000 }, /implies \d+ parameters in more than \d+ tensors for the CLIP vision tower, but the checkpoint holds \d+ tensors/],
+      [{ hidden_size: 4_000_000, intermediate_size: 4_000_000, num_attention_heads: 1 }, /shape mismatches: .* expected \[4000000\]|a tensor can hold/],
+    ] as const) {
+      writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...vision(), ...over }));
+      await expectNoLeaks(async () => {
+        // A bound far above this machine's memory: the headers alone refuse these configs.
+        await expect(CLIPVisionModel.fromPretrained(folder, { maxParameters: 1e15 })).rejects.toThrow(expect.objectContaining({ name: 'VisionEncoderError', message: expect.stringMatching(re) }));
+      }, { what: 'a refused fromPretrained' });
+    }
+    writeFileSync(join(folder, 'config.json'), JSON.stringify({ model_type: 'clip', vision_config: { ...vision(), hidden_size: '48' } }));
+    await expect(CLIPVisionModel.fromPretrained(folder)).rejects.toMatchObject({ code: 'CONFIG', path: 'vision_config.hidden_size', file: join(folder, 'config.json') });
+  });
+
+  it('shard indexes pointing outside the folder, or at a FIFO, are refused', async () => {
+    const folder = join(dir, 'hostile');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'config.json'), JSON.stringify(vision()));
+    await saveSafetensors(join(dir, 'elsewhere.safetensors'), g.weights);
+    const index = (file: string) => writeFileSync(join(folder, 'model.safetensors.index.json'), JSON.stringify({ weight_map: Object.fromEntries([...g.weights.keys()].map((k) => [k, file])) }));
+    for (const bad of ['../elsewhere.safetensors', join(dir, 'elsewhere.safetensors')]) {
+      index(bad);
+      await expect(CLIPVisionModel.fromPretrained(folder)).rejects.toMatchObject({ name: 'VisionEncoderError', code: 'CHECKPOINT', detail: expect.stringMatching(/is not a plain '\*\.safetensors' file name/) });
+    }
+    index('pipe.safetensors');
+    execFileSync('mkfifo', [join(folder, 'pipe.safetensors')]);
+    await expect(CLIPVisionModel.fromPretrained(folder)).rejects.toMatchObject({ code: 'CHECKPOINT', detail: expect.stringMatching(/is a FIFO/) });
+  });
+
+  it('reads a LLaVA-style prefixed folder, and saves as part of a bigger save', async () => {
+    const folder = join(dir, 'llava');
+    const prefixed = new Map<string, Tensor>([...g.weights].map(([k, t]) => [`model.vision_tower.vision_tower.${k}`, t]));
+    await saveSafetensors(join(folder, 'model.safetensors'), prefixed);
+    writeFileSync(join(folder, 'config.json'), JSON.stringify(vision()));
+    const m = await CLIPVisionModel.fromPretrained(folder, { prefix: 'model.vision_tower.vision_tower.' });
+    const w = await FolderWriter.open(join(dir, 'assembled'));
+    await m.savePretrained(w.sub('vision_tower'));
+    await w.commit();
+    const back = await CLIPVisionModel.fromPretrained((await FolderReader.open(join(dir, 'assembled'))).sub('vision_tower'));
+    expect(Array.from(back.stateDict().get('vision_model.post_layernorm.bias')!.dataSync())).toEqual(Array.from(g.weights.get('vision_model.post_layernorm.bias')!.dataSync()));
+    [m, back].forEach((x) => x.dispose());
   });
 });

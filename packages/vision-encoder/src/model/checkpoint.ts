@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { loadSafetensors, readSafetensorsHeader, StateDictError, type Module, type Tensor } from '@healthgpt/tensor-core';
+import type { Module, Tensor } from '@healthgpt/tensor-core';
+import { HealthGPTError, StateDictError, checkParameterCount, checkTensorSize, matchesAny, type KeyPattern, type ModelSpec } from '@healthgpt/tensor-core/base';
 import { VisionEncoderError } from '../errors.js';
+import { clipConfigFileSchema, numPatches, toVisionError, visionParameterCount, type CLIPVisionConfig } from './config.js';
 
 /**
  * Keys a full CLIP checkpoint (CLIPModel: both towers) holds that the vision tower does not
@@ -15,87 +15,80 @@ export interface LoadWeightsOptions {
    * `model.vision_tower.vision_tower.` in a LLaVA checkpoint); keys outside it are skipped.
    */
   prefix?: string;
-  /** Keys (after the prefix is removed) that may be present without a parameter. */
-  ignore?: readonly (string | RegExp)[];
+  /** Keys (after the prefix is removed) that may be present without a parameter (default `CLIP_IGNORABLE_KEYS`). */
+  ignore?: readonly KeyPattern[];
   /** Name used in error messages (the file). */
   source?: string;
-}
-
-const matches = (k: string, pats: readonly (string | RegExp)[]) => pats.some((p) => (typeof p === 'string' ? p === k : p.test(k)));
-
-/** The checkpoint keys `module` would take from `keys`: under the prefix, and not ignorable. */
-export function selectKeys(keys: Iterable<string>, { prefix = '', ignore = CLIP_IGNORABLE_KEYS }: LoadWeightsOptions = {}): string[] {
-  return [...keys].filter((k) => k.startsWith(prefix) && !matches(k.slice(prefix.length), ignore));
 }
 
 /**
  * Strictly copy `tensors` into `module`: every parameter must be given and every selected key
  * must name a parameter of the right shape; a `VisionEncoderError` lists all that do not.
  */
-export function loadWeightsInto(module: Module, tensors: Map<string, Tensor>, opts: LoadWeightsOptions = {}): void {
-  const prefix = opts.prefix ?? '';
+export function loadWeightsInto(module: Module, tensors: Map<string, Tensor>, { prefix = '', ignore = CLIP_IGNORABLE_KEYS, source }: LoadWeightsOptions = {}): void {
   const picked = new Map<string, Tensor>();
-  for (const k of selectKeys(tensors.keys(), opts)) picked.set(k.slice(prefix.length), tensors.get(k)!);
+  for (const [k, t] of tensors) if (k.startsWith(prefix) && !matchesAny(k.slice(prefix.length), ignore)) picked.set(k.slice(prefix.length), t);
   try {
     module.loadStateDict(picked, { strict: true });
   } catch (e) {
     if (!(e instanceof StateDictError)) throw e;
     const key = [...e.missing, ...e.unexpected, ...e.mismatched.map((m) => m.key)][0];
-    throw new VisionEncoderError('STATE_DICT', e.detail, { file: opts.source, key, cause: e });
+    throw new VisionEncoderError('STATE_DICT', e.detail, { file: source, key, cause: e });
   }
-}
-
-/** The safetensors files of a model folder: `model.safetensors`, or the shards its index names. */
-export async function weightFiles(dir: string): Promise<string[]> {
-  const single = join(dir, 'model.safetensors');
-  const index = join(dir, 'model.safetensors.index.json');
-  const text = await readFile(index, 'utf8').catch(() => null);
-  if (text === null) return [single];
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw new VisionEncoderError('CHECKPOINT', `invalid JSON (${(e as Error).message})`, { file: index, cause: e });
-  }
-  const map = (parsed as { weight_map?: Record<string, string> }).weight_map;
-  if (!map || typeof map !== 'object') throw new VisionEncoderError('CHECKPOINT', `no 'weight_map' object`, { file: index });
-  return [...new Set(Object.values(map))].map((f) => join(dir, f));
 }
 
 /**
- * Read only the selected tensors of a model folder (a full CLIP file's text tower is never read).
- * The caller owns the returned tensors.
+ * Every parameter of a CLIP vision tower with config `c`: its HF checkpoint name and shape, in the
+ * order the model registers them. Analytic: nothing is allocated.
  */
-export async function readWeights(dir: string, opts: LoadWeightsOptions = {}): Promise<Map<string, Tensor>> {
-  const out = new Map<string, Tensor>();
-  try {
-    for (const file of await weightFiles(dir)) {
-      const header = await readSafetensorsHeader(file).catch((e: Error) => {
-        throw new VisionEncoderError('CHECKPOINT', `cannot read safetensors header (${e.message})`, { file, cause: e });
-      });
-      const keys = selectKeys(header.tensors.keys(), opts);
-      const { tensors } = await loadSafetensors(file, { keys }).catch((e: Error) => {
-        throw new VisionEncoderError('CHECKPOINT', `cannot read tensors (${e.message})`, { file, cause: e });
-      });
-      for (const [k, t] of tensors) out.set(k, t);
+export function* visionKeyShapes(c: CLIPVisionConfig): Generator<[string, number[]]> {
+  const { hidden_size: d, intermediate_size: i, num_channels: ch, patch_size: p } = c;
+  const e = 'vision_model.embeddings';
+  yield [`${e}.class_embedding`, [d]];
+  yield [`${e}.patch_embedding.weight`, [d, ch, p, p]];
+  yield [`${e}.position_embedding.weight`, [numPatches(c) + 1, d]];
+  const norm = function* (name: string): Generator<[string, number[]]> {
+    yield [`${name}.weight`, [d]];
+    yield [`${name}.bias`, [d]];
+  };
+  yield* norm('vision_model.pre_layrnorm');
+  for (let l = 0; l < c.num_hidden_layers; l++) {
+    const at = `vision_model.encoder.layers.${l}`;
+    for (const proj of ['k_proj', 'v_proj', 'q_proj', 'out_proj']) {
+      yield [`${at}.self_attn.${proj}.weight`, [d, d]];
+      yield [`${at}.self_attn.${proj}.bias`, [d]];
     }
-  } catch (e) {
-    out.forEach((t) => t.dispose());
-    throw e;
+    yield* norm(`${at}.layer_norm1`);
+    yield [`${at}.mlp.fc1.weight`, [i, d]];
+    yield [`${at}.mlp.fc1.bias`, [i]];
+    yield [`${at}.mlp.fc2.weight`, [d, i]];
+    yield [`${at}.mlp.fc2.bias`, [d]];
+    yield* norm(`${at}.layer_norm2`);
   }
-  return out;
+  yield* norm('vision_model.post_layernorm');
 }
 
-/** Parse a JSON file, with errors that name it. */
-export async function readJson(file: string): Promise<Record<string, unknown>> {
-  const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
-    throw new VisionEncoderError('CHECKPOINT', `cannot read (${e.code ?? e.message})`, { file, cause: e });
-  });
+/**
+ * What the shared model-folder loader needs to know about the CLIP tower: its config schema (a
+ * `CLIPVisionConfig` or a full `CLIPConfig`) and key map. The keys a full CLIP file holds for the
+ * text tower are skipped through the loader's `ignore` (`CLIP_IGNORABLE_KEYS` by default).
+ */
+export const visionSpec: ModelSpec<CLIPVisionConfig> = {
+  name: 'CLIP vision tower',
+  schema: clipConfigFileSchema,
+  parameterCount: visionParameterCount,
+  keyShapes: visionKeyShapes,
+};
+
+/**
+ * Refuse, before anything is allocated, a config whose parameters exceed `maxParameters` (default:
+ * what this machine's memory holds as float32) or whose largest tensor TensorFlow.js cannot hold.
+ */
+export function checkVisionBuildable(c: CLIPVisionConfig, maxParameters?: number): void {
   try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-    return v as Record<string, unknown>;
+    checkParameterCount(visionParameterCount(c), { maxParameters, what: 'the CLIP vision tower' });
+    for (const [key, shape] of visionKeyShapes(c)) checkTensorSize(key, shape);
   } catch (e) {
-    throw new VisionEncoderError('CHECKPOINT', `invalid JSON (${(e as Error).message})`, { file, cause: e });
+    throw e instanceof HealthGPTError ? toVisionError(e) : e;
   }
 }

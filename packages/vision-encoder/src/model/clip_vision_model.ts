@@ -1,18 +1,26 @@
-import { join } from 'node:path';
-import { Module, Generator, getDefaultGenerator, saveSafetensors, writeFileAtomic, type Tensor } from '@healthgpt/tensor-core';
-import { resolveVisionConfig, visionConfigToJSON, type CLIPVisionConfig } from './config.js';
+import { Module, Generator, getDefaultGenerator, disposeOnThrow, loadModelFolder, saveModelFolder, TensorCoreError, type Tensor, type FolderReader, type FolderWriter } from '@healthgpt/tensor-core';
+import { resolveVisionConfig, toVisionError, visionConfigToJSON, type CLIPVisionConfig } from './config.js';
 import { visionPreset, type VisionPresetName } from './presets.js';
 import { CLIPVisionTransformer, type CLIPVisionOutput } from './vision_transformer.js';
-import { loadWeightsInto, readJson, readWeights, type LoadWeightsOptions } from './checkpoint.js';
+import { CLIP_IGNORABLE_KEYS, checkVisionBuildable, loadWeightsInto, visionSpec, type LoadWeightsOptions } from './checkpoint.js';
 
 export interface CLIPVisionModelOptions {
   /** Seed of the from-scratch init (ignored when `gen` is given). */
   seed?: number;
+  /** Generator the init draws from (default: tensor-core's default generator). */
+  gen?: Generator;
+  /** Draw HF's initialisation (default true); `false` starts every tensor at zero, for weights about to be loaded. */
+  init?: boolean;
   /**
-   * Generator the init draws from (default: tensor-core's default generator); `null` skips the
-   * HF init draws (tensors start at zero) for weights that are about to be loaded.
+   * Refuse (with a `VisionEncoderError`, before allocating) a config implying more parameters
+   * than this; default: as many float32 values as the machine has memory.
    */
-  gen?: Generator | null;
+  maxParameters?: number;
+}
+
+export interface FromPretrainedOptions extends Omit<LoadWeightsOptions, 'source'> {
+  /** See `CLIPVisionModelOptions.maxParameters`. */
+  maxParameters?: number;
 }
 
 /**
@@ -22,11 +30,12 @@ export interface CLIPVisionModelOptions {
 export class CLIPVisionModel extends Module {
   readonly config: CLIPVisionConfig;
 
-  constructor(config: Partial<CLIPVisionConfig> = {}, { seed, gen }: CLIPVisionModelOptions = {}) {
+  constructor(config: Partial<CLIPVisionConfig> = {}, { seed, gen, init = true, maxParameters }: CLIPVisionModelOptions = {}) {
     super();
     this.config = resolveVisionConfig(config);
-    const g = gen !== undefined ? gen : seed !== undefined ? new Generator(seed) : getDefaultGenerator();
-    this.registerModule('vision_model', new CLIPVisionTransformer(this.config, g));
+    checkVisionBuildable(this.config, maxParameters);
+    const g = !init ? null : (gen ?? (seed !== undefined ? new Generator(seed) : getDefaultGenerator()));
+    disposeOnThrow(() => this.registerModule('vision_model', new CLIPVisionTransformer(this.config, g)));
   }
 
   /** A freshly initialised tower of a preset shape (see `VISION_PRESETS`). */
@@ -50,29 +59,31 @@ export class CLIPVisionModel extends Module {
   }
 
   /**
-   * Load `dir/config.json` (a CLIPVisionConfig or a full CLIPConfig) and `dir/model.safetensors`
-   * (or its shards). Strict: every parameter must be present, and every key other than the
-   * ignorable full-CLIP ones (`CLIP_IGNORABLE_KEYS`) must be a parameter.
+   * Load a model folder through tensor-core's reader: `config.json` (a CLIPVisionConfig or a full
+   * CLIPConfig, type-checked) and `model.safetensors` (or its shards), the headers checked against
+   * the config before the tower is built (without random initialisation). Strict: every parameter
+   * must be present, and every key other than the ignorable full-CLIP ones (`CLIP_IGNORABLE_KEYS`)
+   * must be a parameter. `source` may be a `FolderReader` (a sub-folder of a bigger model).
    */
-  static async fromPretrained(dir: string, opts: Omit<LoadWeightsOptions, 'source'> = {}): Promise<CLIPVisionModel> {
-    const cfgFile = join(dir, 'config.json');
-    const config = resolveVisionConfig(await readJson(cfgFile), cfgFile);
-    const tensors = await readWeights(dir, opts);
-    const model = new CLIPVisionModel(config, { gen: null });
-    try {
-      model.loadWeights(tensors, { ...opts, source: join(dir, 'model.safetensors') });
-    } catch (e) {
-      model.dispose();
-      throw e;
-    } finally {
-      tensors.forEach((t) => t.dispose());
-    }
+  static async fromPretrained(source: string | FolderReader, { prefix, ignore = CLIP_IGNORABLE_KEYS, maxParameters }: FromPretrainedOptions = {}): Promise<CLIPVisionModel> {
+    const { model } = await loadModelFolder(source, visionSpec, (config) => new CLIPVisionModel(config, { init: false, maxParameters }), {
+      prefix,
+      ignore,
+      maxParameters,
+      wrapError: toVisionError,
+    });
     return model.eval();
   }
 
-  /** Write `dir/model.safetensors` and `dir/config.json` (HF layout), each atomically. */
-  async savePretrained(dir: string): Promise<void> {
-    await saveSafetensors(join(dir, 'model.safetensors'), this.stateDict(), { format: 'pt' });
-    await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(visionConfigToJSON(this.config), null, 2) + '\n');
+  /**
+   * Write `config.json` and `model.safetensors` (HF layout) as one whole-folder save; with a
+   * `FolderWriter` they are staged in it (its owner commits).
+   */
+  async savePretrained(target: string | FolderWriter): Promise<void> {
+    try {
+      await saveModelFolder(target, { config: visionConfigToJSON(this.config), weights: this.namedParameters() });
+    } catch (e) {
+      throw e instanceof TensorCoreError ? toVisionError(e) : e;
+    }
   }
 }

@@ -1,4 +1,5 @@
-import { activation } from '@healthgpt/tensor-core';
+import { z } from 'zod';
+import { HealthGPTError, validateJson, type ConfigSchema } from '@healthgpt/tensor-core/base';
 import { VisionEncoderError } from '../errors.js';
 
 /**
@@ -52,56 +53,77 @@ export const CLIP_VISION_DEFAULTS: CLIPVisionConfig = {
   initializer_factor: 1,
 };
 
-const NUMERIC_FIELDS = [
-  'hidden_size',
-  'intermediate_size',
-  'projection_dim',
-  'num_hidden_layers',
-  'num_attention_heads',
-  'num_channels',
-  'image_size',
-  'patch_size',
-] as const;
+const size = z.int().positive().max(2 ** 31 - 1);
+const positive = z.number().positive();
+const probability = z.number().min(0).lt(1);
+const ACTIVATIONS = ['quick_gelu', 'gelu', 'gelu_pytorch_tanh', 'gelu_new', 'silu', 'swish', 'relu'] as const;
 
-const fail = (msg: string, file?: string): never => {
-  throw new VisionEncoderError('CONFIG', msg, { file });
+/**
+ * The schema of a `CLIPVisionConfig` (zod): every field type-checked (a missing or null field
+ * takes HF's default), the cross-field rules, then the complete config; unknown fields dropped.
+ */
+export const visionConfigSchema = z
+  .looseObject({
+    model_type: z.literal('clip_vision_model').optional(),
+    hidden_size: size.nullish(),
+    intermediate_size: size.nullish(),
+    projection_dim: size.nullish(),
+    num_hidden_layers: size.nullish(),
+    num_attention_heads: size.nullish(),
+    num_channels: size.nullish(),
+    image_size: size.nullish(),
+    patch_size: size.nullish(),
+    hidden_act: z.enum(ACTIVATIONS).nullish(),
+    layer_norm_eps: positive.nullish(),
+    attention_dropout: probability.nullish(),
+    dropout: probability.nullish(),
+    initializer_range: positive.nullish(),
+    initializer_factor: positive.nullish(),
+  })
+  .transform((src): CLIPVisionConfig => {
+    const cfg = { ...CLIP_VISION_DEFAULTS } as Record<string, unknown>;
+    for (const k of Object.keys(CLIP_VISION_DEFAULTS)) if ((src as Record<string, unknown>)[k] != null) cfg[k] = (src as Record<string, unknown>)[k];
+    cfg.model_type = 'clip_vision_model';
+    return cfg as unknown as CLIPVisionConfig;
+  })
+  .superRefine((c, ctx) => {
+    if (c.hidden_size % c.num_attention_heads !== 0)
+      ctx.addIssue({ code: 'custom', path: ['hidden_size'], message: `hidden_size (${c.hidden_size}) must be divisible by num_attention_heads (${c.num_attention_heads})` });
+    if (c.image_size % c.patch_size !== 0) ctx.addIssue({ code: 'custom', path: ['image_size'], message: `image_size (${c.image_size}) must be a multiple of patch_size (${c.patch_size})` });
+  });
+
+/** A full HF `CLIPConfig` (both towers): only its `vision_config` is read. */
+const clipConfigSchema = z.looseObject({ model_type: z.literal('clip').optional(), vision_config: visionConfigSchema }).transform((c) => c.vision_config);
+
+const hasVisionConfig = (v: unknown) => v !== null && typeof v === 'object' && 'vision_config' in v;
+
+/** What a CLIP `config.json` may hold: a `CLIPVisionConfig`, or a `CLIPConfig` whose `vision_config` is one. */
+export const clipConfigFileSchema: ConfigSchema<CLIPVisionConfig> = {
+  safeParse: (data) => (hasVisionConfig(data) ? clipConfigSchema : visionConfigSchema).safeParse(data),
 };
+
+/** A tensor-core error (a config or folder problem) as a `VisionEncoderError`, keeping it as the cause. */
+export function toVisionError(e: HealthGPTError): VisionEncoderError {
+  const code = e.code === 'CONFIG' || e.code === 'TOO_LARGE' ? 'CONFIG' : e.code === 'STATE_DICT' ? 'STATE_DICT' : 'CHECKPOINT';
+  return new VisionEncoderError(code, e.detail, { ...e.context, cause: e });
+}
 
 /**
  * A complete, validated config from a partial one. Accepts a `CLIPVisionConfig` or a full HF
- * `CLIPConfig` (`{ model_type: 'clip', vision_config: {...} }`); unknown fields are dropped.
+ * `CLIPConfig` (`{ model_type: 'clip', vision_config: {...} }`); unknown fields are dropped. A
+ * wrongly typed or inconsistent field is a `VisionEncoderError` (`CONFIG`) naming it.
  */
 export function resolveVisionConfig(partial: Partial<CLIPVisionConfig> | Record<string, unknown> = {}, file?: string): CLIPVisionConfig {
-  let src = partial as Record<string, unknown>;
-  if (src.vision_config !== undefined) {
-    if (typeof src.vision_config !== 'object' || src.vision_config === null) fail(`'vision_config' must be an object`, file);
-    src = src.vision_config as Record<string, unknown>;
+  try {
+    return validateJson(clipConfigFileSchema, partial, { file, what: 'a CLIP config' });
+  } catch (e) {
+    throw e instanceof HealthGPTError ? toVisionError(e) : e;
   }
-  if (src.model_type !== undefined && src.model_type !== 'clip_vision_model')
-    fail(`'model_type' must be 'clip_vision_model' (or a 'clip' config with 'vision_config'), got '${String(src.model_type)}'`, file);
-  const cfg = { ...CLIP_VISION_DEFAULTS } as unknown as Record<string, unknown>;
-  for (const k of Object.keys(CLIP_VISION_DEFAULTS)) if (src[k] !== undefined && src[k] !== null) cfg[k] = src[k];
-  cfg.model_type = 'clip_vision_model';
-  validateVisionConfig(cfg as unknown as CLIPVisionConfig, file);
-  return cfg as unknown as CLIPVisionConfig;
 }
 
-/** Throw a `VisionEncoderError` naming the first inconsistent field. */
+/** Throw a `VisionEncoderError` naming the first wrongly typed or inconsistent field. */
 export function validateVisionConfig(c: CLIPVisionConfig, file?: string): void {
-  for (const k of NUMERIC_FIELDS)
-    if (!Number.isInteger(c[k]) || c[k] <= 0) fail(`config field '${k}' must be a positive integer, got ${JSON.stringify(c[k])}`, file);
-  if (c.hidden_size % c.num_attention_heads !== 0)
-    fail(`config: hidden_size (${c.hidden_size}) must be divisible by num_attention_heads (${c.num_attention_heads})`, file);
-  if (c.image_size % c.patch_size !== 0) fail(`config: image_size (${c.image_size}) must be a multiple of patch_size (${c.patch_size})`, file);
-  try {
-    activation(c.hidden_act);
-  } catch {
-    fail(`config field 'hidden_act' must name a known activation (quick_gelu, gelu, gelu_pytorch_tanh, gelu_new, silu, swish, relu), got ${JSON.stringify(c.hidden_act)}`, file);
-  }
-  for (const k of ['layer_norm_eps', 'initializer_range', 'initializer_factor'] as const)
-    if (typeof c[k] !== 'number' || !(c[k] > 0)) fail(`config field '${k}' must be a positive number, got ${JSON.stringify(c[k])}`, file);
-  for (const k of ['attention_dropout', 'dropout'] as const)
-    if (typeof c[k] !== 'number' || c[k] < 0 || c[k] >= 1) fail(`config field '${k}' must be in [0, 1), got ${JSON.stringify(c[k])}`, file);
+  resolveVisionConfig(c, file);
 }
 
 /** Patches per side, S/p. */

@@ -1,14 +1,12 @@
-import { tf, Module, getDefaultGenerator, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, PositionEmbedding, getDefaultGenerator, type Tensor } from '@healthgpt/tensor-core';
 import { VisionEncoderError } from '../errors.js';
 import { numPatches, type CLIPVisionConfig } from './config.js';
 import { normalOrZeros, type InitSource } from './init.js';
 import { PatchEmbedding } from './patch_embedding.js';
-import { PositionEmbedding } from './position_embedding.js';
 
 /**
  * HF `CLIPVisionEmbeddings`: `class_embedding` [D] as token 0, the patch tokens after it, plus
- * `position_embedding.weight` [N + 1, D]. Positions are always 0..N, so the table is added
- * whole (no gather: its gradient needs no scatter kernel).
+ * `position_embedding.weight` [N + 1, D], added whole (positions are always 0..N).
  */
 export class CLIPVisionEmbeddings extends Module {
   constructor(
@@ -19,8 +17,9 @@ export class CLIPVisionEmbeddings extends Module {
     const d = config.hidden_size;
     const f = config.initializer_factor;
     this.registerParameter('class_embedding', normalOrZeros([d], d ** -0.5 * f, gen));
-    this.registerModule('patch_embedding', new PatchEmbedding(config.num_channels, d, config.patch_size, { std: config.initializer_range * f, gen }));
-    this.registerModule('position_embedding', new PositionEmbedding(numPatches(config) + 1, d, { std: config.initializer_range * f, gen }));
+    const std = config.initializer_range * f;
+    this.registerModule('patch_embedding', new PatchEmbedding(config.num_channels, d, config.patch_size, { std, gen }));
+    this.registerModule('position_embedding', new PositionEmbedding(numPatches(config) + 1, d, { std, ...(gen ? { gen } : {}), init: gen !== null }));
   }
 
   /** pixelValues [B, C, S, S] → embeddings before pre_layrnorm [B, N + 1, D] */
@@ -33,8 +32,7 @@ export class CLIPVisionEmbeddings extends Module {
     return tf.tidy(() => {
       const patches = this.child<PatchEmbedding>('patch_embedding').forward(pixelValues); // [B, N, D]
       const cls = tf.broadcastTo(this.param('class_embedding').reshape([1, 1, d]), [b, 1, d]); // [B, 1, D]
-      const positions = this.child<PositionEmbedding>('position_embedding').weight; // [N + 1, D]
-      return tf.add(tf.concat([cls, patches], 1), positions); // [B, N + 1, D]
+      return this.child<PositionEmbedding>('position_embedding').forward(tf.concat([cls, patches], 1)); // [B, N + 1, D]
     });
   }
 }

@@ -1,13 +1,10 @@
-import { tf, normal, Generator, type Tensor, type Variable } from '@healthgpt/tensor-core';
+import { tf, normal, type Generator, type Tensor, type Variable } from '@healthgpt/tensor-core';
 
 /**
  * Where initial values come from: a generator for a from-scratch init, or `null` when the
  * weights are about to be loaded (then the HF init draws are skipped and tensors start at zero).
  */
 export type InitSource = Generator | null;
-
-/** A generator for layers that always draw (tensor-core's Linear): the source, or a throwaway one. */
-export const drawFrom = (src: InitSource): Generator => src ?? new Generator(0);
 
 /** N(0, std²) draws from `src`, or zeros when there is no source. */
 export function normalOrZeros(shape: number[], std: number, src: InitSource): Tensor {
@@ -20,10 +17,4 @@ export function initNormal(v: Variable, std: number, src: InitSource): void {
   const fresh = normal(v.shape, 0, std, src);
   v.assign(fresh);
   fresh.dispose();
-}
-
-/** Overwrite `v` with zeros (HF zero-inits every Linear bias of CLIP). */
-export function initZeros(v: Variable | null): void {
-  if (!v) return;
-  tf.tidy(() => v.assign(tf.zerosLike(v)));
 }

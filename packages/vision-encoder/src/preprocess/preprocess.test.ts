@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,7 @@ describe('preprocessImages', () => {
     expect(() => preprocessImages([img], { ...cfg, do_resize: false })).toThrow(/'crop_size' 16x16 is larger than the 6x6 image/);
     expect(() => resolveImageProcessorConfig({ resample: 2 as 3 })).toThrow(VisionEncoderError);
     expect(() => resolveImageProcessorConfig({ image_std: [1, 0, 1] })).toThrow(/'image_std' must be positive/);
-    expect(() => resolveImageProcessorConfig({ size: { shortest_edge: 0 } })).toThrow(/'size.shortest_edge' must be a positive integer/);
+    expect(() => resolveImageProcessorConfig({ size: { shortest_edge: 0 } })).toThrow(/'size.shortest_edge' must be > 0, got 0/);
   });
 });
 
@@ -65,5 +66,42 @@ describe('preprocessor_config.json', () => {
     expect((await loadImageProcessorConfig(dir)).pad_to_square).toBe(false);
     await expect(loadImageProcessorConfig(join(dir, 'none'))).rejects.toThrow(VisionEncoderError);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('wrongly typed fields are CONFIG errors naming the file and field, never truthy strings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'processor-'));
+    try {
+      for (const [over, path] of [
+        [{ do_resize: 'false' }, 'do_resize'],
+        [{ image_mean: [0.5, '0.5', 0.5] }, 'image_mean[1]'],
+        [{ size: { shortest_edge: '336' } }, 'size.shortest_edge'],
+        [{ crop_size: 1e9 }, 'crop_size'],
+        [{ rescale_factor: true }, 'rescale_factor'],
+      ] as const) {
+        writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify({ ...clipImageProcessorConfig(32), ...over }));
+        await expect(loadImageProcessorConfig(dir), path).rejects.toMatchObject({ name: 'VisionEncoderError', code: 'CONFIG', path, file: join(dir, 'preprocessor_config.json') });
+      }
+      writeFileSync(join(dir, 'preprocessor_config.json'), 'null');
+      await expect(loadImageProcessorConfig(dir)).rejects.toThrow(/an image processor config must be a JSON object, got null/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('any mutation of a valid config gives a config or a CONFIG error (fuzz)', () => {
+    const fields = Object.keys(clipImageProcessorConfig(32));
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...fields), fc.jsonValue(), { maxKeys: 3 }), (over) => {
+        try {
+          const c = resolveImageProcessorConfig({ ...clipImageProcessorConfig(32), ...over }, 'p.json');
+          expect(typeof c.do_resize).toBe('boolean');
+          expect(Number.isInteger(c.size.shortest_edge)).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(VisionEncoderError);
+          expect(e).toMatchObject({ code: 'CONFIG', file: 'p.json' });
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,4 +1,6 @@
-import { VisionEncoderError } from '../errors.js';
+import { z } from 'zod';
+import { HealthGPTError, validateJson } from '@healthgpt/tensor-core/base';
+import { toVisionError } from '../model/config.js';
 
 /**
  * HF `CLIPImageProcessor` settings under their `preprocessor_config.json` names, plus
@@ -35,39 +37,62 @@ export function clipImageProcessorConfig(imageSize = 336, overrides: Partial<CLI
   });
 }
 
-const fail = (msg: string, file?: string): never => {
-  throw new VisionEncoderError('CONFIG', msg, { file });
-};
+/** The largest image side a processor config may ask for (pixels), so a config cannot demand unbounded memory. */
+export const MAX_PROCESSOR_SIDE = 16384;
 
-const posInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+const side = z.int().positive().max(MAX_PROCESSOR_SIDE);
+const finite = z.number();
+
+/**
+ * The schema of a `preprocessor_config.json` (zod): every field type-checked (so `do_resize:
+ * "false"` is an error naming the field, not a truthy string), older CLIPFeatureExtractor forms
+ * (`size` and `crop_size` as plain numbers) accepted, HF's defaults filled, unknown fields dropped.
+ */
+export const imageProcessorConfigSchema = z
+  .looseObject({
+    do_resize: z.boolean().optional(),
+    size: z.union([side, z.looseObject({ shortest_edge: side })]).optional(),
+    resample: z.int().optional(),
+    do_center_crop: z.boolean().optional(),
+    crop_size: z.union([side, z.looseObject({ height: side, width: side })]).optional(),
+    do_rescale: z.boolean().optional(),
+    rescale_factor: z.number().positive().optional(),
+    do_normalize: z.boolean().optional(),
+    image_mean: z.tuple([finite, finite, finite]).optional(),
+    image_std: z.tuple([finite, finite, finite]).optional(),
+    do_convert_rgb: z.boolean().optional(),
+    pad_to_square: z.boolean().optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.resample !== undefined && p.resample !== 3)
+      ctx.addIssue({ code: 'custom', path: ['resample'], message: `'resample' must be 3 (BICUBIC), the only filter supported, got ${p.resample}` });
+    if (p.image_std && !p.image_std.every((v) => v > 0)) ctx.addIssue({ code: 'custom', path: ['image_std'], message: `'image_std' must be positive, got ${JSON.stringify(p.image_std)}` });
+  })
+  .transform((p): CLIPImageProcessorConfig => {
+    const size = typeof p.size === 'number' ? p.size : (p.size?.shortest_edge ?? 336);
+    const crop = typeof p.crop_size === 'number' ? { height: p.crop_size, width: p.crop_size } : (p.crop_size ?? { height: size, width: size });
+    return {
+      image_processor_type: 'CLIPImageProcessor',
+      do_resize: p.do_resize ?? true,
+      size: { shortest_edge: size },
+      resample: 3,
+      do_center_crop: p.do_center_crop ?? true,
+      crop_size: { height: crop.height, width: crop.width },
+      do_rescale: p.do_rescale ?? true,
+      rescale_factor: p.rescale_factor ?? 1 / 255,
+      do_normalize: p.do_normalize ?? true,
+      image_mean: [...(p.image_mean ?? CLIP_IMAGE_MEAN)] as [number, number, number],
+      image_std: [...(p.image_std ?? CLIP_IMAGE_STD)] as [number, number, number],
+      do_convert_rgb: p.do_convert_rgb ?? true,
+      pad_to_square: p.pad_to_square ?? true,
+    };
+  });
 
 /** Complete and validate a (partial) `preprocessor_config.json`; unknown fields are dropped. */
 export function resolveImageProcessorConfig(partial: Partial<CLIPImageProcessorConfig> | Record<string, unknown> = {}, file?: string): CLIPImageProcessorConfig {
-  const p = partial as Partial<CLIPImageProcessorConfig>;
-  // Older files (CLIPFeatureExtractor) store `size` and `crop_size` as plain numbers.
-  const size = typeof p.size === 'number' ? { shortest_edge: p.size } : (p.size ?? { shortest_edge: 336 });
-  const crop = typeof p.crop_size === 'number' ? { height: p.crop_size, width: p.crop_size } : (p.crop_size ?? { height: size.shortest_edge, width: size.shortest_edge });
-  const cfg: CLIPImageProcessorConfig = {
-    image_processor_type: 'CLIPImageProcessor',
-    do_resize: p.do_resize ?? true,
-    size: { shortest_edge: size.shortest_edge },
-    resample: p.resample ?? 3,
-    do_center_crop: p.do_center_crop ?? true,
-    crop_size: { height: crop.height, width: crop.width },
-    do_rescale: p.do_rescale ?? true,
-    rescale_factor: p.rescale_factor ?? 1 / 255,
-    do_normalize: p.do_normalize ?? true,
-    image_mean: [...(p.image_mean ?? CLIP_IMAGE_MEAN)] as [number, number, number],
-    image_std: [...(p.image_std ?? CLIP_IMAGE_STD)] as [number, number, number],
-    do_convert_rgb: p.do_convert_rgb ?? true,
-    pad_to_square: p.pad_to_square ?? true,
-  };
-  if (!posInt(cfg.size.shortest_edge)) fail(`'size.shortest_edge' must be a positive integer, got ${JSON.stringify(cfg.size.shortest_edge)}`, file);
-  if (!posInt(cfg.crop_size.height) || !posInt(cfg.crop_size.width)) fail(`'crop_size' must hold positive integer height and width, got ${JSON.stringify(cfg.crop_size)}`, file);
-  if (cfg.resample !== 3) fail(`'resample' must be 3 (BICUBIC), the only filter supported, got ${JSON.stringify(cfg.resample)}`, file);
-  if (!(cfg.rescale_factor > 0)) fail(`'rescale_factor' must be positive, got ${cfg.rescale_factor}`, file);
-  for (const k of ['image_mean', 'image_std'] as const)
-    if (cfg[k].length !== 3 || !cfg[k].every((v) => Number.isFinite(v))) fail(`'${k}' must hold 3 finite numbers, got ${JSON.stringify(cfg[k])}`, file);
-  if (!cfg.image_std.every((v) => v > 0)) fail(`'image_std' must be positive, got ${JSON.stringify(cfg.image_std)}`, file);
-  return cfg;
+  try {
+    return validateJson(imageProcessorConfigSchema, partial, { file, what: 'an image processor config' });
+  } catch (e) {
+    throw e instanceof HealthGPTError ? toVisionError(e) : e;
+  }
 }

@@ -1,4 +1,6 @@
-import { loadSafetensors, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
+import { z } from 'zod';
+import { HealthGPTError, disposeOnThrow, loadPlanInto, planLoad, readCheckpointFile, saveSafetensors, type ModelSpec, type Tensor } from '@healthgpt/tensor-core';
+import { toVisionError } from '../model/config.js';
 import { VisionEncoderError } from '../errors.js';
 import { loadWeightsInto } from '../model/checkpoint.js';
 import { buildProjector, type Projector, type ProjectorOptions } from './projectors.js';
@@ -22,7 +24,7 @@ export function loadProjectorWeights(projector: Projector, tensors: Map<string, 
  * The projector a set of weights describes: `prefix.weight` alone is `linear`; `prefix.0`,
  * `prefix.2`, … `prefix.{2(N−1)}` are `mlp{N}x_gelu`. Sizes come from the weight shapes.
  */
-export function inferProjector(tensors: Map<string, Tensor>, prefix = COMPREHENSION_PROJECTOR_PREFIX, source?: string): { type: string; inFeatures: number; outFeatures: number } {
+export function inferProjector(tensors: ReadonlyMap<string, { readonly shape: readonly number[] }>, prefix = COMPREHENSION_PROJECTOR_PREFIX, source?: string): { type: string; inFeatures: number; outFeatures: number } {
   const at = (k: string) => tensors.get(`${prefix}.${k}`);
   const single = at('weight');
   if (single) {
@@ -46,23 +48,62 @@ export async function saveProjector(projector: Projector, file: string, { prefix
   await saveSafetensors(file, projectorStateDict(projector, prefix), { format: 'pt', mm_projector_type: projector.type });
 }
 
+/** A projector's type and sizes: what its key map follows from. */
+export interface ProjectorShape {
+  type: string;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** Every parameter of a projector (names relative to its prefix) and its shape, in registration order. */
+export function* projectorKeyShapes({ type, inFeatures, outFeatures }: ProjectorShape): Generator<[string, number[]]> {
+  if (type === 'identity') return;
+  if (type === 'linear') {
+    yield ['weight', [outFeatures, inFeatures]];
+    yield ['bias', [outFeatures]];
+    return;
+  }
+  const depth = Number(/^mlp(\d+)x_gelu$/.exec(type)?.[1] ?? 0);
+  for (let i = 0; i < depth; i++) {
+    yield [`${2 * i}.weight`, [outFeatures, i === 0 ? inFeatures : outFeatures]];
+    yield [`${2 * i}.bias`, [outFeatures]];
+  }
+}
+
+const size = z.int().positive().max(2 ** 31 - 1);
+
+/** The projector's key map for the shared loader (its "config" is its inferred type and sizes). */
+export const projectorSpec: ModelSpec<ProjectorShape> = {
+  name: 'projector',
+  schema: z.object({ type: z.string().regex(/^(linear|identity|mlp\d+x_gelu)$/), inFeatures: size, outFeatures: size }),
+  parameterCount: (s) => [...projectorKeyShapes(s)].reduce((n, [, shape]) => n + shape.reduce((a, b) => a * b, 1), 0),
+  keyShapes: projectorKeyShapes,
+};
+
 /**
  * Load a projector from a safetensors file (e.g. a converted `mm_projector.bin`), its type and
- * sizes inferred from the keys under `prefix` unless `type` is given.
+ * sizes inferred from the header's keys under `prefix` unless `type` is given. Header before
+ * allocation: the shapes are checked against the projector's key map before it is built (without
+ * random initialisation); keys outside the prefix are never read.
  */
-export async function loadProjector(file: string, { prefix = COMPREHENSION_PROJECTOR_PREFIX, type, ...opts }: { prefix?: string; type?: string } & ProjectorOptions = {}): Promise<Projector> {
-  const { tensors } = await loadSafetensors(file, { keys: (k) => k.startsWith(`${prefix}.`) });
+export async function loadProjector(
+  file: string,
+  { prefix = COMPREHENSION_PROJECTOR_PREFIX, type, maxParameters, ...opts }: { prefix?: string; type?: string; maxParameters?: number } & ProjectorOptions = {},
+): Promise<Projector> {
   try {
-    const spec = inferProjector(tensors, prefix, file);
-    const projector = buildProjector(type ?? spec.type, spec.inFeatures, spec.outFeatures, opts);
+    const ckpt = await readCheckpointFile(file);
+    const shapes = new Map([...ckpt.tensors].map(([k, t]) => [k, { shape: t.info.shape }]));
+    const shape = { ...inferProjector(shapes, prefix, file), ...(type ? { type } : {}) };
+    const plan = planLoad(projectorSpec, shape, ckpt, { prefix: `${prefix}.`, maxParameters, file });
+    const projector = disposeOnThrow(() => buildProjector(shape.type, shape.inFeatures, shape.outFeatures, { ...opts, init: false }));
     try {
-      loadProjectorWeights(projector, tensors, { prefix, source: file });
+      await loadPlanInto(projector, ckpt, plan);
     } catch (e) {
       projector.dispose();
       throw e;
     }
     return projector;
-  } finally {
-    tensors.forEach((t) => t.dispose());
+  } catch (e) {
+    throw e instanceof HealthGPTError && !(e instanceof VisionEncoderError) ? toVisionError(e) : e;
   }
 }

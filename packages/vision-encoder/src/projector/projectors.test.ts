@@ -2,10 +2,10 @@ import { it, expect, describe, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf, gelu, linear, normal, Generator, readSafetensorsHeader } from '@healthgpt/tensor-core';
+import { tf, gelu, linear, normal, Generator, getDefaultGenerator, readSafetensorsHeader } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { buildProjector, LinearProjector, MlpGeluProjector, IdentityProjector } from './projectors.js';
-import { projectorStateDict, saveProjector, loadProjector, loadProjectorWeights, GENERATION_PROJECTOR_PREFIX } from './io.js';
+import { projectorStateDict, saveProjector, loadProjector, loadProjectorWeights, projectorKeyShapes, GENERATION_PROJECTOR_PREFIX } from './io.js';
 import { VisionEncoderError } from '../errors.js';
 
 describeBackends('projectors', () => {
@@ -98,5 +98,22 @@ describe('projector files', () => {
     tf.dispose([w, wrong]);
     p.dispose();
     lin.dispose();
+  });
+
+  it('loadProjector checks the header before building, draws no random numbers, and names the file', async () => {
+    const p = buildProjector('mlp2x_gelu', 5, 7, { gen: new Generator(4) });
+    const file = join(dir, 'p.safetensors');
+    await saveProjector(p, file);
+    const before = getDefaultGenerator().getState();
+    const back = await loadProjector(file);
+    expect(getDefaultGenerator().getState()).toEqual(before);
+    expect([...projectorKeyShapes({ type: back.type, inFeatures: 5, outFeatures: 7 })]).toEqual(back.namedParameters().map(([k, v]) => [k, v.shape]));
+    await expectNoLeaks(async () => {
+      await expect(loadProjector(file, { type: 'mlp3x_gelu' })).rejects.toMatchObject({ name: 'VisionEncoderError', code: 'STATE_DICT', detail: expect.stringMatching(/missing keys: model\.mm_projector\.4\.weight/) });
+      await expect(loadProjector(file, { maxParameters: 10 })).rejects.toThrow(/more than the bound of 10/);
+    }, { what: 'refused loadProjector' });
+    await expect(loadProjector(join(dir, 'none.safetensors'))).rejects.toMatchObject({ code: 'CHECKPOINT', file: join(dir, 'none.safetensors') });
+    p.dispose();
+    back.dispose();
   });
 });

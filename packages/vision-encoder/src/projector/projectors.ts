@@ -18,6 +18,8 @@ function checkFeatures(x: Tensor, inFeatures: number, op: string): void {
 
 export interface ProjectorOptions {
   gen?: Generator;
+  /** Draw nn.Linear's initialisation (default true); `false` starts at zero, for weights about to be loaded. */
+  init?: boolean;
 }
 
 /**
@@ -31,12 +33,12 @@ export class MlpGeluProjector extends Module implements Projector {
     readonly inFeatures: number,
     readonly outFeatures: number,
     readonly depth = 2,
-    { gen = getDefaultGenerator() }: ProjectorOptions = {},
+    { gen = getDefaultGenerator(), init = true }: ProjectorOptions = {},
   ) {
     super();
     VisionEncoderError.check(Number.isInteger(depth) && depth >= 1, 'ARGUMENT', () => `'depth' passed to 'MlpGeluProjector' must be a positive integer, got ${depth}`);
     this.type = `mlp${depth}x_gelu`;
-    for (let i = 0; i < depth; i++) this.registerModule(String(2 * i), new Linear(i === 0 ? inFeatures : outFeatures, outFeatures, { gen }));
+    for (let i = 0; i < depth; i++) this.registerModule(String(2 * i), new Linear(i === 0 ? inFeatures : outFeatures, outFeatures, { gen, init }));
   }
 
   /** x [..., mmHidden] → [..., hidden] */
@@ -57,12 +59,12 @@ export class LinearProjector extends Module implements Projector {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    { gen = getDefaultGenerator() }: ProjectorOptions = {},
+    { gen = getDefaultGenerator(), init = true }: ProjectorOptions = {},
   ) {
     super();
     // nn.Linear's init, held directly so the keys are `weight` and `bias` (no child segment).
-    this.registerParameter('weight', kaimingUniform([outFeatures, inFeatures], { gen }));
-    this.registerParameter('bias', biasUniform([outFeatures], inFeatures, gen));
+    this.registerParameter('weight', init ? kaimingUniform([outFeatures, inFeatures], { gen }) : tf.zeros([outFeatures, inFeatures]));
+    this.registerParameter('bias', init ? biasUniform([outFeatures], inFeatures, gen) : tf.zeros([outFeatures]));
   }
 
   /** x [..., mmHidden] → [..., hidden] */

@@ -41,11 +41,11 @@ export class Level extends Module {
 
 /** The middle: `block_1`, `attn_1`, `block_2` at the lowest resolution. [B, C, h, w] → same */
 export class Mid extends Module {
-  constructor(channels: number, gen?: Generator) {
+  constructor(channels: number, gen?: Generator, init = true) {
     super();
-    this.registerModule('block_1', new ResnetBlock(channels, channels, gen));
-    this.registerModule('attn_1', new AttnBlock(channels, gen));
-    this.registerModule('block_2', new ResnetBlock(channels, channels, gen));
+    this.registerModule('block_1', new ResnetBlock(channels, channels, gen, init));
+    this.registerModule('attn_1', new AttnBlock(channels, gen, init));
+    this.registerModule('block_2', new ResnetBlock(channels, channels, gen, init));
   }
 
   forward(x: Tensor): Tensor {

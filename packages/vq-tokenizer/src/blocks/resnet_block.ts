@@ -15,13 +15,14 @@ export class ResnetBlock extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     gen?: Generator,
+    init = true,
   ) {
     super();
     this.registerModule('norm1', normalize(inChannels));
-    this.registerModule('conv1', new Conv2d(inChannels, outChannels, 3, { padding: 1, gen }));
+    this.registerModule('conv1', new Conv2d(inChannels, outChannels, 3, { padding: 1, gen, init }));
     this.registerModule('norm2', normalize(outChannels));
-    this.registerModule('conv2', new Conv2d(outChannels, outChannels, 3, { padding: 1, gen }));
-    if (inChannels !== outChannels) this.registerModule('nin_shortcut', new Conv2d(inChannels, outChannels, 1, { gen }));
+    this.registerModule('conv2', new Conv2d(outChannels, outChannels, 3, { padding: 1, gen, init }));
+    if (inChannels !== outChannels) this.registerModule('nin_shortcut', new Conv2d(inChannels, outChannels, 1, { gen, init }));
   }
 
   forward(x: Tensor): Tensor {
