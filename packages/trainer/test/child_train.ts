@@ -4,7 +4,7 @@
  * Prints `STEP <n>` after every step and, at the end, `RESULT <json losses>` or `INTERRUPTED`.
  */
 import { initBackend } from '@healthgpt/tensor-core';
-import { Trainer } from '../src/index.js';
+import { Trainer } from '../src/loop/trainer.js'; // the loop alone: a fast start
 import { Toy, toyItems, toyTask } from './toy.js';
 
 await initBackend();

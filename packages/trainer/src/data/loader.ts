@@ -93,10 +93,7 @@ export class DataLoader<T> {
     if (this.lengths) {
       const lengths = this.lengths;
       const w = b * this.window;
-      for (let s = 0; s < idx.length; s += w) {
-        const win = idx.slice(s, s + w).sort((x, y) => lengths[y] - lengths[x] || x - y);
-        for (let k = 0; k < win.length; k += b) batches.push(win.slice(k, k + b));
-      }
+      for (let s = 0; s < idx.length; s += w) batches.push(...groupWindow(idx.slice(s, s + w).sort((x, y) => lengths[y] - lengths[x] || x - y), b, lengths));
       const short = batches.findIndex((x) => x.length < b);
       const tail = short >= 0 ? batches.splice(short, 1) : [];
       if (this.shuffle) gen.shuffle(batches);
@@ -133,4 +130,32 @@ export class DataLoader<T> {
     this.position = s.position;
     this.order = null;
   }
+}
+
+/**
+ * Cut one window, sorted longest first, into batches of `b` (and at most one short batch) with the
+ * least padding: batches are runs of the sorted order, and the short batch, if any, goes where
+ * Σ size · longest is smallest (with fixed batch sizes, some optimal grouping is contiguous in
+ * sorted order).
+ */
+function groupWindow(sorted: number[], b: number, lengths: readonly number[]): number[][] {
+  const r = sorted.length % b;
+  const cut = (k: number) => {
+    const out: number[][] = [];
+    let at = 0;
+    for (let g = 0; at < sorted.length; g++) {
+      const size = r && g === k ? r : b;
+      out.push(sorted.slice(at, at + size));
+      at += size;
+    }
+    return out;
+  };
+  if (!r) return cut(-1);
+  const cost = (gs: number[][]) => gs.reduce((s, g) => s + g.length * lengths[g[0]], 0);
+  let best = cut(0);
+  for (let k = 1; k <= Math.floor(sorted.length / b); k++) {
+    const c = cut(k);
+    if (cost(c) < cost(best)) best = c;
+  }
+  return best;
 }

@@ -1,7 +1,6 @@
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { tf, loadSafetensors, saveSafetensors, syncDir, writeFileAtomic, type Module, type Tensor } from '@healthgpt/tensor-core';
+import { tf, loadSafetensors, recoverFolder, withFolderWriter, type Module, type SafetensorsDtype, type Tensor } from '@healthgpt/tensor-core';
 import type { LoaderState } from '../data/loader.js';
 import { TrainerError } from '../errors.js';
 import type { StepRecord } from './log.js';
@@ -33,41 +32,45 @@ export interface TrainerState {
 
 const folderName = (stageIndex: number, step: number) => `ckpt-${String(stageIndex).padStart(2, '0')}-${String(step).padStart(7, '0')}`;
 
+/** Every tensor as it is in memory (a parameter loaded from F16 or BF16 is saved as F32), so resume is exact. */
+const asInMemory = (tensors: Iterable<readonly [string, Tensor]>) => new Map<string, SafetensorsDtype>([...tensors].map(([n, t]) => [n, t.dtype === 'int32' ? 'I32' : t.dtype === 'bool' ? 'BOOL' : 'F32']));
+
 /**
- * Write checkpoint folder `<root>/checkpoints/ckpt-<stage>-<step>` whole: the module's parameters,
- * the optimizer state and the trainer state go to a hidden sibling folder that is renamed into
- * place only once every file is written and synced, so a kill at any instant leaves either the
- * complete folder or none (the hidden one is swept later). Older checkpoints beyond `keep` are
- * removed afterwards. Returns the folder.
+ * Write checkpoint folder `<root>/checkpoints/ckpt-<stage>-<step>` whole with tensor-core's folder
+ * writer: the module's parameters, the optimizer state and the trainer state are staged and
+ * fsync'd, then committed at once, so a kill at any instant leaves either the complete folder or
+ * one without its trainer state, which `listCheckpoints` passes over (and the next save sweeps).
+ * Older checkpoints beyond `keep` are removed afterwards. Returns the folder.
  */
 export async function writeCheckpoint(root: string, module: Module, optimizer: Map<string, Tensor>, state: TrainerState, { keep = 2 }: { keep?: number } = {}): Promise<string> {
   const parent = join(root, CHECKPOINTS_DIR);
-  await mkdir(parent, { recursive: true });
   const dir = join(parent, folderName(state.stageIndex, state.step));
-  const tmp = join(parent, `.tmp-${randomBytes(6).toString('hex')}`);
-  await mkdir(tmp);
+  const params = module.namedParameters();
   try {
-    await saveSafetensors(join(tmp, WEIGHTS_FILE), new Map(module.namedParameters()), { format: 'pt' });
-    await saveSafetensors(join(tmp, OPTIMIZER_FILE), optimizer, { format: 'pt' });
-    await writeFileAtomic(join(tmp, STATE_FILE), JSON.stringify(state) + '\n');
-    await syncDir(tmp);
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-    await syncDir(parent);
+    await withFolderWriter(dir, async (w) => {
+      await w.safetensors(WEIGHTS_FILE, params, { metadata: { format: 'pt' }, dtypes: asInMemory(params) });
+      await w.safetensors(OPTIMIZER_FILE, optimizer, { metadata: { format: 'pt' }, dtypes: asInMemory(optimizer) });
+      await w.json(STATE_FILE, state);
+    });
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
     throw new TrainerError('CHECKPOINT', `cannot write the checkpoint (${(e as Error).message})`, { file: dir, cause: e });
   }
   await prune(parent, keep);
   return dir;
 }
 
-/** Complete checkpoint folders under `root`, oldest first. */
+/**
+ * Complete checkpoint folders under `root`, oldest first. A save killed after its commit point is
+ * finished first; a folder without its trainer state (a save killed before it) is not listed.
+ */
 export async function listCheckpoints(root: string): Promise<string[]> {
   const parent = join(root, CHECKPOINTS_DIR);
   const names = (await readdir(parent).catch(() => [] as string[])).filter((n) => /^ckpt-\d+-\d+$/.test(n)).sort();
   const out: string[] = [];
-  for (const n of names) if (await stat(join(parent, n, STATE_FILE)).catch(() => null)) out.push(join(parent, n));
+  for (const n of names) {
+    await recoverFolder(join(parent, n));
+    if (await stat(join(parent, n, STATE_FILE)).catch(() => null)) out.push(join(parent, n));
+  }
   return out;
 }
 
@@ -77,10 +80,10 @@ export async function latestCheckpoint(root: string): Promise<string | null> {
   return all.length ? all[all.length - 1] : null;
 }
 
+/** Remove incomplete checkpoint folders and complete ones beyond the newest `keep`. */
 async function prune(parent: string, keep: number): Promise<void> {
-  const names = (await readdir(parent)).sort();
-  for (const n of names) if (n.startsWith('.tmp-')) await rm(join(parent, n), { recursive: true, force: true });
   const done = (await listCheckpoints(join(parent, '..'))).map((d) => d.slice(parent.length + 1));
+  for (const n of await readdir(parent)) if (/^ckpt-\d+-\d+$/.test(n) && !done.includes(n)) await rm(join(parent, n), { recursive: true, force: true });
   if (keep > 0) for (const n of done.slice(0, Math.max(0, done.length - keep))) await rm(join(parent, n), { recursive: true, force: true });
 }
 

@@ -53,39 +53,28 @@ describe('exact resume across processes', () => {
     }
   }, LONG);
 
-  it('a run killed with SIGKILL at a random step resumes with the same losses, bit for bit', async () => {
+  it('a run killed with SIGKILL at a random step resumes with the same losses, bit for bit, passing over a half-written checkpoint', async () => {
     expect(whole).toHaveLength(STEPS);
     const gen = new Generator(Date.now());
-    {
-      const dir = tmp();
-      const killAt = 2 + gen.int(STEPS - 4); // a step in either stage
-      let seen = 0;
-      const killed = await runChild(dir, [], (line, p) => {
-        if (line.startsWith('STEP ') && ++seen === killAt) p.kill('SIGKILL');
-      });
-      expect(killed.signal).toBe('SIGKILL');
-      const resumed = await runChild(dir, ['--resume']);
-      expect(resumed.code).toBe(0);
-      expect(losses(resumed.lines), `killed after step ${killAt}`).toEqual(whole);
-    }
-  }, LONG);
-
-  it('a checkpoint folder left half-written is passed over: the run resumes from the previous one', async () => {
     const dir = tmp();
+    const killAt = 2 + gen.int(STEPS - 4); // a step in either stage
     let seen = 0;
-    await runChild(dir, [], (line, p) => {
-      if (line.startsWith('STEP ') && ++seen === 5) p.kill('SIGKILL');
+    const killed = await runChild(dir, [], (line, p) => {
+      if (line.startsWith('STEP ') && ++seen === killAt) p.kill('SIGKILL');
     });
-    // what a kill during a later save leaves: a hidden staging folder with a truncated file, and a
-    // folder without its trainer state
+    expect(killed.signal).toBe('SIGKILL');
+    // what a kill during a later save leaves: a checkpoint folder with a staged, truncated weights
+    // file and no trainer state (the folder writer's commit never happened)
     const ck = join(dir, 'checkpoints');
-    mkdirSync(join(ck, '.tmp-deadbeef'));
-    writeFileSync(join(ck, '.tmp-deadbeef', 'model.safetensors'), 'trunc');
-    mkdirSync(join(ck, 'ckpt-00-0000099'));
-    writeFileSync(join(ck, 'ckpt-00-0000099', 'model.safetensors'), 'trunc');
+    const later = join(ck, 'ckpt-01-0009999');
+    mkdirSync(later);
+    writeFileSync(join(later, '.model.safetensors.0123456789abcdef.hgtmp'), 'trunc');
+    writeFileSync(join(later, 'model.safetensors'), 'trunc');
     const resumed = await runChild(dir, ['--resume']);
-    expect(losses(resumed.lines)).toEqual(whole);
-    expect(readdirSync(ck).some((n) => n.startsWith('.tmp-'))).toBe(false);
+    expect(resumed.code).toBe(0);
+    expect(losses(resumed.lines), `killed after step ${killAt}`).toEqual(whole);
+    expect(readdirSync(ck)).not.toContain('ckpt-01-0009999');
+    expect(readdirSync(ck).every((n) => /^ckpt-\d+-\d+$/.test(n))).toBe(true);
   }, LONG);
 
   it('Ctrl-C (SIGINT) saves a checkpoint and exits; the resumed run continues exactly', async () => {
