@@ -6,7 +6,7 @@
  * gradient clipping) on the default backend; it is saved as an HF model folder, reloaded, and
  * asked to complete a prompt.
  *
- *   npm run example
+ *   node --import tsx examples/train-decoder.ts
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

@@ -26,7 +26,7 @@ export function askCommand(ctx: Context): Command {
     .option('--max-new-tokens <n>', 'longest answer in tokens (default: whatever fits)', intOption('--max-new-tokens', 1, 100_000))
     .option('--temperature <t>', 'sample at this temperature (default: greedy)', numberOption('--temperature', 0, 10))
     .option('--seed <n>', 'sampling seed', intOption('--seed', 0, 2 ** 31), 0)
-    .option('--int8', 'load the weights as int8 (half the memory)')
+    .option('--int8', 'load the weights as int8 (weight-only quantization)')
     .option('--json', 'print {answer, finishReason, seconds} as JSON instead of streaming the answer')
     .action(async (o: AskOptions) => {
       const image = await loadImageFile('--image', o.image);
