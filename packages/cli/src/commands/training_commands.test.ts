@@ -129,7 +129,7 @@ describe('healthgpt train', () => {
   }, 600_000);
 
   it.each([
-    [['train', '--out', 'x'], 2, /^healthgpt train: name a --preset or a --config file$/],
+    [['train', '--out', 'x'], 2, /^healthgpt train: name a --preset or a --config file\n$/],
     [['train', '--preset', 'vqa-rad', '--out', 'x'], 2, /^healthgpt train: the vqa-rad pipeline needs --data DIR/],
     [['train', '--preset', 'imagenet', '--out', 'x'], 2, /^healthgpt train: option '--preset <name>' argument 'imagenet' is invalid/],
     [['train', '--preset', 'test', '--config', 'c.json', '--out', 'x'], 2, /^healthgpt train: option '--preset <name>' cannot be used with option '--config <file>'/],
