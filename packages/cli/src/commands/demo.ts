@@ -1,4 +1,3 @@
-import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { Context } from '../program.js';
@@ -19,9 +18,6 @@ interface DemoOptions {
   json?: boolean;
 }
 
-/** What a run folder holds besides the report: the model and the training logs and checkpoints. */
-const MODEL_DIR = 'model';
-const RUN_DIR = 'run';
 
 /** How the pipeline's phases are announced. */
 const PHASE_NAMES: Record<string, string> = { data: 'the synthetic set', stage0: 'stage 0: tokenizer, decoder, vision tower, VQ tokenizer', assemble: 'assembling HealthGPT from the parts', encode: 'encoding the training samples', stages: 'stages 1–3', evaluate: 'evaluating on held-out samples' };
@@ -41,7 +37,7 @@ export function verdictLine(d: ReportData): string {
 export function demoCommand(ctx: Context): Command {
   return new Command('demo')
     .description('train the tiny HealthGPT from nothing on the synthetic set (stage 0, stages 1–3), evaluate it against baselines and write an HTML report: within 10 minutes on two cores, --quick about one')
-    .option('--out <dir>', 'the run folder (report.html, metrics.json, model/, run/)', 'healthgpt-demo')
+    .option('--out <dir>', 'the run folder (report.html, metrics.json, model/, each stage\'s logs and checkpoints)', 'healthgpt-demo')
     .option('--quick', 'the quick budget: about a minute')
     .addOption(new Option('--budget <name>', 'the step budget: demo (default), quick (= --quick) or test (seconds, for CI; learns little)').choices(DEMO_BUDGETS))
     .option('--seed <n>', 'the seed of the data, the weights and the training', intOption('--seed', 0, 2 ** 31), 0)
@@ -56,13 +52,13 @@ export function demoCommand(ctx: Context): Command {
       const backend = await startBackend(ctx.globals());
       const tr = await import('@healthgpt/trainer');
       const { HealthGPT } = await import('@healthgpt/model');
-      const { reusableRun, runRecord, writeRunRecord } = await import('../training/record.js');
+      const { reusableRun, runRecord, writeRunRecord, clearTrainingDirs } = await import('../training/record.js');
       const { reportData } = await import('../training/report_data.js');
       const { trainerProgress } = await import('../training/progress.js');
       const { writeReport, reportMetrics } = await import('../report/write.js');
       const budget = tr.PIPELINE_BUDGETS[name];
       const key = { pipeline: 'synthetic', preset: 'tiny', seed: o.seed, budget: name, steps: budget };
-      const modelDir = join(out, MODEL_DIR);
+      const modelDir = join(out, 'model');
       const earlier = o.fresh ? null : reusableRun(modelDir, key);
       const reused: ReportData['reused'] = [];
       let run;
@@ -74,8 +70,8 @@ export function demoCommand(ctx: Context): Command {
         run = earlier;
         reused.push({ what: 'the trained model', detail: `${modelDir}, trained ${earlier.finishedAt} with the same budget, seed and healthgpt version; its loss curves, stage-0 figures and training time come from that run. The data set was made again and the model evaluated again now.` });
       } else {
-        for (const d of [modelDir, join(out, RUN_DIR)]) if (existsSync(d)) rmSync(d, { recursive: true, force: true });
-        const r = await tr.runPipeline({ budget: name, preset: 'tiny', seed: o.seed, outDir: join(out, RUN_DIR), progress: await trainerProgress(ctx.io, ctx.globals().progress), onPhase: (p) => phases.begin(p, PHASE_NAMES[p] ?? p) });
+        clearTrainingDirs(out);
+        const r = await tr.runPipeline({ budget: name, preset: 'tiny', seed: o.seed, outDir: out, progress: await trainerProgress(ctx.io, ctx.globals().progress), onPhase: (p) => phases.begin(p, PHASE_NAMES[p] ?? p) });
         model = r.model;
         evaluation = r.evaluation;
         phases.end();
@@ -83,11 +79,8 @@ export function demoCommand(ctx: Context): Command {
         run = runRecord(r, key);
       }
       try {
-        if (!earlier) {
-          phases.begin('save', `saving the model to ${modelDir}`);
-          await model.savePretrained(modelDir);
-          await writeRunRecord(modelDir, run);
-        }
+        // The pipeline saved the model in <out>/model; how it was trained goes beside it.
+        if (!earlier) await writeRunRecord(modelDir, run);
         // The synthetic set is deterministic: made again here, it is the set the model was trained and evaluated on.
         phases.begin(earlier ? 'data' : 'report', earlier ? 'the synthetic set' : 'writing the report');
         const data = tr.syntheticData('tiny', budget.scenes, o.seed);
@@ -109,7 +102,7 @@ export function demoCommand(ctx: Context): Command {
           backend,
           timings: phases.seconds,
           reused,
-          files: { model: modelDir, 'training logs and checkpoints': join(out, RUN_DIR) },
+          files: { model: modelDir, 'training logs and checkpoints': out },
           settings: { budgetName: name, heldOutEvaluated: evaluated.length },
           verdict: true,
         });

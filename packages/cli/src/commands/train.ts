@@ -26,10 +26,10 @@ const PHASE_NAMES: Record<string, string> = { data: 'reading the data', stage0: 
  */
 export function trainCommand(ctx: Context): Command {
   return new Command('train')
-    .description('train HealthGPT from nothing (stage 0, stages 1–3) by a preset or a config file; writes DIR/model, DIR/run (logs, checkpoints) and a report of the held-out evaluation')
+    .description('train HealthGPT from nothing (stage 0, stages 1–3) by a preset or a config file; writes DIR/model, the logs and checkpoints of every stage and a report of the held-out evaluation')
     .addOption(new Option('--preset <name>', 'demo, quick or test (the synthetic set, as healthgpt demo), or vqa-rad (the VQA-RAD release in --data)').choices(TRAIN_PRESETS).conflicts('config'))
     .option('--config <file>', 'a JSON training config: {"pipeline": "synthetic" | "vqa-rad", "model": "tiny" | "small", "seed", "budget", "data", "validation"}')
-    .requiredOption('--out <dir>', 'the run folder (model/, run/, report.html, metrics.json)')
+    .requiredOption('--out <dir>', 'the run folder (model/, each stage\'s logs and checkpoints, report.html, metrics.json)')
     .option('--data <dir>', 'the data folder (vqa-rad: the official release, "VQA_RAD Dataset Public.json" and its image folder)')
     .option('--seed <n>', 'overrides the preset\'s or config\'s seed', intOption('--seed', 0, 2 ** 31))
     .option('--force', 'replace a model an earlier run left in --out')
@@ -51,13 +51,12 @@ export function trainCommand(ctx: Context): Command {
       phases.begin('startup', 'starting the tensor backend');
       const backend = await startBackend(ctx.globals());
       const tr = await import('@healthgpt/trainer');
-      const { rmSync } = await import('node:fs');
-      const { runRecord, writeRunRecord } = await import('../training/record.js');
+      const { runRecord, writeRunRecord, clearTrainingDirs } = await import('../training/record.js');
       const { reportData } = await import('../training/report_data.js');
       const { trainerProgress } = await import('../training/progress.js');
       const { writeReport } = await import('../report/write.js');
-      for (const d of [modelDir, join(out, 'run')]) if (existsSync(d)) rmSync(d, { recursive: true, force: true });
-      const common = { preset: config.model, seed, outDir: join(out, 'run'), progress: await trainerProgress(ctx.io, ctx.globals().progress), onPhase: (p: string) => phases.begin(p, PHASE_NAMES[p] ?? p) };
+      clearTrainingDirs(out);
+      const common = { preset: config.model, seed, outDir: out, progress: await trainerProgress(ctx.io, ctx.globals().progress), onPhase: (p: string) => phases.begin(p, PHASE_NAMES[p] ?? p) };
       const r =
         config.pipeline === 'synthetic'
           ? await tr.runPipeline({ ...common, budget: config.budget })
@@ -67,8 +66,7 @@ export function trainCommand(ctx: Context): Command {
       try {
         Object.assign(phases.seconds, Object.fromEntries(Object.entries(r.timings).filter(([k]) => k !== 'total')));
         const run = runRecord(r, { pipeline: config.pipeline, config, seed });
-        phases.begin('save', `saving the model to ${modelDir}`);
-        await model.savePretrained(modelDir);
+        // The pipeline saved the model in <out>/model; how it was trained goes beside it.
         await writeRunRecord(modelDir, run);
         phases.begin('report', 'writing the report');
         // The evaluated samples again (for the report's example images): the same deterministic split.
@@ -98,7 +96,7 @@ export function trainCommand(ctx: Context): Command {
           backend,
           timings: phases.seconds,
           reused: [],
-          files: { model: modelDir, 'training logs and checkpoints': join(out, 'run') },
+          files: { model: modelDir, 'training logs and checkpoints': out },
           verdict: config.pipeline === 'synthetic',
         });
         const files = await writeReport(out, d);

@@ -1,9 +1,17 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PipelineReport, VqaRadReport } from '@healthgpt/trainer';
 import { writeFileAtomic } from '@healthgpt/tensor-core/base';
 import type { ReportData } from '../report/types.js';
 import { VERSION } from '../version.js';
+
+/** What a training run writes into its folder (the trainer's layout): the model, and each stage's logs and checkpoints. */
+export const TRAINING_DIRS = ['model', 'stages', 'stage0-decoder', 'stage0-vision', 'stage0-vq'] as const;
+
+/** Remove what an earlier training run left in `out` (only the folders a run writes). */
+export function clearTrainingDirs(out: string): void {
+  for (const d of TRAINING_DIRS) rmSync(join(out, d), { recursive: true, force: true });
+}
 
 /** The file beside a trained model that records how it was trained (what a report of it shows). */
 export const RUN_FILE = 'run.json';
