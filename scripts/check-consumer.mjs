@@ -12,9 +12,10 @@
 //  3. every installed package carries LICENSE and metadata, and every relative link or image of
 //     its README resolves to a file inside the installed package;
 //  4. each README's example, taken from the README text (the first ```ts block after the
-//     "## Example" heading, else the first ```ts block), type-checks strictly and runs.
+//     "## Example" heading, else the first ```ts block), type-checks strictly and runs; a
+//     command-line package (with `bin`) instead answers --help and --version from the install.
 // Needs `npm run build` first. Exit 1 on any failure. `--keep` leaves the temporary folder.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -80,7 +81,7 @@ try {
     const tf = join(dir, 'node_modules', '@tensorflow');
     if (existsSync(tf)) problems.push(`${p.pkg.name} alone installed TensorFlow.js (${readdirSync(tf).join(', ')})`);
     say(`${p.pkg.name} installed alone: ${existsSync(tf) ? 'WITH' : 'without'} TensorFlow.js`);
-    runExample(p, dir, 'alone');
+    await runExample(p, dir, 'alone');
   }
 
   // --- 2. everything ---
@@ -137,8 +138,8 @@ console.log(net.namedParameters().filter(([n]) => n.includes('lora_')).length);
   const examples = [];
   for (const p of packages) {
     const code = readmeExample(readFileSync(join(p.pkgDir, 'README.md'), 'utf8'));
-    if (!code) problems.push(`${p.pkg.name}'s README has no \`\`\`ts example`);
-    else examples.push({ p, file: `example-${p.dir}.mts`, code });
+    if (code) examples.push({ p, file: `example-${p.dir}.mts`, code });
+    else if (!p.pkg.bin) problems.push(`${p.pkg.name}'s README has no \`\`\`ts example`);
   }
   for (const e of examples) writeFileSync(join(app, e.file), `${e.code}\nexport {};\n`);
   writeFileSync(
@@ -151,14 +152,26 @@ console.log(net.namedParameters().filter(([n]) => n.includes('lora_')).length);
   const tsc = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
   if (!tsc.ok) problems.push(`a strict consumer does not compile (the entry points, or a README example):\n${tsc.out}`);
   say(`strict consumer type-checked (${entries.length} entry points, ${examples.length} README examples)`);
-  for (const e of examples) runExample(e.p, app, 'with every package');
+  // A command-line package: each of its commands answers --help and --version from the install.
+  for (const p of packages.filter((q) => q.pkg.bin))
+    for (const bin of Object.keys(typeof p.pkg.bin === 'string' ? { [p.pkg.name.split('/').pop()]: 1 } : p.pkg.bin))
+      for (const flag of ['--help', '--version']) {
+        const r = run(join(app, 'node_modules', '.bin', bin), [flag], app, { timeout: 120_000 });
+        if (!r.ok || !r.out) problems.push(`${bin} ${flag} (from ${p.pkg.name}) fails:\n${r.out}`);
+        else say(`${bin} ${flag}: ok`);
+      }
+  // The examples, two at a time (each is one Node process; the machine has two cores).
+  const queue = [...examples];
+  await Promise.all([0, 1].map(async () => {
+    for (let e = queue.shift(); e; e = queue.shift()) await runExample(e.p, app, 'with every package');
+  }));
 } finally {
   if (keep) console.log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }
 
 /** Runs package `p`'s README example in a fresh folder of project `dir`. */
-function runExample(p, dir, label) {
+async function runExample(p, dir, label) {
   const code = readmeExample(readFileSync(join(p.pkgDir, 'README.md'), 'utf8'));
   if (!code) return;
   const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
@@ -167,7 +180,13 @@ function runExample(p, dir, label) {
   // The script sits in the project (so it resolves the installed packages); it runs in its own folder.
   const file = join(dir, `run-${p.dir}.mjs`);
   writeFileSync(file, js);
-  const r = run(process.execPath, [file], cwd, { timeout: 300_000 });
+  const r = await new Promise((done) => {
+    const child = spawn(process.execPath, [file], { cwd, timeout: 300_000 });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('close', (code, signal) => done({ ok: code === 0, out: `${out}${signal ? `\n(killed: ${signal})` : ''}` }));
+  });
   if (!r.ok) problems.push(`${p.pkg.name}'s README example fails (${label}):\n${r.out.split('\n').slice(-25).join('\n')}`);
   say(`${p.pkg.name} README example (${label}): ${r.ok ? 'ran' : 'FAILED'}`);
 }

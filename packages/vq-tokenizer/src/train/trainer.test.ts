@@ -5,8 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf, loadSafetensors, type RawImage, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { VQTokenizer, VQTrainer, VQTokenizerError, evaluateTokenizer, toUint8HWC } from '../index.js';
-import { trainConfig } from '../test-configs.test-util.js';
-import { phantoms } from '../phantoms.test-util.js';
+import { trainConfig } from '../test_configs.test_util.js';
+import { phantoms } from '../phantoms.test_util.js';
 
 // Training runs on cpu until tensor-core's wasm conv-gradient kernels land (the package's own
 // convolution gradients work on wasm too; this keeps the suite's CPU time small).

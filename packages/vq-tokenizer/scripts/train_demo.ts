@@ -1,6 +1,6 @@
 /**
  * Train the demo tokenizer from scratch on synthetic phantoms and report held-out PSNR / SSIM /
- * codebook usage:  node --import tsx packages/vq-tokenizer/scripts/train-demo.ts [--steps N] [--out DIR]
+ * codebook usage:  node --import tsx packages/vq-tokenizer/scripts/train_demo.ts [--steps N] [--out DIR]
  */
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { initBackend, tf } from '@healthgpt/tensor-core';
 import { PRESETS, VQTokenizer, VQTrainer, evaluateTokenizer, progressBar, makeConfig, type VQConfig } from '../src/index.js';
-import { phantoms } from '../src/phantoms.test-util.js';
+import { phantoms } from '../src/phantoms.test_util.js';
 
 const { values: args } = parseArgs({
   options: {
