@@ -54,6 +54,8 @@ function installLineProblems(pkg, readme) {
     const m = /^(@?[^@\s]+)@(.+)$/.exec(spec);
     if (m && peers[m[1]] && !semver.satisfies(m[2], peers[m[1]])) problems.push(`README install line asks for ${spec}, outside the peer range ${peers[m[1]]}`);
   }
+  // A user reads the README beside the tarball: it may not send them to files of this workspace.
+  for (const m of readme.matchAll(/REFERENCE\.md|\.\.\/shared\b/g)) problems.push(`README mentions ${m[0]}, which a user of the package does not have`);
   return problems;
 }
 
