@@ -13,7 +13,7 @@
 //     its README resolves to a file inside the installed package;
 //  4. each README's example, taken from the README text (the first ```ts block after the
 //     "## Example" heading, else the first ```ts block), type-checks strictly and runs; a
-//     command-line package (with `bin`) instead answers --help and --version from the install.
+//     command-line package (with `bin`) instead answers --help from the install.
 // Needs `npm run build` first. Exit 1 on any failure. `--keep` leaves the temporary folder.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -152,10 +152,10 @@ console.log(net.namedParameters().filter(([n]) => n.includes('lora_')).length);
   const tsc = run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.json'], app);
   if (!tsc.ok) problems.push(`a strict consumer does not compile (the entry points, or a README example):\n${tsc.out}`);
   say(`strict consumer type-checked (${entries.length} entry points, ${examples.length} README examples)`);
-  // A command-line package: each of its commands answers --help and --version from the install.
+  // A command-line package: each of its commands answers --help from the install.
   for (const p of packages.filter((q) => q.pkg.bin))
     for (const bin of Object.keys(typeof p.pkg.bin === 'string' ? { [p.pkg.name.split('/').pop()]: 1 } : p.pkg.bin))
-      for (const flag of ['--help', '--version']) {
+      for (const flag of ['--help']) {
         const r = run(join(app, 'node_modules', '.bin', bin), [flag], app, { timeout: 120_000 });
         if (!r.ok || !r.out) problems.push(`${bin} ${flag} (from ${p.pkg.name}) fails:\n${r.out}`);
         else say(`${bin} ${flag}: ok`);
