@@ -181,7 +181,7 @@ async function runExample(p, dir, label) {
   const file = join(dir, `run-${p.dir}.mjs`);
   writeFileSync(file, js);
   const r = await new Promise((done) => {
-    const child = spawn(process.execPath, [file], { cwd, timeout: 300_000 });
+    const child = spawn(process.execPath, [file], { cwd, timeout: 900_000 }); // a hang guard: the slowest (a whole pipeline) takes minutes on a busy machine
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
