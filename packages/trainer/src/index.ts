@@ -10,7 +10,7 @@ export { stageSteps, type StageSpec, type GroupSpec, type RowSpec, type StageLen
 export { Trainer, type TrainerOptions, type StageResult, type RunResult } from './loop/trainer.js';
 export { JsonlLog, memorySnapshot, type StepRecord } from './loop/log.js';
 export { progressBar, silentProgress, type ProgressSink } from './loop/progress.js';
-export { writeCheckpoint, listCheckpoints, latestCheckpoint, readTrainerState, loadCheckpointWeights, WEIGHTS_FILE, OPTIMIZER_FILE, STATE_FILE, CHECKPOINTS_DIR, type TrainerState } from './loop/checkpoint.js';
+export { writeCheckpoint, listCheckpoints, latestCheckpoint, readTrainerState, loadCheckpointWeights, WEIGHTS_FILE, OPTIMIZER_FILE, STATE_FILE, CHECKPOINTS_DIR, MODEL_DIR, type TrainerState, type ExportModel } from './loop/checkpoint.js';
 export { encodeSamples, bySubtask, type ImageResolver, type TrainItem } from './healthgpt/data.js';
 export { healthGPTTask, healthGPTTasks } from './healthgpt/task.js';
 export { paperStages, mixedStage, scaleLr, healthGPTSelectors, imageTokenRows, PAPER_HYPERPARAMETERS, type PaperStageOptions, type LrScaling } from './healthgpt/stages.js';
@@ -24,7 +24,7 @@ export { imageScores, type ImageScores } from './eval/image_metrics.js';
 export { majorityAnswers, questionOnlyAnswers, type AnswerBaseline } from './eval/baselines.js';
 export { evaluate, type EvaluateOptions, type EvalReport, type ComprehensionRow, type GenerationRow, type ComprehensionExample, type GenerationExample } from './eval/evaluate.js';
 export { runStage0, type Stage0Options, type Stage0Result, type Stage0Budget } from './pipeline/stage0.js';
-export { runPipeline, evalSubset, PIPELINE_BUDGETS, type PipelineOptions, type PipelineReport, type PipelineBudget } from './pipeline/demo.js';
+export { runPipeline, evalSubset, exportHealthGPT, PIPELINE_BUDGETS, type PipelineOptions, type PipelineReport, type PipelineBudget } from './pipeline/demo.js';
 export { syntheticData, cloneParts, assembleModel, type SyntheticData, type Stage0Parts } from './pipeline/parts.js';
 export { ablateTrainingSchedule, ablatePluginKinds, pluginTasks, type AblationOptions, type AblationRow, type AblationTable } from './pipeline/ablations.js';
 export { runVqaRad, VQA_RAD_BUDGET, type VqaRadOptions, type VqaRadReport, type VqaRadBudget } from './pipeline/vqa_rad.js';

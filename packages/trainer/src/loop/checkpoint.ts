@@ -1,6 +1,6 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tf, loadSafetensors, recoverFolder, withFolderWriter, type Module, type SafetensorsDtype, type Tensor } from '@healthgpt/tensor-core';
+import { tf, loadSafetensors, recoverFolder, withFolderWriter, type FolderWriter, type Module, type SafetensorsDtype, type Tensor } from '@healthgpt/tensor-core';
 import type { LoaderState } from '../data/loader.js';
 import { TrainerError } from '../errors.js';
 import type { StepRecord } from './log.js';
@@ -9,6 +9,11 @@ export const WEIGHTS_FILE = 'model.safetensors';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 export const STATE_FILE = 'trainer_state.json';
 export const CHECKPOINTS_DIR = 'checkpoints';
+/** The sub-folder of a checkpoint with the model in its own layout (when the run exports it). */
+export const MODEL_DIR = 'model';
+
+/** Stages the model in its own folder layout in `writer` (a checkpoint's `model/` sub-folder). */
+export type ExportModel = (model: Module, writer: FolderWriter) => Promise<void>;
 
 /** Everything a checkpoint holds besides tensors (JSON). */
 export interface TrainerState {
@@ -40,9 +45,10 @@ const asInMemory = (tensors: Iterable<readonly [string, Tensor]>) => new Map<str
  * writer: the module's parameters, the optimizer state and the trainer state are staged and
  * fsync'd, then committed at once, so a kill at any instant leaves either the complete folder or
  * one without its trainer state, which `listCheckpoints` passes over (and the next save sweeps).
- * Older checkpoints beyond `keep` are removed afterwards. Returns the folder.
+ * With `exportModel`, the model's own folder (`model/`) is staged in the same save. Older
+ * checkpoints beyond `keep` are removed afterwards. Returns the folder.
  */
-export async function writeCheckpoint(root: string, module: Module, optimizer: Map<string, Tensor>, state: TrainerState, { keep = 2 }: { keep?: number } = {}): Promise<string> {
+export async function writeCheckpoint(root: string, module: Module, optimizer: Map<string, Tensor>, state: TrainerState, { keep = 2, exportModel }: { keep?: number; exportModel?: ExportModel } = {}): Promise<string> {
   const parent = join(root, CHECKPOINTS_DIR);
   const dir = join(parent, folderName(state.stageIndex, state.step));
   const params = module.namedParameters();
@@ -50,6 +56,7 @@ export async function writeCheckpoint(root: string, module: Module, optimizer: M
     await withFolderWriter(dir, async (w) => {
       await w.safetensors(WEIGHTS_FILE, params, { metadata: { format: 'pt' }, dtypes: asInMemory(params) });
       await w.safetensors(OPTIMIZER_FILE, optimizer, { metadata: { format: 'pt' }, dtypes: asInMemory(optimizer) });
+      if (exportModel) await exportModel(module, w.sub(MODEL_DIR));
       await w.json(STATE_FILE, state);
     });
   } catch (e) {

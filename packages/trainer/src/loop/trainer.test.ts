@@ -2,9 +2,9 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf } from '@healthgpt/tensor-core';
+import { tf, loadSafetensors } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
-import { Trainer, TrainerError, latestCheckpoint, type StageSpec, type StepRecord } from '../index.js';
+import { Trainer, TrainerError, latestCheckpoint, MODEL_DIR, type StageSpec, type StepRecord } from '../index.js';
 import { Toy, toyItems, toyTask } from '../../test/toy.test_util.js';
 
 let dir: string;
@@ -129,6 +129,32 @@ describe('Trainer', () => {
     expect(log.map((r) => r.loss)).toEqual(wholeLosses);
     expect(readdirSync(join(dir, 'checkpoints')).filter((n) => n.startsWith('ckpt-'))).toHaveLength(2);
     [full, a, b].forEach((m) => m.dispose());
+  });
+
+  it("puts the model's own folder into each stage's final checkpoint, committed with it", async () => {
+    const m = new Toy(2);
+    const exported: string[] = [];
+    const run = await new Trainer({
+      model: m,
+      tasks: [toyTask(m, toyItems(8))],
+      outDir: dir,
+      progress: false,
+      keepCheckpoints: 0,
+      exportModel: async (model, w) => {
+        exported.push(w.dir);
+        await w.json('config.json', { kind: 'toy' });
+        await w.safetensors('model.safetensors', model.namedParameters());
+      },
+    }).run([stage({ name: 'one', length: { steps: 4 }, checkpointEvery: 1 }), stage({ name: 'two', length: { steps: 2 } })]);
+    const finals = run.stages.map((s) => s.checkpoint!);
+    expect(exported).toEqual(finals.map((c) => join(c, MODEL_DIR)));
+    for (const c of finals) expect(readdirSync(join(c, MODEL_DIR)).sort()).toEqual(['config.json', 'model.safetensors']);
+    const all = readdirSync(join(dir, 'checkpoints')).map((n) => join(dir, 'checkpoints', n));
+    for (const c of all.filter((c) => !finals.includes(c))) expect(readdirSync(c)).not.toContain(MODEL_DIR);
+    const { tensors } = await loadSafetensors(join(finals[1], MODEL_DIR, 'model.safetensors'));
+    expect(new Map([...tensors].map(([n, t]) => [n, Array.from(t.dataSync())]))).toEqual(snapshot(m));
+    tf.dispose([...tensors.values()]);
+    m.dispose();
   });
 
   it('refuses to resume into stages that do not match the checkpoint', async () => {

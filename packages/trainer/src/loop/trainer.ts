@@ -8,7 +8,7 @@ import { stageSteps, type StageSpec } from './stage.js';
 import type { StepContext, Task, TaskLoss } from './task.js';
 import { JsonlLog, memorySnapshot, type StepRecord } from './log.js';
 import { progressBar, silentProgress, type ProgressSink } from './progress.js';
-import { OPTIMIZER_FILE, latestCheckpoint, loadCheckpointWeights, readTrainerState, writeCheckpoint, type TrainerState } from './checkpoint.js';
+import { OPTIMIZER_FILE, latestCheckpoint, type ExportModel, loadCheckpointWeights, readTrainerState, writeCheckpoint, type TrainerState } from './checkpoint.js';
 import { buildRowMasks, maskRows } from './rows.js';
 
 export interface TrainerOptions {
@@ -31,6 +31,12 @@ export interface TrainerOptions {
   onStageStart?: (stage: StageSpec, info: { trainable: readonly string[]; tasks: readonly Task[] }) => void | Promise<void>;
   /** Called after each stage ends (after its final checkpoint; the model in eval mode). */
   onStageEnd?: (stage: StageSpec, result: StageResult, info: { tasks: readonly Task[] }) => void | Promise<void>;
+  /**
+   * Write the model in its own folder layout into a stage's final checkpoint, as its `model/`
+   * sub-folder committed with it (e.g. `(m, w) => savePretrained(m as HealthGPT, w)` with
+   * `@healthgpt/model`), so each stage's result loads with the model's own loader.
+   */
+  exportModel?: ExportModel;
 }
 
 /** What one stage did. */
@@ -229,7 +235,8 @@ export class Trainer {
     };
     const opt = run.optimizer.stateDict();
     try {
-      this.lastCheckpoint = await writeCheckpoint(this.options.outDir, this.options.model, opt, state, { keep: this.options.keepCheckpoints ?? 2 });
+      const exportModel = step === run.steps ? this.options.exportModel : undefined;
+      this.lastCheckpoint = await writeCheckpoint(this.options.outDir, this.options.model, opt, state, { keep: this.options.keepCheckpoints ?? 2, exportModel });
     } finally {
       tf.dispose([...opt.values()]);
     }

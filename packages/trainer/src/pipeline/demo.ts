@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { Module } from '@healthgpt/tensor-core';
-import type { HealthGPT, HealthGPTPresetName } from '@healthgpt/model';
+import type { FolderWriter, Module } from '@healthgpt/tensor-core';
+import { savePretrained, type HealthGPT, type HealthGPTPresetName } from '@healthgpt/model';
 import type { Sample } from '@healthgpt/vl-health';
 import { syntheticData, assembleModel } from './parts.js';
 import { Trainer, type StageResult, type TrainerOptions } from '../loop/trainer.js';
@@ -50,7 +50,11 @@ export interface PipelineOptions {
   /** The model preset (default `tiny`; the synthetic images are rendered at its image size). */
   preset?: HealthGPTPresetName;
   seed?: number;
-  /** Run folder: logs and checkpoints of every stage (none: kept in memory only). */
+  /**
+   * Run folder (none: kept in memory only): logs and checkpoints of every stage (each stage's final
+   * checkpoint of HealthGPT holds the model's folder in `model/`), and the trained model in
+   * `<outDir>/model` (`HealthGPT.fromPretrained` loads it).
+   */
   outDir?: string;
   progress?: 'auto' | false | ProgressSink;
   onStep?: (r: StepRecord) => void;
@@ -76,7 +80,12 @@ export interface PipelineReport {
   /** Wall-clock seconds per phase and in all. */
   timings: Record<string, number>;
   model: HealthGPT;
+  /** `<outDir>/model`, the trained model's folder (when the run has an `outDir`). */
+  modelDir?: string;
 }
+
+/** The trainer's `exportModel` for HealthGPT: the model package's folder layout. */
+export const exportHealthGPT = (model: Module, writer: FolderWriter): Promise<void> => savePretrained(model as HealthGPT, writer);
 
 /** The held-out samples evaluated: at most `n` per subtask, in order. */
 export function evalSubset(samples: readonly Sample[], n: number): Sample[] {
@@ -126,7 +135,9 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
     const stageOptions: PaperStageOptions = { steps: budget.stages, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, available: [...groups.keys()], seed };
     const stages = paperStages(model, stageOptions);
     o.onModel?.(model);
-    const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd }).run(stages);
+    const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd, exportModel: exportHealthGPT }).run(stages);
+    const modelDir = o.outDir ? join(o.outDir, 'model') : undefined;
+    if (modelDir) await savePretrained(model, modelDir);
     phase('stages');
 
     o.onPhase?.('evaluate');
@@ -151,6 +162,7 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
       bar: { comprehension, generation, passed: comprehension.passed && Object.values(generation).every((g) => g.passed) },
       timings,
       model,
+      modelDir,
     };
   } catch (e) {
     model.dispose();

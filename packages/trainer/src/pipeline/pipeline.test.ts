@@ -1,5 +1,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
+import { HealthGPT } from '@healthgpt/model';
 import { runPipeline, PIPELINE_BUDGETS, type PipelineReport, type Task, type StageSpec } from '../index.js';
 
 /** The mean loss of the first (up to) 6 items of each of a stage's tasks, model in eval mode. */
@@ -30,11 +34,13 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
   const tensorsAround = new Map<string, { start: number; end: number; trainable: number }>();
   let snapshot = new Map<string, Float32Array>();
   let params: () => [string, Tensor][] = () => [];
+  const outDir = mkdtempSync(join(tmpdir(), 'trainer-pipeline-'));
 
   beforeAll(async () => {
     const budget = { ...PIPELINE_BUDGETS.test, stages: { ...PIPELINE_BUDGETS.test.stages, alignment: 6, fusion: 6, instruction: 8 } };
     report = await runPipeline({
       budget,
+      outDir,
       progress: false,
       onStep: (r) => tensorsPerStep.set(r.stage, [...(tensorsPerStep.get(r.stage) ?? []), r.memory.tensors]),
       onStageStart: (stage, { tasks, trainable }) => {
@@ -60,7 +66,10 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
       onModel: (m) => void (params = () => m.namedParameters()),
     });
   }, 1_200_000);
-  afterAll(() => report?.model.dispose());
+  afterAll(() => {
+    report?.model.dispose();
+    rmSync(outDir, { recursive: true, force: true });
+  });
 
   it('lowers every stage’s loss on a fixed batch of its own data', () => {
     const names = [...before.keys()];
@@ -96,5 +105,21 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
     expect(report.evaluation.examples.comprehension.length).toBeGreaterThan(0);
     expect(report.timings.total).toBeGreaterThan(0);
     expect(typeof report.bar.passed).toBe('boolean');
+  });
+
+  it('saves the trained model in the model package’s layout, and each stage’s result in its final checkpoint', async () => {
+    const loaded = await HealthGPT.fromPretrained(report.modelDir!);
+    try {
+      const bytes = (p: Tensor) => Buffer.from((p.dataSync() as Float32Array).buffer);
+      const want = new Map(report.model.namedParameters().map(([n, p]) => [n, bytes(p)]));
+      const got = loaded.namedParameters();
+      expect(got.map(([n]) => n).sort()).toEqual([...want.keys()].sort());
+      expect(got.filter(([n, p]) => !bytes(p).equals(want.get(n)!)).map(([n]) => n)).toEqual([]);
+    } finally {
+      loaded.dispose();
+    }
+    const last = report.stages[report.stages.length - 1].checkpoint!; // (older checkpoints are pruned)
+    expect(existsSync(join(last, 'model', 'config.json'))).toBe(true);
+    expect(existsSync(join(last, 'model', 'plugins', 'comprehension', 'adapter_config.json'))).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { RawImage } from '@healthgpt/tensor-core';
-import type { HealthGPT, HealthGPTPresetName } from '@healthgpt/model';
+import { savePretrained, type HealthGPT, type HealthGPTPresetName } from '@healthgpt/model';
 import { readVqaRad, splitByImage, loadImage, type Sample } from '@healthgpt/vl-health';
 import { Trainer, type StageResult } from '../loop/trainer.js';
 import type { ProgressSink } from '../loop/progress.js';
@@ -11,6 +11,7 @@ import { paperStages, type PaperStageOptions } from '../healthgpt/stages.js';
 import { evaluate, type EvalReport } from '../eval/evaluate.js';
 import { runStage0, type Stage0Budget, type Stage0Result } from './stage0.js';
 import { assembleModel } from './parts.js';
+import { exportHealthGPT } from './demo.js';
 
 export interface VqaRadBudget {
   stage0: Stage0Budget;
@@ -46,6 +47,8 @@ export interface VqaRadReport {
   accuracy: { closed: number; open: number; all: number; questionOnly: { closed: number; open: number; all: number } };
   timings: Record<string, number>;
   model: HealthGPT;
+  /** `<outDir>/model`, the trained model's folder (when the run has an `outDir`). */
+  modelDir?: string;
 }
 
 /** Per image, its questions and answers as one text: the contrastive stage's caption stand-in (VQA-RAD has no captions). */
@@ -99,7 +102,9 @@ export async function runVqaRad(o: VqaRadOptions): Promise<VqaRadReport> {
     const groups = bySubtask(await encodeSamples(model, split.train, images));
     phase('encode');
     const so: PaperStageOptions = { steps: budget.stages, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, available: [...groups.keys()], seed, data: { alignmentComprehension: ['vqa'] } };
-    const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep }).run(paperStages(model, so));
+    const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, exportModel: exportHealthGPT }).run(paperStages(model, so));
+    const modelDir = o.outDir ? join(o.outDir, 'model') : undefined;
+    if (modelDir) await savePretrained(model, modelDir);
     phase('stages');
     const evaluation = await evaluate(model, split.validation, { images, train: split.train, maxNewTokens: 16 });
     phase('evaluate');
@@ -116,6 +121,7 @@ export async function runVqaRad(o: VqaRadOptions): Promise<VqaRadReport> {
       accuracy: { closed: acc('CLOSED'), open: acc('OPEN'), all: acc('ALL'), questionOnly: { closed: acc('CLOSED', 'questionOnly'), open: acc('OPEN', 'questionOnly'), all: acc('ALL', 'questionOnly') } },
       timings,
       model,
+      modelDir,
     };
   } catch (e) {
     model.dispose();
