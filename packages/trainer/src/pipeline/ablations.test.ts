@@ -19,8 +19,12 @@ describe('the paper’s ablations at small scale, one call each, sharing one sta
   const weightsBefore = new Map<string, Float32Array>();
 
   beforeAll(async () => {
-    data = syntheticData('tiny', budget.scenes, 0);
-    parts = await runStage0({ preset: 'tiny', train: data.train, heldOut: data.heldOut, images: data.images, budget: budget.stage0, progress: false });
+    const all = syntheticData('tiny', budget.scenes, 0);
+    // evaluated: one closed question and one super-resolution (evaluation dominates a run this short)
+    const vqa = all.heldOut.find((x) => x.subtask === 'vqa' && String(x.metadata.answerType ?? x.metadata.answer_type).toUpperCase() === 'CLOSED')!;
+    const sr = all.heldOut.find((x) => x.subtask === 'super-resolution')!;
+    data = { ...all, heldOut: [vqa, sr] };
+    parts = await runStage0({ preset: 'tiny', train: data.train, heldOut: all.heldOut, images: data.images, budget: budget.stage0, progress: false });
     for (const [n, p] of parts.decoder.namedParameters()) weightsBefore.set(n, Float32Array.from(p.dataSync()));
     plugins = await ablatePluginKinds({ budget, stage0: { data, parts } });
     schedule = await ablateTrainingSchedule({ budget, stage0: { data, parts } });
@@ -37,7 +41,8 @@ describe('the paper’s ablations at small scale, one call each, sharing one sta
       expect(r.msPerStep).toBeGreaterThan(0);
       expect(r.closed).toBeGreaterThanOrEqual(0);
       expect(r.closed).toBeLessThanOrEqual(1);
-      expect(Object.keys(r.ssim).sort()).toEqual(['denoising', 'modality-conversion', 'reconstruction', 'super-resolution']);
+      expect(Object.keys(r.ssim)).toEqual(['super-resolution']);
+      expect(r.ssim['super-resolution']).toBeGreaterThan(-1);
     }
     // same total rank: LoRA has H-LoRA's A and B, without the router
     const [h, l] = plugins.rows;
