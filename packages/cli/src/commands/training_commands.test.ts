@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '@healthgpt/testing';
-import { hasStack, lines, runHealthgpt, tempDir, type Ran } from '../../test/run.js';
+import { hasStack, lines, runHealthgpt, tempDir, type Ran } from '../../test/run.test_util.js';
 
 // One `healthgpt demo --budget test` run (a real child process: data, stage 0, stages 1–3,
 // evaluation, report) whose model the other commands use. The `demo` budget itself runs in CI (.ci/run).

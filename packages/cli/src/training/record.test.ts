@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/run.js';
+import { tempDir } from '../../test/run.test_util.js';
 import { VERSION } from '../version.js';
 import { RUN_FILE, reusableRun, writeRunRecord, type RunRecord } from './record.js';
 
