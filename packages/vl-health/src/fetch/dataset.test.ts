@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { fetchDataset } from './dataset.js';
 import { readVqaRad } from '../readers/vqa-rad.js';
 import { makeTar, makeZip, type TarEntry } from '../test-utils/archives.js';
-import { tempDir } from '../test-utils/temp.js';
+import { tempDir } from '@healthgpt/testing';
 
 let server: Server;
 let base = '';
