@@ -5,10 +5,12 @@ parameter groups, timed per step.
 
 Usage: python3 train_decoder.py MODEL_DIR SETTINGS_JSON
 SETTINGS_JSON: {"ids": [[...]], "lr", "betas", "eps", "weight_decay", "warmup", "steps"}.
-Prints one JSON line: {"torch", "params", "ms": [step times after warm-up], "losses": [every step]}.
+Prints one JSON line: {"torch", "params", "ms": [step times after warm-up], "losses": [every step],
+"max_rss_mb": the process's peak resident set size}.
 Run with OPENBLAS_NUM_THREADS=2; intra-op threads are set to 1 here.
 """
 import json
+import resource
 import struct
 import sys
 import time
@@ -109,7 +111,8 @@ def main():
         if i >= settings["warmup"]:
             times.append((time.perf_counter() - t0) * 1000)
     params = sum(p.numel() for p in model.parameters())
-    print(json.dumps({"torch": torch.__version__, "params": params, "ms": times, "losses": losses}))
+    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    print(json.dumps({"torch": torch.__version__, "params": params, "ms": times, "losses": losses, "max_rss_mb": max_rss_mb}))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
  * Debian's python3-torch) in the same run. The fastest engine and PyTorch alternate in rounds, so
  * load on a shared machine hits both alike: compare the ratio, not the absolute figures.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { runTorch } from './torch.js';
 import { BATCH, BENCH_DECODER, OPTIM, SEQ, BenchTrainer } from './train_decoder.js';
 
 const SCRIPT = fileURLToPath(new URL('./train_decoder.py', import.meta.url));
+const RSS_SCRIPT = fileURLToPath(new URL('./train_rss.ts', import.meta.url));
 const ROUNDS = 3;
 const STEPS_PER_ROUND = 3;
 
@@ -36,6 +38,15 @@ interface TorchRun {
   params: number;
   ms: number[];
   losses: number[];
+  max_rss_mb: number;
+}
+
+/** Peak RSS of training in a process of its own (bench/train_rss.ts), on the default path or wasm only; a string says why not. */
+function ourPeakRss(steps: number, wasmOnly: boolean): { engine: string; matmul: string; max_rss_mb: number } | string {
+  const env = { ...process.env, ...(wasmOnly ? { HEALTHGPT_NATIVE: '0' } : {}) };
+  const r = spawnSync(process.execPath, ['--import', 'tsx', RSS_SCRIPT, String(steps)], { encoding: 'utf8', env, timeout: 900_000 });
+  if (r.status !== 0) return `peak RSS run failed: ${(r.stderr || r.error?.message || '').trim().slice(-300)}`;
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { engine: string; matmul: string; max_rss_mb: number };
 }
 
 export default async function bench(): Promise<BenchReport> {
@@ -96,6 +107,14 @@ export default async function bench(): Promise<BenchReport> {
       const lossGap = Math.max(...trainer.losses.slice(0, n).map((l, i) => Math.abs(l - (torch as TorchRun).losses[i])));
       rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': bestTok / torchTok, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps, alternating with PyTorch` });
       rows.push({ run: `PyTorch ${torch.torch}`, ...torchPath(torch.torch, 2), 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps after 2 warm-up steps each` });
+      // Peak memory: each run trains warm-up + timed steps at batch BATCH in a process of its own.
+      const rssSteps = 2 + STEPS_PER_ROUND;
+      for (const wasmOnly of [false, true]) {
+        const r = ourPeakRss(rssSteps, wasmOnly);
+        if (typeof r === 'string') notes.push(r);
+        else rows.push({ run: `peak RSS, ${wasmOnly ? 'wasm only (HEALTHGPT_NATIVE=0)' : 'default path'}`, engine: r.engine, matmul: r.matmul, 'peak RSS MB': Math.round(r.max_rss_mb), 'RSS vs PyTorch': r.max_rss_mb / torch.max_rss_mb, note: `its own process, ${rssSteps} steps at batch ${BATCH}` });
+      }
+      rows.push({ run: `peak RSS, PyTorch ${torch.torch}`, ...torchPath(torch.torch, 2), 'peak RSS MB': Math.round(torch.max_rss_mb), 'RSS vs PyTorch': 1, note: `its own process, ${rssSteps} steps at batch ${BATCH} (first round)` });
       for (const row of rows) if (typeof row['train tok/s'] === 'number' && row['vs PyTorch'] === null) row['vs PyTorch'] = (row['train tok/s'] as number) / torchTok;
       notes.push(
         `Like with like: PyTorch trains the same ${torch.params.toLocaleString('en-US')} parameters from the same safetensors and ids; the losses of the first ${n} steps agree within ${lossGap.toExponential(1)} (ours ${trainer.losses[0].toFixed(4)} → ${trainer.losses[n - 1].toFixed(4)}).`,
@@ -107,7 +126,7 @@ export default async function bench(): Promise<BenchReport> {
   }
   await initBackend({ backend: 'wasm', threads: 1 });
   notes.unshift(
-    `Model: @healthgpt/decoder DecoderLM (Phi-3 layout: RMSNorm, fused qkv, RoPE, SwiGLU ${BENCH_DECODER.intermediate_size}, untied head), d ${BENCH_DECODER.hidden_size}, ${BENCH_DECODER.num_hidden_layers} layers, ${BENCH_DECODER.num_attention_heads} heads, seq ${SEQ}, batch ${BATCH} (cpu: 1), vocab ${BENCH_DECODER.vocab_size}, ${parameterCount(BENCH_DECODER).toLocaleString('en-US')} parameters; loss = DecoderLM.forward's shifted cross-entropy; tensor-core AdamW (lr ${OPTIM.lr}, weight decay ${OPTIM.weightDecay} except rank-1 weights). Tokens/s = batch × seq / median step time after one warm-up step. Target: ≥ 1.0x PyTorch-CPU.`,
+    `Model: @healthgpt/decoder DecoderLM (Phi-3 layout: RMSNorm, fused qkv, RoPE, SwiGLU ${BENCH_DECODER.intermediate_size}, untied head), d ${BENCH_DECODER.hidden_size}, ${BENCH_DECODER.num_hidden_layers} layers, ${BENCH_DECODER.num_attention_heads} heads, seq ${SEQ}, batch ${BATCH} (cpu: 1), vocab ${BENCH_DECODER.vocab_size}, ${parameterCount(BENCH_DECODER).toLocaleString('en-US')} parameters; loss = DecoderLM.forward's shifted cross-entropy; tensor-core AdamW (lr ${OPTIM.lr}, weight decay ${OPTIM.weightDecay} except rank-1 weights). Tokens/s = batch × seq / median step time after one warm-up step. Targets (issue "Fast by default"): the default install path (wasm + native BLAS) ≥ 1.2x PyTorch eager, the wasm-only path ≥ 0.4x; peak RSS shown beside PyTorch's.`,
     'On a shared machine absolute figures drift; the ratios within one run (the interleaved row above all) are the comparable figures.',
   );
   return { name: 'training', title: 'Training throughput of the shipped decoder per engine, against PyTorch', rows, notes };

@@ -8,6 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
+import semver from 'semver';
+import { packageRuleProblems } from './package-rules.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 let failed = 0;
@@ -39,6 +41,22 @@ function platformPackageProblems(pkgDir, pkg) {
   }
   return problems;
 }
+/**
+ * The README's install line: an `npm install` command naming the package, whose every versioned
+ * third-party spec (e.g. `@tensorflow/tfjs@4.22.0`) satisfies the package's peer range for it.
+ */
+function installLineProblems(pkg, readme) {
+  const lines = readme.split('\n').filter((l) => /^\s*npm (install|i) /.test(l) && l.split(/\s+/).includes(pkg.name));
+  if (!lines.length) return [`README.md has no install line (\`npm install ${pkg.name}\`)`];
+  const problems = [];
+  const peers = { ...JSON.parse(readFileSync(join(root, 'packages', 'tensor-core', 'package.json'), 'utf8')).peerDependencies, ...pkg.peerDependencies };
+  for (const spec of lines.flatMap((l) => l.trim().split(/\s+/).slice(2))) {
+    const m = /^(@?[^@\s]+)@(.+)$/.exec(spec);
+    if (m && peers[m[1]] && !semver.satisfies(m[2], peers[m[1]])) problems.push(`README install line asks for ${spec}, outside the peer range ${peers[m[1]]}`);
+  }
+  return problems;
+}
+
 for (const dir of readdirSync(join(root, 'packages')).sort()) {
   const pkgDir = join(root, 'packages', dir);
   const file = join(pkgDir, 'package.json');
@@ -67,6 +85,8 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
     for (const m of messages) problems.push(`publint ${m.type}: ${formatMessage(m, pkg) ?? m.code}`);
   }
   if (!existsSync(join(pkgDir, 'README.md'))) problems.push('README.md is missing');
+  else problems.push(...installLineProblems(pkg, readFileSync(join(pkgDir, 'README.md'), 'utf8')));
+  problems.push(...packageRuleProblems({ dir, pkgDir, pkg }));
   console.log(`${problems.length ? '✗' : '✓'} ${pkg.name}@${pkg.version}`);
   for (const p of problems) console.log(`    ${p}`);
   failed += problems.length ? 1 : 0;

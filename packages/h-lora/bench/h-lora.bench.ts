@@ -86,8 +86,12 @@ export default async function bench(): Promise<BenchReport> {
     console.error(`# h-lora bench: round ${round + 1}/${ROUNDS} done`);
   }
   const rows = CONFIGS.map((c, i) => {
-    const ratio = median(ms[i].map((t, r) => t / ms[0][r]));
-    return { config: c.label, ...pathOf(backendInfo()), experts: c.k, 'median ms': Math.round(median(ms[i])), 'ratio to lora': Number(ratio.toFixed(3)) };
+    const perRound = ms[i].map((t, r) => t / ms[0][r]);
+    const ratio = median(perRound);
+    // The spread over rounds: the lowest and highest per-round ratio, and their half-range in %.
+    const lo = Math.min(...perRound);
+    const hi = Math.max(...perRound);
+    return { config: c.label, ...pathOf(backendInfo()), experts: c.k, 'median ms': Math.round(median(ms[i])), 'ratio to lora': Number(ratio.toFixed(3)), 'ratio min': Number(lo.toFixed(3)), 'ratio max': Number(hi.toFixed(3)), 'spread ±%': Number((((hi - lo) / 2 / ratio) * 100).toFixed(1)) };
   });
   const hloraWorst = Math.max(...rows.filter((r) => r.config.startsWith('hlora')).map((r) => r['ratio to lora']));
   const noise = rows[1]['ratio to lora'];
@@ -98,7 +102,7 @@ export default async function bench(): Promise<BenchReport> {
     title: `Adapter forward + backward: ${LAYERS} layers of d ${D}, R ${R}, ${TOKENS} tokens/step (${tf.getBackend()} backend)`,
     rows,
     notes: [
-      `ratio = median over ${ROUNDS} rounds of (config step / lora step in the same round); configs run once per round in a shuffled order, after a warm-up round.`,
+      `ratio = median over ${ROUNDS} rounds of (config step / lora step in the same round); configs run once per round in a shuffled order, after a warm-up round. ratio min / max: the lowest and highest per-round ratio; spread ±% = their half-range over the median (the target needs it below 5 %; raise HLORA_BENCH_ROUNDS on a busy machine).`,
       'Base weights frozen; gradients for the adapter parameters only (the base matmuls still run forward and back for dX).',
       `Target: hlora ≤ 1.05x lora at every k. Worst hlora ratio here: ${hloraWorst.toFixed(3)}x (${hloraWorst <= 1.05 ? 'met' : 'NOT met'}); the identical second LoRA stack measured ${noise.toFixed(3)}x (the noise floor).`,
       'Paper (PyTorch, GPU): hlora ≈ 1.00x; looped MoE-LoRA 1.22x (k=2), 1.49x (k=4), 2.09x (k=8), 5.81x (k=32).',

@@ -5,9 +5,9 @@
  * answer latency; interleaved rounds, medians).
  */
 import os from 'node:os';
-import { tf, initBackend, nativeBlas, Int8Linear, type Tensor } from '@healthgpt/tensor-core';
+import { tf, initBackend, Int8Linear, type Tensor } from '@healthgpt/tensor-core';
 import { countParameters, type HealthGPT } from '@healthgpt/model';
-import { median, type BenchReport } from '../../../bench/report.js';
+import { median, pathOf, type BenchReport } from '../../../bench/report.js';
 import { presetModel, scan } from './support.js';
 
 const ANSWER = 32;
@@ -43,8 +43,8 @@ function weightMB(model: HealthGPT): number {
 
 export default async function bench(): Promise<BenchReport> {
   const info = await initBackend();
-  const blas = nativeBlas();
-  const engine = `tfjs ${info.name}${info.name === 'wasm' ? `, ${info.threads} thread(s)${blas ? `, native BLAS matmul (${blas.blasLibrary()})` : ', XNNPACK matmul'}` : ''}`;
+  const path = pathOf(info);
+  const engine = `${path.engine}, matmuls on ${path.matmul}`;
   const rows: BenchReport['rows'] = [];
   const notes: string[] = [`Engine: ${engine}. Random weights; answers run exactly ${ANSWER} tokens (no stop token), images exactly grid² codes. Medians of ${ROUNDS} runs after one warm-up. Load average at the start: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores.`];
   for (const name of ['tiny', 'small'] as const) {
@@ -63,6 +63,7 @@ export default async function bench(): Promise<BenchReport> {
     rows.push({
       preset: name,
       row: 'float32',
+      ...path,
       parameters: counts.model,
       prompt_positions: ids[0].length - 1 + model.patchesPerImage,
       prefill_ms: median(runs.map((r) => r.prefill)),
@@ -91,7 +92,7 @@ export default async function bench(): Promise<BenchReport> {
     const err = tf.tidy(() => tf.max(tf.abs(tf.sub(fl.logits, ql.logits))).dataSync()[0] / tf.max(tf.abs(fl.logits)).dataSync()[0]);
     tf.dispose([fl.logits, ql.logits]);
     rows[rows.length - 1].forward_ms = median(f32.fwd);
-    rows.push({ preset: name, row: 'int8 weights', parameters: counts.model, prompt_positions: ids[0].length - 1 + model.patchesPerImage, prefill_ms: null, answer_32_ms: median(i8.ans), answer_tok_s: null, image_ms: null, image_tokens: null, weights_mb: weightMB(q), forward_ms: median(i8.fwd) });
+    rows.push({ preset: name, row: 'int8 weights', engine: path.engine, matmul: `int8 × float32 in JS for ≤ 8 rows, else dequantized onto ${path.matmul}`, parameters: counts.model, prompt_positions: ids[0].length - 1 + model.patchesPerImage, prefill_ms: null, answer_32_ms: median(i8.ans), answer_tok_s: null, image_ms: null, image_tokens: null, weights_mb: weightMB(q), forward_ms: median(i8.fwd) });
     notes.push(`${name}: int8 forward ${(median(i8.fwd) / median(f32.fwd)).toFixed(2)}x float32's time, 32-token answer ${(median(i8.ans) / median(f32.ans)).toFixed(2)}x (interleaved rounds); weights ${weightMB(q).toFixed(1)} MB vs ${weightMB(model).toFixed(1)} MB (the embedding table and adapters stay float32); max |Δlogit| ${(100 * err).toFixed(2)} % of max |logit|.`);
     pixels.dispose();
     model.dispose();

@@ -2,14 +2,15 @@
   "targets": [
     {
       "target_name": "tensor_core_native",
-      "sources": ["src/addon.cc", "src/blas.cc"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fvisibility=hidden"],
+      "sources": ["src/addon.cc", "src/blas.cc", "src/pool.cc", "src/adamw.cc", "src/kernel_bindings.cc"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fvisibility=hidden", "-ffp-contract=off", "-fno-math-errno", "-pthread"],
+      "ldflags": ["-pthread"],
       "cflags_cc!": ["-fno-exceptions"],
       "conditions": [
         ["OS=='linux'", { "libraries": ["-ldl"] }],
         ["OS=='mac'", {
           "xcode_settings": {
-            "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-fvisibility=hidden"],
+            "OTHER_CPLUSPLUSFLAGS": ["-O3", "-std=c++17", "-fvisibility=hidden", "-ffp-contract=off", "-fno-math-errno"],
             "MACOSX_DEPLOYMENT_TARGET": "11.0"
           }
         }],

@@ -4,6 +4,7 @@
  */
 export { tf } from './tf.js';
 import './kernels/register.js';
+import './native/index.js';
 export * from './kernels/index.js';
 export type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, Variable, Rank, DataType, TensorLike, NamedTensorMap, TypedArray } from './tf.js';
 export * from './base/index.js';
@@ -13,6 +14,7 @@ export { Module, ModuleList, isModule, sameShape, type TensorMap, type LoadState
 export * from './nn/index.js';
 export { tidy } from './tidy.js';
 export * from './optim/index.js';
+export { nativeAdamWKernel } from './native/index.js';
 export {
   manualSeed,
   getDefaultGenerator,

@@ -3,13 +3,14 @@
 // machine has (found at load time, see blas.cc); nothing links against one at build time.
 #include <node_api.h>
 
+#include "bindings.h"
 #include "blas.h"
 #include "napi_util.h"
 
 namespace {
 
 // Bumped whenever the exported functions change, so tensor-core can tell a stale build.
-constexpr int kAbi = 2;
+constexpr int kAbi = 3;
 
 // sgemm(a, aOff, b, bOff, c, cOff, batch, aStride, bStride, m, n, k, transA, transB): Float32Arrays
 // (the same wasm-heap view three times, or three cpu tensors), offsets and strides in floats.
@@ -83,6 +84,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"blasInfo", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"blasProblem", nullptr, Problem, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -54,3 +54,16 @@ inline napi_value make_bool(napi_env env, bool x) {
 }
 
 inline void set_prop(napi_env env, napi_value obj, const char* key, napi_value v) { napi_set_named_property(env, obj, key, v); }
+
+/**
+ * argv[i] is a Float32Array and argv[i + 1] an offset (in floats) with `count` floats after it:
+ * the pointer at that offset, or nullptr (the caller throws) when the span is out of bounds.
+ */
+inline float* get_span(napi_env env, napi_value* argv, int i, int64_t count) {
+  float* data = nullptr;
+  size_t length = 0;
+  if (!get_f32(env, argv[i], &data, &length)) return nullptr;
+  int64_t off = get_int(env, argv[i + 1]);
+  if (off < 0 || count < 0 || off + count > static_cast<int64_t>(length)) return nullptr;
+  return data + off;
+}

@@ -40,6 +40,11 @@ export interface NativeAddon {
   blasProblem(): string;
   /** Set the BLAS thread count; false when the library cannot. */
   setThreads(n: number): boolean;
+  /** One AdamW step over n elements: (array, offset) pairs for p, g, m, v and the new p, m, v; bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ. */
+  adamw(p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number, pOut: Float32Array, pOutOff: number, mOut: Float32Array, mOutOff: number, vOut: Float32Array, vOutOff: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, biasCorrection1: number, biasCorrection2: number): void;
+  /** Threads of the addon's own elementwise kernels (the caller included). */
+  poolThreads(): number;
+  setPoolThreads(n: number): number;
 }
 
 /** The native matmul as the kernels use it (the addon when it has a BLAS). */
@@ -57,7 +62,7 @@ export interface NativeStatus {
 }
 
 /** The addon ABI this tensor-core expects (native/src/addon.cc `kAbi`). */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 const here = typeof __filename === 'string' ? __filename : import.meta.url;
 // From src/kernels/ (sources, tests) and from dist/ (the published build).
@@ -93,11 +98,17 @@ function tryRequire(req: NodeJS.Require, spec: string): { addon: NativeAddon; pa
   }
 }
 
-/** Thread policy: HEALTHGPT_BLAS_THREADS when set; else the library's own default, except BLIS (1 thread unless told). */
+const cores = () => os.availableParallelism?.() ?? os.cpus().length;
+const envThreads = (name: string) => {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n >= 1 ? n : null;
+};
+
+/** BLAS threads: HEALTHGPT_BLAS_THREADS when set; else the library's own default, except BLIS (1 thread unless told). */
 function applyThreads(addon: NativeAddon, vendor: string): void {
-  const env = Number(process.env.HEALTHGPT_BLAS_THREADS);
-  if (Number.isInteger(env) && env >= 1) addon.setThreads(env);
-  else if (vendor === 'BLIS' && !process.env.BLIS_NUM_THREADS && !process.env.OMP_NUM_THREADS) addon.setThreads(os.availableParallelism?.() ?? os.cpus().length);
+  const n = envThreads('HEALTHGPT_BLAS_THREADS');
+  if (n) addon.setThreads(n);
+  else if (vendor === 'BLIS' && !process.env.BLIS_NUM_THREADS && !process.env.OMP_NUM_THREADS) addon.setThreads(cores());
 }
 
 function load(): Loaded {
@@ -118,6 +129,8 @@ function load(): Loaded {
       failures.push(`${r.path} is a stale build (abi ${String(r.addon.abi)}, expected ${NATIVE_ABI})`);
       continue;
     }
+    // The addon's elementwise kernels: HEALTHGPT_NATIVE_THREADS, else one thread per core.
+    r.addon.setPoolThreads(Math.min(envThreads('HEALTHGPT_NATIVE_THREADS') ?? cores(), 64));
     const raw = r.addon.blasInfo();
     let blas: BlasInfo | null = null;
     if (raw) {
@@ -144,16 +157,21 @@ function state(): Loaded {
   return loaded;
 }
 
-/** The loaded addon (with or without a BLAS), or null. Its non-BLAS kernels work without a BLAS. */
+/** The loaded addon (with or without a BLAS), or null; whether or not the native path is switched on. */
 export function nativeAddon(): NativeAddon | null {
   return state().addon;
+}
+
+/** The addon for tensor-core's native kernels (AdamW, …): loaded and switched on; they need no BLAS. */
+export function nativeKernels(): NativeAddon | null {
+  return enabled ? state().addon : null;
 }
 
 /** Which native path is live, and why not when it is not. */
 export function nativeStatus(): NativeStatus {
   const s = state().status;
   const blas = s.blas && { ...s.blas, threads: liveThreads(s.blas) };
-  if (s.reason === null && !enabled) return { ...s, blas, reason: 'switched off with useNativeMatmul(false)' };
+  if (s.addon && !enabled) return { ...s, blas, reason: 'switched off with useNativeMatmul(false)' };
   return { ...s, blas };
 }
 
@@ -167,7 +185,10 @@ export function nativeBlas(): NativeBlas | null {
   return enabled ? state().blas : null;
 }
 
-/** Turn the native matmul on or off (e.g. to compare against the wasm kernels); returns whether it is in use. */
+/**
+ * Turn the native path on or off at run time — its BLAS matmuls and its kernels (AdamW, …) — e.g.
+ * to compare against the wasm-only path in one process; returns whether the native matmul is in use.
+ */
 export function useNativeMatmul(on: boolean): boolean {
   enabled = on;
   return nativeBlas() !== null;

@@ -1,0 +1,8 @@
+// N-API bindings of the addon's kernels (kernel_bindings.cc), listed in addon.cc's export table.
+#pragma once
+
+#include <node_api.h>
+
+napi_value AdamW(napi_env env, napi_callback_info cb);
+napi_value PoolThreads(napi_env env, napi_callback_info cb);
+napi_value SetPoolThreads(napi_env env, napi_callback_info cb);

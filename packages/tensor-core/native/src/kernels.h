@@ -1,0 +1,28 @@
+// The addon's own kernels (besides the BLAS calls): declarations shared with the bindings.
+#pragma once
+
+#include <cstdint>
+
+// Vectorised loops get an AVX2 clone picked at load time on x86-64 Linux; elsewhere the compiler's
+// baseline (SSE2, NEON). No FMA contraction anywhere (-ffp-contract=off), so results do not
+// depend on the CPU.
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+#define KERNEL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define KERNEL_CLONES
+#endif
+
+/** AdamW operands: outputs may alias inputs (in place). */
+struct AdamWBuffers {
+  const float* p;
+  const float* g;
+  const float* m;
+  const float* v;
+  float* p_out;
+  float* m_out;
+  float* v_out;
+};
+
+/** One step of torch.optim.AdamW over n elements; bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ of its step t. */
+void adamw_step(const AdamWBuffers& b, int64_t n, double lr, double beta1, double beta2, double eps, double weight_decay, double bias_correction1,
+                double bias_correction2);
