@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, writeFileAtomic, Int8Linear, type Tensor, type Variable } from '@healthgpt/tensor-core';
+import { loadSafetensors, saveSafetensors, writeFileAtomic, parseJsonText, Int8Linear, type HealthGPTError, type Tensor, type Variable } from '@healthgpt/tensor-core';
 import { HFTokenizer } from '@healthgpt/decoder';
 import { clipImageProcessorConfig, saveImageProcessorConfig } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
@@ -59,9 +59,9 @@ async function readJson(file: string): Promise<unknown> {
     throw new ModelError('CHECKPOINT', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, cause: e });
   }
   try {
-    return JSON.parse(text);
+    return parseJsonText(text, file); // a leading byte-order mark is fine; the error names line and column
   } catch (e) {
-    throw new ModelError('CHECKPOINT', `invalid JSON (${(e as Error).message})`, { file, cause: e });
+    throw new ModelError('CHECKPOINT', (e as HealthGPTError).detail, { ...(e as HealthGPTError).context, cause: e });
   }
 }
 
