@@ -13,7 +13,7 @@ export const SPECIAL = ['<|endoftext|>', '<|system|>', '<|user|>', '<|assistant|
 
 /** A BPE of about `vocabSize` entries over the synthetic set's questions, answers, captions and reports. */
 export function synthTokenizer(vocabSize: number, codebook: number): HFTokenizer {
-  const synth = generateSynth({ seed: 0, count: 200, size: 32 });
+  const synth = generateSynth({ seed: 0, count: 200, size: 64 });
   const corpus = synth.samples.flatMap((s) => s.conversations.map((c) => c.value.replace('<image>\n', '')));
   const tok = trainByteLevelBpe(corpus, { vocabSize, minFrequency: 2, specialTokens: SPECIAL, eosToken: '<|endoftext|>', padToken: '<|endoftext|>' });
   tok.addTokens(imageTokenVocabulary(codebook), { special: true });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { initBackend, type RawImage } from '@healthgpt/tensor-core';
 import { trainByteLevelBpe } from '@healthgpt/decoder';
 import { imageTokenVocabulary } from '@healthgpt/vq-tokenizer';
+import { GENERATION_ANSWER } from '@healthgpt/vl-health';
 import { HealthGPT, healthGPTPreset, countParameters } from '@healthgpt/model';
 
 await initBackend();
@@ -40,7 +41,7 @@ console.log(codes.length, 'codes →', image!.width, '×', image!.height, 'RGB')
 const p = model.processor;
 const batch = p.collate([
   p.encodeSample({ id: 'q1', task: 'comprehension', subtask: 'vqa', images: ['scan.png'], conversations: [{ from: 'human', value: '<image>\nIs there a mass?' }, { from: 'gpt', value: 'Yes.' }], metadata: {} }, [scan]),
-  p.encodeSample({ id: 'g1', task: 'generation', subtask: 'reconstruction', images: ['photo.png'], targetImage: 'photo.png', conversations: [{ from: 'human', value: '<image>\nReconstruct this image.' }, { from: 'gpt', value: '<start_index><end_index>' }], metadata: {} }, [photo], photo),
+  p.encodeSample({ id: 'g1', task: 'generation', subtask: 'reconstruction', images: ['photo.png'], targetImage: 'photo.png', conversations: [{ from: 'human', value: '<image>\nReconstruct this image.' }, { from: 'gpt', value: GENERATION_ANSWER }], metadata: {} }, [photo], photo),
 ]);
 const { loss, grads } = model.computeGradients(() => model.computeLoss(batch));
 console.log('loss', loss.dataSync()[0].toFixed(3), 'over', grads.size, 'trainable tensors (the CLIP tower is frozen)');

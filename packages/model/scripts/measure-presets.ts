@@ -5,13 +5,12 @@
  *
  *   node --import tsx packages/model/scripts/measure-presets.ts [tiny|small ...]
  *
- * Each step is forward + backward + a plain SGD update (AdamW adds ~10 elementwise ops per
- * tensor). Reported per step: wall ms and process CPU ms (the better figure on a shared machine:
+ * Each step is forward + backward + an AdamW update (tensor-core's). Reported per step: wall ms and process CPU ms (the better figure on a shared machine:
  * with one wasm thread, an idle machine's wall time is about the CPU time). Medians of 5 steps
  * after 2 warm-ups.
  */
 import os from 'node:os';
-import { tf, initBackend, type Tensor } from '@healthgpt/tensor-core';
+import { tf, initBackend, AdamW, type Tensor, type Variable } from '@healthgpt/tensor-core';
 import { DecoderLM } from '@healthgpt/decoder';
 import { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import { VQTokenizer, rawImagesToTensor } from '@healthgpt/vq-tokenizer';
@@ -43,20 +42,24 @@ function time(step: () => void): { wall: number; cpu: number } {
   return { wall: median(wall), cpu: median(cpu) };
 }
 
-/** loss → gradients of `vars` → w −= 1e-3·g, all inside one tidy. */
-function sgd(loss: () => Tensor, vars: tf.Variable[]): void {
-  tf.tidy(() => {
-    const { grads } = tf.variableGrads(loss as () => tf.Scalar, vars);
-    for (const v of vars) if (grads[v.name]) v.assign(tf.sub(v, tf.mul(grads[v.name], 1e-3)));
-  });
+/** One training step: loss → gradients of the named variables → AdamW. */
+function stepper(named: [string, Variable][]): (loss: () => Tensor) => void {
+  const opt = new AdamW(named, { lr: 1e-3, weightDecay: 0 });
+  const vars = named.map(([, v]) => v);
+  return (loss) => {
+    const { value, grads } = tf.variableGrads(loss as () => tf.Scalar, vars);
+    const byName = new Map(named.flatMap(([n, v]) => (grads[v.name] ? [[n, grads[v.name]] as [string, Tensor]] : [])));
+    opt.step(byName);
+    tf.dispose([value, ...byName.values()]);
+  };
 }
 
-const trainable = (m: { trainableParameters(): [string, tf.Variable][] }, keep: (n: string) => boolean = () => true) => m.trainableParameters().filter(([n]) => keep(n)).map(([, v]) => v);
+const trainable = (m: { trainableParameters(): [string, Variable][] }, keep: (n: string) => boolean = () => true) => m.trainableParameters().filter(([n]) => keep(n));
 
 async function measure(name: 'tiny' | 'small'): Promise<void> {
   const cfg = healthGPTPreset(name);
   const size = cfg.vision_config.image_size!;
-  const synth = generateSynth({ seed: 0, count: 48, size });
+  const synth = generateSynth({ seed: 0, count: 100, size: Math.max(64, size) }); // the phantoms need ≥ 64 px; the processor resizes
   const images = [...synth.images.values()].map(grayToRaw);
   const rows: [string, string, { wall: number; cpu: number }][] = [];
 
@@ -66,23 +69,26 @@ async function measure(name: 'tiny' | 'small'): Promise<void> {
 
   const vq = new VQTokenizer(cfg.vq_config!, { seed: 1 });
   const vqBatch = rawImagesToTensor(images.slice(0, 8), { size: cfg.vq_config!.ddconfig.resolution });
-  rows.push(['stage 0', `VQ tokenizer step, batch 8 at ${cfg.vq_config!.ddconfig.resolution} px`, time(() => sgd(() => {
+  const vqStep = stepper(trainable(vq));
+  rows.push(['stage 0', `VQ tokenizer step, batch 8 at ${cfg.vq_config!.ddconfig.resolution} px`, time(() => vqStep(() => {
     const o = vq.trainForward(vqBatch, { temperature: 1, hard: false });
     return tf.add(tf.mean(tf.square(tf.sub(o.recon, vqBatch))), o.loss);
-  }, trainable(vq)))]);
+  }))]);
 
   const tower = new CLIPVisionModel(cfg.vision_config, { seed: 2 });
   const head = tf.variable(tf.randomNormal([cfg.vision_config.hidden_size!, 4], 0, 0.02));
   const model0: HealthGPT = presetModel(name, 3);
   const pixels = model0.processor.pixelTensor(images.slice(0, 16).map((im) => model0.processor.pixels(im)))!;
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 4), 'int32'), 4);
-  rows.push(['stage 0', `vision tower step (attribute classifier on the CLS state), batch 16 at ${size} px`, time(() => sgd(() => tf.losses.softmaxCrossEntropy(labels, tf.matMul(tower.forward(pixels).poolerOutput, head)), [...trainable(tower), head]))]);
+  const towerStep = stepper([...trainable(tower), ['head', head]]);
+  rows.push(['stage 0', `vision tower step (attribute classifier on the CLS state), batch 16 at ${size} px`, time(() => towerStep(() => tf.losses.softmaxCrossEntropy(labels, tf.matMul(tower.forward(pixels).poolerOutput, head))))]);
 
   const text = synth.samples.flatMap((s) => s.conversations.map((c) => c.value.replace('<image>\n', ''))).join(' ');
   const ids = tok.encode(text).slice(0, 8 * 128);
   const lmIds = Array.from({ length: 8 }, (_, b) => ids.slice(b * 128, (b + 1) * 128));
   const lm = new DecoderLM({ ...cfg.text_config, vocab_size: tok.length }, { seed: 4 });
-  rows.push(['stage 0', 'decoder LM step, batch 8 × 128 tokens', time(() => sgd(() => lm.forward({ inputIds: lmIds, labels: lmIds, useCache: false }).loss!, trainable(lm)))]);
+  const lmStep = stepper(trainable(lm));
+  rows.push(['stage 0', 'decoder LM step, batch 8 × 128 tokens', time(() => lmStep(() => lm.forward({ inputIds: lmIds, labels: lmIds, useCache: false }).loss!))]);
 
   const model = presetModel(name, 5);
   const p = model.processor;
@@ -96,8 +102,9 @@ async function measure(name: 'tiny' | 'small'): Promise<void> {
   const stage = (label: string, keep: (n: string) => boolean) => {
     model.setTrainable(false);
     model.setTrainableWhere(keep, true);
-    const vars = trainable(model);
-    rows.push([label, `batch 8 (4 comprehension + 4 generation samples, ${Math.max(...batch.inputIds.map((r) => r.length))} ids + images), ${vars.reduce((n, v) => n + v.size, 0)} trainable`, time(() => sgd(() => model.computeLoss(batch), vars))]);
+    const named = trainable(model);
+    const step = stepper(named);
+    rows.push([label, `batch 8 (4 comprehension + 4 generation samples, ${Math.max(...batch.inputIds.map((r) => r.length))} ids + images), ${named.reduce((n, [, v]) => n + v.size, 0)} trainable`, time(() => step(() => model.computeLoss(batch)))]);
   };
   stage('stage 1', (n) => n.includes('_projector.') || n.includes('.generation.') || n === 'model.embed_tokens.weight' || n === 'lm_head.weight');
   stage('stage 2', (n) => n === 'model.embed_tokens.weight' || n === 'lm_head.weight');

@@ -21,6 +21,7 @@ export { type ComprehendOptions, type ComprehendRequest, type ComprehendResult }
 export { type GenerateImageOptions, type GenerateImageRequest, type GeneratedImage } from './inference/generate_image.js';
 export { healthGPTPreset, HEALTHGPT_PRESETS, type HealthGPTPresetName, type PresetOptions } from './presets/presets.js';
 export { countParameters, vqParameterCount, projectorParameterCount, type ParameterCounts } from './presets/count.js';
-export { fromPretrained, savePretrained, baseParameters, CONFIG_FILE, WEIGHTS_FILE, PLUGINS_DIR, VQ_DIR, type LoadOptions } from './io/pretrained.js';
+export { fromPretrained, savePretrained, baseParameters, CONFIG_FILE, WEIGHTS_FILE, PLUGINS_DIR, VQ_DIR, type LoadOptions, type SaveOptions } from './io/pretrained.js';
+export { healthGPTSpec, baseKeyShapes, baseParameterCount } from './io/spec.js';
 export { loadRelease, saveRelease, releasePluginFile, type ReleaseFiles } from './io/release_files.js';
 export { assemble, assembledConfig, type AssembleParts } from './model/assemble.js';

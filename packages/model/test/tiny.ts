@@ -6,7 +6,7 @@
 import { trainByteLevelBpe, type HFTokenizer } from '@healthgpt/decoder';
 import { imageTokenVocabulary } from '@healthgpt/vq-tokenizer';
 import { tf, type RawImage } from '@healthgpt/tensor-core';
-import type { Sample } from '@healthgpt/vl-health';
+import { GENERATION_ANSWER, type Sample } from '@healthgpt/vl-health';
 import { HealthGPT, healthGPTPreset, type HealthGPTConfigJson } from '../src/index.js';
 
 const CORPUS = [
@@ -58,7 +58,7 @@ export function comprehensionSample(id: string, question: string, answer: string
 }
 
 export function generationSample(id: string, instruction: string): Sample {
-  return { id, task: 'generation', subtask: 'reconstruction', images: ['in.png'], targetImage: 'target.png', conversations: [{ from: 'human', value: `<image>\n${instruction}` }, { from: 'gpt', value: '<start_index><end_index>' }], metadata: {} };
+  return { id, task: 'generation', subtask: 'reconstruction', images: ['in.png'], targetImage: 'target.png', conversations: [{ from: 'human', value: `<image>\n${instruction}` }, { from: 'gpt', value: GENERATION_ANSWER }], metadata: {} };
 }
 
 /** Give every adapter's B a random value (they start at zero, which would make plugins invisible). */

@@ -32,8 +32,6 @@ export {
   type ImageTokenIds,
 } from './tokens.js';
 export { psnr, ssim, codebookUsage, type CodebookUsage } from './metrics.js';
-export { VQTrainer, type TrainOptions, type StepStats } from './train/trainer.js';
+export { VQLoss, type VQLossOptions, type VQLossOutput } from './train/loss.js';
 export { evaluateTokenizer, type EvalReport } from './train/evaluate.js';
-export { progressBar, type ProgressInfo } from './train/progress.js';
-export { writeCheckpoint, readCheckpointState, OPTIMIZER_FILE, TRAINER_STATE_FILE, type TrainerState } from './train/checkpoint.js';
 export { imagesTensor, type ImageSource } from './train/data.js';

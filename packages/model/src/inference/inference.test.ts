@@ -79,5 +79,8 @@ describeBackends('comprehend and generateImage', () => {
   it('leaks no tensor', async () => {
     await expectNoLeaks(() => model.comprehend(scan, 'Is there a mass?', { maxNewTokens: 4 }), { what: 'comprehend' });
     await expectNoLeaks(() => model.generateImage(photo, 'Reconstruct this image.'), { what: 'generateImage' });
+    await expectNoLeaks(() => model.comprehendBatch([{ images: [scan], question: 'Which organ?' }, { images: [scan, photo], question: 'Is there a mass?' }], { maxNewTokens: 3, doSample: true, seed: 2 }), { what: 'comprehendBatch (sampling)' });
+    await expectNoLeaks(() => model.generateImages([{ image: photo, instruction: 'Convert this CT to MRI.' }, { instruction: 'Draw a brain MRI.' }], { doSample: true, seed: 4 }), { what: 'generateImages (sampling)' });
+    await expectNoLeaks(() => model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ index }) => index < 2 }), { what: 'generateImage stopped by its callback' });
   });
 });

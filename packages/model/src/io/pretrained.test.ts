@@ -2,7 +2,7 @@ import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf, readSafetensorsHeader, saveSafetensors, loadSafetensors } from '@healthgpt/tensor-core';
+import { tf, readSafetensorsHeader, saveSafetensors, loadSafetensors, FolderReader, FolderWriter } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { HealthGPT, ModelError, type HealthGPTBatch } from '../index.js';
 import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.js';
@@ -89,6 +89,54 @@ describe('savePretrained / fromPretrained', () => {
     await expectNoLeaks(async () => {
       (await HealthGPT.fromPretrained(dir)).dispose();
     }, { what: 'fromPretrained + dispose' });
+  });
+
+  it('saves the base weights sharded and back to one file (stale shards removed), each loading to the same logits', async () => {
+    const sharded = join(root, 'sharded');
+    await model.savePretrained(sharded, { maxShardBytes: 400_000 });
+    const shards = readdirSync(sharded).filter((f) => /^model-\d{5}-of-\d{5}\.safetensors$/.test(f));
+    expect(shards.length).toBeGreaterThan(1);
+    expect(existsSync(join(sharded, 'model.safetensors'))).toBe(false);
+    const back = await HealthGPT.fromPretrained(sharded);
+    expect(logits(back)).toEqual(logits(model));
+    back.dispose();
+    await model.savePretrained(sharded);
+    expect(readdirSync(sharded).filter((f) => f.startsWith('model'))).toEqual(['model.safetensors']);
+    rmSync(sharded, { recursive: true, force: true });
+  });
+
+  it('stages into a bigger folder save (nothing visible before its commit) and loads from a sub-folder reader', async () => {
+    const outer = join(root, 'outer');
+    const w = await FolderWriter.open(outer);
+    await model.savePretrained(w.sub('healthgpt'));
+    await w.json('run.json', { step: 3 });
+    expect(existsSync(join(outer, 'healthgpt', 'config.json'))).toBe(false);
+    await w.commit();
+    const back = await HealthGPT.fromPretrained((await FolderReader.open(outer)).sub('healthgpt'));
+    expect(logits(back)).toEqual(logits(model));
+    back.dispose();
+    rmSync(outer, { recursive: true, force: true });
+  });
+
+  it('checks the headers before building: a parameter bound or a mis-shaped key fails with nothing allocated', async () => {
+    await expectNoLeaks(async () => {
+      const err = await HealthGPT.fromPretrained(dir, { maxParameters: 1000 }).catch((e) => e);
+      expect(err).toBeInstanceOf(ModelError);
+      expect(err).toMatchObject({ code: 'CHECKPOINT', file: join(dir, 'config.json') });
+      expect(err.message).toMatch(/parameters for the HealthGPT model, more than the bound of 1000/);
+    }, { what: 'fromPretrained over the parameter bound' });
+    const bad = join(root, 'shape');
+    await model.savePretrained(bad);
+    const cfgFile = join(bad, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+    cfg.text_config.intermediate_size += 8;
+    writeFileSync(cfgFile, JSON.stringify(cfg));
+    await expectNoLeaks(async () => {
+      const err = await HealthGPT.fromPretrained(bad).catch((e) => e);
+      expect(err).toMatchObject({ code: 'CHECKPOINT', key: 'model.layers.0.mlp.gate_up_proj.weight' });
+      expect(err.message).toMatch(/shape mismatches: model\.layers\.0\.mlp\.gate_up_proj\.weight expected \[\d+,\d+\] got/);
+    }, { what: 'fromPretrained of mis-shaped weights' });
+    rmSync(bad, { recursive: true, force: true });
   });
 
   it('refuses to save an int8 model', async () => {

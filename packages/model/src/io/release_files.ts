@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, saveSafetensors, writeFileAtomic, type Tensor } from '@healthgpt/tensor-core';
+import { loadSafetensors, saveModelFolder, withFolderWriter, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderLM, HFTokenizer, type ChatTemplateName, type TextTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
@@ -10,7 +10,8 @@ import { ModelError } from '../errors.js';
 import { importRelease, disposeTensors, type ReleaseTaskOptions } from './release.js';
 import { baseParameters, type LoadOptions } from './pretrained.js';
 import { RELEASE_PREFIX, RELEASE_PROJECTOR, VISION_PREFIX } from './keys.js';
-import { writeFolderWhole } from './whole_folder.js';
+import { toModelError } from './spec.js';
+import { stageTokenizer } from './tokenizer_files.js';
 
 /** Where the reference release's parts are (its `.bin` files converted to safetensors). */
 export interface ReleaseFiles {
@@ -74,28 +75,31 @@ export async function loadRelease(files: ReleaseFiles, { quantize }: LoadOptions
  * decoder, vocabulary extended, and the tokenizer), `clip/` (the tower as a CLIPVisionModel),
  * `<com|gen|task>_hlora_weights.safetensors` (each task's H-LoRA with its projector as
  * `base_model.model.model.mm_projector.*`), `fusion_layer_weights.safetensors` (embed_tokens and
- * lm_head) and `vq/`. `loadRelease` reads it back.
+ * lm_head) and `vq/`, as one whole-folder save. `loadRelease` reads it back.
  */
 export async function saveRelease(model: HealthGPT, dir: string): Promise<ReleaseFiles> {
   const base = baseParameters(model);
   const projectors = new Set([...model.config.tasks.values()].map((t) => `model.${t.projector}.`));
   const isDecoder = (k: string) => k === 'lm_head.weight' || (k.startsWith('model.') && !k.startsWith(VISION_PREFIX) && ![...projectors].some((p) => k.startsWith(p)));
-  await writeFolderWhole(dir, async (tmp) => {
-    const llm = join(tmp, 'llm');
-    await saveSafetensors(join(llm, 'model.safetensors'), new Map([...base].filter(([k]) => isDecoder(k))), { format: 'pt' });
-    await writeFileAtomic(join(llm, 'config.json'), JSON.stringify(model.config.text.json, null, 2) + '\n');
-    if (model.tokenizer) await model.tokenizer.save(llm);
-    await model.visionTower.savePretrained(join(tmp, 'clip'));
-    for (const [task, spec] of model.config.tasks) {
-      ModelError.check(spec.plugin !== null, 'ARGUMENT', `task '${task}' has no plugin: the release layout has no file for it`, { key: task });
-      const out = new Map<string, Tensor>(adapterStateDict(model, task));
-      for (const [k, v] of base) if (k.startsWith(`model.${spec.projector}.`)) out.set(`${RELEASE_PREFIX}${RELEASE_PROJECTOR}.${k.slice(`model.${spec.projector}.`.length)}`, v);
-      await saveSafetensors(join(tmp, releasePluginFile(task)), out, { format: 'pt' });
-    }
-    const fusion = new Map([...base].filter(([k]) => k === 'model.embed_tokens.weight' || k === 'lm_head.weight').map(([k, v]) => [`${RELEASE_PREFIX}${k}`, v as Tensor]));
-    await saveSafetensors(join(tmp, 'fusion_layer_weights.safetensors'), fusion, { format: 'pt' });
-    if (model.vq) await model.vq.savePretrained(join(tmp, 'vq'));
-  });
+  try {
+    await withFolderWriter(dir, async (w) => {
+      const llm = w.sub('llm');
+      await saveModelFolder(llm, { config: model.config.text.json, weights: [...base].filter(([k]) => isDecoder(k)) });
+      await stageTokenizer(llm, model.tokenizer);
+      await model.visionTower.savePretrained(w.sub('clip'));
+      for (const [task, spec] of model.config.tasks) {
+        ModelError.check(spec.plugin !== null, 'ARGUMENT', `task '${task}' has no plugin: the release layout has no file for it`, { key: task });
+        const out = new Map<string, Tensor>(adapterStateDict(model, task));
+        for (const [k, v] of base) if (k.startsWith(`model.${spec.projector}.`)) out.set(`${RELEASE_PREFIX}${RELEASE_PROJECTOR}.${k.slice(`model.${spec.projector}.`.length)}`, v);
+        await w.safetensors(releasePluginFile(task), out, { metadata: { format: 'pt' } });
+      }
+      const fusion = new Map([...base].filter(([k]) => k === 'model.embed_tokens.weight' || k === 'lm_head.weight').map(([k, v]) => [`${RELEASE_PREFIX}${k}`, v as Tensor]));
+      await w.safetensors('fusion_layer_weights.safetensors', fusion, { metadata: { format: 'pt' } });
+      if (model.vq) await model.vq.savePretrained(w.sub('vq'));
+    });
+  } catch (e) {
+    throw toModelError(e);
+  }
   const tasks = Object.fromEntries([...model.config.tasks].map(([n, t]) => [n, { output: t.output, selectLayer: t.selectLayer, projector: t.projector, loraAlpha: t.plugin!.config.loraAlpha }]));
   return {
     llm: join(dir, 'llm'),

@@ -1,4 +1,4 @@
-import { tf, Module, Generator, quantizeLinears, type Tensor, type RawImage } from '@healthgpt/tensor-core';
+import { tf, Module, Generator, quantizeLinears, type Tensor, type RawImage, type FolderReader, type FolderWriter } from '@healthgpt/tensor-core';
 import { DecoderLM, type TextTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel, buildProjector, numPatches, type Projector } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
@@ -15,7 +15,7 @@ import { HealthGPTProcessor } from '../processor/processor.js';
 import { comprehend, comprehendBatch, type ComprehendOptions, type ComprehendRequest, type ComprehendResult } from '../inference/comprehend.js';
 import { generateImage, generateImages, type GenerateImageOptions, type GenerateImageRequest, type GeneratedImage } from '../inference/generate_image.js';
 import { newTokenRowMasks, maskNewTokenGradients } from './vocab_mask.js';
-import { fromPretrained, savePretrained, type LoadOptions } from '../io/pretrained.js';
+import { fromPretrained, savePretrained, type LoadOptions, type SaveOptions } from '../io/pretrained.js';
 import { loadRelease, saveRelease, type ReleaseFiles } from '../io/release_files.js';
 
 export interface HealthGPTOptions {
@@ -85,10 +85,11 @@ export class HealthGPT extends Module {
 
   /**
    * Load a folder written by `savePretrained` (config.json, model.safetensors, one PEFT folder
-   * per task plugin, vq/, tokenizer.json), strictly; `quantize: 'int8'` quantizes after loading.
+   * per task plugin, vq/, tokenizer.json), strictly, as one version of the folder; `source` may be
+   * a `FolderReader` (a sub-folder of a bigger save). `quantize: 'int8'` quantizes after loading.
    */
-  static fromPretrained(dir: string, options: LoadOptions = {}): Promise<HealthGPT> {
-    return fromPretrained(dir, options);
+  static fromPretrained(source: string | FolderReader, options: LoadOptions = {}): Promise<HealthGPT> {
+    return fromPretrained(source, options);
   }
 
   /** Load the reference release's layout (base LLM + CLIP folders, per-task H-LoRA files, fusion weights). */
@@ -96,9 +97,12 @@ export class HealthGPT extends Module {
     return loadRelease(files, options);
   }
 
-  /** Write the model as one folder, whole (see `fromPretrained`). */
-  savePretrained(dir: string): Promise<void> {
-    return savePretrained(this, dir);
+  /**
+   * Write the model as one folder, whole: a kill at any instant leaves the old folder or the new
+   * one (see `fromPretrained`). With a `FolderWriter` the files are staged in it for its owner's commit.
+   */
+  savePretrained(target: string | FolderWriter, options: SaveOptions = {}): Promise<void> {
+    return savePretrained(this, target, options);
   }
 
   /** Write the model in the release's layout (for the reference PyTorch code); returns the paths `fromRelease` takes. */

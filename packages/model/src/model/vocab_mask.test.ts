@@ -31,5 +31,9 @@ describe('training only the new image-token rows', () => {
     expect(masks.get('lm_head.weight')!.shape).toEqual([model.config.text.vocabSize, 1]);
     masks.forEach((m) => m.dispose());
     await expectNoLeaks(() => model.newTokenRowMasks(), { what: 'newTokenRowMasks' });
+    await expectNoLeaks(() => {
+      const g = new Map(names.map((n) => [n, tf.ones([model.config.text.vocabSize, model.config.text.hiddenSize])] as const));
+      return [...model.maskNewTokenGradients(g).values()];
+    }, { what: 'maskNewTokenGradients' });
   });
 });

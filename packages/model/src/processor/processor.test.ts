@@ -119,6 +119,20 @@ describe('HealthGPTProcessor', () => {
     expect(() => proc.encodeSample(long, [image(8, 8)])).toThrow(expect.objectContaining({ code: 'PROMPT_TOO_LONG', key: 'long' }));
   });
 
+  it('segments of every template (phi3_instruct, phi4_instruct, qwen_2) join to the decoder’s rendering, replies alone supervised', () => {
+    const turns = [
+      { role: 'user' as const, content: '<image>\nWhich organ?' },
+      { role: 'assistant' as const, content: 'The liver.' },
+      { role: 'user' as const, content: 'Is there a mass?' },
+      { role: 'assistant' as const, content: 'Yes.' },
+    ];
+    for (const name of ['phi3_instruct', 'phi4_instruct', 'qwen_2'] as const) {
+      const segs = conversationSegments(name, turns);
+      expect(segs.map((s) => s.text ?? '').join(''), name).toBe(applyChatTemplate(name, turns, { addGenerationPrompt: false }));
+      expect(segs.filter((s) => s.supervised).map((s) => (s.text ?? '').startsWith('The liver.') || (s.text ?? '').startsWith('Yes.')), name).toEqual([true, true]);
+    }
+  });
+
   it('segments follow the template exactly (qwen_2 too)', () => {
     const segs = conversationSegments('qwen_2', [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yo' }]);
     expect(segs).toEqual([

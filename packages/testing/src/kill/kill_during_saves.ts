@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,25 @@ import type { KillSpec } from './spec.js';
 
 export type { KillSpec } from './spec.js';
 
+/** What a child of one's own (`child`) is given: the folder it saves, and whatever else it reads. */
+export interface CustomKillSpec {
+  dir: string;
+  [key: string]: unknown;
+}
+
 export interface KillDuringSavesOptions {
-  /** What the child saves (its `dir`, layout, config field and tensors); `start` is managed here. */
-  spec: Omit<KillSpec, 'start'>;
+  /**
+   * What the child saves (its `dir`, layout, config field and tensors; with `child`, whatever that
+   * child reads, `dir` included); `start` is managed here.
+   */
+  spec: Omit<KillSpec, 'start'> | CustomKillSpec;
+  /**
+   * A saving child of one's own instead of the built-in one: a TypeScript file, bundled with the
+   * `@healthgpt/*` sources (other packages come from the repository's node_modules). It is run with
+   * the path of the spec JSON (`start` set) as its argument, prints `started`, then
+   * `committed <v>` after each whole save of version v = start, start + 1, … until killed.
+   */
+  child?: string;
   /** How many times a saving child is killed (SIGKILL). */
   kills: number;
   /** Seed of the kill moments. */
@@ -32,6 +48,31 @@ export interface KillReport {
   versions: number[];
   /** Kills after which the folder held a pending journal or staged temporaries (mid-save). */
   midSave: number;
+}
+
+/**
+ * Bundle a child of one's own into a fresh folder under the repository's node_modules/.cache (so
+ * its external packages resolve): every `@healthgpt/*` package (and subpath export) from its sources.
+ */
+async function bundleOwnChild(entry: string): Promise<{ script: string; dir: string }> {
+  const root = repoRoot();
+  const alias: Record<string, string> = {};
+  for (const pkg of readdirSync(join(root, 'packages'))) {
+    const src = join(root, 'packages', pkg, 'src');
+    if (!existsSync(join(src, 'index.ts'))) continue;
+    const json = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as { name: string; exports?: Record<string, unknown> };
+    alias[json.name] = join(src, 'index.ts');
+    for (const sub of Object.keys(json.exports ?? {}).filter((k) => k !== '.' && k !== './package.json')) {
+      const file = [join(src, sub.slice(2), 'index.ts'), join(src, `${sub.slice(2)}.ts`)].find(existsSync);
+      if (file) alias[`${json.name}/${sub.slice(2)}`] = file;
+    }
+  }
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const dir = mkdtempSync(join(cache, 'kill-child-'));
+  const script = join(dir, 'child.mjs');
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: script, logLevel: 'error', alias, packages: 'external' });
+  return { script, dir };
 }
 
 /** Bundle the child into `dir` (plain JavaScript: a fast start), tensor-core's tfjs-free part from source, zod left out. */
@@ -65,12 +106,15 @@ function inFlight(dir: string): boolean {
  * hold one whole version, at least the last one the child reported committed and at most the one
  * it was writing. The next child continues from there (finishing any interrupted commit first).
  */
-export async function killDuringSaves({ spec, kills, seed, maxDelayMs = 120, verify }: KillDuringSavesOptions): Promise<KillReport> {
+export async function killDuringSaves({ spec, child: own, kills, seed, maxDelayMs = 120, verify }: KillDuringSavesOptions): Promise<KillReport> {
   const work = mkdtempSync(join(tmpdir(), 'kill-'));
   const gen = new Generator(seed);
   const report: KillReport = { kills: 0, versions: [], midSave: 0 };
+  let ownDir: string | null = null;
   try {
-    const script = await bundleChild(work);
+    let script: string;
+    if (own) ({ script, dir: ownDir } = await bundleOwnChild(own));
+    else script = await bundleChild(work);
     let known = 0; // the version the folder holds (0: none yet)
     for (let k = 0; k < kills; k++) {
       const specFile = join(work, `spec-${k}.json`);
@@ -108,5 +152,6 @@ export async function killDuringSaves({ spec, kills, seed, maxDelayMs = 120, ver
     return report;
   } finally {
     rmSync(work, { recursive: true, force: true });
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   }
 }

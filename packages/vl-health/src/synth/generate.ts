@@ -14,8 +14,12 @@ export const SYNTH_TASKS = ['vqa', 'caption', 'report', 'modality-conversion', '
 export type SynthTask = (typeof SYNTH_TASKS)[number];
 const GEN_TASKS: SynthTask[] = ['modality-conversion', 'super-resolution', 'reconstruction', 'denoising'];
 
-/** The answer of a generation sample: the trainer fills in the target image's VQ indices. */
-export const GENERATION_ANSWER = '<start_index><end_index>';
+/**
+ * The answer of a generation sample on disk: empty. Its real answer is the target image's VQ
+ * codes as image tokens, which `@healthgpt/model`'s processor fills in from the target image (the
+ * image-token vocabulary is spelled in `@healthgpt/vq-tokenizer` alone).
+ */
+export const GENERATION_ANSWER = '';
 
 export interface SynthOptions {
   /** Same seed, byte-identical output. Default 0. */

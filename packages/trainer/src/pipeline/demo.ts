@@ -1,0 +1,171 @@
+import { join } from 'node:path';
+import type { FolderWriter, Module } from '@healthgpt/tensor-core';
+import { savePretrained, type HealthGPT, type HealthGPTPresetName } from '@healthgpt/model';
+import type { Sample } from '@healthgpt/vl-health';
+import { syntheticData, assembleModel } from './parts.js';
+import { Trainer, type StageResult, type TrainerOptions } from '../loop/trainer.js';
+import type { ProgressSink } from '../loop/progress.js';
+import type { StepRecord } from '../loop/log.js';
+import { encodeSamples, bySubtask } from '../healthgpt/data.js';
+import { healthGPTTasks } from '../healthgpt/task.js';
+import { paperStages, type PaperStageOptions } from '../healthgpt/stages.js';
+import { evaluate, type EvalReport } from '../eval/evaluate.js';
+import { runStage0, type Stage0Budget, type Stage0Result } from './stage0.js';
+
+/** Step budgets of a whole run: stage 0's parts, stages 1–3, and the data. */
+export interface PipelineBudget {
+  /** Phantom scenes of the synthetic set (each gives several samples). */
+  scenes: number;
+  stage0: Stage0Budget;
+  stages: { alignment: number; fusion: number; instruction: number; batchSize: number; lrScale: number };
+  /** Held-out samples evaluated per subtask (at most). */
+  evalPerSubtask: number;
+}
+
+/** The budgets: `demo` fits 10 minutes on 2 cores, `quick` about 1 minute, `test` seconds (CI). */
+export const PIPELINE_BUDGETS: Record<'demo' | 'quick' | 'test', PipelineBudget> = {
+  demo: {
+    scenes: 480,
+    stage0: { decoder: { steps: 300, batchSize: 16, lr: 3e-3, seqLen: 64 }, vision: { steps: 200, batchSize: 32, lr: 1e-3 }, vq: { steps: 400, batchSize: 16, lr: 2e-3 } },
+    stages: { alignment: 60, fusion: 60, instruction: 300, batchSize: 8, lrScale: 20 },
+    evalPerSubtask: 40,
+  },
+  quick: {
+    scenes: 160,
+    stage0: { decoder: { steps: 60, batchSize: 16, lr: 3e-3, seqLen: 64 }, vision: { steps: 40, batchSize: 32, lr: 1e-3 }, vq: { steps: 80, batchSize: 16, lr: 2e-3 } },
+    stages: { alignment: 15, fusion: 15, instruction: 60, batchSize: 8, lrScale: 20 },
+    evalPerSubtask: 16,
+  },
+  test: {
+    scenes: 48,
+    stage0: { decoder: { steps: 8, batchSize: 8, lr: 3e-3, seqLen: 32 }, vision: { steps: 6, batchSize: 8, lr: 1e-3 }, vq: { steps: 6, batchSize: 4, lr: 2e-3 } },
+    stages: { alignment: 4, fusion: 4, instruction: 6, batchSize: 4, lrScale: 20 },
+    evalPerSubtask: 3,
+  },
+};
+
+export interface PipelineOptions {
+  /** A named budget or your own (default `demo`). */
+  budget?: keyof typeof PIPELINE_BUDGETS | PipelineBudget;
+  /** The model preset (default `tiny`; the synthetic images are rendered at its image size). */
+  preset?: HealthGPTPresetName;
+  seed?: number;
+  /**
+   * Run folder (none: kept in memory only): logs and checkpoints of every stage (each stage's final
+   * checkpoint of HealthGPT holds the model's folder in `model/`), and the trained model in
+   * `<outDir>/model` (`HealthGPT.fromPretrained` loads it).
+   */
+  outDir?: string;
+  progress?: 'auto' | false | ProgressSink;
+  onStep?: (r: StepRecord) => void;
+  /** Passed to every stage's trainer (stage 0's parts and stages 1–3). */
+  onStageStart?: TrainerOptions['onStageStart'];
+  onStageEnd?: TrainerOptions['onStageEnd'];
+  /** Given each model a phase trains, before it trains (stage 0's decoder, contrastive model and VQ tokenizer, then HealthGPT). */
+  onModel?: (model: Module) => void;
+  /** Told when each phase starts (`data`, `stage0`, `assemble`, `encode`, `stages`, `evaluate`). */
+  onPhase?: (phase: string) => void;
+}
+
+/** Everything a report of the run needs. The caller disposes `model`. */
+export interface PipelineReport {
+  settings: { preset: HealthGPTPresetName; seed: number; budget: PipelineBudget; stages: PaperStageOptions; train: number; heldOut: number; subtasks: Record<string, number> };
+  stage0: Stage0Result['report'];
+  stages: StageResult[];
+  /** Loss per step of every stage (stage 0's parts and stages 1–3), by stage name. */
+  lossCurves: Record<string, number[]>;
+  evaluation: EvalReport;
+  /** The demo's bar: comprehension above the question-only baseline on held-out closed questions; generation above identity on SSIM. */
+  bar: { comprehension: { accuracy: number; questionOnly: number; passed: boolean }; generation: Record<string, { ssim: number; identity: number; passed: boolean }>; passed: boolean };
+  /** Wall-clock seconds per phase and in all. */
+  timings: Record<string, number>;
+  model: HealthGPT;
+  /** `<outDir>/model`, the trained model's folder (when the run has an `outDir`). */
+  modelDir?: string;
+}
+
+/** The trainer's `exportModel` for HealthGPT: the model package's folder layout. */
+export const exportHealthGPT = (model: Module, writer: FolderWriter): Promise<void> => savePretrained(model as HealthGPT, writer);
+
+/** The held-out samples evaluated: at most `n` per subtask, in order. */
+export function evalSubset(samples: readonly Sample[], n: number): Sample[] {
+  const count = new Map<string, number>();
+  return samples.filter((s) => {
+    const k = s.subtask ?? s.task;
+    count.set(k, (count.get(k) ?? 0) + 1);
+    return count.get(k)! <= n;
+  });
+}
+
+/**
+ * The whole pipeline on the synthetic set: stage 0 from scratch (tokenizer, decoder, vision
+ * tower, VQ tokenizer), assembly, the paper's stages 1–3 on the one loop, and evaluation on
+ * held-out samples (split by image) with baselines. What `healthgpt demo` runs.
+ */
+export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineReport> {
+  const t0 = performance.now();
+  const { preset = 'tiny', seed = 0 } = o;
+  const budget = typeof o.budget === 'object' ? o.budget : PIPELINE_BUDGETS[o.budget ?? 'demo'];
+  const timings: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const t = performance.now();
+    timings[name] = (t - mark) / 1000;
+    mark = t;
+  };
+  o.onPhase?.('data');
+  const data = syntheticData(preset, budget.scenes, seed);
+  const split = { train: data.train, test: data.heldOut };
+  const images = data.images;
+  phase('data');
+
+  o.onPhase?.('stage0');
+  const s0 = await runStage0({ preset, train: split.train, heldOut: split.test, images, budget: budget.stage0, seed, outDir: o.outDir, progress: o.progress, onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd, onModel: o.onModel });
+  phase('stage0');
+
+  o.onPhase?.('assemble');
+  const model = assembleModel(s0, preset, { seed });
+  try {
+    phase('assemble');
+    o.onPhase?.('encode');
+    const groups = bySubtask(await encodeSamples(model, split.train, images));
+    phase('encode');
+
+    o.onPhase?.('stages');
+    const stageOptions: PaperStageOptions = { steps: budget.stages, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, available: [...groups.keys()], seed };
+    const stages = paperStages(model, stageOptions);
+    o.onModel?.(model);
+    const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd, exportModel: exportHealthGPT }).run(stages);
+    const modelDir = o.outDir ? join(o.outDir, 'model') : undefined;
+    if (modelDir) await savePretrained(model, modelDir);
+    phase('stages');
+
+    o.onPhase?.('evaluate');
+    const evaluation = await evaluate(model, evalSubset(split.test, budget.evalPerSubtask), { images, train: split.train });
+    phase('evaluate');
+
+    const closed = evaluation.comprehension.find((r) => r.subtask === 'vqa' && r.answerType === 'CLOSED');
+    const comprehension = { accuracy: closed?.accuracy ?? NaN, questionOnly: closed?.baselines.questionOnly?.accuracy ?? NaN, passed: false };
+    comprehension.passed = comprehension.accuracy > comprehension.questionOnly;
+    const generation = Object.fromEntries(
+      evaluation.generation.filter((g) => g.subtask === 'super-resolution' || g.subtask === 'modality-conversion').map((g) => [g.subtask, { ssim: g.model.ssim, identity: g.identity.ssim, passed: g.model.ssim > g.identity.ssim }]),
+    );
+    const curves: Record<string, number[]> = {};
+    for (const s of [s0.report.decoder.stage, s0.report.vision.stage, ...(s0.report.vq ? [s0.report.vq.stage] : []), ...run.stages]) curves[s.name] = s.history.map((h) => h.loss);
+    timings.total = (performance.now() - t0) / 1000;
+    return {
+      settings: { preset, seed, budget, stages: stageOptions, train: split.train.length, heldOut: split.test.length, subtasks: Object.fromEntries([...groups].map(([k, v]) => [k, v.length])) },
+      stage0: s0.report,
+      stages: run.stages,
+      lossCurves: curves,
+      evaluation,
+      bar: { comprehension, generation, passed: comprehension.passed && Object.values(generation).every((g) => g.passed) },
+      timings,
+      model,
+      modelDir,
+    };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}

@@ -1,0 +1,197 @@
+import { join } from 'node:path';
+import { tf, type Module, type RawImage } from '@healthgpt/tensor-core';
+import { DecoderLM, type HFTokenizer } from '@healthgpt/decoder';
+import { CLIPVisionModel, clipImageProcessorConfig, preprocessSteps } from '@healthgpt/vision-encoder';
+import { VQTokenizer, evaluateTokenizer } from '@healthgpt/vq-tokenizer';
+import { healthGPTPreset, type HealthGPTPresetName } from '@healthgpt/model';
+import type { Sample } from '@healthgpt/vl-health';
+import { Trainer, type StageResult, type TrainerOptions } from '../loop/trainer.js';
+import type { ProgressSink } from '../loop/progress.js';
+import type { StepRecord } from '../loop/log.js';
+import { trainTokenizer, sampleDocuments } from '../stage0/tokenizer.js';
+import { packDocuments, languageModelTask, perplexity } from '../stage0/lm.js';
+import { ContrastiveModel, contrastiveTask, type CaptionPair } from '../stage0/clip.js';
+import { towerFeatures, linearProbe } from '../stage0/probe.js';
+import { vqTask } from '../stage0/vq.js';
+import type { ImageResolver } from '../healthgpt/data.js';
+
+/** Step budgets and batch sizes of stage 0's four parts. */
+export interface Stage0Budget {
+  decoder: { steps: number; batchSize: number; lr: number; seqLen: number };
+  vision: { steps: number; batchSize: number; lr: number };
+  vq: { steps: number; batchSize: number; lr: number };
+}
+
+export interface Stage0Options {
+  preset: HealthGPTPresetName;
+  train: readonly Sample[];
+  /** Held-out samples: perplexity and the linear probe are measured on them. */
+  heldOut: readonly Sample[];
+  images: ImageResolver;
+  budget: Stage0Budget;
+  seed?: number;
+  /** Run folder (each part logs and checkpoints under `stage0-<part>/`). */
+  outDir?: string;
+  progress?: 'auto' | false | ProgressSink;
+  onStep?: (r: StepRecord) => void;
+  onStageStart?: TrainerOptions['onStageStart'];
+  onStageEnd?: TrainerOptions['onStageEnd'];
+  /** Given each model before it trains (the decoder, the contrastive model, the VQ tokenizer). */
+  onModel?: (model: Module) => void;
+  /** Image–text pairs of the contrastive stage (default: each image's caption or report). */
+  captions?: (samples: readonly Sample[]) => { image: string; text: string }[];
+  /** Labels of the linear probe per sample (default: the synthetic scene's modality and organ). */
+  probeLabels?: (s: Sample) => Record<string, string> | null;
+}
+
+/** What stage 0 made and the evidence that each part learned something. */
+export interface Stage0Result {
+  tokenizer: HFTokenizer;
+  decoder: DecoderLM;
+  visionTower: CLIPVisionModel;
+  vq: VQTokenizer | null;
+  report: {
+    tokenizer: { vocabSize: number; trainingTexts: number };
+    decoder: { perplexityBefore: number; perplexityAfter: number; stage: StageResult };
+    /** Linear-probe accuracy per label (e.g. modality, organ) of the tower before (random) and after pretraining. */
+    vision: { probe: { random: Record<string, number>; pretrained: Record<string, number> }; stage: StageResult };
+    /** Null when the budget trains no VQ tokenizer (comprehension-only runs). */
+    vq: { psnr: number; ssim: number; perplexity: number; usedCodes: number; codebookSize: number; stage: StageResult } | null;
+    seconds: { tokenizer: number; decoder: number; vision: number; vq: number };
+  };
+}
+
+const sceneLabels = (s: Sample): Record<string, string> | null => {
+  const scene = s.metadata.scene as { modality?: string; organ?: string } | undefined;
+  return scene?.modality && scene.organ ? { modality: scene.modality, organ: scene.organ } : null;
+};
+
+/** Each image's caption or report (synthetic set). */
+function defaultCaptions(samples: readonly Sample[]): { image: string; text: string }[] {
+  return captionPairs(samples).map((s) => ({ image: s.images[0], text: s.conversations[s.conversations.length - 1].value }));
+}
+const now = () => performance.now() / 1000;
+
+/** One sample per distinct input image among comprehension samples with a text answer (captions and reports first). */
+function captionPairs(samples: readonly Sample[]): Sample[] {
+  const seen = new Set<string>();
+  const out: Sample[] = [];
+  const order = [...samples].sort((a, b) => Number(b.subtask === 'caption' || b.subtask === 'report') - Number(a.subtask === 'caption' || a.subtask === 'report'));
+  for (const s of order)
+    if (s.task === 'comprehension' && (s.subtask === 'caption' || s.subtask === 'report') && s.images.length === 1 && !seen.has(s.images[0])) {
+      seen.add(s.images[0]);
+      out.push(s);
+    }
+  return out;
+}
+
+/**
+ * Stage 0 from scratch (no pretrained weights can be downloaded here), every part on the one loop:
+ * 1. a byte-level BPE tokenizer on the training text;
+ * 2. the decoder pretrained on that text (causal LM on packed documents), held-out perplexity before and after;
+ * 3. the vision tower pretrained CLIP-style on image–caption pairs with a small text tower, with a
+ *    linear probe of modality and organ on held-out images for the tower before and after;
+ * 4. the VQ tokenizer on the training images (its Gumbel loss), PSNR on the held-out images.
+ */
+export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
+  const { seed = 0, budget } = o;
+  const spec = healthGPTPreset(o.preset);
+  const run = (part: string) => ({ outDir: o.outDir ? join(o.outDir, `stage0-${part}`) : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd });
+  const seconds = { tokenizer: 0, decoder: 0, vision: 0, vq: 0 };
+
+  let t = now();
+  const docs = sampleDocuments(o.train);
+  const tokenizer = trainTokenizer(docs, { vocabSize: spec.image_tokens?.first_id ?? 1024, template: spec.template });
+  seconds.tokenizer = now() - t;
+
+  t = now();
+  const decoder = new DecoderLM({ ...spec.text_config, vocab_size: tokenizer.length, bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId, pad_token_id: tokenizer.padTokenId ?? tokenizer.eosTokenId }, { seed });
+  const rows = packDocuments(tokenizer, docs, budget.decoder.seqLen);
+  const heldRows = packDocuments(tokenizer, sampleDocuments(o.heldOut), budget.decoder.seqLen);
+  const pplBefore = perplexity(decoder, heldRows);
+  o.onModel?.(decoder);
+  const lm = await new Trainer({ model: decoder, tasks: [languageModelTask(decoder, rows)], ...run('decoder') }).run([
+    { name: 'stage0-decoder', trainable: ['**'], lr: budget.decoder.lr, weightDecay: 0.01, batchSize: budget.decoder.batchSize, clipNorm: 1, length: { steps: budget.decoder.steps }, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed },
+  ]);
+  const pplAfter = perplexity(decoder, heldRows);
+  seconds.decoder = now() - t;
+
+  t = now();
+  const vcfg = spec.vision_config;
+  const size = vcfg.image_size!;
+  const tower = new CLIPVisionModel(vcfg, { seed: seed + 1 });
+  const proc = clipImageProcessorConfig(size);
+  const pix = async (p: string) => preprocessSteps(await o.images(p), proc).pixelValues;
+  const pairs: CaptionPair[] = [];
+  for (const c of (o.captions ?? defaultCaptions)(o.train)) pairs.push({ pixels: await pix(c.image), ids: tokenizer.encode(c.text, { addSpecialTokens: false }) });
+  const labelsOf = o.probeLabels ?? sceneLabels;
+  const probeSet = async (samples: readonly Sample[]) => {
+    const uniq = new Map<string, Record<string, string>>();
+    for (const s of samples) {
+      const l = s.images.length === 1 ? labelsOf(s) : null;
+      if (l) uniq.set(s.images[0], l);
+    }
+    const list = [...uniq];
+    const px = new Float32Array(list.length * 3 * size * size);
+    for (const [i, [p]] of list.entries()) px.set(await pix(p), i * 3 * size * size);
+    return { pixels: tf.tensor4d(px, [list.length, 3, size, size]), labels: list.map(([, l]) => l) };
+  };
+  const probeTrain = await probeSet(o.train);
+  const probeTest = await probeSet(o.heldOut);
+  const keys = Object.keys(probeTrain.labels[0] ?? {});
+  const probe = () => {
+    const a = towerFeatures(tower, probeTrain.pixels);
+    const b = towerFeatures(tower, probeTest.pixels);
+    return Object.fromEntries(keys.map((k) => [k, linearProbe({ x: a, y: probeTrain.labels.map((l) => l[k]) }, { x: b, y: probeTest.labels.map((l) => l[k]) })]));
+  };
+  const random = probe();
+  const clip = new ContrastiveModel(tower, tokenizer.length, { seed: seed + 2 });
+  o.onModel?.(clip);
+  let vision: Awaited<ReturnType<Trainer['run']>>;
+  try {
+    vision = await new Trainer({ model: clip, tasks: [contrastiveTask(clip, pairs, size)], ...run('vision') }).run([
+      { name: 'stage0-vision', trainable: ['**'], lr: budget.vision.lr, weightDecay: 0.05, batchSize: budget.vision.batchSize, clipNorm: 1, length: { steps: budget.vision.steps }, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed },
+    ]);
+  } finally {
+    clip.deleteSubmodule('vision'); // the tower lives on; the projection heads and text tower go
+    clip.dispose();
+  }
+  const pretrained = probe();
+  tf.dispose([probeTrain.pixels, probeTest.pixels]);
+  seconds.vision = now() - t;
+
+  if (budget.vq.steps === 0 || !spec.vq_config)
+    return { tokenizer, decoder, visionTower: tower, vq: null, report: { tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length }, decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, stage: lm.stages[0] }, vision: { probe: { random, pretrained }, stage: vision.stages[0] }, vq: null, seconds } };
+  t = now();
+  const vq = new VQTokenizer(spec.vq_config, { seed: seed + 3 });
+  const imagePaths = (samples: readonly Sample[]) => [...new Set(samples.flatMap((s) => [...s.images, ...(s.targetImage ? [s.targetImage] : [])]))];
+  const trainImages: RawImage[] = await Promise.all(imagePaths(o.train).map((p) => o.images(p)));
+  const full = (ims: RawImage[]) => ims.filter((im) => im.width === Math.max(...ims.map((x) => x.width)));
+  const task = vqTask(vq, full(trainImages), { steps: budget.vq.steps, reconLoss: 'l2', diversity: 0.03, seed, temperature: { start: 1, end: 1 / 16 } });
+  o.onModel?.(vq);
+  let vqRun: Awaited<ReturnType<Trainer['run']>>;
+  try {
+    vqRun = await new Trainer({ model: vq, tasks: [task], ...run('vq') }).run([
+      { name: 'stage0-vq', trainable: ['**'], lr: budget.vq.lr, betas: [0.9, 0.99], batchSize: budget.vq.batchSize, clipNorm: 1, length: { steps: budget.vq.steps }, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed },
+    ]);
+  } finally {
+    task.release();
+  }
+  const heldImages = await Promise.all(imagePaths(o.heldOut).map((p) => o.images(p)));
+  const vqEval = evaluateTokenizer(vq, full(heldImages));
+  seconds.vq = now() - t;
+
+  return {
+    tokenizer,
+    decoder,
+    visionTower: tower,
+    vq,
+    report: {
+      tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length },
+      decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, stage: lm.stages[0] },
+      vision: { probe: { random, pretrained }, stage: vision.stages[0] },
+      vq: { psnr: vqEval.psnr, ssim: vqEval.ssim, perplexity: vqEval.perplexity, usedCodes: vqEval.usedCodes, codebookSize: vqEval.codebookSize, stage: vqRun.stages[0] },
+      seconds,
+    },
+  };
+}
