@@ -44,7 +44,7 @@ const RULES: Rule[] = [
   {
     concept: 'a learning-rate schedule',
     home: "tensor-core's optim schedules (warmupCosine, cosineDecay, linearWarmup, …)",
-    patterns: [/\bfunction\s+(\w*([wW]armup|[cC]osine|[sS]chedule|[dD]ecay)\w*|lrAt\w*)\s*\(|Math\.cos\(\s*Math\.PI\s*\*/],
+    patterns: [/\bfunction\s+(warmup\w*|\w*Warmup\w*|cosine\w*|\w*Cosine\w*|\w*Decay|lrAt\w*)\s*\(|Math\.cos\(\s*Math\.PI\s*\*/],
     sample: 'const lr = (step: number) => peak * 0.5 * (1 + Math.cos(Math.PI * step / total));',
   },
   {
@@ -75,11 +75,8 @@ const ALLOWED: Record<string, { concepts: string[]; why: string }> = {
   'packages/testing/src/cross_backend.ts': { concepts: ['a random generator'], why: 'kernel test inputs from a self-contained LCG, whose source a test sends to a child process' },
   'packages/testing/src/golden.ts': { concepts: ['a model-folder loader'], why: 'reads the PyTorch fixtures (inputs and outputs), not a model folder' },
   'packages/vl-health/src/fetch/dataset.ts': { concepts: ['an atomic writer'], why: 'moves a finished, verified extraction into place (a directory rename of a data set, not a file write)' },
-  'packages/model/src/io/whole_folder.ts': { concepts: ['an atomic writer'], why: 'pending: the assembled model moves onto FolderWriter' },
-  'packages/model/src/io/pretrained.ts': { concepts: ['a model-folder loader'], why: 'pending: the assembled model moves onto FolderReader / loadModelFolder' },
   'packages/model/src/io/release_files.ts': { concepts: ['a model-folder loader'], why: 'pending: reading the release’s files moves onto readCheckpointFile' },
-  'packages/model/scripts/measure-presets.ts': { concepts: ['an optimizer'], why: 'pending: the sizing script steps with AdamW' },
-  'packages/vq-tokenizer/src/train/checkpoint.ts': { concepts: ['an atomic writer'], why: 'pending: VQ training moves onto the trainer’s loop' },
+  'packages/trainer/src/loop/checkpoint.ts': { concepts: ['a model-folder loader'], why: 'pending: training checkpoints are written by withFolderWriter; reading them moves onto FolderReader / readCheckpoint' },
 };
 
 /** Comments removed (line and block), strings kept. */
