@@ -48,6 +48,8 @@ interface Speed {
 /** One of our runs: a matmul path and a weight format. */
 interface Variant {
   path: 'native' | 'wasm';
+  /** BLAS threads on the native path (one-row products run as gemv, which is memory-bound). */
+  blasThreads: number;
   weights: 'float32' | 'int8';
   model: DecoderLM;
   runs: Speed[];
@@ -124,9 +126,10 @@ export default async function bench(): Promise<BenchReport> {
     };
     const f32 = make('float32');
     const int8 = c.int8 ? make('int8') : null;
-    for (const path of hasNative ? (['native', 'wasm'] as const) : (['wasm'] as const)) {
-      variants.push({ path, weights: 'float32', model: f32, runs: [] });
-      if (int8) variants.push({ path, weights: 'int8', model: int8, runs: [] });
+    const paths: [Variant['path'], number][] = hasNative ? [['native', 2], ['native', 1], ['wasm', 0]] : [['wasm', 0]];
+    for (const [path, blasThreads] of paths) {
+      variants.push({ path, blasThreads, weights: 'float32', model: f32, runs: [] });
+      if (int8) variants.push({ path, blasThreads, weights: 'int8', model: int8, runs: [] });
     }
     const dir = mkdtempSync(join(tmpdir(), 'decoder-bench-'));
     try {
@@ -137,12 +140,13 @@ export default async function bench(): Promise<BenchReport> {
       for (let round = 0; round < ROUNDS; round++) {
         for (const v of variants) {
           useNativeMatmul(v.path === 'native');
-          if (v.path === 'native') nativeBlas()!.setThreads(2);
+          if (v.path === 'native') nativeBlas()!.setThreads(v.blasThreads);
           v.rowPath = pathOf(backendInfo());
-          console.error(`# decoder bench: ${c.preset}, ${v.path}, ${v.weights}, round ${round + 1}/${ROUNDS}`);
+          console.error(`# decoder bench: ${c.preset}, ${v.rowPath.matmul}, ${v.weights}, round ${round + 1}/${ROUNDS}`);
           v.runs.push(runTs(v.model, prompt, c));
         }
         useNativeMatmul(true);
+        if (hasNative) nativeBlas()!.setThreads(2);
         if (failure) continue;
         for (const blas of [2, 1]) {
           const r = runTorch(dir, prompt, c, blas);
@@ -173,7 +177,7 @@ export default async function bench(): Promise<BenchReport> {
         });
         if (torch2) {
           const same = v.runs[0].ids.slice(0, c.newTokens + 1).join() === torch2[0].ids.join();
-          notes.push(`${c.label}, ${v.path}, ${v.weights}: greedy ids ${same ? 'identical to' : 'differ from'} PyTorch's over ${c.newTokens + 1} tokens; decode ratio per round ${v.runs.map((r, i) => fmtRatio(r.decode / torch2[i].decode)).join(', ')}.`);
+          notes.push(`${c.label}, ${v.rowPath!.matmul}, ${v.weights}: greedy ids ${same ? 'identical to' : 'differ from'} PyTorch's over ${c.newTokens + 1} tokens; decode ratio per round ${v.runs.map((r, i) => fmtRatio(r.decode / torch2[i].decode)).join(', ')}.`);
         }
       }
       if (failure) notes.push(`${c.label}: ${failure}`);
@@ -191,7 +195,7 @@ export default async function bench(): Promise<BenchReport> {
   }
   notes.push(
     'Targets (issue "Fast by default"): decode at ~50 M ≥ 1.5x PyTorch eager in float32 and ≥ 3x with int8 weights, tiny ≥ 1.0x, on the default (native BLAS) path; the wasm-only path ≥ 0.5x at both sizes.',
-    'PyTorch eager runs nn.Linear (F.linear), which at one token per step goes through sgemm with M = 1; ours runs one-row products as BLAS gemv on the native path.',
+    'PyTorch eager runs nn.Linear (F.linear), which at one token per step goes through sgemm with M = 1; ours runs one-row products as BLAS gemv on the native path, with 2 and with 1 BLAS thread (gemv is memory-bound, and on a loaded machine waking a second BLAS thread per call costs more than it gains).',
   );
   return { name: 'decoder', title: 'Decoder prefill and decode with the KV cache per matmul path and weight format, against PyTorch-CPU eager', rows, notes };
 }

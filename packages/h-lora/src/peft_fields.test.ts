@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf, Generator, normal, loadSafetensors, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
 import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, markOnlyAdapterTrainable, AdapterStateError, HLoraError } from './index.js';
-import { ToyLM } from './test_utils.js';
+import { ToyLM } from './modules.test_util.js';
 import { tempDir } from '@healthgpt/testing';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];

@@ -11,7 +11,7 @@ import { decodeImage } from './decode/image.js';
 import { decodeDicom } from './decode/dicom.js';
 import { decodeNifti } from './decode/nifti.js';
 import { encodePng } from './decode/raster.js';
-import { makeDicom, makeNifti } from './test-utils/dicom.js';
+import { makeDicom, makeNifti } from './test_util/dicom.js';
 import { loadImage } from './decode/image.js';
 import { writeFileSync } from 'node:fs';
 

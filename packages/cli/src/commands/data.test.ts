@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as tar from 'tar';
 import { requireDataDir } from '@healthgpt/testing';
 import { decodeImage, decodeNifti, readLlavaJson, volumeSlices, writeSynth } from '@healthgpt/vl-health';
-import { runHealthgpt, tempDir, expectOneLine } from '../../test/run.js';
+import { runHealthgpt, tempDir, expectOneLine } from '../../test/run.test_util.js';
 
 describe('healthgpt data synth', () => {
   it('writes the synthetic set, byte-identical to writeSynth for the same seed', async () => {

@@ -33,6 +33,27 @@ napi_value AdamW(napi_env env, napi_callback_info cb) {
   return nullptr;
 }
 
+// int8Matmul(x, xOff, q, scales, y, yOff, rows, out, in): y [rows, out] = x [rows, in] ·
+//       (q [out, in] · scales [out])ᵀ; q an Int8Array and scales a Float32Array of exactly those sizes.
+napi_value Int8Matmul(napi_env env, napi_callback_info cb) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
+  if (argc != 9) return throw_error(env, "int8Matmul: expected 9 arguments");
+  const int64_t rows = get_int(env, argv[6]), out = get_int(env, argv[7]), in = get_int(env, argv[8]);
+  if (rows < 0 || out < 0 || in < 0) return throw_error(env, "int8Matmul: rows, out and in must be ≥ 0");
+  const float* x = get_span(env, argv, 0, rows * in);
+  const int8_t* q = get_i8(env, argv[2], out * in);
+  float* scales = nullptr;
+  size_t n_scales = 0;
+  const bool scales_ok = get_f32(env, argv[3], &scales, &n_scales) && static_cast<int64_t>(n_scales) == out;
+  float* y = get_span(env, argv, 4, rows * out);
+  if (!x || !y) return throw_error(env, "int8Matmul: x and y must be Float32Arrays with rows·in and rows·out floats after their offsets");
+  if (!q || !scales_ok) return throw_error(env, "int8Matmul: q must be an Int8Array of out·in values and scales a Float32Array of out values");
+  int8_matmul(x, q, scales, y, rows, out, in);
+  return nullptr;
+}
+
 napi_value PoolThreads(napi_env env, napi_callback_info) { return make_int(env, pool_threads()); }
 
 // setPoolThreads(n): threads for the addon's elementwise kernels (the caller included).

@@ -26,3 +26,6 @@ struct AdamWBuffers {
 /** One step of torch.optim.AdamW over n elements; bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ of its step t. */
 void adamw_step(const AdamWBuffers& b, int64_t n, double lr, double beta1, double beta2, double eps, double weight_decay, double bias_correction1,
                 double bias_correction2);
+
+/** y [rows, out] = x [rows, in] · (q [out, in] · scales [out])ᵀ: int8 weights, float32 activations. */
+void int8_matmul(const float* x, const int8_t* q, const float* scales, float* y, int64_t rows, int64_t out, int64_t in);

@@ -67,3 +67,15 @@ inline float* get_span(napi_env env, napi_value* argv, int i, int64_t count) {
   if (off < 0 || count < 0 || off + count > static_cast<int64_t>(length)) return nullptr;
   return data + off;
 }
+
+/** argv[i] is an Int8Array with exactly `count` values: its data, or nullptr (the caller throws). */
+inline int8_t* get_i8(napi_env env, napi_value v, int64_t count) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t offset = 0;
+  if (napi_get_typedarray_info(env, v, &type, &length, &ptr, &ab, &offset) != napi_ok || type != napi_int8_array) return nullptr;
+  if (count < 0 || static_cast<int64_t>(length) != count) return nullptr;
+  return static_cast<int8_t*>(ptr);
+}

@@ -64,6 +64,10 @@ struct Pool {
   int64_t n = 0;
   int64_t chunk = 0;
   uint64_t generation = 0;
+  // The generation when the current workers were started: a worker waits for the job after it,
+  // however late the system schedules it (reading `generation` itself at start-up could skip a
+  // job posted before the thread ran, and the caller would wait for it forever).
+  uint64_t start_generation = 0;
   std::atomic<int> pending{0};
   bool stop = false;
 };
@@ -101,7 +105,7 @@ void wake_all(Pool& p) {
 void worker_loop(int index) {
   Pool& p = pool();
   p.mu.lock();
-  uint64_t seen = p.generation;
+  uint64_t seen = p.start_generation;
   for (;;) {
     while (!p.stop && p.generation == seen) wait_for_job(p);
     if (p.stop) break;
@@ -158,6 +162,10 @@ void set_pool_threads(int n) {
   n = std::max(1, std::min(n, 64));
   if (n == pool_threads()) return;
   stop_workers(p);
+  {
+    Lock lock(p.mu);
+    p.start_generation = p.generation;
+  }
   for (int i = 0; i < n - 1; i++) start_worker(p, i);
 }
 

@@ -42,6 +42,11 @@ export interface NativeAddon {
   setThreads(n: number): boolean;
   /** One AdamW step over n elements: (array, offset) pairs for p, g, m, v and the new p, m, v; bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ. */
   adamw(p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number, pOut: Float32Array, pOutOff: number, mOut: Float32Array, mOutOff: number, vOut: Float32Array, vOutOff: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, biasCorrection1: number, biasCorrection2: number): void;
+  /**
+   * y [rows, out] = x [rows, in] · (q [out, in] · scales [out])ᵀ, int8 weights read once per call
+   * across the pool (decoding with int8 layers). Absent from addons built before it existed.
+   */
+  int8Matmul?(x: Float32Array, xOff: number, q: Int8Array, scales: Float32Array, y: Float32Array, yOff: number, rows: number, out: number, inF: number): void;
   /** Threads of the addon's own elementwise kernels (the caller included). */
   poolThreads(): number;
   setPoolThreads(n: number): number;

@@ -2,6 +2,7 @@ import { tf, type Tensor, type Variable } from '../tf.js';
 import { Module } from '../module.js';
 import { TensorCoreError } from '../errors.js';
 import { Linear } from './linear.js';
+import { nativeKernels } from '../kernels/native.js';
 
 /** Per-output-channel symmetric int8 weights: W[o, i] ≈ q[o, i] · scales[o]. */
 export interface Int8Weights {
@@ -54,12 +55,20 @@ export function dequantizeInt8({ q, scales, outFeatures: out, inFeatures: inF }:
 /** Row counts up to this run as int8 dot products in JS (decoding); larger ones dequantize and use the backend's matmul. */
 export const INT8_DIRECT_ROWS = 8;
 
-/** y = x (q·s)ᵀ for x2 [N, in] with few rows: int8 × float32 dot products accumulated in float64, scaled once. */
+/**
+ * y = x (q·s)ᵀ for x2 [N, in] with few rows: int8 × float32 dot products, scaled once — in the
+ * native addon when it is loaded (across its threads), else in JS accumulated in float64.
+ */
 function directProduct(x2: Tensor, w: Int8Weights): Tensor {
   const { q, scales, outFeatures: out, inFeatures: inF } = w;
   const x = x2.dataSync() as Float32Array;
   const n = x2.shape[0];
   const y = new Float32Array(n * out);
+  const addon = nativeKernels();
+  if (addon?.int8Matmul) {
+    addon.int8Matmul(x, 0, q, scales, y, 0, n, out, inF);
+    return tf.tensor2d(y, [n, out]);
+  }
   for (let r = 0; r < n; r++) {
     const xo = r * inF;
     for (let o = 0; o < out; o++) {

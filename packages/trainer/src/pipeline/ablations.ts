@@ -17,6 +17,11 @@ export interface AblationOptions {
   seed?: number;
   progress?: 'auto' | false | ProgressSink;
   onPhase?: (phase: string) => void;
+  /**
+   * A stage 0 already run (its data and parts) to start every variant from, instead of running one
+   * here: several ablations can share it. Its parts stay the caller's (only copies are trained).
+   */
+  stage0?: { data: SyntheticData; parts: Stage0Parts };
 }
 
 /** One trained variant's scores on the held-out set. */
@@ -81,9 +86,8 @@ async function compare(name: string, variants: Variant[], o: AblationOptions, no
   const { preset = 'tiny', seed = 0 } = o;
   const budget = typeof o.budget === 'object' ? o.budget : PIPELINE_BUDGETS[o.budget ?? 'quick'];
   o.onPhase?.('stage0');
-  const data: SyntheticData = syntheticData(preset, budget.scenes, seed);
-  const s0 = await runStage0({ preset, train: data.train, heldOut: data.heldOut, images: data.images, budget: budget.stage0, seed, progress: o.progress ?? false });
-  const base: Stage0Parts = s0;
+  const data: SyntheticData = o.stage0?.data ?? syntheticData(preset, budget.scenes, seed);
+  const base: Stage0Parts = o.stage0?.parts ?? (await runStage0({ preset, train: data.train, heldOut: data.heldOut, images: data.images, budget: budget.stage0, seed, progress: o.progress ?? false }));
   const rows: AblationRow[] = [];
   try {
     for (const v of variants) {
@@ -100,9 +104,11 @@ async function compare(name: string, variants: Variant[], o: AblationOptions, no
       }
     }
   } finally {
-    base.decoder.dispose();
-    base.visionTower.dispose();
-    base.vq?.dispose();
+    if (!o.stage0) {
+      base.decoder.dispose();
+      base.visionTower.dispose();
+      base.vq?.dispose();
+    }
   }
   const settings = { preset, seed, budget, train: data.train.length, heldOut: data.heldOut.length, notes };
   return { name, rows, settings, markdown: markdown(name, rows, settings) };

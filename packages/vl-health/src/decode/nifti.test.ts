@@ -10,7 +10,7 @@ import { decodeNifti } from './nifti.js';
 import { sliceVolume } from './slice.js';
 import { decodeImage } from './image.js';
 import { DatasetError } from '../errors.js';
-import { makeNifti } from '../test-utils/dicom.js';
+import { makeNifti } from '../test_util/dicom.js';
 
 const data = requireDataDir();
 const io = (f: string) => readFileSync(join(data, 'io-samples', f));

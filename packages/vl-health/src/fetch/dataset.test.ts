@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { fetchDataset } from './dataset.js';
-import { readVqaRad } from '../readers/vqa-rad.js';
-import { makeTar, makeZip, type TarEntry } from '../test-utils/archives.js';
+import { readVqaRad } from '../readers/vqa_rad.js';
+import { makeTar, makeZip, type TarEntry } from '../test_util/archives.js';
 import { tempDir } from '@healthgpt/testing';
 
 let server: Server;

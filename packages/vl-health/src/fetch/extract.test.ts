@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { extractArchive } from './extract.js';
-import { makeTar, makeZip, lieAboutSizes, type TarEntry, type TarType } from '../test-utils/archives.js';
+import { makeTar, makeZip, lieAboutSizes, type TarEntry, type TarType } from '../test_util/archives.js';
 import { tempDir } from '@healthgpt/testing';
 
 /** Every path under `dir`, relative, sorted (folders end with '/'). */

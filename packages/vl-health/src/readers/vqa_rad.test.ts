@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireDataDir, tempDir } from '@healthgpt/testing';
-import { readVqaRad, normaliseVqaRadRecord } from './vqa-rad.js';
+import { readVqaRad, normaliseVqaRadRecord } from './vqa_rad.js';
 import { officialSplit, splitByImage } from '../splits.js';
 
 const root = join(requireDataDir(), 'vqa-rad');

@@ -1,0 +1,85 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fc from 'fast-check';
+import { trainByteLevelBpe } from '@healthgpt/decoder';
+import { imageTokenVocabulary } from '@healthgpt/vq-tokenizer';
+import { HealthGPT, healthGPTPreset } from '@healthgpt/model';
+import { paperStages, mixedStage, scaleLr, imageTokenRows, PAPER_HYPERPARAMETERS, matchesAny, TrainerError } from '../index.js';
+
+describe('scaleLr', () => {
+  it('keeps the paper’s lr at the paper’s batch, and follows √ / linear / no scaling elsewhere', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-6, max: 1, noNaN: true }), fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 1, max: 1024 }), (lr, b, paper) => {
+        expect(scaleLr(lr, paper, paper)).toBeCloseTo(lr, 12);
+        expect(scaleLr(lr, b, paper) / lr).toBeCloseTo(Math.sqrt(b / paper), 9);
+        expect(scaleLr(lr, b, paper, 'linear') / lr).toBeCloseTo(b / paper, 9);
+        expect(scaleLr(lr, b, paper, 'none')).toBe(lr);
+      }),
+    );
+    expect(scaleLr(1e-3, 4, 256)).toBeCloseTo(1e-3 / 8, 15); // √(4 / 256) = 1/8
+    expect(() => scaleLr(1e-3, 0, 256)).toThrow(TrainerError);
+  });
+});
+
+describe('paperStages on the tiny HealthGPT', () => {
+  let model: HealthGPT;
+  let names: string[];
+  beforeAll(() => {
+    const tok = trainByteLevelBpe(['Is there a mass? Yes.', 'Which organ is shown? The liver.'], { vocabSize: 280, minFrequency: 1, specialTokens: ['<|endoftext|>', '<|system|>', '<|user|>', '<|assistant|>', '<|end|>'], eosToken: '<|endoftext|>', padToken: '<|endoftext|>' });
+    tok.addTokens(imageTokenVocabulary(healthGPTPreset('tiny').vq_config!.n_embed), { special: true });
+    const cfg = healthGPTPreset('tiny', { tokenizer: tok });
+    cfg.text_config.num_hidden_layers = 1;
+    model = new HealthGPT(cfg, { seed: 1, tokenizer: tok });
+    names = model.namedParameters().map(([n]) => n);
+  });
+  afterAll(() => model?.dispose());
+  const selected = (sel: Parameters<typeof matchesAny>[0]) => names.filter((n) => matchesAny(sel, n));
+  const available = ['vqa', 'caption', 'report', 'super-resolution', 'reconstruction'];
+
+  it('gives the paper’s stages: what each trains, on which data, at the scaled lrs', () => {
+    const stages = paperStages(model, { steps: { alignment: 3, fusion: 2, instruction: 5 }, batchSize: 4, gradientAccumulation: 2, available });
+    expect(stages.map((s) => s.name)).toEqual(['stage1-alignment-comprehension', 'stage1-alignment-generation', 'stage2-fusion', 'stage3-instruction']);
+    const [alignC, alignG, fusion, instruct] = stages;
+    const P = PAPER_HYPERPARAMETERS;
+    // effective batch 8: lrs scaled by √(8 / paper batch)
+    expect(alignC.lr).toBeCloseTo(P.alignmentComprehension.lr * Math.sqrt(8 / 256), 12);
+    expect(fusion.lr).toBeCloseTo(P.fusion.lr * Math.sqrt(8 / 32), 12);
+    expect(instruct.groups![0].lr).toBeCloseTo(P.instruction.projectorLr * Math.sqrt(8 / 128), 12);
+
+    const cProjector = selected(alignC.trainable);
+    expect(cProjector.length).toBeGreaterThan(0);
+    expect(cProjector.every((n) => n.includes(model.task('comprehension').projector))).toBe(true);
+    expect(Object.keys(alignC.mixture!).sort()).toEqual(['caption', 'report']);
+
+    const g = selected(alignG.trainable);
+    expect(g.some((n) => n.includes('.lora_') && n.includes('.generation.'))).toBe(true);
+    expect(g.some((n) => n.includes('.lora_') && n.includes('.comprehension.'))).toBe(false);
+    expect(g).toContain('model.embed_tokens.weight');
+    expect(alignG.rows).toEqual(imageTokenRows(model));
+    expect(alignG.rows![0].rows).toEqual([model.config.imageTokens!.start, model.config.text.vocabSize]);
+    expect(Object.keys(alignG.mixture!)).toEqual(['reconstruction']);
+
+    expect(selected(fusion.trainable)).toContain('model.embed_tokens.weight');
+    expect(selected(fusion.trainable).every((n) => n === 'model.embed_tokens.weight' || n === 'lm_head.weight')).toBe(true);
+    expect(Object.keys(fusion.mixture!).sort()).toEqual([...available].sort());
+    expect(fusion.schedule).toEqual({ kind: 'constant' });
+
+    const i = selected(instruct.trainable);
+    expect(i.some((n) => n.includes('.comprehension.')) && i.some((n) => n.includes('.generation.'))).toBe(true);
+    expect(i.includes('model.embed_tokens.weight')).toBe(false);
+    expect(i.some((n) => n.startsWith('model.vision_tower.'))).toBe(false);
+    expect(stages.every((s) => s.batchSize === 4 && s.gradientAccumulation === 2 && s.clipNorm === 1)).toBe(true);
+  });
+
+  it('the mixed baseline trains everything the three stages train, for their total steps, on all the data', () => {
+    const o = { steps: { alignment: 3, fusion: 2, instruction: 5 }, available };
+    const union = new Set(paperStages(model, o).flatMap((s) => selected(s.trainable)));
+    const mixed = mixedStage(model, o);
+    expect(new Set(selected(mixed.trainable))).toEqual(union);
+    expect(mixed.length).toEqual({ steps: 3 + 3 + 2 + 5 });
+    expect(Object.keys(mixed.mixture!).sort()).toEqual([...available].sort());
+  });
+
+  it('refuses a stage with none of its data available', () => {
+    expect(() => paperStages(model, { steps: { alignment: 1, fusion: 1, instruction: 1 }, available: ['caption'], data: { instruction: ['vqa'] } })).toThrow(/stage 'stage3-instruction' has none of its data/);
+  });
+});
