@@ -54,7 +54,20 @@ function installLineProblems(pkg, readme) {
     const m = /^(@?[^@\s]+)@(.+)$/.exec(spec);
     if (m && peers[m[1]] && !semver.satisfies(m[2], peers[m[1]])) problems.push(`README install line asks for ${spec}, outside the peer range ${peers[m[1]]}`);
   }
+  // A user reads the README beside the tarball: it may not send them to files of this workspace.
+  for (const m of readme.matchAll(/REFERENCE\.md|\.\.\/shared\b/g)) problems.push(`README mentions ${m[0]}, which a user of the package does not have`);
   return problems;
+}
+
+/** A dependency is loaded from node_modules, never also bundled into dist (esbuild marks bundled files `// node_modules/…`). */
+function bundledDependencyProblems(pkgDir, pkg) {
+  const dist = join(pkgDir, 'dist');
+  if (!existsSync(dist)) return [];
+  const declared = new Set(Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies }));
+  const bundled = new Set();
+  for (const f of readdirSync(dist, { recursive: true }).map(String).filter((f) => /\.(c?js|mjs)$/.test(f)))
+    for (const m of readFileSync(join(dist, f), 'utf8').matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)) if (declared.has(m[1])) bundled.add(m[1]);
+  return [...bundled].map((name) => `dist bundles ${name} although it is a dependency (keep it external)`);
 }
 
 for (const dir of readdirSync(join(root, 'packages')).sort()) {
@@ -84,6 +97,7 @@ for (const dir of readdirSync(join(root, 'packages')).sort()) {
     const { messages } = await publint({ pkgDir, level: 'warning', strict: true });
     for (const m of messages) problems.push(`publint ${m.type}: ${formatMessage(m, pkg) ?? m.code}`);
   }
+  problems.push(...bundledDependencyProblems(pkgDir, pkg));
   if (!existsSync(join(pkgDir, 'README.md'))) problems.push('README.md is missing');
   else problems.push(...installLineProblems(pkg, readFileSync(join(pkgDir, 'README.md'), 'utf8')));
   problems.push(...packageRuleProblems({ dir, pkgDir, pkg }));

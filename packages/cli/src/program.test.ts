@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run.js';
 import { VERSION } from './version.js';
-import { hasStack, lines, memoryIo, runHealthgpt } from '../test/run.js';
+import { hasStack, lines, memoryIo, runHealthgpt } from '../test/run.test_util.js';
 
 const COMMANDS = ['ask', 'generate', 'data', 'data synth', 'data validate', 'data fetch', 'data convert', 'doctor'];
 

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { tf, AdamW, paramGroups, clipGradNorm, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { DecoderLM } from './index.js';
-import { tinyConfig } from './test_helpers.js';
+import { tinyConfig } from './configs.test_util.js';
 
 const IDS = [
   [5, 9, 1, 33, 7, 20, 3, 14],

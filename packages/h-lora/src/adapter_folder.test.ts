@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FolderReader, FolderWriter } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { adapterStateDict, injectAdapters, loadAdapter, saveAdapter, HLoraError, ADAPTER_WEIGHTS_FILE } from './index.js';
-import { ToyLM } from './test_utils.js';
+import { ToyLM } from './modules.test_util.js';
 
 let dir: string;
 beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'adapter-folder-'))));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tf, Generator, normal, loadSafetensors, saveSafetensors } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, adapterStateDict, loadAdapterStateDict, deleteAdapter, AdapterStateError, HLoraError } from './index.js';
-import { ToyLM } from './test_utils.js';
+import { ToyLM } from './modules.test_util.js';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
 import { killDuringSaves } from '@healthgpt/testing';
 import { adaptedLayers, adapterStateDict, injectAdapters, loadAdapter, saveAdapter, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from './index.js';
-import { ToyLM } from './test_utils.js';
+import { ToyLM } from './modules.test_util.js';
 
 let dir: string;
 beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'hlora-kill-'))));

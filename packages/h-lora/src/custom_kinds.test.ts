@@ -5,7 +5,7 @@ import { describeBackends, expectClose } from '@healthgpt/testing';
 import { ia3Kind } from '../examples/ia3.js';
 import '../examples/rslora.js';
 import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, type AdaptedLinear } from './index.js';
-import { ToyLM, oneLayer } from './test_utils.js';
+import { ToyLM, oneLayer } from './modules.test_util.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

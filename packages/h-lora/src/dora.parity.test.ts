@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { tf, loadSafetensors, Linear, Module, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { injectAdapters, loadAdapter, loadAdapterStateDict, saveAdapter, markOnlyAdapterTrainable, type AdaptedLinear } from './index.js';
-import { Holder, oneLayer } from './test_utils.js';
+import { Holder, oneLayer } from './modules.test_util.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { tf, Generator, Linear, normal, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { injectAdapters, adaptedLayers, setActiveAdapter, disableAdapters, enableAdapters, markOnlyAdapterTrainable, HLoraError, AdaptedLinear } from './index.js';
-import { ToyLM, Holder } from './test_utils.js';
+import { ToyLM, Holder } from './modules.test_util.js';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];
 const cfg = { r: 4, loraAlpha: 8, loraNums: 2 };

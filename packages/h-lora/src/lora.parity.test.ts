@@ -2,7 +2,7 @@ import { it, expect } from 'vitest';
 import { type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks, loadGolden, ioTensor } from '@healthgpt/testing';
 import { injectAdapters, loadAdapterStateDict, type AdaptedLinear } from './index.js';
-import { oneLayer } from './test_utils.js';
+import { oneLayer } from './modules.test_util.js';
 
 describeBackends('lora_linear parity', () => {
   it('matches peft’s LoRA output, merged weight and merged output', async () => {

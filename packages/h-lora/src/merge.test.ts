@@ -2,7 +2,7 @@ import { it, expect } from 'vitest';
 import { tf, Generator, normal, isLinear } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { injectAdapters, adaptedLayers, mergeAndUnload, HLoraError } from './index.js';
-import { ToyLM } from './test_utils.js';
+import { ToyLM } from './modules.test_util.js';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];
 const X = () => normal([2, 3, 4], 0, 1, new Generator(5));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, Generator, normal, loadSafetensors, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
 import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, markOnlyAdapterTrainable, AdapterStateError, HLoraError } from './index.js';
-import { ToyLM } from './test_utils.js';
+import { ToyLM } from './modules.test_util.js';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];
 const layerConfigs = (m: ToyLM) => Object.fromEntries(adaptedLayers(m).map(([p, l]) => [p, [l.adapterInfo('default').config.r, l.adapterInfo('default').config.loraAlpha]]));

@@ -10,7 +10,7 @@ import { checkAdapterKind } from '@healthgpt/h-lora/testing';
 import { rsLoraKind } from '../examples/rslora.js';
 import { ia3Kind } from '../examples/ia3.js';
 import { loraKind, doraKind, moeLoraKind, hloraKind, injectAdapters, type AdaptedLinear, type AdapterKind } from './index.js';
-import { oneLayer } from './test_utils.js';
+import { oneLayer } from './modules.test_util.js';
 
 describeBackends(
   'adapter kinds',

@@ -2,7 +2,7 @@ import { it, expect } from 'vitest';
 import { tf, Linear, Module, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, loadGolden, expectNoLeaks } from '@healthgpt/testing';
 import { importHealthGPTRelease, inspectRelease, adapterStateDict, adaptedLayers, AdapterStateError, HLoraError } from './index.js';
-import { Holder } from './test_utils.js';
+import { Holder } from './modules.test_util.js';
 
 /** Bias-free Linear layers at `paths` (shapes from the release's lora_A / lora_B), plus an lm_head. */
 function skeleton(weights: Map<string, Tensor>, paths: string[]): Module {

@@ -11,9 +11,9 @@ import { decodeImage } from './decode/image.js';
 import { decodeDicom } from './decode/dicom.js';
 import { decodeNifti } from './decode/nifti.js';
 import { encodePng } from './decode/raster.js';
-import { makeDicom, makeNifti } from './test-utils/dicom.js';
+import { makeDicom, makeNifti } from './test_util/dicom.js';
 import { loadImage } from './decode/image.js';
-import { tempDir } from './test-utils/temp.js';
+import { tempDir } from './test_util/temp.js';
 import { writeFileSync } from 'node:fs';
 
 const data = requireDataDir();

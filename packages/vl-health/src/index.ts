@@ -22,7 +22,7 @@ export {
 export { resolveInside, checkPixelCount, DEFAULT_MAX_PIXELS } from './safety.js';
 export { parseLlavaJson, readLlavaJson, checkUniqueIds, type ReadJsonOptions } from './readers/llava.js';
 export { streamJsonl, readJsonl, type JsonlOptions, type JsonlItem } from './readers/jsonl.js';
-export { readVqaRad, normaliseVqaRadRecord, vqaRadSample, type VqaRadRecord, type VqaRadDataset } from './readers/vqa-rad.js';
+export { readVqaRad, normaliseVqaRadRecord, vqaRadSample, type VqaRadRecord, type VqaRadDataset } from './readers/vqa_rad.js';
 export { readImageFolder, listImages, type ImageFolderOptions, type ImageFolderResult } from './readers/folder.js';
 export { decodeImage, loadImage, sniffFormat, type ImageFormat, type DecodeOptions, type LoadImageOptions } from './decode/image.js';
 export { decodeRaster, encodePng, type RasterOptions } from './decode/raster.js';
@@ -63,4 +63,4 @@ export { phantomImages, type PhantomOptions } from './synth/phantoms.js';
 export { MODALITIES, ORGANS, LESION_RADIUS, type Modality, type Scene, type Side, type SizeClass } from './synth/scene.js';
 export { QUESTION_TYPES, type QuestionType } from './synth/questions.js';
 export { TISSUE_INTENSITY } from './synth/render.js';
-export { toGray, grayToRaw, type Gray } from './image-ops.js';
+export { toGray, grayToRaw, type Gray } from './image_ops.js';

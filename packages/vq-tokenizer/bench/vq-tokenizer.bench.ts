@@ -6,7 +6,7 @@
 import { initBackend, tf } from '@healthgpt/tensor-core';
 import { timeIt, pathOf, type BenchReport } from '../../../bench/report.js';
 import { PRESETS, VQTokenizer, type VQConfig } from '../src/index.js';
-import { phantoms } from '../src/phantoms.test-util.js';
+import { phantoms } from '../src/phantoms.test_util.js';
 
 async function measure(name: string, cfg: VQConfig, batch: number, repeats: number): Promise<Record<string, string | number>> {
   const model = new VQTokenizer(cfg, { seed: 1 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS, makeConfig, latentSize, VQTokenizerError, VQTokenizer } from './index.js';
-import { tinyConfig } from './test-configs.test-util.js';
+import { tinyConfig } from './test_configs.test_util.js';
 
 describe('config', () => {
   it('presets are valid and have the documented code grids', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Generator, getDefaultGenerator } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { PRESETS, VQTokenizer, VQTokenizerError, makeConfig, vqKeyShapes, vqParameterCount } from './index.js';
-import { tinyConfig } from './test-configs.test-util.js';
+import { tinyConfig } from './test_configs.test_util.js';
 
 describe('VQ key map', () => {
   it('names every parameter a built tokenizer has, with its shape, in order; the count agrees (property)', () => {

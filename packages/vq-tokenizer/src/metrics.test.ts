@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { codebookUsage, psnr, ssim } from './index.js';
-import { phantoms } from './phantoms.test-util.js';
+import { phantoms } from './phantoms.test_util.js';
 
 describeBackends('metrics', () => {
   it('PSNR: infinite for identical images, 20 dB for a 0.1 offset on the [0, 1] scale', async () => {

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { VQTokenizer, VQTokenizerError } from './index.js';
-import { tinyConfig, trainConfig } from './test-configs.test-util.js';
-import { phantoms } from './phantoms.test-util.js';
+import { tinyConfig, trainConfig } from './test_configs.test_util.js';
+import { phantoms } from './phantoms.test_util.js';
 
 describeBackends('VQTokenizer', () => {
   let model: VQTokenizer;

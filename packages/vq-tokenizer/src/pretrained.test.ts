@@ -6,8 +6,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf, saveSafetensors, FolderReader, FolderWriter, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { VQTokenizer, VQTokenizerError } from './index.js';
-import { tinyConfig } from './test-configs.test-util.js';
-import { phantoms } from './phantoms.test-util.js';
+import { tinyConfig } from './test_configs.test_util.js';
+import { phantoms } from './phantoms.test_util.js';
 
 describeBackends('fromPretrained / savePretrained', () => {
   let dir: string;

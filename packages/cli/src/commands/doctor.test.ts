@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backendInfo, initBackend } from '@healthgpt/tensor-core';
-import { hasStack, lines, runHealthgpt } from '../../test/run.js';
+import { hasStack, lines, runHealthgpt } from '../../test/run.test_util.js';
 
 describe('healthgpt doctor', () => {
   it('reports the same backend, matmul path and hint as tensor-core in this environment', async () => {

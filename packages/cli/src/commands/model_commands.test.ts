@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@healthgpt/tensor-core';
 import { decodeImage, encodePng, generateSynth } from '@healthgpt/vl-health';
-import { hasStack, lines, runHealthgpt, tempDir } from '../../test/run.js';
-import { saveTinyModel } from '../../test/tiny_model.js';
+import { hasStack, lines, runHealthgpt, tempDir } from '../../test/run.test_util.js';
+import { saveTinyModel } from '../../test/tiny_model.test_util.js';
 
 let dir: string;
 let model: string;

@@ -5,9 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { decodeImage } from '@healthgpt/vl-health';
 import { writeReport } from './write.js';
-import { reportFixture } from '../../test/report_fixture.js';
-import { launchChromium } from '../../test/chromium.js';
-import { tempDir } from '../../test/run.js';
+import { reportFixture } from '../../test/report_fixture.test_util.js';
+import { launchChromium } from '../../test/chromium.test_util.js';
+import { tempDir } from '../../test/run.test_util.js';
 
 describe('the HTML report', () => {
   it('is one self-contained file that headless Chromium draws with every image and every loss curve', async () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, indexBlockConstraint, allowedTokens, type TokenEvent } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 describeBackends('generate', () => {
   const model = new DecoderLM(tinyConfig('qwen2', { vocab_size: 64 }), { seed: 7 });

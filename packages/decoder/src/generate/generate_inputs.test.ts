@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, HeadLinear, trainByteLevelBpe, type LogitsProcessor, type TextTokenizer } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 const V = 64;
 

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeBackends } from '@healthgpt/testing';
 import { DecoderLM, allowedTokens, bytesToUnicode, trainByteLevelBpe, type TokenEvent } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 // Multi-byte text, so that byte-level tokens can split a character.
 const corpus = ['Le cœur et le foie — 日本語のテキスト, ü ö. Is there a mass? No. '.repeat(4)];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBackends } from '@healthgpt/testing';
 import { DecoderLM, GENERATION_CONFIG_FILE, loadGenerationConfig, parseGenerationConfig } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 describe('parseGenerationConfig', () => {
   it('reads eos_token_id as a number or a list, and the sampling settings', () => {

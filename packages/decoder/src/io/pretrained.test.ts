@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { tf, saveSafetensors, FolderWriter, Generator, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks, loadGolden } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, disposeCache, type DecoderLMOptions } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 let dir: string;
 beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'decoder-'))));

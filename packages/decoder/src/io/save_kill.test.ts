@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tf, FolderReader, loadPlanTensors, readCheckpoint } from '@healthgpt/tensor-core';
 import { killDuringSaves } from '@healthgpt/testing';
 import { DecoderLM, decoderKeyShapes, parseConfig } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 let dir: string;
 beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'decoder-kill-'))));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeBackends, loadGolden, ioTensor, type Golden } from '@healthgpt/testing';
 import { DecoderLM, disposeCache, type DecoderConfigJson } from '../index.js';
-import { shiftedCrossEntropy64 } from '../test_helpers.js';
+import { shiftedCrossEntropy64 } from '../configs.test_util.js';
 
 /** The loss of `labels` computed by the model, and in float64 from the fixture's HF logits. */
 for (const name of ['phi3_tiny', 'qwen2_tiny']) {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, disposeCache } from '../index.js';
-import { shiftedCrossEntropy64, tinyConfig } from '../test_helpers.js';
+import { shiftedCrossEntropy64, tinyConfig } from '../configs.test_util.js';
 
 const V = 48;
 const B = 2;

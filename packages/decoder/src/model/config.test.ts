@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DecoderLM, DecoderError, parseConfig, preset, parameterCount, decoderKeyShapes, PRESETS, type PresetName } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 describe('parseConfig', () => {
   it('resolves HF defaults: kv heads, head_dim, sliding window only where it applies', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { tf, Module, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, disposeCache, type LinearLike } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 /** A stand-in adapter: the wrapped layer's output plus a constant. */
 class ShiftAdapter extends Module {

@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, extendVocabulary, trainByteLevelBpe, indexBlockConstraint } from '../index.js';
-import { tinyConfig } from '../test_helpers.js';
+import { tinyConfig } from '../configs.test_util.js';
 
 const corpus = ['The chest x-ray shows no pneumothorax. The liver is enlarged. Is there a mass in the brain? Yes, in the left lobe.'.repeat(4)];
 

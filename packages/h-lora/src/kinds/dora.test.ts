@@ -2,7 +2,7 @@ import { it } from 'vitest';
 import { tf, Generator, normal, Dropout, linear } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose } from '@healthgpt/testing';
 import { injectAdapters, type AdaptedLinear } from '../index.js';
-import { oneLayer } from '../test_utils.js';
+import { oneLayer } from '../modules.test_util.js';
 
 function doraLayer(loraDropout = 0, dropoutSeed = 3) {
   const root = oneLayer(6, 5, 1);

@@ -1,7 +1,7 @@
 import { it, expect, beforeAll, afterAll } from 'vitest';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import type { HealthGPT } from '../index.js';
-import { tinyModel, image, perturbPlugins, asciiHead } from '../../test/tiny.js';
+import { tinyModel, image, perturbPlugins, asciiHead } from '../../test/tiny.test_util.js';
 
 describeBackends('comprehend and generateImage', () => {
   let model: HealthGPT;

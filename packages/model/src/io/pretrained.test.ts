@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tf, readSafetensorsHeader, saveSafetensors, loadSafetensors, FolderReader, FolderWriter } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { HealthGPT, ModelError, type HealthGPTBatch } from '../index.js';
-import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.js';
+import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.test_util.js';
 
 describe('savePretrained / fromPretrained', () => {
   const root = mkdtempSync(join(tmpdir(), 'healthgpt-io-'));

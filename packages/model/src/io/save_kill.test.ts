@@ -19,7 +19,7 @@ describe('an assembled HealthGPT folder saved whole, under SIGKILL', () => {
     const base = 100;
     const report = await killDuringSaves({
       spec: { dir, field: 'max_length', base },
-      child: fileURLToPath(new URL('../../test/save_child.ts', import.meta.url)),
+      child: fileURLToPath(new URL('../../test/save_child.test_util.ts', import.meta.url)),
       kills: 8,
       seed: 5,
       maxDelayMs: 600,

@@ -6,7 +6,7 @@ import { VQTokenizer, findImageTokenIds } from '@healthgpt/vq-tokenizer';
 import { AdaptedLinear, adaptedLayers } from '@healthgpt/h-lora';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { assemble, healthGPTPreset, ModelError } from '../index.js';
-import { SPECIAL } from '../../test/tiny.js';
+import { SPECIAL } from '../../test/tiny.test_util.js';
 
 function parts() {
   const tokenizer = trainByteLevelBpe(['Is there a mass? Yes.', 'Which organ? The liver.'], { vocabSize: 280, minFrequency: 1, specialTokens: SPECIAL, eosToken: '<|endoftext|>' });

@@ -3,7 +3,7 @@ import { tf } from '@healthgpt/tensor-core';
 import { IMAGE_TOKEN_INDEX } from '@healthgpt/decoder';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { ModelError } from '../index.js';
-import { tinyModel, image } from '../../test/tiny.js';
+import { tinyModel, image } from '../../test/tiny.test_util.js';
 
 /** Run `fn` and return the ModelError it throws. */
 function caught(fn: () => unknown): ModelError {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, ioTensor, expectClose, expectEqualInts, expectNoLeaks } from '@healthgpt/testing';
 import { savedKeyToParameter } from '../index.js';
-import { tinyRelease, tolerance, type TinyRelease } from '../../test/golden.js';
+import { tinyRelease, tolerance, type TinyRelease } from '../../test/golden.test_util.js';
 
 /** 1 where the [B, T] mask is 1, repeated over `inner` trailing elements. */
 function rowMask(mask: number[][], inner: number): Float32Array {

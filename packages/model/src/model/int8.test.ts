@@ -3,8 +3,8 @@ import { tf, Int8Linear, Linear } from '@healthgpt/tensor-core';
 import { AdaptedLinear } from '@healthgpt/h-lora';
 import { describeBackends, expectNoLeaks, ioTensor } from '@healthgpt/testing';
 import type { HealthGPT, HealthGPTBatch } from '../index.js';
-import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.js';
-import { tinyRelease, type TinyRelease } from '../../test/golden.js';
+import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.test_util.js';
+import { tinyRelease, type TinyRelease } from '../../test/golden.test_util.js';
 
 /** Bytes of float tensors (TensorFlow.js) plus int8 weights held outside it. */
 function weightBytes(m: HealthGPT): number {

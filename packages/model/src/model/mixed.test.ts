@@ -3,7 +3,7 @@ import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import type { AdaptedLinear } from '@healthgpt/h-lora';
 import type { HealthGPT, HealthGPTBatch, EncodedSample } from '../index.js';
-import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.js';
+import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.test_util.js';
 
 const rowsOf = (t: Tensor, rows: number[]) => tf.tidy(() => tf.gather(t, tf.tensor1d(rows, 'int32')));
 const same = (a: Tensor, b: Tensor) => expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
-import { tinyModel, image, generationSample } from '../../test/tiny.js';
+import { tinyModel, image, generationSample } from '../../test/tiny.test_util.js';
 
 describe('training only the new image-token rows', () => {
   const model = tinyModel(2);

@@ -5,7 +5,7 @@ import { preprocessImages, clipImageProcessorConfig } from '@healthgpt/vision-en
 import { codesToText } from '@healthgpt/vq-tokenizer';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { ModelError, conversationSegments, encodeSegments } from '../index.js';
-import { tinyModel, image, comprehensionSample, generationSample } from '../../test/tiny.js';
+import { tinyModel, image, comprehensionSample, generationSample } from '../../test/tiny.test_util.js';
 
 describe('HealthGPTProcessor', () => {
   const model = tinyModel();

@@ -1,4 +1,8 @@
-/** Public API of tensor-core's kernels (they register themselves when tensor-core is imported). */
-export { registerKernels, registeredKernels } from './register.js';
+/**
+ * Public API of tensor-core's kernels (they register themselves when tensor-core is imported).
+ * The addon's raw handle, its ABI number and the platform key stay inside the package: they are
+ * plumbing of the native path, reported to users through `nativeStatus()` and `backendInfo()`.
+ */
+export { registeredKernels } from './register.js';
 export { fusedGeluTanh, fusedCrossEntropy } from './fused.js';
-export { nativeBlas, nativeAddon, nativeKernels, nativeStatus, useNativeMatmul, platformKey, NATIVE_ABI, type NativeBlas, type NativeAddon, type NativeStatus, type BlasInfo } from './native.js';
+export { nativeBlas, nativeStatus, useNativeMatmul, type NativeBlas, type NativeStatus, type BlasInfo } from './native.js';

@@ -2,7 +2,7 @@ import { it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf, scaledDotProductAttention, splitHeads, mergeHeads, appendKV, crossEntropy, Generator } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
-import { randArray, softmaxRows } from './reference.test-util.js';
+import { randArray, softmaxRows } from './reference.test_util.js';
 
 describeBackends('scaledDotProductAttention (grouped-query, no kv copies)', () => {
   it('scaledDotProductAttention matches a direct computation with GQA, causal offset and key padding (property)', () => {

@@ -2,7 +2,7 @@ import { it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf, attentionMask, scaledDotProductAttention, MASK_VALUE, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
-import { randArray } from './reference.test-util.js';
+import { randArray } from './reference.test_util.js';
 
 /** The mask as first written: Range / LessEqual / LogicalAnd / Select (plus the window rule slot − j ≤ w). */
 function maskReference(tq: number, tk: number, causal: boolean, keyMask?: Tensor, window: number | null = null): Tensor {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { crossEntropy, crossEntropyReference } from './cross_entropy.js';
-import { randArray } from './reference.test-util.js';
+import { randArray } from './reference.test_util.js';
 
 type CE = (l: tf.Tensor, y: tf.Tensor) => tf.Tensor;
 

@@ -2,7 +2,7 @@ import { it } from 'vitest';
 import fc from 'fast-check';
 import { tf, geluTanh } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
-import { randArray } from './reference.test-util.js';
+import { randArray } from './reference.test_util.js';
 
 const C = Math.sqrt(2 / Math.PI);
 const A = 0.044715;

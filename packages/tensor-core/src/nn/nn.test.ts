@@ -21,7 +21,7 @@ import {
   TensorCoreError,
 } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
-import { randArray, erf } from './reference.test-util.js';
+import { randArray, erf } from './reference.test_util.js';
 
 const small = fc.integer({ min: 1, max: 5 });
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { layerNorm, layerNormReference, rmsNorm, rmsNormReference } from './norms.js';
-import { randArray } from './reference.test-util.js';
+import { randArray } from './reference.test_util.js';
 
 type Norm = (x: Tensor, w: Tensor | null, b: Tensor | null) => Tensor;
 

@@ -2,7 +2,7 @@ import { it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf, RotaryEmbedding, applyRotary } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
-import { randArray } from './reference.test-util.js';
+import { randArray } from './reference.test_util.js';
 
 /** The float64 angle table a reader would write: pos / theta^(2j/dim). */
 const angle = (pos: number, j: number, dim: number, theta: number) => pos / Math.pow(theta, (2 * j) / dim);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Generator } from '@healthgpt/tensor-core';
 
-const child = fileURLToPath(new URL('../../test/child_train.ts', import.meta.url));
+const child = fileURLToPath(new URL('../../test/child_train.test_util.ts', import.meta.url));
 const STEPS = 16;
 let dirs: string[] = [];
 const tmp = () => {

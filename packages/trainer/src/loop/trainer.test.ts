@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tf, loadSafetensors } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { Trainer, TrainerError, latestCheckpoint, MODEL_DIR, type StageSpec, type StepRecord } from '../index.js';
-import { Toy, toyItems, toyTask } from '../../test/toy.js';
+import { Toy, toyItems, toyTask } from '../../test/toy.test_util.js';
 
 let dir: string;
 beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'trainer-'))));

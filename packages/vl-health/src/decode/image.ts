@@ -6,7 +6,7 @@ import { resizeImage } from '../resize.js';
 import { decodeRaster } from './raster.js';
 import { decodeDicom, type DicomWindow } from './dicom.js';
 import { openNifti } from './nifti.js';
-import { niftiHeaderSize } from './nifti-header.js';
+import { niftiHeaderSize } from './nifti_header.js';
 import { sliceVoxels, type SliceOptions } from './slice.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'dicom' | 'nifti' | 'unknown';

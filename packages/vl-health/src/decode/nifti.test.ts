@@ -10,8 +10,8 @@ import { decodeNifti } from './nifti.js';
 import { sliceVolume } from './slice.js';
 import { decodeImage } from './image.js';
 import { DatasetError } from '../errors.js';
-import { makeNifti } from '../test-utils/dicom.js';
-import { tempDir } from '../test-utils/temp.js';
+import { makeNifti } from '../test_util/dicom.js';
+import { tempDir } from '../test_util/temp.js';
 
 const data = requireDataDir();
 const io = (f: string) => readFileSync(join(data, 'io-samples', f));

@@ -1,7 +1,7 @@
 import { DatasetError, messageOf } from '../errors.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from '../safety.js';
 import { gunzipBounded } from './gunzip.js';
-import { checkExtensions, checkNiftiHeader, headerOnlyCopy, niftiHeaderSize, type NiftiHeader, type RawNiftiFields } from './nifti-header.js';
+import { checkExtensions, checkNiftiHeader, headerOnlyCopy, niftiHeaderSize, type NiftiHeader, type RawNiftiFields } from './nifti_header.js';
 
 /** A NIfTI volume as float32 after `scl_slope` / `scl_inter`, x fastest: index = x + nx·(y + ny·(z + nz·t)). */
 export interface NiftiVolume {

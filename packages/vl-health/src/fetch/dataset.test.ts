@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { fetchDataset } from './dataset.js';
-import { readVqaRad } from '../readers/vqa-rad.js';
-import { makeTar, makeZip, type TarEntry } from '../test-utils/archives.js';
-import { tempDir } from '../test-utils/temp.js';
+import { readVqaRad } from '../readers/vqa_rad.js';
+import { makeTar, makeZip, type TarEntry } from '../test_util/archives.js';
+import { tempDir } from '../test_util/temp.js';
 
 let server: Server;
 let base = '';

@@ -4,8 +4,8 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { extractArchive } from './extract.js';
-import { makeTar, makeZip, lieAboutSizes, type TarEntry, type TarType } from '../test-utils/archives.js';
-import { tempDir } from '../test-utils/temp.js';
+import { makeTar, makeZip, lieAboutSizes, type TarEntry, type TarType } from '../test_util/archives.js';
+import { tempDir } from '../test_util/temp.js';
 
 /** Every path under `dir`, relative, sorted (folders end with '/'). */
 function tree(dir: string, base = ''): string[] {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { DatasetError } from '../errors.js';
 import { Generator } from '@healthgpt/tensor-core/base';
-import { boxDownsample, grayToRaw, type Gray } from '../image-ops.js';
+import { boxDownsample, grayToRaw, type Gray } from '../image_ops.js';
 import { encodePng } from '../decode/raster.js';
 import { writeFileAtomic } from '@healthgpt/tensor-core/base';
 import { sampleToRecord, type Sample } from '../schema.js';

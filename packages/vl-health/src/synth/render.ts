@@ -1,5 +1,5 @@
 import { Generator } from '@healthgpt/tensor-core/base';
-import { boxDownsample, clamp01, gaussianBlur, type Gray } from '../image-ops.js';
+import { boxDownsample, clamp01, gaussianBlur, type Gray } from '../image_ops.js';
 import { rasterise, T, TISSUES } from './anatomy.js';
 import type { Modality, Scene } from './scene.js';
 

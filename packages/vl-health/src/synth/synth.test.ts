@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateSynth } from './generate.js';
 import { renderScene } from './render.js';
 import { MODALITIES, LESION_RADIUS } from './scene.js';
-import type { Gray } from '../image-ops.js';
+import type { Gray } from '../image_ops.js';
 
 /** Nearest-centroid classification accuracy of labels from feature vectors (fit and scored on the same data). */
 function centroidAccuracy(features: number[][], labels: string[]): number {

@@ -1,4 +1,4 @@
-import { tempDir } from '../test-utils/temp.js';
+import { tempDir } from '../test_util/temp.js';
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

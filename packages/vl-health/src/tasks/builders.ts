@@ -1,7 +1,7 @@
 import type { RawImage } from '@healthgpt/tensor-core/base';
 import { DatasetError } from '../errors.js';
 import { Generator } from '@healthgpt/tensor-core/base';
-import { addGaussianNoise, boxDownsample, clamp01, gaussianBlur, toGray, type Gray } from '../image-ops.js';
+import { addGaussianNoise, boxDownsample, clamp01, gaussianBlur, toGray, type Gray } from '../image_ops.js';
 import type { NiftiVolume } from '../decode/nifti.js';
 import { finiteMinMax, sliceVolume, type Normalise } from '../decode/slice.js';
 

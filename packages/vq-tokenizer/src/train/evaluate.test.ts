@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { describeBackends } from '@healthgpt/testing';
 import { VQTokenizer, evaluateTokenizer, toUint8HWC } from '../index.js';
-import { trainConfig } from '../test-configs.test-util.js';
-import { phantoms } from '../phantoms.test-util.js';
+import { trainConfig } from '../test_configs.test_util.js';
+import { phantoms } from '../phantoms.test_util.js';
 
 describeBackends(
   'evaluateTokenizer',

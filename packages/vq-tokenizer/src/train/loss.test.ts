@@ -2,8 +2,8 @@ import { expect, it } from 'vitest';
 import { tf, AdamW, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { VQTokenizer, VQLoss, VQTokenizerError } from '../index.js';
-import { trainConfig } from '../test-configs.test-util.js';
-import { phantoms } from '../phantoms.test-util.js';
+import { trainConfig } from '../test_configs.test_util.js';
+import { phantoms } from '../phantoms.test_util.js';
 
 describeBackends(
   'VQLoss',

@@ -16,7 +16,7 @@ import {
   type TensorEntries,
 } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
-import { ToyStack, toySpec, type ToyConfig } from './toy.test-util.js';
+import { ToyStack, toySpec, type ToyConfig } from './toy.test_util.js';
 
 let dir: string;
 beforeEach(() => void (dir = mkdtempSync(join(tmpdir(), 'model-folder-'))));

@@ -1,11 +1,11 @@
 /**
  * Test support: a training run in its own process, for the kill / interrupt / resume tests.
- *   node --import tsx child_train.ts <outDir> <steps> [--resume] [--slow]
+ *   node --import tsx child_train.test_util.ts <outDir> <steps> [--resume] [--slow]
  * Prints `STEP <n>` after every step and, at the end, `RESULT <json losses>` or `INTERRUPTED`.
  */
 import { initBackend } from '@healthgpt/tensor-core';
 import { Trainer } from '../src/loop/trainer.js'; // the loop alone: a fast start
-import { Toy, toyItems, toyTask } from './toy.js';
+import { Toy, toyItems, toyTask } from './toy.test_util.js';
 
 await initBackend();
 const [outDir, stepsArg, ...flags] = process.argv.slice(2);

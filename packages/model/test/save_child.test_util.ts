@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { tf } from '@healthgpt/tensor-core';
 import { HealthGPT, healthGPTPreset } from '../src/index.js';
-import { tinyConfig, tinyTokenizer } from './tiny.js';
+import { tinyConfig, tinyTokenizer } from './tiny.test_util.js';
 
 interface ChildSpec {
   dir: string;

@@ -1,7 +1,7 @@
 /**
  * Train the demo image tokenizer from scratch on synthetic phantoms on the one training loop and
  * report held-out PSNR / SSIM / codebook usage:
- *   node --import tsx packages/trainer/scripts/train-vq.ts [--steps N] [--out DIR] [--resume]
+ *   node --import tsx packages/trainer/scripts/train_vq.ts [--steps N] [--out DIR] [--resume]
  */
 import { parseArgs } from 'node:util';
 import { mkdir, writeFile } from 'node:fs/promises';

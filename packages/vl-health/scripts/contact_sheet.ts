@@ -3,7 +3,7 @@
  *   rows 1-3: head, chest, abdomen; columns: CT, MRI-T1, MRI-T2, X-ray (with lesions)
  *   row 4: CT → MRI-T2 conversion (input, target), 4x super-resolution (input, target)
  *   row 5: denoising (input, target), reconstruction (input, target)
- * Run: node --import tsx packages/vl-health/scripts/contact-sheet.ts
+ * Run: node --import tsx packages/vl-health/scripts/contact_sheet.ts
  */
 import { fileURLToPath } from 'node:url';
 import { writeFileSync } from 'node:fs';

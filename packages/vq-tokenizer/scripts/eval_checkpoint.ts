@@ -1,11 +1,11 @@
 /**
  * Evaluate a saved tokenizer (or trainer checkpoint) on held-out synthetic phantoms:
- * node --import tsx packages/vq-tokenizer/scripts/eval-checkpoint.ts <dir> [--n 128] [--seed 999]
+ * node --import tsx packages/vq-tokenizer/scripts/eval_checkpoint.ts <dir> [--n 128] [--seed 999]
  */
 import { parseArgs } from 'node:util';
 import { initBackend } from '@healthgpt/tensor-core';
 import { VQTokenizer, evaluateTokenizer } from '../src/index.js';
-import { phantoms } from '../src/phantoms.test-util.js';
+import { phantoms } from '../src/phantoms.test_util.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { n: { type: 'string', default: '128' }, seed: { type: 'string', default: '999' }, backend: { type: 'string', default: 'wasm' } } });
 await initBackend({ backend: values.backend as 'wasm' | 'cpu' });

@@ -3,7 +3,7 @@
  * to size them for a demo that runs stage 0 (tokenizer, decoder, vision tower and VQ tokenizer
  * from scratch), stages 1–3 and an evaluation in under 10 minutes on two cores.
  *
- *   node --import tsx packages/model/scripts/measure-presets.ts [tiny|small ...]
+ *   node --import tsx packages/model/scripts/measure_presets.ts [tiny|small ...]
  *
  * Each step is forward + backward + an AdamW update (tensor-core's). Reported per step: wall ms and process CPU ms (the better figure on a shared machine:
  * with one wasm thread, an idle machine's wall time is about the CPU time). Medians of 5 steps

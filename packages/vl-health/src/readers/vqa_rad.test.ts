@@ -1,9 +1,9 @@
-import { tempDir } from '../test-utils/temp.js';
+import { tempDir } from '../test_util/temp.js';
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireDataDir } from '@healthgpt/testing';
-import { readVqaRad, normaliseVqaRadRecord } from './vqa-rad.js';
+import { readVqaRad, normaliseVqaRadRecord } from './vqa_rad.js';
 import { officialSplit, splitByImage } from '../splits.js';
 
 const root = join(requireDataDir(), 'vqa-rad');

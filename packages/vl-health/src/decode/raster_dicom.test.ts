@@ -7,7 +7,7 @@ import { decodeDicom } from './dicom.js';
 import { decodeImage, sniffFormat } from './image.js';
 import { decodeRaster, encodePng } from './raster.js';
 import { DatasetError } from '../errors.js';
-import { makeDicom } from '../test-utils/dicom.js';
+import { makeDicom } from '../test_util/dicom.js';
 
 const data = requireDataDir();
 const max = (a: ArrayLike<number>) => {
