@@ -27,7 +27,7 @@ for (const dir of readdirSync(`${root}packages`)) {
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'scripts/**/*.test.ts'],
     environment: 'node',
     setupFiles: [`${root}packages/testing/src/setup.ts`],
     pool: 'forks',

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '@healthgpt/tensor-core/base';
 import { join } from 'node:path';
 import os from 'node:os';
 
@@ -72,8 +73,8 @@ export function toMarkdown(r: BenchReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** Write `<dir>/<name>.json` and `<name>.md` atomically; returns the markdown. */
-export function writeReport(dir: string, r: BenchReport): string {
+/** Write `<dir>/<name>.json` and `<name>.md`, each atomically (tensor-core's `writeFileAtomic`); returns the markdown. */
+export async function writeReport(dir: string, r: BenchReport): Promise<string> {
   checkPaths(r);
   mkdirSync(dir, { recursive: true });
   const machine = { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', date: new Date().toISOString() };
@@ -81,10 +82,7 @@ export function writeReport(dir: string, r: BenchReport): string {
   for (const [ext, body] of [
     ['json', JSON.stringify({ ...r, machine }, null, 2)],
     ['md', md],
-  ] as const) {
-    const tmp = join(dir, `.${r.name}.${ext}.tmp`);
-    writeFileSync(tmp, body);
-    renameSync(tmp, join(dir, `${r.name}.${ext}`));
-  }
+  ] as const)
+    await writeFileAtomic(join(dir, `${r.name}.${ext}`), body);
   return md;
 }

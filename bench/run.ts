@@ -33,6 +33,6 @@ for (const file of files) {
   const mod = (await import(pathToFileURL(file).href)) as { default: BenchFn };
   console.error(`# running ${file.slice(root.length)}`);
   const report = await mod.default();
-  const md = writeReport(join(root, 'bench', 'results'), report);
+  const md = await writeReport(join(root, 'bench', 'results'), report);
   console.log(md);
 }

@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { onTestFinished } from 'vitest';
-import { repoRoot } from '@healthgpt/testing';
+import { expect } from 'vitest';
+import { repoRoot, tempDir as sharedTempDir } from '@healthgpt/testing';
 import type { Io } from '../src/util/io.js';
 
 export interface Ran {
@@ -41,18 +39,22 @@ export function runHealthgpt(args: readonly string[], o: { env?: Record<string, 
   });
 }
 
-/** A temporary folder removed when the current test ends. */
-export function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `healthgpt-cli-${prefix}-`));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+/** A temporary folder removed when the current test ends (the shared helper, prefixed for this package). */
+export const tempDir = (prefix: string): string => sharedTempDir(`healthgpt-cli-${prefix}`);
 
 /** The non-empty lines of a text. */
 export const lines = (s: string): string[] => s.split('\n').filter((l) => l.trim() !== '');
 
 /** True when `stderr` looks like a stack trace (what a user must never see). */
 export const hasStack = (stderr: string): boolean => /^\s+at .+[(:]\d+/m.test(stderr) || /Error: .*\n\s+at /.test(stderr);
+
+/** Expect a failed run: `code`, exactly one line on stderr matching `message`, no stack trace. */
+export function expectOneLine(r: { code: number; stderr: string }, code: number, message: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(lines(r.stderr), r.stderr).toHaveLength(1);
+  expect(r.stderr).toMatch(message);
+  expect(hasStack(r.stderr)).toBe(false);
+}
 
 /** An `Io` that keeps what is written, for in-process runs of `runCli`. */
 export function memoryIo(): { io: Io; out: () => string; err: () => string } {

@@ -51,7 +51,7 @@ export interface AdapterFolder {
  */
 export function readAdapterFolder(source: string | FolderReader): Promise<AdapterFolder> {
   return wrapped(async () => {
-    const reader = typeof source === 'string' ? await FolderReader.open(source) : source;
+    const reader = await FolderReader.from(source);
     const json = await reader.readJson(ADAPTER_CONFIG_FILE);
     let ckpt: Promise<Checkpoint> | undefined;
     const checkpoint = () => (ckpt ??= readCheckpoint(reader, { file: ADAPTER_WEIGHTS_FILE, index: null }));

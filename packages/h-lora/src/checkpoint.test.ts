@@ -1,9 +1,8 @@
-import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtemp, rm, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { describe, it, expect, beforeEach } from 'vitest';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf, Generator, normal, loadSafetensors, saveSafetensors } from '@healthgpt/tensor-core';
-import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
+import { describeBackends, expectNoLeaks, tempDir } from '@healthgpt/testing';
 import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, adapterStateDict, loadAdapterStateDict, deleteAdapter, AdapterStateError, HLoraError } from './index.js';
 import { ToyLM } from './modules.test_util.js';
 
@@ -19,11 +18,8 @@ function model(): ToyLM {
 }
 
 let dir = '';
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'hlora-ckpt-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  dir = tempDir('hlora-ckpt');
 });
 
 describeBackends('adapter checkpoints (PEFT layout)', () => {

@@ -3,14 +3,14 @@
  * use_rslora, layers_to_transform (+ layers_pattern), exclude_modules, target_modules as a regex,
  * bias (none / lora_only / all), and a huge rank refused from the header before allocation.
  */
-import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { describe, it, expect, beforeEach } from 'vitest';
 import fc from 'fast-check';
-import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tf, Generator, normal, loadSafetensors, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
 import { injectAdapters, adaptedLayers, saveAdapter, loadAdapter, markOnlyAdapterTrainable, AdapterStateError, HLoraError } from './index.js';
 import { ToyLM } from './modules.test_util.js';
+import { tempDir } from '@healthgpt/testing';
 
 const PHI3 = ['qkv_proj', 'o_proj', 'gate_up_proj', 'down_proj'];
 const layerConfigs = (m: ToyLM) => Object.fromEntries(adaptedLayers(m).map(([p, l]) => [p, [l.adapterInfo('default').config.r, l.adapterInfo('default').config.loraAlpha]]));
@@ -28,11 +28,8 @@ function sameOutputs(a: ToyLM, b: ToyLM): void {
 }
 
 let dir = '';
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'hlora-peft-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeEach(() => {
+  dir = tempDir('hlora-peft');
 });
 
 describe('rank_pattern and alpha_pattern', () => {

@@ -36,7 +36,10 @@ export async function wasmAndCpu(fn: () => Tensor, { native = false }: { native?
   }
 }
 
-/** Deterministic pseudo-random floats in [-1, 1) (a 32-bit LCG), for kernel inputs. */
+/**
+ * Deterministic pseudo-random floats in [-1, 1) (a 32-bit LCG), for kernel inputs. Self-contained
+ * on purpose (not tensor-core's `Generator`): native.test.ts sends its source to a child process.
+ */
 export function randomValues(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = (seed * 2654435761) >>> 0 || 1;

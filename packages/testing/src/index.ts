@@ -5,3 +5,5 @@ export { expectNoLeaks, disposeDeep } from './leaks.js';
 export { describeBackends, testBackends, useBackend, type TestBackend } from './backends.js';
 export { killDuringSaves, type KillDuringSavesOptions, type KillReport, type KillSpec, type CustomKillSpec } from './kill/kill_during_saves.js';
 export { wasmAndCpu, randomValues, maxAbsDiff, type CrossResult } from './cross_backend.js';
+export { tempDir } from './temp.js';
+export { generatorFailingAfter } from './failing_generator.js';

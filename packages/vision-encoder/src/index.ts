@@ -31,7 +31,7 @@ export { CLIP_IGNORABLE_KEYS, visionKeyShapes, visionSpec, type LoadWeightsOptio
 export { selectFeatures, resolveLayer, type SelectFeaturesOptions } from './features/select.js';
 export { selectTaskFeatures, HEALTHGPT_FEATURE_LAYERS, type FeatureLayers, type TaskFeatures } from './features/hierarchical.js';
 
-export { toRgb8, validateRawImage, type Rgb8Image } from './preprocess/rgb8.js';
+export { toRgb8, validateRawImage, MAX_IMAGE_PIXELS, type Rgb8Image } from './preprocess/rgb8.js';
 export { expand2square, meanColour } from './preprocess/expand2square.js';
 export { resizeBicubic } from './preprocess/pillow_bicubic.js';
 export {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { requireDataDir } from '@healthgpt/testing';
+import { requireDataDir, tempDir } from '@healthgpt/testing';
 import { DatasetError } from './errors.js';
 import { parseLlavaJson } from './readers/llava.js';
 import { streamJsonl } from './readers/jsonl.js';
@@ -13,7 +13,6 @@ import { decodeNifti } from './decode/nifti.js';
 import { encodePng } from './decode/raster.js';
 import { makeDicom, makeNifti } from './test_util/dicom.js';
 import { loadImage } from './decode/image.js';
-import { tempDir } from './test_util/temp.js';
 import { writeFileSync } from 'node:fs';
 
 const data = requireDataDir();

@@ -8,7 +8,7 @@ import { validateDataset } from './validate.js';
 import { encodePng } from './decode/raster.js';
 import { resolveInside } from './safety.js';
 import { DatasetError } from './errors.js';
-import { tempDir } from './test_util/temp.js';
+import { tempDir } from '@healthgpt/testing';
 
 const turns = [{ from: 'human', value: '<image>\nq' }, { from: 'gpt', value: 'a' }];
 const png = () => encodePng({ width: 2, height: 2, channels: 1, data: new Uint8Array(4) });

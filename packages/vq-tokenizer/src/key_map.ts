@@ -1,4 +1,4 @@
-import { HealthGPTError, checkParameterCount, checkTensorSize, type ModelSpec } from '@healthgpt/tensor-core/base';
+import { HealthGPTError, checkBuildable, type ModelSpec } from '@healthgpt/tensor-core/base';
 import { latentSize, toVQError, vqConfigSchema, type VQConfig } from './config.js';
 
 /** Keys a taming checkpoint may hold that inference does not use (the discriminator and LPIPS). */
@@ -153,8 +153,7 @@ export const vqSpec: ModelSpec<VQConfig> = {
  */
 export function checkVQBuildable(c: VQConfig, maxParameters?: number): void {
   try {
-    checkParameterCount(vqParameterCount(c), { maxParameters, what: 'the VQ tokenizer' });
-    for (const [key, shape] of vqKeyShapes(c)) checkTensorSize(key, shape);
+    checkBuildable(vqSpec, c, maxParameters);
   } catch (e) {
     throw e instanceof HealthGPTError ? toVQError(e) : e;
   }

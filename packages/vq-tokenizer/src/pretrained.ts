@@ -9,7 +9,7 @@ export { IGNORABLE_KEYS } from './key_map.js';
 /** Read and type-check `config.json` of a tokenizer folder (or of a `FolderReader`'s folder). */
 export async function loadConfig(source: string | FolderReader): Promise<VQConfig> {
   try {
-    const reader = typeof source === 'string' ? await FolderReader.open(source) : source;
+    const reader = await FolderReader.from(source);
     return await reader.readConfig(CONFIG_FILE, vqConfigSchema, { what: 'a VQ tokenizer config' });
   } catch (e) {
     throw e instanceof HealthGPTError ? toVQError(e) : e;

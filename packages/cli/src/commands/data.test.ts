@@ -6,15 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as tar from 'tar';
 import { requireDataDir } from '@healthgpt/testing';
 import { decodeImage, decodeNifti, readLlavaJson, volumeSlices, writeSynth } from '@healthgpt/vl-health';
-import { hasStack, lines, runHealthgpt, tempDir } from '../../test/run.test_util.js';
-
-/** Expect a failed run: `code`, exactly one line on stderr matching `message`, no stack trace. */
-function expectOneLine(r: { code: number; stderr: string }, code: number, message: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(lines(r.stderr), r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(message);
-  expect(hasStack(r.stderr)).toBe(false);
-}
+import { runHealthgpt, tempDir, expectOneLine } from '../../test/run.test_util.js';
 
 describe('healthgpt data synth', () => {
   it('writes the synthetic set, byte-identical to writeSynth for the same seed', async () => {

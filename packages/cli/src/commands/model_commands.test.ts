@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@healthgpt/tensor-core';
 import { decodeImage, encodePng, generateSynth } from '@healthgpt/vl-health';
-import { hasStack, lines, runHealthgpt, tempDir } from '../../test/run.test_util.js';
+import { runHealthgpt, tempDir, expectOneLine } from '../../test/run.test_util.js';
 import { saveTinyModel } from '../../test/tiny_model.test_util.js';
 
 let dir: string;
@@ -21,13 +21,6 @@ beforeAll(async () => {
   writeFileSync(scan, await encodePng({ width: g.width, height: g.height, channels: 1, data: g.data }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function expectOneLine(r: { code: number; stderr: string }, code: number, message: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  expect(lines(r.stderr), r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(message);
-  expect(hasStack(r.stderr)).toBe(false);
-}
 
 describe('healthgpt ask', () => {
   it('answers a question about an image, as a stream or as JSON (an untrained model: any text)', async () => {

@@ -7,7 +7,7 @@ import { resolveGeneration, type GenerateOptions, type GenerateResult, type Reso
 import { argmax, sample } from './sampling.js';
 import { RowText } from './text_stream.js';
 
-export type { GenerateOptions, GenerateResult, TokenEvent, StopToken } from './options.js';
+export type { GenerateOptions, SamplingOptions, GenerateResult, TokenEvent, StopToken } from './options.js';
 
 interface Prompt {
   ids: Tensor | number[][] | null;

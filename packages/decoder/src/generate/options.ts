@@ -18,8 +18,19 @@ export interface TokenEvent {
 /** A stop token: an id, or (with a `tokenizer`) a token string such as `'<|end|>'`. */
 export type StopToken = number | string;
 
+/** How the next token is chosen: HF `generate`'s sampling settings, shared by every `generate`. */
+export interface SamplingOptions {
+  /** Sample instead of greedy argmax (default: the generation config's `do_sample`, else false). */
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  /** HF repetition penalty (1 = off), over the prompt ids (when known) and the new tokens. */
+  repetitionPenalty?: number;
+}
+
 /** The options of `generate`; the README maps each to its HF `generate` name. */
-export interface GenerateOptions {
+export interface GenerateOptions extends SamplingOptions {
   /** Prompts as id lists (ragged; left-padded here), or an int32 [B, T] tensor with `attentionMask`. */
   inputIds?: readonly (readonly number[])[] | Tensor;
   /** The prompt as embeddings [B, T, hidden] (e.g. with image features spliced in). */
@@ -28,13 +39,6 @@ export interface GenerateOptions {
   attentionMask?: number[][] | Tensor;
   /** Default: the generation config's `max_new_tokens`, else 20. */
   maxNewTokens?: number;
-  /** Sample instead of greedy argmax (default: the generation config's `do_sample`, else false). */
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  /** HF repetition penalty (1 = off), over the prompt ids (when known) and the new tokens. */
-  repetitionPenalty?: number;
   /**
    * Ids (or token strings, resolved with `tokenizer`) that finish a row. Default: the generation
    * config's `eos_token_id`, else config.json's. Pass [] to always run `maxNewTokens`.

@@ -1,4 +1,4 @@
-import { HealthGPTError, checkParameterCount, checkTensorSize, type ModelSpec } from '@healthgpt/tensor-core/base';
+import { HealthGPTError, checkBuildable as checkSpecBuildable, type ModelSpec } from '@healthgpt/tensor-core/base';
 import { decoderConfigSchema, toDecoderError, type DecoderConfig } from '../model/config.js';
 import { parameterCount } from '../model/presets.js';
 
@@ -52,8 +52,7 @@ export const decoderSpec: ModelSpec<DecoderConfig> = {
  */
 export function checkBuildable(c: DecoderConfig, maxParameters?: number): void {
   try {
-    checkParameterCount(parameterCount(c), { maxParameters, what: `the ${c.modelType} decoder` });
-    for (const [key, shape] of decoderKeyShapes(c)) checkTensorSize(key, shape);
+    checkSpecBuildable(decoderSpec, c, maxParameters);
   } catch (e) {
     throw e instanceof HealthGPTError ? toDecoderError(e) : e;
   }

@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { tf, saveSafetensors, FolderWriter, Generator, type Tensor } from '@healthgpt/tensor-core';
-import { describeBackends, expectClose, expectNoLeaks, loadGolden } from '@healthgpt/testing';
+import { tf, saveSafetensors, FolderWriter, type Tensor } from '@healthgpt/tensor-core';
+import { describeBackends, expectClose, expectNoLeaks, loadGolden, generatorFailingAfter } from '@healthgpt/testing';
 import { DecoderLM, DecoderError, disposeCache, type DecoderLMOptions } from '../index.js';
 import { tinyConfig } from '../configs.test_util.js';
 
@@ -167,15 +167,8 @@ describe('hostile and careless model folders', () => {
   });
 
   it('a construction that fails part-way leaks nothing; one too large is refused before allocating', async () => {
-    class FailingGenerator extends Generator {
-      private draws = 0;
-      override random(): number {
-        if (++this.draws > 2000) throw new RangeError('generator exhausted');
-        return super.random();
-      }
-    }
     await expectNoLeaks(() => {
-      expect(() => new DecoderLM(tinyConfig('qwen2'), { gen: new FailingGenerator(1) })).toThrow('generator exhausted');
+      expect(() => new DecoderLM(tinyConfig('qwen2'), { gen: generatorFailingAfter(2000) })).toThrow('generator exhausted');
     }, { what: 'a DecoderLM construction failing part-way' });
     await expectNoLeaks(() => {
       expect(() => new DecoderLM(tinyConfig('phi3', { vocab_size: 4_000_000, hidden_size: 3072, num_attention_heads: 32, num_key_value_heads: 32 }))).toThrow(

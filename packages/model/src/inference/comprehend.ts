@@ -1,4 +1,5 @@
 import type { RawImage } from '@healthgpt/tensor-core';
+import type { SamplingOptions } from '@healthgpt/decoder';
 import type { HealthGPT } from '../model/healthgpt.js';
 import { ModelError } from '../errors.js';
 
@@ -8,16 +9,12 @@ export interface ComprehendRequest {
   question: string;
 }
 
-export interface ComprehendOptions {
+/** Sampling as in the decoder's `generate` (`doSample`, `temperature`, `topK`, `topP`, `repetitionPenalty`). */
+export interface ComprehendOptions extends SamplingOptions {
   /** A text task (default: the model's first one, `comprehension`). */
   task?: string;
   /** Default: whatever fits in `max_length`, so an answer ends only at a stop token. */
   maxNewTokens?: number;
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
   /** Seed of the sampler: the same seed, the same answer. */
   seed?: number;
   /** Streams the decoded answer: `delta` is the new text, `text` all of it so far. Return `false` to stop. */

@@ -1,5 +1,5 @@
 import { tf, type RawImage } from '@healthgpt/tensor-core';
-import { indexBlockConstraint } from '@healthgpt/decoder';
+import { indexBlockConstraint, type SamplingOptions } from '@healthgpt/decoder';
 import { latentSize, idsToCodes, toUint8HWC } from '@healthgpt/vq-tokenizer';
 import type { HealthGPT } from '../model/healthgpt.js';
 import { ModelError } from '../errors.js';
@@ -11,13 +11,10 @@ export interface GenerateImageRequest {
   instruction: string;
 }
 
-export interface GenerateImageOptions {
+/** Sampling as in the decoder's `generate` (no repetition penalty over image codes). */
+export interface GenerateImageOptions extends Omit<SamplingOptions, 'repetitionPenalty'> {
   /** An image task (default: the model's first one, `generation`). */
   task?: string;
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
   seed?: number;
   /** Streams each image code as it is chosen (`index` in raster order); return `false` to stop. */
   onCode?: (e: { row: number; index: number; code: number }) => void | boolean;

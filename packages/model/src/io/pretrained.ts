@@ -3,7 +3,7 @@ import { clipImageProcessorConfig, saveImageProcessorConfig } from '@healthgpt/v
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { adaptedLayers, saveAdapter, loadAdapter, readAdapterFolder, fromConfigJson } from '@healthgpt/h-lora';
 import { HealthGPT } from '../model/healthgpt.js';
-import { configToJson, type PluginSpec } from '../config/parse.js';
+import { configToJson, parseHealthGPTConfig, type PluginSpec } from '../config/parse.js';
 import { ModelError } from '../errors.js';
 import { healthGPTSpec, toModelError } from './spec.js';
 import { loadBaseWeights } from './base_weights.js';
@@ -78,7 +78,7 @@ async function checkPluginConfig(reader: FolderReader, task: string, spec: Plugi
 /** One attempt at reading the folder's current version; the caller checks it did not change meanwhile. */
 async function loadOnce(reader: FolderReader, { maxParameters }: LoadOptions): Promise<HealthGPT> {
   const configFile = reader.path(CONFIG_FILE);
-  const config = healthGPTSpec.schema.safeParse(await reader.readJson(CONFIG_FILE)) as { data: HealthGPT['config'] };
+  const config = { data: parseHealthGPTConfig(await reader.readJson(CONFIG_FILE), configFile) }; // a wrong field is a ModelError naming the file
   const ckpt = await readCheckpoint(reader);
   const plan = planLoad(healthGPTSpec, config.data, ckpt, { maxParameters, file: configFile }); // headers checked before anything is allocated
   for (const [task, spec] of config.data.tasks) if (spec.plugin) await checkPluginConfig(reader.sub(`${PLUGINS_DIR}/${task}`), task, spec.plugin);

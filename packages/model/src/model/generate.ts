@@ -1,19 +1,15 @@
 import { tf, Generator } from '@healthgpt/tensor-core';
-import type { TextTokenizer, LogitsProcessor } from '@healthgpt/decoder';
+import type { TextTokenizer, LogitsProcessor, SamplingOptions } from '@healthgpt/decoder';
 import type { HealthGPT } from './healthgpt.js';
 import type { HealthGPTInput } from './inputs.js';
 import { splicedLength } from './splice.js';
 import { prepareBatch, spliceBatch, checkRoom, type SplicedGroup } from './batch.js';
 import { activatePlugin, activePlugin, restorePlugin } from './plugins.js';
 
-export interface HealthGPTGenerateOptions {
+/** Sampling as in the decoder's `generate` (`doSample`, `temperature`, `topK`, `topP`, `repetitionPenalty`). */
+export interface HealthGPTGenerateOptions extends SamplingOptions {
   /** Default: as many as fit in `max_length` after the longest prompt. */
   maxNewTokens?: number;
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  repetitionPenalty?: number;
   /** Ids that end a row (default: the decoder config's eos ids). */
   stopTokens?: number[];
   /** Seed of the sampler (default 0), or a generator: the same seed gives the same tokens. */

@@ -7,14 +7,8 @@
 
 namespace {
 
-struct AdamWArgs {
-  const float* p;
-  const float* g;
-  const float* m;
-  const float* v;
-  float* p_out;
-  float* m_out;
-  float* v_out;
+// The buffers and the step's constants in float32, as torch.optim.AdamW rounds them.
+struct AdamWArgs : AdamWBuffers {
   float decay;         // 1 − lr·wd (1 when wd = 0)
   float beta1, one_minus_beta1;
   float beta2, one_minus_beta2;
@@ -52,13 +46,7 @@ KERNEL_CLONES void adamw_range(const AdamWArgs& a, int64_t begin, int64_t end) {
 
 void adamw_step(const AdamWBuffers& b, int64_t n, double lr, double beta1, double beta2, double eps, double weight_decay, double bias_correction1, double bias_correction2) {
   AdamWArgs a;
-  a.p = b.p;
-  a.g = b.g;
-  a.m = b.m;
-  a.v = b.v;
-  a.p_out = b.p_out;
-  a.m_out = b.m_out;
-  a.v_out = b.v_out;
+  static_cast<AdamWBuffers&>(a) = b;
   a.decay = static_cast<float>(1.0 - lr * weight_decay);
   a.beta1 = static_cast<float>(beta1);
   a.one_minus_beta1 = static_cast<float>(1.0 - beta1);

@@ -15,5 +15,5 @@ export { FolderWriter, recoverFolder } from './folder/writer.js';
 export { FolderReader } from './folder/reader.js';
 export { Checkpoint, readCheckpoint, readCheckpointFile, type CheckpointShard, type StoredTensor, type ReadCheckpointOptions } from './folder/checkpoint.js';
 export { MAX_TENSOR_ELEMENTS, defaultMaxParameters, checkParameterCount, checkTensorSize } from './model/budget.js';
-export { planLoad, matchesAny, type ModelSpec, type KeyPattern, type PlanOptions, type LoadPlan } from './model/spec.js';
+export { planLoad, checkBuildable, matchesAny, type ModelSpec, type KeyPattern, type PlanOptions, type LoadPlan } from './model/spec.js';
 export { saveModelFolder, writeWeights, withFolderWriter, type SaveModelFolderOptions, type WriteWeightsOptions, type TensorEntries } from './model/save.js';

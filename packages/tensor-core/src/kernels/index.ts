@@ -4,5 +4,4 @@
  * plumbing of the native path, reported to users through `nativeStatus()` and `backendInfo()`.
  */
 export { registeredKernels } from './register.js';
-export { fusedGeluTanh, fusedCrossEntropy } from './fused.js';
 export { nativeBlas, nativeStatus, useNativeMatmul, type NativeBlas, type NativeStatus, type BlasInfo } from './native.js';

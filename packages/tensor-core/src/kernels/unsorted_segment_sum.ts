@@ -5,6 +5,7 @@
  * [0, numSegments) are dropped, as in TensorFlow.
  */
 import { tf } from '../tf.js';
+import { TensorCoreError } from '../errors.js';
 import { cpuOf } from './cpu_data.js';
 import { heapF32, heapI32, wasmOf, type TensorInfo } from './wasm_heap.js';
 
@@ -24,11 +25,20 @@ export function scatterAdd(x: ArrayLike<number>, ids: ArrayLike<number>, d: numb
 /** Output shape and row width of UnsortedSegmentSum(x, ids, numSegments). */
 export function segmentSumShape(xShape: number[], idsShape: number[], numSegments: number): { shape: number[]; d: number } {
   const prefix = xShape.slice(0, idsShape.length);
-  if (prefix.length !== idsShape.length || prefix.some((v, i) => v !== idsShape[i])) {
-    throw new Error(`UnsortedSegmentSum: segmentIds shape [${idsShape}] must be a prefix of x shape [${xShape}]`);
-  }
+  TensorCoreError.check(
+    prefix.length === idsShape.length && prefix.every((v, i) => v === idsShape[i]),
+    'ARGUMENT',
+    () => `'segmentIds' [${idsShape}] passed to 'UnsortedSegmentSum' must be a prefix of the shape of 'x' [${xShape}]`,
+  );
   const rest = xShape.slice(idsShape.length);
   return { shape: [numSegments, ...rest], d: tf.util.sizeFromShape(rest) };
+}
+
+/** The kernel's inputs and attributes, and the output's shape and row width. */
+function segmentArgs(args: Parameters<tf.KernelFunc>[0]) {
+  const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const numSegments = (args.attrs as { numSegments: number }).numSegments;
+  return { x, segmentIds, numSegments, ...segmentSumShape(x.shape, segmentIds.shape, numSegments) };
 }
 
 /** UnsortedSegmentSum for wasm (which lacks it), on the heap. */
@@ -37,9 +47,7 @@ export const segmentSumWasmConfig: tf.KernelConfig = {
   backendName: 'wasm',
   kernelFunc: (args) => {
     const backend = wasmOf(args);
-    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
-    const numSegments = (args.attrs as { numSegments: number }).numSegments;
-    const { shape, d } = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+    const { x, segmentIds, numSegments, shape, d } = segmentArgs(args);
     const out = backend.makeOutput(shape, x.dtype === 'int32' ? 'int32' : 'float32');
     const xs = x.dtype === 'int32' ? heapI32(backend, x) : heapF32(backend, x);
     const o = out.dtype === 'int32' ? heapI32(backend, out) : heapF32(backend, out);
@@ -54,9 +62,7 @@ export const segmentSumCpuConfig: tf.KernelConfig = {
   backendName: 'cpu',
   kernelFunc: (args) => {
     const backend = cpuOf(args);
-    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
-    const numSegments = (args.attrs as { numSegments: number }).numSegments;
-    const { shape, d } = segmentSumShape(x.shape, segmentIds.shape, numSegments);
+    const { x, segmentIds, numSegments, shape, d } = segmentArgs(args);
     const out = new Float32Array(tf.util.sizeFromShape(shape));
     scatterAdd(backend.data.get(x.dataId).values, backend.data.get(segmentIds.dataId).values, d, numSegments, out);
     return backend.makeTensorInfo(shape, 'float32', out);

@@ -24,7 +24,7 @@ function checkArgs(logits: Tensor, labels: Tensor, op: string): number {
  * One op with a hand-written gradient: p = softmax(x) (one kernel), log p[label] = x[label] − m −
  * log s with m the row max and s = Σ exp(x − m) = 1 / max(p), and d loss / dx = (p − onehot) ·
  * w / count. Labels outside [0, V) other than `ignoreIndex` count in the mean but add 0 (as the
- * one-hot formula of `crossEntropyReference` does).
+ * one-hot formula of the definition does).
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, { ignoreIndex = IGNORE_INDEX } = {}): Tensor {
   const v = checkArgs(logits, labels, 'crossEntropy');
@@ -49,21 +49,5 @@ export function crossEntropy(logits: Tensor, labels: Tensor, { ignoreIndex = IGN
       };
     }) as unknown as GradFn);
     return op(lg) as Tensor;
-  });
-}
-
-/** The autodiff log-softmax formula of `crossEntropy` (the fused op's test reference). */
-export function crossEntropyReference(logits: Tensor, labels: Tensor, { ignoreIndex = IGNORE_INDEX } = {}): Tensor {
-  const v = checkArgs(logits, labels, 'crossEntropy');
-  return tf.tidy(() => {
-    const lg = logits.reshape([-1, v]); // [N, V]
-    const lb = labels.reshape([-1]); // [N]
-    const keep = tf.notEqual(lb, ignoreIndex);
-    const safe = tf.where(keep, lb, tf.zerosLike(lb));
-    const logp = tf.logSoftmax(lg, -1);
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(safe, v)), -1); // [N]
-    const w = tf.cast(keep, 'float32');
-    const count = tf.maximum(tf.sum(w), 1);
-    return tf.div(tf.sub(0, tf.sum(tf.mul(picked, w))), count); // 0 − x, not −x: +0 when nothing is supervised
   });
 }

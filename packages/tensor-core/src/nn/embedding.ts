@@ -3,17 +3,29 @@ import { Module } from '../module.js';
 import { TensorCoreError } from '../errors.js';
 import { Generator, normal, getDefaultGenerator } from '../random.js';
 
+export interface EmbeddingInit {
+  gen?: Generator;
+  /** Standard deviation of the N(0, std²) initial rows (default 1, as PyTorch). */
+  std?: number;
+  /** false: zeros (fast) for weights about to be loaded from a checkpoint. */
+  init?: boolean;
+}
+
+/** A `[num, dim]` table ~ N(0, std²) (or zeros with `init: false`); `op` names the module in errors. */
+export function embeddingTable(num: number, dim: number, { gen = getDefaultGenerator(), std = 1, init = true }: EmbeddingInit, op: string): Tensor {
+  TensorCoreError.check(num > 0 && dim > 0, 'ARGUMENT', `${op} sizes must be positive, got ${num}x${dim}`);
+  return init ? normal([num, dim], 0, std, gen) : tf.zeros([num, dim]);
+}
+
 /** PyTorch's `nn.Embedding`: weight `[num, dim]` ~ N(0, 1); a lookup is a row gather. */
 export class Embedding extends Module {
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
-    { gen = getDefaultGenerator(), std = 1, init = true }: { gen?: Generator; std?: number; init?: boolean } = {},
+    options: EmbeddingInit = {},
   ) {
     super();
-    TensorCoreError.check(numEmbeddings > 0 && embeddingDim > 0, 'ARGUMENT', `Embedding sizes must be positive, got ${numEmbeddings}x${embeddingDim}`);
-    // init: false fills zeros (fast) for weights about to be loaded from a checkpoint.
-    this.registerParameter('weight', init ? normal([numEmbeddings, embeddingDim], 0, std, gen) : tf.zeros([numEmbeddings, embeddingDim]));
+    this.registerParameter('weight', embeddingTable(numEmbeddings, embeddingDim, options, 'Embedding'));
   }
 
   get weight(): tf.Variable {

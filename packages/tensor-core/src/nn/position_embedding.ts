@@ -1,7 +1,7 @@
 import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
 import { TensorCoreError } from '../errors.js';
-import { Generator, normal, getDefaultGenerator } from '../random.js';
+import { embeddingTable, type EmbeddingInit } from './embedding.js';
 
 /**
  * A learned absolute position embedding (`nn.Embedding` of `numPositions` rows, key `weight`, as
@@ -12,11 +12,10 @@ export class PositionEmbedding extends Module {
   constructor(
     readonly numPositions: number,
     readonly dim: number,
-    { gen = getDefaultGenerator(), std = 1, init = true }: { gen?: Generator; std?: number; init?: boolean } = {},
+    options: EmbeddingInit = {},
   ) {
     super();
-    TensorCoreError.check(numPositions > 0 && dim > 0, 'ARGUMENT', `PositionEmbedding sizes must be positive, got ${numPositions}x${dim}`);
-    this.registerParameter('weight', init ? normal([numPositions, dim], 0, std, gen) : tf.zeros([numPositions, dim]));
+    this.registerParameter('weight', embeddingTable(numPositions, dim, options, 'PositionEmbedding'));
   }
 
   /** [numPositions, dim] */

@@ -1,5 +1,5 @@
 import type { Module, Tensor } from '@healthgpt/tensor-core';
-import { HealthGPTError, StateDictError, checkParameterCount, checkTensorSize, matchesAny, type KeyPattern, type ModelSpec } from '@healthgpt/tensor-core/base';
+import { HealthGPTError, StateDictError, checkBuildable, matchesAny, type KeyPattern, type ModelSpec } from '@healthgpt/tensor-core/base';
 import { VisionEncoderError } from '../errors.js';
 import { clipConfigFileSchema, numPatches, toVisionError, visionParameterCount, type CLIPVisionConfig } from './config.js';
 
@@ -86,8 +86,7 @@ export const visionSpec: ModelSpec<CLIPVisionConfig> = {
  */
 export function checkVisionBuildable(c: CLIPVisionConfig, maxParameters?: number): void {
   try {
-    checkParameterCount(visionParameterCount(c), { maxParameters, what: 'the CLIP vision tower' });
-    for (const [key, shape] of visionKeyShapes(c)) checkTensorSize(key, shape);
+    checkBuildable(visionSpec, c, maxParameters);
   } catch (e) {
     throw e instanceof HealthGPTError ? toVisionError(e) : e;
   }

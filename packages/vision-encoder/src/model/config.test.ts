@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Generator, getDefaultGenerator } from '@healthgpt/tensor-core';
-import { expectNoLeaks } from '@healthgpt/testing';
+import { expectNoLeaks, generatorFailingAfter } from '@healthgpt/testing';
 import { resolveVisionConfig, visionParameterCount, numPatches, visionConfigToJSON } from './config.js';
 import { visionKeyShapes } from './checkpoint.js';
 import { visionPreset, VISION_PRESETS } from './presets.js';
@@ -121,15 +121,8 @@ describe('CLIPVisionConfig', () => {
     expect([gen.getState(), getDefaultGenerator().getState()]).toEqual(before);
     expect(m.namedParameters().every(([k, v]) => /norm\d?\.weight$|layrnorm\.weight$/.test(k) || v.dataSync().every((x) => x === 0))).toBe(true);
     m.dispose();
-    class Exhausted extends Generator {
-      private n = 0;
-      override random(): number {
-        if (++this.n > 5000) throw new RangeError('exhausted');
-        return super.random();
-      }
-    }
     await expectNoLeaks(() => {
-      expect(() => new CLIPVisionModel(visionPreset('tiny'), { gen: new Exhausted(1) })).toThrow('exhausted');
+      expect(() => new CLIPVisionModel(visionPreset('tiny'), { gen: generatorFailingAfter(5000, 1, 'exhausted') })).toThrow('exhausted');
       expect(() => new CLIPVisionModel(visionPreset('tiny'), { maxParameters: 1000 })).toThrow(expect.objectContaining({ name: 'VisionEncoderError', detail: expect.stringMatching(/more than the bound of 1000/) }));
       expect(() => new CLIPVisionModel(visionPreset('tiny', { hidden_size: 65536, num_attention_heads: 1, intermediate_size: 65536 }))).toThrow(/elements, more than the 2147483647 a tensor can hold|more than the bound/);
     }, { what: 'failed constructions' });

@@ -1,4 +1,4 @@
-import type { Rgb8Image } from './rgb8.js';
+import { checkPixels, type Rgb8Image } from './rgb8.js';
 
 /**
  * HealthGPT's `expand2square`: paste the image onto a square canvas of side max(W, H) filled
@@ -9,6 +9,7 @@ export function expand2square(image: Rgb8Image, background: readonly [number, nu
   const { width: w, height: h, data } = image;
   if (w === h) return image;
   const side = Math.max(w, h);
+  checkPixels(side, side, 'the padded square', 'expand2square');
   const out = new Uint8Array(side * side * 3);
   for (let p = 0; p < side * side; p++) out.set(background, p * 3);
   const top = w > h ? (w - h) >> 1 : 0;

@@ -1,5 +1,5 @@
 import { VisionEncoderError } from '../errors.js';
-import type { Rgb8Image } from './rgb8.js';
+import { checkPixels, type Rgb8Image } from './rgb8.js';
 
 /** Pillow's fixed-point precision for 8-bit images (libImaging/Resample.c: 32 − 8 − 2). */
 const PRECISION_BITS = 22;
@@ -88,6 +88,8 @@ function pass(src: Uint8Array, lines: number, inSize: number, outSize: number, i
 export function resizeBicubic(image: Rgb8Image, width: number, height: number): Rgb8Image {
   VisionEncoderError.check(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0, 'ARGUMENT', () =>
     `'width' and 'height' passed to 'resizeBicubic' must be positive integers, got ${width}x${height}`);
+  checkPixels(width, height, 'the output', 'resizeBicubic');
+  checkPixels(width, image.height, 'the row pass', 'resizeBicubic'); // [H, W', C] before the column pass
   const c = image.channels;
   let data = image.data;
   if (width !== image.width) data = pass(data, image.height, image.width, width, c); // rows: [H, W', C]

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { tf } from '@healthgpt/tensor-core';
 import { expectNoLeaks, expectClose } from '@healthgpt/testing';
 import { preprocessImages, preprocessSteps } from './preprocess.js';
+import { MAX_IMAGE_PIXELS, toRgb8 } from './rgb8.js';
+import { resizeBicubic } from './pillow_bicubic.js';
 import { clipImageProcessorConfig, resolveImageProcessorConfig, CLIP_IMAGE_MEAN, CLIP_IMAGE_STD } from './processor_config.js';
 import { loadImageProcessorConfig, saveImageProcessorConfig } from './processor_io.js';
 import { VisionEncoderError } from '../errors.js';
@@ -52,6 +54,29 @@ describe('preprocessImages', () => {
     expect(() => resolveImageProcessorConfig({ resample: 2 as 3 })).toThrow(VisionEncoderError);
     expect(() => resolveImageProcessorConfig({ image_std: [1, 0, 1] })).toThrow(/'image_std' must be positive/);
     expect(() => resolveImageProcessorConfig({ size: { shortest_edge: 0 } })).toThrow(/'size.shortest_edge' must be > 0, got 0/);
+  });
+});
+
+describe('pixel bound (MAX_IMAGE_PIXELS)', () => {
+  const gray = (width: number, height: number) => ({ width, height, channels: 1 as const, data: new Uint8Array(width * height) });
+  it('a long thin image is refused before its padded square or its resize is allocated, naming the step', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: MAX_IMAGE_PIXELS ** 0.5 + 1, max: 3_000_000 }), fc.boolean(), fc.boolean(), (thin, long, tall, pad) => {
+        const img = tall ? gray(thin, long) : gray(long, thin);
+        const cfg = clipImageProcessorConfig(224, { pad_to_square: pad } as never);
+        const step = pad ? /the padded square in 'expand2square'/ : /the resized image in 'preprocessImage'/;
+        expect(() => preprocessSteps(img, cfg)).toThrow(expect.objectContaining({ name: 'VisionEncoderError', code: 'ARGUMENT', message: expect.stringMatching(step) }));
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it('sizes up to the bound pass; resizeBicubic refuses an output or row pass over it', () => {
+    expect(preprocessSteps(gray(3000, 2000), clipImageProcessorConfig(32)).pixelValues).toHaveLength(3 * 32 * 32);
+    const small = toRgb8(gray(4, 4));
+    expect(resizeBicubic(small, 64, 48)).toMatchObject({ width: 64, height: 48 });
+    expect(() => resizeBicubic(small, 2 ** 13, 2 ** 13 + 1)).toThrow(/the output in 'resizeBicubic' would be 8192x8193 = 67117056 pixels, more than MAX_IMAGE_PIXELS/);
+    expect(() => resizeBicubic(toRgb8(gray(4, 2 ** 13)), 2 ** 14, 4)).toThrow(/the row pass in 'resizeBicubic'/);
   });
 });
 

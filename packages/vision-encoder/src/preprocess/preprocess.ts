@@ -1,6 +1,6 @@
 import { tf, type RawImage, type Tensor } from '@healthgpt/tensor-core';
 import { VisionEncoderError } from '../errors.js';
-import { toRgb8, type Rgb8Image } from './rgb8.js';
+import { toRgb8, validateRawImage, checkPixels, type Rgb8Image } from './rgb8.js';
 import { expand2square, meanColour } from './expand2square.js';
 import { resizeBicubic } from './pillow_bicubic.js';
 import { resolveImageProcessorConfig, type CLIPImageProcessorConfig } from './processor_config.js';
@@ -56,11 +56,14 @@ export function normalizeToChw(img: Rgb8Image, cfg: CLIPImageProcessorConfig): F
 /** The reference pipeline on one image, keeping every step: RGB8 → square → resize → crop → normalise. */
 export function preprocessSteps(image: RawImage, config: Partial<CLIPImageProcessorConfig> = {}): PreprocessSteps {
   const cfg = resolveImageProcessorConfig(config);
+  validateRawImage(image, 'preprocessImage');
+  checkPixels(image.width, image.height, 'the input image', 'preprocessImage');
   const rgb = toRgb8(image);
   const square = cfg.pad_to_square ? expand2square(rgb, meanColour(cfg.image_mean)) : rgb;
   let resized = square;
   if (cfg.do_resize) {
     const [w, h] = resizeTarget(square.width, square.height, cfg.size.shortest_edge);
+    checkPixels(w, h, 'the resized image', 'preprocessImage');
     resized = resizeBicubic(square, w, h);
   }
   if (cfg.do_center_crop) resized = centerCrop(resized, cfg.crop_size.height, cfg.crop_size.width);

@@ -13,7 +13,7 @@ export const PROCESSOR_CONFIG_FILE = 'preprocessor_config.json';
  */
 export async function loadImageProcessorConfig(source: string | FolderReader): Promise<CLIPImageProcessorConfig> {
   try {
-    const reader = typeof source === 'string' ? await FolderReader.open(source) : source;
+    const reader = await FolderReader.from(source);
     return await reader.readConfig(PROCESSOR_CONFIG_FILE, imageProcessorConfigSchema, { what: 'an image processor config' });
   } catch (e) {
     throw e instanceof HealthGPTError ? toVisionError(e) : e;

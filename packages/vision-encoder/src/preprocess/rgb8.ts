@@ -22,6 +22,19 @@ export function validateRawImage(image: RawImage, op = 'toRgb8'): void {
     `'image.data' passed to '${op}' must hold width·height·channels = ${width * height * channels} values, got ${data.length}`);
 }
 
+/**
+ * The most pixels an image may have at any step of preprocessing (the input, its padded square,
+ * its resized form): 2²⁶ (e.g. 8192 × 8192, 192 MiB as 8-bit RGB), so a long thin image or a
+ * resize cannot ask for unbounded memory.
+ */
+export const MAX_IMAGE_PIXELS = 2 ** 26;
+
+/** Refuse a `width` × `height` step over `MAX_IMAGE_PIXELS` with an error naming the step and the op. */
+export function checkPixels(width: number, height: number, what: string, op: string): void {
+  VisionEncoderError.check(width * height <= MAX_IMAGE_PIXELS, 'ARGUMENT', () =>
+    `${what} in '${op}' would be ${width}x${height} = ${width * height} pixels, more than MAX_IMAGE_PIXELS (${MAX_IMAGE_PIXELS})`);
+}
+
 /** One sample as 8 bits: uint8 as is, uint16 → round(v / 257), float [0, 1] → round(255·clamp(v)) (NaN → 0). */
 function to8(data: RawImage['data']): (i: number) => number {
   if (data instanceof Uint8Array) return (i) => data[i];

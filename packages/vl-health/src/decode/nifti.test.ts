@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { requireDataDir } from '@healthgpt/testing';
+import { requireDataDir, tempDir } from '@healthgpt/testing';
 import { decodeNifti } from './nifti.js';
 import { sliceVolume } from './slice.js';
 import { decodeImage } from './image.js';
 import { DatasetError } from '../errors.js';
 import { makeNifti } from '../test_util/dicom.js';
-import { tempDir } from '../test_util/temp.js';
 
 const data = requireDataDir();
 const io = (f: string) => readFileSync(join(data, 'io-samples', f));

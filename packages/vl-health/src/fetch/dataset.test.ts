@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { fetchDataset } from './dataset.js';
 import { readVqaRad } from '../readers/vqa_rad.js';
 import { makeTar, makeZip, type TarEntry } from '../test_util/archives.js';
-import { tempDir } from '../test_util/temp.js';
+import { tempDir } from '@healthgpt/testing';
 
 let server: Server;
 let base = '';

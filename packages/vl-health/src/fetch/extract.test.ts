@@ -5,7 +5,7 @@ import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { extractArchive } from './extract.js';
 import { makeTar, makeZip, lieAboutSizes, type TarEntry, type TarType } from '../test_util/archives.js';
-import { tempDir } from '../test_util/temp.js';
+import { tempDir } from '@healthgpt/testing';
 
 /** Every path under `dir`, relative, sorted (folders end with '/'). */
 function tree(dir: string, base = ''): string[] {

@@ -9,7 +9,7 @@ import { splitLines } from './lines.js';
 import { parseLlavaJson, readLlavaJson } from './llava.js';
 import { readImageFolder } from './folder.js';
 import { DatasetError } from '../errors.js';
-import { tempDir } from '../test_util/temp.js';
+import { tempDir } from '@healthgpt/testing';
 
 const rec = (i: number) => ({ id: `s${i}`, image: `img/${i % 7}.png`, conversations: [{ from: 'human', value: `<image>\nq${i} é✓` }, { from: 'gpt', value: `a${i}` }] });
 const defaults = { task: 'comprehension' as const, subtask: 'vqa' };

@@ -1,8 +1,7 @@
-import { tempDir } from '../test_util/temp.js';
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireDataDir } from '@healthgpt/testing';
+import { requireDataDir, tempDir } from '@healthgpt/testing';
 import { readVqaRad, normaliseVqaRadRecord } from './vqa_rad.js';
 import { officialSplit, splitByImage } from '../splits.js';
 

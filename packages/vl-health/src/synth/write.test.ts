@@ -1,4 +1,3 @@
-import { tempDir } from '../test_util/temp.js';
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { readLlavaJson } from '../readers/llava.js';
 import { loadImage } from '../decode/image.js';
 import { validateDataset } from '../validate.js';
 import { main } from '../cli.js';
+import { tempDir } from '@healthgpt/testing';
 
 const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length)).sort();
 

@@ -1,19 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { tf, saveSafetensors, FolderReader, readCheckpoint, readCheckpointFile, TensorCoreError } from '@healthgpt/tensor-core';
+import { tempDir } from '@healthgpt/testing';
 
 let dir: string;
 let outside: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ckpt-'));
-  outside = mkdtempSync(join(tmpdir(), 'ckpt-out-'));
-});
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(outside, { recursive: true, force: true });
+  dir = tempDir('ckpt');
+  outside = tempDir('ckpt-out');
 });
 
 const index = (weightMap: Record<string, unknown>) => writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }));

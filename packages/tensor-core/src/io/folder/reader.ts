@@ -51,6 +51,11 @@ export class FolderReader {
     return new FolderReader(abs, { journals, journalIds, seen: [] });
   }
 
+  /** `source` itself, or a reader opened on folder `source`. */
+  static async from(source: string | FolderReader): Promise<FolderReader> {
+    return typeof source === 'string' ? FolderReader.open(source) : source;
+  }
+
   /** A reader for sub-folder `rel`, seeing the same version as this one. */
   sub(rel: string): FolderReader {
     return new FolderReader(join(this.dir, ...checkRelativePath(rel, 'sub-folder').split('/')), this.state);

@@ -1,20 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { TensorCoreError } from '@healthgpt/tensor-core';
 import { openRegularFile, readExactly } from './safe_open.js';
+import { tempDir } from '@healthgpt/testing';
 
 let root: string;
 let outside: string;
 beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'safe-open-'));
-  outside = mkdtempSync(join(tmpdir(), 'safe-open-out-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-  rmSync(outside, { recursive: true, force: true });
+  root = tempDir('safe-open');
+  outside = tempDir('safe-open-out');
 });
 
 const refused = async (path: string, re: RegExp) => {

@@ -9,6 +9,7 @@ import {
   HealthGPTError,
   StateDictError,
   TensorCoreError,
+  checkBuildable,
   loadModelFolder,
   saveModelFolder,
   saveSafetensors,
@@ -93,6 +94,19 @@ describe('header before allocation', () => {
     await writeWith({ width: 4, layers: 2 });
     await fails(load({ maxParameters: 10 }), 'TOO_LARGE', /implies 40 parameters for the toy stack, more than the bound of 10/);
     expect(builds).toBe(0);
+  });
+
+  it('checkBuildable refuses, from the spec alone, a count over the bound or a tensor tfjs cannot hold', () => {
+    expect(() => checkBuildable(toySpec, { width: 4, layers: 2, bias: true }, 40)).not.toThrow();
+    expect(() => checkBuildable(toySpec, { width: 4, layers: 2, bias: true }, 39)).toThrow(expect.objectContaining({ code: 'TOO_LARGE', message: expect.stringMatching(/implies 40 parameters for the toy stack, more than the bound of 39/) }));
+    expect(() => checkBuildable(toySpec, { width: 2 ** 20, layers: 1, bias: false }, 1e13)).toThrow(expect.objectContaining({ code: 'TOO_LARGE', key: 'layers.0.weight' }));
+  });
+
+  it('FolderReader.from opens a path and passes a reader through', async () => {
+    await writeWith({ width: 4, layers: 2 });
+    const reader = await FolderReader.open(dir);
+    expect(await FolderReader.from(reader)).toBe(reader);
+    expect((await FolderReader.from(dir)).dir).toBe(reader.dir);
   });
 
   it('a key map that never ends is abandoned once it names more tensors than the checkpoint has', async () => {

@@ -76,7 +76,7 @@ export async function loadModelFolder<C, M extends Module, E = undefined>(
 ): Promise<{ model: M; config: C; extras: E }> {
   try {
     for (let attempt = 0; ; attempt++) {
-      const reader = typeof source === 'string' ? await FolderReader.open(source) : source;
+      const reader = await FolderReader.from(source);
       const config = await reader.readConfig(configFile, spec.schema);
       const ckpt = await readCheckpoint(reader, { file, index });
       const steps = planLoad(spec, config, ckpt, { ...plan, file: reader.path(configFile) });

@@ -37,6 +37,16 @@ export interface PlanOptions {
   file?: string;
 }
 
+/**
+ * Refuse, before anything is allocated, a config whose parameters exceed `maxParameters` (default:
+ * what this machine's memory holds as float32) or whose largest tensor TensorFlow.js cannot hold
+ * (`TOO_LARGE`, naming the key). For models built from a config alone (no checkpoint to plan against).
+ */
+export function checkBuildable<C>(spec: ModelSpec<C>, config: C, maxParameters?: number): void {
+  checkParameterCount(spec.parameterCount(config), { maxParameters, what: `the ${spec.name}` });
+  for (const [key, shape] of spec.keyShapes(config)) checkTensorSize(key, shape);
+}
+
 /** What to read: each parameter name and where its tensor is. */
 export type LoadPlan = [string, StoredTensor][];
 

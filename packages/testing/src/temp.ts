@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 
-/** A temporary folder removed when the current test ends (call inside a test). */
+/**
+ * A fresh temporary folder `<tmp>/<prefix>-XXXXXX`, removed (with everything in it) when the
+ * current test ends, passed or failed. Call it inside a test or a `beforeEach`.
+ */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
