@@ -1,3 +1,4 @@
+import { TensorCoreError } from '../errors.js';
 /**
  * BatchMatMul for the wasm backend, routed through XNNPACK for every case. tfjs-backend-wasm 4.22
  * uses XNNPACK only for batch 1 without transpose flags and otherwise runs a naive loop at ~1
@@ -54,7 +55,7 @@ export function xnnMatMul(backend: WasmBackend, aOff: number, bOff: number, outO
 export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorInfo, { transposeA, transposeB }: Attrs): TensorInfo {
   const { m, n, k, kb } = matMulDims(a, b, transposeA, transposeB);
   if (k !== kb) {
-    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new TensorCoreError('ARGUMENT', `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
   }
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);

@@ -1,3 +1,4 @@
+import { TensorCoreError } from '../errors.js';
 /**
  * Einsum for the wasm backend (4.22 lacks it). One or two operands, no ellipsis, no repeated
  * index within an operand (the limits of tf.einsum). Indices found in one operand only and not in
@@ -17,14 +18,14 @@ export interface ParsedEinsum {
 /** Parse `ab,bc->ac` (or implicit `ab,bc`: output = indices seen once, sorted). */
 export function parseEinsum(equation: string, numInputs: number): ParsedEinsum {
   const eq = equation.replace(/\s+/g, '');
-  if (eq.includes('.')) throw new Error(`Einsum: ellipsis is not supported ('${equation}')`);
+  if (eq.includes('.')) throw new TensorCoreError('ARGUMENT', `Einsum: ellipsis is not supported ('${equation}')`);
   const [lhs, rhs] = eq.split('->');
   const inputs = lhs.split(',');
-  if (inputs.length !== numInputs) throw new Error(`Einsum: equation '${equation}' names ${inputs.length} operands, got ${numInputs} tensors`);
-  if (numInputs < 1 || numInputs > 2) throw new Error(`Einsum: supports 1 or 2 operands, got ${numInputs}`);
+  if (inputs.length !== numInputs) throw new TensorCoreError('ARGUMENT', `Einsum: equation '${equation}' names ${inputs.length} operands, got ${numInputs} tensors`);
+  if (numInputs < 1 || numInputs > 2) throw new TensorCoreError('ARGUMENT', `Einsum: supports 1 or 2 operands, got ${numInputs}`);
   for (const s of [...inputs, rhs ?? '']) {
-    if (!/^[a-zA-Z]*$/.test(s)) throw new Error(`Einsum: bad subscripts '${s}' in '${equation}'`);
-    if (new Set(s).size !== s.length) throw new Error(`Einsum: repeated index in '${s}' of '${equation}' is not supported`);
+    if (!/^[a-zA-Z]*$/.test(s)) throw new TensorCoreError('ARGUMENT', `Einsum: bad subscripts '${s}' in '${equation}'`);
+    if (new Set(s).size !== s.length) throw new TensorCoreError('ARGUMENT', `Einsum: repeated index in '${s}' of '${equation}' is not supported`);
   }
   let output = rhs;
   if (output === undefined) {
@@ -32,7 +33,7 @@ export function parseEinsum(equation: string, numInputs: number): ParsedEinsum {
     for (const c of inputs.join('')) counts.set(c, (counts.get(c) ?? 0) + 1);
     output = [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('');
   }
-  for (const c of output) if (!inputs.some((s) => s.includes(c))) throw new Error(`Einsum: output index '${c}' of '${equation}' is in no operand`);
+  for (const c of output) if (!inputs.some((s) => s.includes(c))) throw new TensorCoreError('ARGUMENT', `Einsum: output index '${c}' of '${equation}' is in no operand`);
   return { inputs, output };
 }
 
@@ -43,17 +44,17 @@ export function einsumWasm(backend: WasmBackend, equation: string, tensors: Tens
   const owned: TensorInfo[] = [];
   const run: Run = (name, ins, attrs = {}) => {
     const k = tf.getKernel(name, 'wasm');
-    if (!k) throw new Error(`Einsum: wasm kernel ${name} missing`);
+    if (!k) throw new TensorCoreError('ARGUMENT', `Einsum: wasm kernel ${name} missing`);
     const r = k.kernelFunc({ inputs: ins, backend: backend as unknown as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as TensorInfo;
     owned.push(r);
     return r;
   };
   const size = new Map<string, number>();
   tensors.forEach((t, i) => {
-    if (t.shape.length !== inputs[i].length) throw new Error(`Einsum: operand ${i} has rank ${t.shape.length}, subscripts '${inputs[i]}'`);
+    if (t.shape.length !== inputs[i].length) throw new TensorCoreError('ARGUMENT', `Einsum: operand ${i} has rank ${t.shape.length}, subscripts '${inputs[i]}'`);
     [...inputs[i]].forEach((c, a) => {
       const prev = size.get(c);
-      if (prev !== undefined && prev !== t.shape[a]) throw new Error(`Einsum: index '${c}' has sizes ${prev} and ${t.shape[a]}`);
+      if (prev !== undefined && prev !== t.shape[a]) throw new TensorCoreError('ARGUMENT', `Einsum: index '${c}' has sizes ${prev} and ${t.shape[a]}`);
       size.set(c, t.shape[a]);
     });
   });

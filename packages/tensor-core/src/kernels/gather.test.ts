@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf } from '@healthgpt/tensor-core';
+import { tf, TensorCoreError } from '@healthgpt/tensor-core';
 import { wasmAndCpu, randomValues } from '@healthgpt/testing';
 
 describe('GatherV2 (wasm: contiguous slice copies)', () => {
@@ -40,6 +40,7 @@ describe('GatherV2 (wasm: contiguous slice copies)', () => {
     const x = tf.zeros([3, 2]);
     const i = tf.tensor1d([0, 3], 'int32');
     expect(() => tf.gather(x, i)).toThrow(/index value 3 is not in \[0, 2\]/);
+    expect(() => tf.gather(x, i)).toThrow(TensorCoreError);
     tf.dispose([x, i]);
   });
 });

@@ -1,3 +1,4 @@
+import { TensorCoreError } from '../errors.js';
 /**
  * GatherV2 for the wasm backend as block copies: x viewed as [batch, outer, dim, slice], each
  * gathered index copies one contiguous slice. The stock C kernel walks element by element
@@ -15,7 +16,7 @@ export function gatherWasm(backend: WasmBackend, x: TensorInfo, indices: TensorI
   const idx = new Int32Array(buf, record(backend, indices).memoryOffset, nIdx);
   const dim = info.dimSize;
   for (let i = 0; i < nIdx; i++) {
-    if (idx[i] < 0 || idx[i] >= dim) throw new Error(`GatherV2: the index value ${idx[i]} is not in [0, ${dim - 1}]`);
+    if (idx[i] < 0 || idx[i] >= dim) throw new TensorCoreError('ARGUMENT', `GatherV2: the index value ${idx[i]} is not in [0, ${dim - 1}]`);
   }
   const out = backend.makeOutput(info.outputShape, x.dtype);
   const b2 = heapBuffer(backend.wasm);
