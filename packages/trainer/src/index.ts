@@ -23,7 +23,7 @@ export { normalizeAnswer, answerTokens, exactMatch, tokenRecall, corpusBleu, rou
 export { imageScores, type ImageScores } from './eval/image_metrics.js';
 export { majorityAnswers, questionOnlyAnswers, type AnswerBaseline } from './eval/baselines.js';
 export { evaluate, type EvaluateOptions, type EvalReport, type ComprehensionRow, type GenerationRow, type ComprehensionExample, type GenerationExample } from './eval/evaluate.js';
-export { runStage0, type Stage0Options, type Stage0Result, type Stage0Budget } from './pipeline/stage0.js';
+export { runStage0, type Stage0Options, type Stage0Result, type Stage0Budget, type RunHooks } from './pipeline/stage0.js';
 export { runPipeline, evalSubset, exportHealthGPT, PIPELINE_BUDGETS, type PipelineOptions, type PipelineReport, type PipelineBudget } from './pipeline/demo.js';
 export { syntheticData, cloneParts, assembleModel, type SyntheticData, type Stage0Parts } from './pipeline/parts.js';
 export { ablateTrainingSchedule, ablatePluginKinds, pluginTasks, type AblationOptions, type AblationRow, type AblationTable } from './pipeline/ablations.js';

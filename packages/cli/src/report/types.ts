@@ -1,52 +1,21 @@
 import type { RawImage } from '@healthgpt/tensor-core/base';
+import type { ComprehensionExample, ComprehensionRow, GenerationExample, GenerationRow, ImageScores } from '@healthgpt/trainer';
 
-/** Scores of one generated image (or their means) against the target. */
-export interface ImageScoresLike {
-  ssim: number;
-  psnr: number;
-  mse: number;
-}
+/**
+ * The report renders what the trainer's `evaluate` returns: its row and example types, under the
+ * names the report has always used.
+ */
+export type ImageScoresLike = ImageScores;
+export type ComprehensionRowLike = ComprehensionRow;
+export type GenerationRowLike = GenerationRow;
+export type GenerationExampleLike = GenerationExample;
 
-/** A row of the comprehension table: the model's scores and each baseline's, on the same samples. */
-export interface ComprehensionRowLike {
-  subtask: string;
-  answerType: string;
-  n: number;
-  accuracy?: number;
-  recall?: number;
-  bleu4?: number;
-  rougeL?: number;
-  baselines: Record<string, { accuracy?: number; recall?: number; bleu4?: number; rougeL?: number }>;
-}
-
-export interface GenerationRowLike {
-  subtask: string;
-  n: number;
-  model: ImageScoresLike;
-  identity: ImageScoresLike;
-}
-
-export interface ComprehensionExampleLike {
-  id: string;
-  subtask: string;
-  question: string;
-  reference: string;
-  prediction: string;
+export interface ComprehensionExampleLike extends ComprehensionExample {
   /** Whether the prediction counts as right (the evaluation's exact match). */
   correct: boolean;
   /** The image asked about, when the evaluation kept it. */
   image?: RawImage;
   answerType?: string;
-}
-
-export interface GenerationExampleLike {
-  id: string;
-  subtask: string;
-  instruction: string;
-  input: RawImage;
-  target: RawImage;
-  output: RawImage;
-  scores: ImageScoresLike;
 }
 
 /** The bar a run is judged by: the model against its strongest blind baseline on each task. */

@@ -3,14 +3,12 @@ import type { FolderWriter, Module } from '@healthgpt/tensor-core';
 import { savePretrained, type HealthGPT, type HealthGPTPresetName } from '@healthgpt/model';
 import type { Sample } from '@healthgpt/vl-health';
 import { syntheticData, assembleModel } from './parts.js';
-import { Trainer, type StageResult, type TrainerOptions } from '../loop/trainer.js';
-import type { ProgressSink } from '../loop/progress.js';
-import type { StepRecord } from '../loop/log.js';
+import { Trainer, type StageResult } from '../loop/trainer.js';
 import { encodeSamples, bySubtask } from '../healthgpt/data.js';
 import { healthGPTTasks } from '../healthgpt/task.js';
 import { paperStages, type PaperStageOptions } from '../healthgpt/stages.js';
 import { evaluate, type EvalReport } from '../eval/evaluate.js';
-import { runStage0, type Stage0Budget, type Stage0Result } from './stage0.js';
+import { runStage0, type RunHooks, type Stage0Budget, type Stage0Result } from './stage0.js';
 
 /** Step budgets of a whole run: stage 0's parts, stages 1–3, and the data. */
 export interface PipelineBudget {
@@ -44,7 +42,7 @@ export const PIPELINE_BUDGETS: Record<'demo' | 'quick' | 'test', PipelineBudget>
   },
 };
 
-export interface PipelineOptions {
+export interface PipelineOptions extends RunHooks {
   /** A named budget or your own (default `demo`). */
   budget?: keyof typeof PIPELINE_BUDGETS | PipelineBudget;
   /** The model preset (default `tiny`; the synthetic images are rendered at its image size). */
@@ -56,13 +54,6 @@ export interface PipelineOptions {
    * `<outDir>/model` (`HealthGPT.fromPretrained` loads it).
    */
   outDir?: string;
-  progress?: 'auto' | false | ProgressSink;
-  onStep?: (r: StepRecord) => void;
-  /** Passed to every stage's trainer (stage 0's parts and stages 1–3). */
-  onStageStart?: TrainerOptions['onStageStart'];
-  onStageEnd?: TrainerOptions['onStageEnd'];
-  /** Given each model a phase trains, before it trains (stage 0's decoder, contrastive model and VQ tokenizer, then HealthGPT). */
-  onModel?: (model: Module) => void;
   /** Told when each phase starts (`data`, `stage0`, `assemble`, `encode`, `stages`, `evaluate`). */
   onPhase?: (phase: string) => void;
 }

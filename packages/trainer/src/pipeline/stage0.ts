@@ -22,7 +22,18 @@ export interface Stage0Budget {
   vq: { steps: number; batchSize: number; lr: number };
 }
 
-export interface Stage0Options {
+/** What a run tells its caller: progress, each step, each stage's start and end, each model before it trains. */
+export interface RunHooks {
+  progress?: 'auto' | false | ProgressSink;
+  onStep?: (r: StepRecord) => void;
+  /** Passed to every stage's trainer (stage 0's parts, and stages 1–3 in a pipeline). */
+  onStageStart?: TrainerOptions['onStageStart'];
+  onStageEnd?: TrainerOptions['onStageEnd'];
+  /** Given each model a phase trains, before it trains (stage 0's decoder, contrastive model and VQ tokenizer; then HealthGPT). */
+  onModel?: (model: Module) => void;
+}
+
+export interface Stage0Options extends RunHooks {
   preset: HealthGPTPresetName;
   train: readonly Sample[];
   /** Held-out samples: perplexity and the linear probe are measured on them. */
@@ -32,12 +43,6 @@ export interface Stage0Options {
   seed?: number;
   /** Run folder (each part logs and checkpoints under `stage0-<part>/`). */
   outDir?: string;
-  progress?: 'auto' | false | ProgressSink;
-  onStep?: (r: StepRecord) => void;
-  onStageStart?: TrainerOptions['onStageStart'];
-  onStageEnd?: TrainerOptions['onStageEnd'];
-  /** Given each model before it trains (the decoder, the contrastive model, the VQ tokenizer). */
-  onModel?: (model: Module) => void;
   /** Image–text pairs of the contrastive stage (default: each image's caption or report). */
   captions?: (samples: readonly Sample[]) => { image: string; text: string }[];
   /** Labels of the linear probe per sample (default: the synthetic scene's modality and organ). */
