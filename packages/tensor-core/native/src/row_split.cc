@@ -1,5 +1,5 @@
-// The helpers of split_blocks: their own small set of threads (as many as the addon pool's, minus
-// the caller), asleep on a condition variable between products. A product publishes
+// The helpers of split_blocks: their own small set of threads (split_threads() minus the caller),
+// asleep on a condition variable between products. A product publishes
 // (generation, blocks left) in one 64-bit atomic and wakes them; everyone claims blocks by
 // compare-and-swap on that word, so a helper that wakes after the product is over finds its
 // generation gone and claims nothing. The caller waits only for blocks a helper has claimed (it is
@@ -13,6 +13,7 @@
 #include <mutex>
 #include <vector>
 
+#include "blas.h"
 #include "pool.h"
 
 #ifdef _WIN32
@@ -31,8 +32,11 @@ using Thread = pthread_t;
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define CPU_RELAX() _mm_pause()
-#else
+#elif defined(_WIN32)
 #define CPU_RELAX() std::this_thread::yield()
+#else
+#include <sched.h>
+#define CPU_RELAX() sched_yield()
 #endif
 
 namespace {
@@ -104,7 +108,7 @@ void* helper_main(void*) {
 }
 #endif
 
-/** Match the helpers to the pool's size (its threads minus the caller). */
+/** Start or stop helpers to have `helpers` of them. */
 void resize(Split& s, int helpers) {
   if (static_cast<int>(s.helpers.size()) == helpers) return;
   {
@@ -136,9 +140,14 @@ int64_t rows_per_block(int64_t rows, int64_t row_bytes) {
   return std::max<int64_t>(1, std::min<int64_t>(rows, kBlockBytes / std::max<int64_t>(1, row_bytes)));
 }
 
+int split_threads() {
+  const int blas = blas_threads();
+  return blas >= 1 ? std::min(blas, 64) : pool_threads();
+}
+
 void split_blocks(int64_t blocks, const Fn& fn) {
   Split& s = split();
-  const int threads = pool_threads();
+  const int threads = split_threads();
   if (blocks < kMinSplit || threads <= 1 || blocks > static_cast<int64_t>(kLeftMask) || s.busy.exchange(true, std::memory_order_acquire)) {
     for (int64_t b = 0; b < blocks; b++) fn(b);
     return;

@@ -28,14 +28,14 @@ function product(x: Float32Array, w: Float32Array, rows: number, out: number, in
   return heap.slice(yOff);
 }
 
-/** Run under each pool size; restores the pool. */
+/** Run under each thread count (the decoding products follow the BLAS's); restores it. */
 function eachThreads<T>(counts: number[], fn: () => T): T[] {
   const addon = nativeAddon()!;
-  const before = addon.poolThreads();
+  const before = addon.blasInfo()!.threads;
   try {
-    return counts.map((n) => (addon.setPoolThreads(n), fn()));
+    return counts.map((n) => (addon.setThreads(n), fn()));
   } finally {
-    addon.setPoolThreads(before);
+    addon.setThreads(before);
   }
 }
 
