@@ -16,6 +16,7 @@ import { sumWasmConfig } from './sum.js';
 import { tanhWasmConfig } from './tanh.js';
 import { tileWasmConfig } from './tile.js';
 import { gatherWasmConfig } from './gather.js';
+import { splitVWasmConfig } from './split.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -32,6 +33,7 @@ const KERNELS: tf.KernelConfig[] = [
   tanhWasmConfig,
   tileWasmConfig,
   gatherWasmConfig,
+  splitVWasmConfig,
 ];
 
 let done = false;
