@@ -1,5 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { tf, initBackend, backendInfo, availableBackends, nativeStatus, useNativeMatmul, blasLabel, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
+import { tf, initBackend, backendInfo, availableBackends, nativeStatus, useNativeMatmul, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
+import { blasLabel } from '@healthgpt/tensor-core/internal';
 import { NATIVE_PACKAGES } from './backend.js';
 
 describe('initBackend', () => {
