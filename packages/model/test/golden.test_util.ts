@@ -1,8 +1,12 @@
 /**
- * Test support: HealthGPT assembled from the `healthgpt_tiny` fixture exactly as the release is
+ * Test support: HealthGPT assembled from a `healthgpt_tiny` fixture exactly as the release is
  * loaded (base Phi-3 from phi3_tiny, CLIP from clip_vision_tiny, the comprehension H-LoRA file
  * with its projector from healthgpt_tiny). Everything is read from the fixtures' JSON and tensors.
+ * The fixtures are the shared one (seed 1007) and the seeds this package generates and commits
+ * under test/fixtures/seed_<N>/ (scripts/make_healthgpt_fixture.py, same format and names).
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { DecoderLM, type DecoderConfigJson } from '@healthgpt/decoder';
 import { CLIPVisionModel, type CLIPVisionConfig } from '@healthgpt/vision-encoder';
 import { loadGolden, type Golden } from '@healthgpt/testing';
@@ -22,6 +26,21 @@ export function tolerance(g: Golden, key: string): { atol: number; rtol: number 
   return { atol: num('atol'), rtol: num('rtol') };
 }
 
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** A `healthgpt_tiny` fixture: its label and folder (undefined: the shared golden folder). */
+export interface TinyFixture {
+  label: string;
+  folder?: string;
+}
+
+/** The shared fixture and every committed seed folder (at least one must be committed). */
+export function tinyFixtures(): TinyFixture[] {
+  const seeds = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((d) => /^seed_\d+$/.test(d)).sort() : [];
+  if (seeds.length === 0) throw new Error(`${FIXTURES}: no seed_<N> fixture folders (regenerate them with scripts/make_healthgpt_fixture.py)`);
+  return [{ label: 'healthgpt_tiny, shared seed 1007' }, ...seeds.map((d) => ({ label: `healthgpt_tiny, ${d.replace('_', ' ')}`, folder: `${FIXTURES}${d}` }))];
+}
+
 export interface TinyRelease {
   g: Golden;
   phi3: Golden;
@@ -30,11 +49,11 @@ export interface TinyRelease {
   dispose(): void;
 }
 
-/** The fixture model: the release's import path over the three fixture files. */
-export async function tinyRelease(): Promise<TinyRelease> {
-  const g = await loadGolden('healthgpt_tiny');
-  const phi3 = await loadGolden('phi3_tiny');
-  const clip = await loadGolden('clip_vision_tiny');
+/** The fixture model: the release's import path over the three fixture files of `folder` (default: the shared ones). */
+export async function tinyRelease(folder?: string): Promise<TinyRelease> {
+  const g = await loadGolden('healthgpt_tiny', folder);
+  const phi3 = await loadGolden('phi3_tiny', folder);
+  const clip = await loadGolden('clip_vision_tiny', folder);
   const decoder = new DecoderLM(section<DecoderConfigJson>(g, 'text_config'), { init: false });
   decoder.loadStateDict(phi3.weights);
   const visionTower = new CLIPVisionModel(section<Partial<CLIPVisionConfig>>(g, 'vision_config'), { init: false });

@@ -85,14 +85,21 @@ describe('initBackend', () => {
 });
 
 describe('defaultWasmThreads', () => {
-  it('follows HEALTHGPT_WASM_THREADS, else one per core up to 4', async () => {
-    const { defaultWasmThreads } = await import('@healthgpt/tensor-core');
+  it('follows HEALTHGPT_WASM_THREADS, else 1 beside the native BLAS, else one per core up to 4', async () => {
+    const { defaultWasmThreads, nativeBlas, useNativeMatmul } = await import('@healthgpt/tensor-core');
     const os = await import('node:os');
     const saved = process.env.HEALTHGPT_WASM_THREADS;
     process.env.HEALTHGPT_WASM_THREADS = '3';
     expect(defaultWasmThreads()).toBe(3);
     delete process.env.HEALTHGPT_WASM_THREADS;
-    expect(defaultWasmThreads()).toBe(Math.max(1, Math.min(os.availableParallelism(), 4)));
+    const perCore = Math.max(1, Math.min(os.availableParallelism(), 4));
+    expect(defaultWasmThreads()).toBe(nativeBlas() ? 1 : perCore);
+    try {
+      useNativeMatmul(false); // the wasm-only path: one thread per core again
+      expect(defaultWasmThreads()).toBe(perCore);
+    } finally {
+      useNativeMatmul(true);
+    }
     if (saved !== undefined) process.env.HEALTHGPT_WASM_THREADS = saved;
   });
 });

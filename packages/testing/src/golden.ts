@@ -18,9 +18,12 @@ export interface Golden {
   dispose(): void;
 }
 
-/** Load fixture `name` from the golden folder: `{ config, weights, io }`. */
-export async function loadGolden(name: string): Promise<Golden> {
-  const dir = goldenDir();
+/**
+ * Load fixture `name` from the golden folder (or from `folder`, for fixtures a package generates
+ * and commits in the same format): `{ config, weights, io }`.
+ */
+export async function loadGolden(name: string, folder?: string): Promise<Golden> {
+  const dir = folder ?? goldenDir();
   if (!dir) throw new Error(`golden fixture '${name}': the fixtures folder is missing (HEALTHGPT_GOLDEN or ../shared/golden)`);
   const file = join(dir, `${name}.safetensors`);
   const json = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));

@@ -21,6 +21,14 @@ describe('healthgpt data synth', () => {
     expect(readFileSync(join(dir, 'a', samples[0].images[0]))).toEqual(readFileSync(join(dir, 'b', samples[0].images[0])));
   });
 
+  it('writes a subset of the tasks (the former vl-health-synth bin\'s --tasks)', async () => {
+    const dir = tempDir('synth-tasks');
+    const r = await runHealthgpt(['data', 'synth', '--out', dir, '--seed', '9', '--count', '4', '--size', '32', '--tasks', 'vqa,denoising']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toMatchObject({ seed: 9, count: 4, size: 32, tasks: ['vqa', 'denoising'] });
+    expect(new Set((await readLlavaJson(join(dir, 'samples.json'))).map((s) => s.subtask))).toEqual(new Set(['vqa', 'denoising']));
+  });
+
   it('refuses a size that is not a multiple of 4 and an unknown task, in one line', async () => {
     const dir = tempDir('synth-bad');
     expectOneLine(await runHealthgpt(['data', 'synth', '--out', dir, '--size', '30']), 2, /^healthgpt data synth: --size must be a multiple of 4, got 30$/m);

@@ -9,7 +9,8 @@ import type { HealthGPT } from '../model/healthgpt.js';
 import { ModelError } from '../errors.js';
 import { importRelease, disposeTensors, type ReleaseTaskOptions } from './release.js';
 import { baseParameters, type LoadOptions } from './pretrained.js';
-import { RELEASE_PREFIX, RELEASE_PROJECTOR, VISION_PREFIX } from './keys.js';
+import { RELEASE_PREFIX, RELEASE_PROJECTOR, VISION_PREFIX, savedKeyToParameter } from './keys.js';
+import { checkFusionHeader, checkPluginHeader, releaseHeader, type PluginTarget } from './release_headers.js';
 import { toModelError } from './spec.js';
 import { stageTokenizer } from './tokenizer_files.js';
 
@@ -41,32 +42,73 @@ export function releasePluginFile(task: string): string {
  * Load HealthGPT from the reference release's layout: base LLM folder + CLIP folder + one H-LoRA
  * file per task (+ the fusion layer weights), key names as the release stores them
  * (`base_model.model.model.layers.{i}.self_attn.qkv_proj.lora_A.weight`,
- * `base_model.model.model.mm_projector.0.weight`, …). Everything read is disposed on failure.
+ * `base_model.model.model.mm_projector.0.weight`, …). Header before allocation for every file: the
+ * LLM and CLIP folders through their loaders, each plugin file's header checked against the built
+ * decoder and tower (`checkPluginHeader`) and the fusion file's against the assembled model before
+ * their tensors are read. Everything read is disposed on failure.
  */
 export async function loadRelease(files: ReleaseFiles, { quantize }: LoadOptions = {}): Promise<HealthGPT> {
   const tensors: Record<string, Map<string, Tensor>> = {};
-  let fusion: Map<string, Tensor> | undefined;
   let decoder: DecoderLM | null = null;
   let tower: CLIPVisionModel | null = null;
   let vq: VQTokenizer | null = null;
+  let model: HealthGPT | null = null;
   try {
     const tokDir = files.tokenizer ?? files.llm;
     const tokenizer: TextTokenizer | undefined = existsSync(join(tokDir, 'tokenizer.json')) ? await HFTokenizer.fromFile(tokDir) : undefined;
-    for (const [task, file] of Object.entries(files.plugins)) tensors[task] = (await loadSafetensors(file)).tensors;
-    if (files.fusion) fusion = (await loadSafetensors(files.fusion)).tensors;
     decoder = await DecoderLM.fromPretrained(files.llm);
     tower = await CLIPVisionModel.fromPretrained(files.clip);
+    const target = pluginTarget(decoder, tower);
+    const headers = Object.entries(files.plugins).map(async ([task, file]) => [task, file, await releaseHeader(file)] as const);
+    for (const [task, file, header] of await Promise.all(headers)) checkPluginHeader(header, file, task, target);
+    for (const [task, file] of Object.entries(files.plugins)) tensors[task] = await readChecked(file);
     if (files.vq) vq = await VQTokenizer.fromPretrained(files.vq);
-    const parts = { decoder, visionTower: tower, plugins: tensors, fusion, tokenizer, vq: vq ?? undefined, template: files.template, maxLength: files.maxLength, tasks: files.tasks };
+    const parts = { decoder, visionTower: tower, plugins: tensors, tokenizer, vq: vq ?? undefined, template: files.template, maxLength: files.maxLength, tasks: files.tasks };
     [decoder, tower, vq] = [null, null, null]; // importRelease owns them now (and disposes them on failure)
-    const model = importRelease(parts);
+    model = importRelease(parts);
+    if (files.fusion) await loadFusion(model, files.fusion);
     if (quantize) model.quantize(quantize);
-    return model;
+    const done = model;
+    model = null;
+    return done;
   } finally {
     decoder?.dispose();
     tower?.dispose();
     vq?.dispose();
-    disposeTensors(...Object.values(tensors), fusion);
+    model?.dispose();
+    disposeTensors(...Object.values(tensors));
+  }
+}
+
+/** The decoder linears a plugin may adapt, the projector's sizes and the plugin's parameter bound. */
+function pluginTarget(decoder: DecoderLM, tower: CLIPVisionModel): PluginTarget {
+  const linears = new Map<string, readonly number[]>();
+  let count = 0;
+  for (const [name, p] of decoder.namedParameters()) {
+    count += p.size;
+    if (/^model\.layers\.\d+\..+\.weight$/.test(name) && p.shape.length === 2) linears.set(name.slice(0, -'.weight'.length), p.shape);
+  }
+  return { linears, projectorIn: tower.config.hidden_size, projectorOut: decoder.config.hiddenSize, maxParameters: count };
+}
+
+/** A file's tensors, once its header has been checked (a `ModelError` naming the file on a read failure). */
+async function readChecked(file: string): Promise<Map<string, Tensor>> {
+  try {
+    return (await loadSafetensors(file)).tensors;
+  } catch (e) {
+    throw toModelError(e);
+  }
+}
+
+/** `fusion_layer_weights` (embed_tokens, lm_head), its header checked against the assembled model first. */
+async function loadFusion(model: HealthGPT, file: string): Promise<void> {
+  const toParameter = (k: string) => savedKeyToParameter(k, 'fusion');
+  checkFusionHeader(await releaseHeader(file), file, new Map(model.namedParameters().map(([n, p]) => [n, p.shape])), toParameter);
+  const fusion = await readChecked(file);
+  try {
+    model.loadStateDict(new Map([...fusion].map(([k, t]) => [toParameter(k), t])), { strict: false });
+  } finally {
+    disposeTensors(fusion);
   }
 }
 

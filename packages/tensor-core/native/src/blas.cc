@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dl.h"
+#include "kernels.h"
 
 namespace {
 
@@ -200,6 +201,9 @@ const std::string& blas_problem() { return problem; }
 
 namespace {
 
+/** Rows up to which x·Wᵀ runs on the addon's row kernel (rows_matmul) instead of the BLAS. */
+constexpr int kDirectRows = 8;
+
 /** Row-major y[rows] = op(M)·x with M stored [r, c] (ld = c); trans: y[c] = Mᵀ·x. */
 void sgemv(bool trans, int r, int c, const float* mat, int ld, const float* x, float* y) {
   if (cblas_sgemv_fn) {
@@ -216,6 +220,13 @@ void sgemv(bool trans, int r, int c, const float* mat, int ld, const float* x, f
 }  // namespace
 
 void blas_sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
+  if (!ta && tb && m <= kDirectRows) {
+    // x·Wᵀ with W [n, k] and a few rows (decoding): the addon's own kernel, split by rows of W
+    // across its threads. A BLAS woken with several threads for a product this small spends
+    // longer starting and joining them than computing.
+    rows_matmul(a, lda, b, ldb, c, n, m, n, k);
+    return;
+  }
   const bool gemv = cblas_sgemv_fn || fortran_sgemv_fn;
   if (gemv && m == 1) {
     // c[n] = op(B)ᵀ-side product with the vector a (k contiguous floats either way when m = 1).

@@ -29,3 +29,9 @@ void adamw_step(const AdamWBuffers& b, int64_t n, double lr, double beta1, doubl
 
 /** y [rows, out] = x [rows, in] · (q [out, in] · scales [out])ᵀ: int8 weights, float32 activations. */
 void int8_matmul(const float* x, const int8_t* q, const float* scales, float* y, int64_t rows, int64_t out, int64_t in);
+
+/**
+ * y [rows, out] (row stride ldy) = x [rows, in] (ldx) · w [out, in]ᵀ (ldw): the one-row and
+ * few-row products of decoding (x·Wᵀ), split by output rows across the addon's threads.
+ */
+void rows_matmul(const float* x, int64_t ldx, const float* w, int64_t ldw, float* y, int64_t ldy, int64_t rows, int64_t out, int64_t in);

@@ -16,6 +16,8 @@ import { sumWasmConfig } from './sum.js';
 import { tanhWasmConfig } from './tanh.js';
 import { tileWasmConfig } from './tile.js';
 import { gatherWasmConfig } from './gather.js';
+import { splitVWasmConfig } from './split.js';
+import { concatWasmConfig } from './concat.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -32,6 +34,8 @@ const KERNELS: tf.KernelConfig[] = [
   tanhWasmConfig,
   tileWasmConfig,
   gatherWasmConfig,
+  splitVWasmConfig,
+  concatWasmConfig,
 ];
 
 let done = false;

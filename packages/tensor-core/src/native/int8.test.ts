@@ -61,13 +61,16 @@ describe('native int8 matmul (int8 weights, float32 activations)', () => {
     const [rows, out, inF] = [2, 3001, 517];
     const w = weights(out, inF, 3);
     const x = xOf(rows * inF, 3);
+    // The decoding products follow the BLAS's thread count (the pool's without a BLAS): set both.
     const run = (threads: number) => {
       addon.setPoolThreads(threads);
+      addon.setThreads(threads);
       const y = new Float32Array(rows * out);
       addon.int8Matmul!(x, 0, w.q, w.scales, y, 0, rows, out, inF);
       return Buffer.from(y.buffer);
     };
     const before = addon.poolThreads();
+    const blasBefore = addon.blasInfo()?.threads ?? 1;
     try {
       const single = run(1);
       // A job posted right after the pool is resized must be taken by every new worker, however
@@ -75,6 +78,7 @@ describe('native int8 matmul (int8 weights, float32 activations)', () => {
       for (let i = 0; i < 20; i++) expect(run(2 + (i % 3)).equals(single), `round ${i}`).toBe(true);
     } finally {
       addon.setPoolThreads(before);
+      addon.setThreads(blasBefore);
     }
   });
 

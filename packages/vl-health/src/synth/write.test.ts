@@ -5,7 +5,6 @@ import { writeSynth, generateSynth, synthScenes, SYNTH_SAMPLES_FILE } from './ge
 import { readLlavaJson } from '../readers/llava.js';
 import { loadImage } from '../decode/image.js';
 import { validateDataset } from '../validate.js';
-import { main } from '../cli.js';
 import { tempDir } from '@healthgpt/testing';
 
 const files = (dir: string): string[] => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length)).sort();
@@ -39,23 +38,6 @@ describe('vl-health-synth on disk', () => {
     const report = await validateDataset(dir, SYNTH_SAMPLES_FILE);
     expect(report.problems).toEqual([]);
     expect(report.records).toBe(samples);
-  });
-
-  it('CLI writes the folder and rejects bad arguments', async () => {
-    const dir = tempDir('vlh-cli');
-    const log = console.log;
-    const err = console.error;
-    console.log = console.error = () => {};
-    try {
-      expect(await main(['--out', dir, '--count', '4', '--size', '32', '--seed', '9', '--tasks', 'vqa,denoising'])).toBe(0);
-      expect(await main([])).toBe(2);
-      expect(await main(['--out', dir, '--size', '30'])).toBe(1);
-    } finally {
-      console.log = log;
-      console.error = err;
-    }
-    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ seed: 9, count: 4, size: 32, tasks: ['vqa', 'denoising'] });
   });
 
   it('synthScenes yields the same set scene by scene; sizes that cannot be held are typed errors, not RangeErrors', () => {

@@ -1,0 +1,169 @@
+// The helpers of split_blocks: their own small set of threads (split_threads() minus the caller),
+// asleep on a condition variable between products. A product publishes
+// (generation, blocks left) in one 64-bit atomic and wakes them; everyone claims blocks by
+// compare-and-swap on that word, so a helper that wakes after the product is over finds its
+// generation gone and claims nothing. The caller waits only for blocks a helper has claimed (it is
+// running them), never for a helper to wake up — on a busy 2-core machine waking a second thread
+// can take a whole scheduler slice, longer than a one-row product.
+#include "row_split.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
+
+#include "blas.h"
+#include "pool.h"
+
+#ifdef _WIN32
+#include <thread>
+using Thread = std::thread;
+#else
+#include <pthread.h>
+// The oldest symbol versions, as in pool.cc: the prebuilt addon loads on every glibc Node supports.
+#if defined(__GLIBC__) && defined(__x86_64__)
+__asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
+__asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");
+#endif
+using Thread = pthread_t;
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define CPU_RELAX() _mm_pause()
+#elif defined(_WIN32)
+#define CPU_RELAX() std::this_thread::yield()
+#else
+#include <sched.h>
+#define CPU_RELAX() sched_yield()
+#endif
+
+namespace {
+
+using Fn = std::function<void(int64_t)>;
+
+struct Split {
+  std::atomic<bool> busy{false};  // one product at a time; a concurrent caller runs inline
+  std::mutex mu;                  // guards `posted` and `stop`
+  std::condition_variable wake;
+  std::vector<Thread> helpers;
+  uint64_t posted = 0;
+  bool stop = false;
+  // (generation << 32) | blocks not yet claimed.
+  std::atomic<uint64_t> state{0};
+  std::atomic<int64_t> done{0};
+  // Valid while a block of the current generation is unclaimed or running.
+  const Fn* fn = nullptr;
+  int64_t blocks = 0;
+};
+
+// Never destroyed: no static destructor may run while helpers exist.
+Split& split() {
+  static Split* s = new Split();
+  return *s;
+}
+
+constexpr uint64_t kLeftMask = 0xffffffffull;
+// Fewer blocks than this (under ~128 KiB of weights) run inline: waking a helper costs more.
+constexpr int64_t kMinSplit = 4;
+
+/** Claim one block of generation `gen`: its index, or −1 when none is left (or the product is over). */
+int64_t claim(Split& s, uint64_t gen) {
+  uint64_t cur = s.state.load(std::memory_order_acquire);
+  for (;;) {
+    if ((cur >> 32) != gen || (cur & kLeftMask) == 0) return -1;
+    if (s.state.compare_exchange_weak(cur, cur - 1, std::memory_order_acq_rel, std::memory_order_acquire)) return static_cast<int64_t>((cur & kLeftMask) - 1);
+  }
+}
+
+/** Run claimed blocks until none is left; returns how many this thread ran. */
+int64_t work(Split& s, uint64_t gen) {
+  int64_t ran = 0;
+  for (int64_t b; (b = claim(s, gen)) >= 0; ran++) {
+    (*s.fn)(s.blocks - 1 - b);  // ascending order for the caller's cache's sake
+    s.done.fetch_add(1, std::memory_order_acq_rel);
+  }
+  return ran;
+}
+
+void helper_loop() {
+  Split& s = split();
+  std::unique_lock<std::mutex> lock(s.mu);
+  uint64_t seen = s.posted;
+  for (;;) {
+    s.wake.wait(lock, [&] { return s.stop || s.posted != seen; });
+    if (s.stop) return;
+    seen = s.posted;
+    lock.unlock();
+    work(s, s.state.load(std::memory_order_acquire) >> 32);
+    lock.lock();
+  }
+}
+
+#ifndef _WIN32
+void* helper_main(void*) {
+  helper_loop();
+  return nullptr;
+}
+#endif
+
+/** Start or stop helpers to have `helpers` of them. */
+void resize(Split& s, int helpers) {
+  if (static_cast<int>(s.helpers.size()) == helpers) return;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.stop = true;
+  }
+  s.wake.notify_all();
+#ifdef _WIN32
+  for (auto& t : s.helpers) t.join();
+#else
+  for (pthread_t t : s.helpers) pthread_join(t, nullptr);
+#endif
+  s.helpers.clear();
+  s.stop = false;
+  for (int i = 0; i < helpers; i++) {
+#ifdef _WIN32
+    s.helpers.emplace_back(helper_loop);
+#else
+    pthread_t t;
+    if (pthread_create(&t, nullptr, helper_main, nullptr) == 0) s.helpers.push_back(t);
+#endif
+  }
+}
+
+}  // namespace
+
+int64_t rows_per_block(int64_t rows, int64_t row_bytes) {
+  constexpr int64_t kBlockBytes = 32 << 10;
+  return std::max<int64_t>(1, std::min<int64_t>(rows, kBlockBytes / std::max<int64_t>(1, row_bytes)));
+}
+
+int split_threads() {
+  const int blas = blas_threads();
+  return blas >= 1 ? std::min(blas, 64) : pool_threads();
+}
+
+void split_blocks(int64_t blocks, const Fn& fn) {
+  Split& s = split();
+  const int threads = split_threads();
+  if (blocks < kMinSplit || threads <= 1 || blocks > static_cast<int64_t>(kLeftMask) || s.busy.exchange(true, std::memory_order_acquire)) {
+    for (int64_t b = 0; b < blocks; b++) fn(b);
+    return;
+  }
+  resize(s, threads - 1);
+  const uint64_t gen = ((s.state.load(std::memory_order_relaxed) >> 32) + 1) & kLeftMask;
+  s.fn = &fn;
+  s.blocks = blocks;
+  s.done.store(0, std::memory_order_relaxed);
+  s.state.store((gen << 32) | static_cast<uint64_t>(blocks), std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.posted++;
+  }
+  s.wake.notify_all();
+  work(s, gen);
+  while (s.done.load(std::memory_order_acquire) < blocks) CPU_RELAX();
+  s.busy.store(false, std::memory_order_release);
+}
