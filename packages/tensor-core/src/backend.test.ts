@@ -86,7 +86,8 @@ describe('initBackend', () => {
 
 describe('defaultWasmThreads', () => {
   it('follows HEALTHGPT_WASM_THREADS, else 1 beside the native BLAS, else one per core up to 4', async () => {
-    const { defaultWasmThreads, nativeBlas, useNativeMatmul } = await import('@healthgpt/tensor-core');
+    const { defaultWasmThreads, useNativeMatmul } = await import('@healthgpt/tensor-core');
+    const { nativeBlas } = await import('@healthgpt/tensor-core/internal');
     const os = await import('node:os');
     const saved = process.env.HEALTHGPT_WASM_THREADS;
     process.env.HEALTHGPT_WASM_THREADS = '3';
