@@ -12,4 +12,4 @@ export { RotaryEmbedding, applyRotary } from './rope.js';
 export { appendKV, KVCache, KVCacheLayer, KV_DIRECT_POSITIONS, type LayerKV, type KVCacheOptions } from './kv_cache.js';
 export { stopGradient } from './stop_gradient.js';
 export { crossEntropy, IGNORE_INDEX } from './cross_entropy.js';
-export { Int8Linear, int8Linear, quantizeInt8, dequantizeInt8, quantizeLinears, INT8_DIRECT_ROWS, type Int8Weights } from './int8_linear.js';
+export { Int8Linear, quantizeLinears } from './int8_linear.js';
