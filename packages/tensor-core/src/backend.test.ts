@@ -1,5 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { tf, initBackend, backendInfo, availableBackends, nativeStatus, useNativeMatmul, blasLabel, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
+import { tf, initBackend, backendInfo, availableBackends, nativeStatus, useNativeMatmul, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
+import { blasLabel } from '@healthgpt/tensor-core/internal';
 import { NATIVE_PACKAGES } from './backend.js';
 
 describe('initBackend', () => {
@@ -85,7 +86,8 @@ describe('initBackend', () => {
 
 describe('defaultWasmThreads', () => {
   it('follows HEALTHGPT_WASM_THREADS, else 1 beside the native BLAS, else one per core up to 4', async () => {
-    const { defaultWasmThreads, nativeBlas, useNativeMatmul } = await import('@healthgpt/tensor-core');
+    const { defaultWasmThreads, useNativeMatmul } = await import('@healthgpt/tensor-core');
+    const { nativeBlas } = await import('@healthgpt/tensor-core/internal');
     const os = await import('node:os');
     const saved = process.env.HEALTHGPT_WASM_THREADS;
     process.env.HEALTHGPT_WASM_THREADS = '3';
