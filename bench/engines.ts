@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { backendInfo, initBackend, nativeBlas, useNativeMatmul } from '@healthgpt/tensor-core';
+import { backendInfo, initBackend, useNativeMatmul } from '@healthgpt/tensor-core';
+import { nativeBlas } from '@healthgpt/tensor-core/internal';
 import type { BenchReport } from './report.js';
 
 export interface Engine {

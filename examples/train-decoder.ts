@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { tf, initBackend, AdamW, Generator, paramGroups, warmupCosine, clipGradNorm, allFinite, nativeBlas } from '@healthgpt/tensor-core';
+import { tf, initBackend, AdamW, Generator, paramGroups, warmupCosine, clipGradNorm, allFinite } from '@healthgpt/tensor-core';
 import { DecoderLM, trainByteLevelBpe, allowedTokens } from '@healthgpt/decoder';
 import { BENCH_DECODER } from '../bench/train_decoder.js';
 
@@ -28,7 +28,7 @@ const BATCH = 8;
 const SEQ = 128;
 
 const backend = await initBackend();
-console.log(`backend: ${backend.name} (simd ${backend.simd}, threads ${backend.threads}${nativeBlas() ? `, native BLAS ${nativeBlas()!.blasLibrary()}` : ''})`);
+console.log(`backend: ${backend.engine}; matmuls: ${backend.matmul.label}`);
 
 // A byte-level BPE learned from the corpus; its ids are the first rows of the model's 1024.
 const tok = trainByteLevelBpe(corpus, { vocabSize: 300, minFrequency: 1, specialTokens: ['<|endoftext|>'], eosToken: '<|endoftext|>' });

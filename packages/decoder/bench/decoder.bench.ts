@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, backendInfo, useNativeMatmul, nativeBlas, quantizeLinears, Linear, Int8Linear, type Module } from '@healthgpt/tensor-core';
+import { initBackend, backendInfo, useNativeMatmul, quantizeLinears, Linear, Int8Linear, type Module } from '@healthgpt/tensor-core';
+import { nativeBlas } from '@healthgpt/tensor-core/internal';
 import { DecoderLM, preset, parameterCount, type PresetName } from '@healthgpt/decoder';
 import { median, pathOf, torchPath, type BenchReport, type RowPath } from '../../../bench/report.js';
 

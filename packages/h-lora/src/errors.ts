@@ -1,4 +1,5 @@
-import { HealthGPTError, describeMismatch, type ErrorContext, type ShapeMismatch } from '@healthgpt/tensor-core';
+import { HealthGPTError, type ErrorContext, type ShapeMismatch } from '@healthgpt/tensor-core';
+import { describeMismatch } from '@healthgpt/tensor-core/internal';
 
 /** Stable codes of `HLoraError`, for programmatic checks. */
 export type HLoraErrorCode =

@@ -1,5 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { tf, initBackend, backendInfo, availableBackends, nativeStatus, useNativeMatmul, blasLabel, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
+import { tf, initBackend, backendInfo, availableBackends, nativeStatus, useNativeMatmul, BackendUnavailableError, TensorCoreError } from '@healthgpt/tensor-core';
+import { blasLabel } from '@healthgpt/tensor-core/internal';
 import { NATIVE_PACKAGES } from './backend.js';
 
 describe('initBackend', () => {
@@ -84,14 +85,22 @@ describe('initBackend', () => {
 });
 
 describe('defaultWasmThreads', () => {
-  it('follows HEALTHGPT_WASM_THREADS, else one per core up to 4', async () => {
-    const { defaultWasmThreads } = await import('@healthgpt/tensor-core');
+  it('follows HEALTHGPT_WASM_THREADS, else 1 beside the native BLAS, else one per core up to 4', async () => {
+    const { defaultWasmThreads, useNativeMatmul } = await import('@healthgpt/tensor-core');
+    const { nativeBlas } = await import('@healthgpt/tensor-core/internal');
     const os = await import('node:os');
     const saved = process.env.HEALTHGPT_WASM_THREADS;
     process.env.HEALTHGPT_WASM_THREADS = '3';
     expect(defaultWasmThreads()).toBe(3);
     delete process.env.HEALTHGPT_WASM_THREADS;
-    expect(defaultWasmThreads()).toBe(Math.max(1, Math.min(os.availableParallelism(), 4)));
+    const perCore = Math.max(1, Math.min(os.availableParallelism(), 4));
+    expect(defaultWasmThreads()).toBe(nativeBlas() ? 1 : perCore);
+    try {
+      useNativeMatmul(false); // the wasm-only path: one thread per core again
+      expect(defaultWasmThreads()).toBe(perCore);
+    } finally {
+      useNativeMatmul(true);
+    }
     if (saved !== undefined) process.env.HEALTHGPT_WASM_THREADS = saved;
   });
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { tf } from './tf.js';
 import { BackendUnavailableError, TensorCoreError } from './errors.js';
 import { afterWasmInit, enableWasmThreads } from './kernels/wasm_threads.js';
-import { nativeStatus, type NativeStatus } from './kernels/native.js';
+import { nativeBlas, nativeStatus, type NativeStatus } from './kernels/native.js';
 import { matmulPath, speedHint, type MatmulPath } from './backend_report.js';
 
 export type BackendRequest = 'auto' | 'gpu' | 'native' | 'wasm' | 'cpu';
@@ -30,9 +30,9 @@ export interface BackendInfo {
 export interface InitBackendOptions {
   backend?: BackendRequest;
   /**
-   * XNNPACK threads for the wasm backend. Default: `HEALTHGPT_WASM_THREADS`, else one per core
-   * (up to 4): measured on an idle 2-core machine, 2 threads train 1.46x faster than 1 (see the
-   * README). Only honoured when the wasm backend is first initialised, or re-created (tensors held
+   * XNNPACK threads for the wasm backend. Default: `HEALTHGPT_WASM_THREADS`, else 1 when the
+   * native BLAS is live, else one per core (up to 4): without the BLAS, on an idle 2-core machine,
+   * 2 threads train 1.46x faster than 1 (see the README). Only honoured when the wasm backend is first initialised, or re-created (tensors held
    * on it die), so a backend already in use keeps its thread count.
    */
   threads?: number;
@@ -134,10 +134,15 @@ export function backendInfo(): BackendInfo {
   return info(lastRequest);
 }
 
-/** `HEALTHGPT_WASM_THREADS` when set, else one thread per core, at most 4. */
+/**
+ * `HEALTHGPT_WASM_THREADS` when set; else 1 when the native BLAS is live (its threads and the
+ * addon's pool do the parallel work, and a second XNNPACK thread spinning beside them made a
+ * training step 2–8x slower on a loaded 2-core machine); else one thread per core, at most 4.
+ */
 export function defaultWasmThreads(): number {
   const env = Number(process.env.HEALTHGPT_WASM_THREADS);
   if (Number.isInteger(env) && env >= 1) return env;
+  if (nativeBlas()) return 1;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   return Math.max(1, Math.min(cores, 4));
 }

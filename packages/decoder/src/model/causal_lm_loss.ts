@@ -30,13 +30,16 @@ export function toLabelsTensor(labels: Tensor | readonly (readonly number[])[], 
  * The causal-LM loss of HF's `*ForCausalLM`: position t's logits predict the label at t + 1, so
  * logits[:, :-1] [B, T−1, V] are scored against labels[:, 1:] [B, T−1], and the cross-entropy is
  * the mean over the supervised (≠ −100) targets. With none (or T = 1) the loss is 0, not NaN.
+ *
+ * The labels move instead of the logits: every position t < T − 1 is scored against label t + 1
+ * and the last one against −100 (ignored), which is the same sum over the same count, without a
+ * [B, T−1, V] copy of the logits forward and its padding back to [B, T, V] in the backward pass.
  */
 export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
   return tf.tidy(() => {
-    const [b, t, v] = logits.shape;
+    const [b, t] = logits.shape;
     if (t < 2) return tf.scalar(0);
-    const shifted = logits.slice([0, 0, 0], [b, t - 1, v]); // [B, T−1, V]
-    const targets = labels.slice([0, 1], [b, t - 1]); // [B, T−1]
-    return crossEntropy(shifted, targets);
+    const targets = tf.concat([labels.slice([0, 1], [b, t - 1]), tf.fill([b, 1], IGNORE_INDEX, 'int32')], 1); // [B, T]: label t + 1, then −100
+    return crossEntropy(logits, targets);
   });
 }

@@ -2,7 +2,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, ftru
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf, loadSafetensors, readSafetensorsHeader, saveSafetensors, serializeHeader, type HeaderEntry, type Tensor } from '@healthgpt/tensor-core';
+import { tf, loadSafetensors, readSafetensorsHeader, saveSafetensors, type Tensor } from '@healthgpt/tensor-core';
+import { serializeHeader, type HeaderEntry } from '@healthgpt/tensor-core/internal';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { HealthGPT, ModelError, type ReleaseFiles } from '../index.js';
 import { perturbPlugins, tinyModel } from '../../test/tiny.test_util.js';

@@ -1,4 +1,5 @@
-import { numelOf, readSafetensorsHeader, type SafetensorsHeader } from '@healthgpt/tensor-core';
+import { readSafetensorsHeader, type SafetensorsHeader } from '@healthgpt/tensor-core';
+import { numelOf } from '@healthgpt/tensor-core/internal';
 import { inferProjector, projectorKeyShapes } from '@healthgpt/vision-encoder';
 import { ModelError } from '../errors.js';
 import { RELEASE_PREFIX, RELEASE_PROJECTOR } from './keys.js';

@@ -17,6 +17,7 @@ import { tanhWasmConfig } from './tanh.js';
 import { tileWasmConfig } from './tile.js';
 import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
+import { concatWasmConfig } from './concat.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -34,6 +35,7 @@ const KERNELS: tf.KernelConfig[] = [
   tileWasmConfig,
   gatherWasmConfig,
   splitVWasmConfig,
+  concatWasmConfig,
 ];
 
 let done = false;

@@ -7,7 +7,7 @@ import { tf } from '../tf.js';
 import { heapBuffer, record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 /** Below this many elements per row chunk a plain loop beats `TypedArray.set` on a subarray. */
-const SHORT = 64;
+export const SHORT_CHUNK = 64;
 
 export function splitWasm(backend: WasmBackend, x: TensorInfo, sizes: readonly number[], axis: number): TensorInfo[] {
   const count = x.shape[axis];
@@ -24,7 +24,7 @@ export function splitWasm(backend: WasmBackend, x: TensorInfo, sizes: readonly n
     for (let r = 0; r < outer; r++) {
       const from = (r * count + begin) * inner;
       const to = r * chunk;
-      if (chunk >= SHORT) dst.set(src.subarray(from, from + chunk), to);
+      if (chunk >= SHORT_CHUNK) dst.set(src.subarray(from, from + chunk), to);
       else for (let i = 0; i < chunk; i++) dst[to + i] = src[from + i];
     }
     begin += s;

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, AdamW, adamWKernelFor, nativeAdamWKernel, useNativeMatmul } from '@healthgpt/tensor-core';
+import { tf, AdamW, useNativeMatmul } from '@healthgpt/tensor-core';
+import { adamWKernelFor, nativeAdamWKernel } from '@healthgpt/tensor-core/internal';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { nativeAddon, nativeStatus } from '../kernels/native.js';
 import { nativeAdamWServes, nativeAdamWStep, type AdamWSlot } from './adamw.js';

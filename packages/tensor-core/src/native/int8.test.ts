@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, int8Linear, quantizeInt8, useNativeMatmul, type Int8Weights } from '@healthgpt/tensor-core';
+import { tf, useNativeMatmul } from '@healthgpt/tensor-core';
+import { int8Linear, quantizeInt8, type Int8Weights } from '@healthgpt/tensor-core/internal';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import { nativeAddon, nativeStatus } from '../kernels/native.js';
 

@@ -1,6 +1,7 @@
 import { it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, Module, Linear, Generator, Int8Linear, int8Linear, quantizeInt8, dequantizeInt8, quantizeLinears, INT8_DIRECT_ROWS, TensorCoreError, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, Linear, Generator, Int8Linear, quantizeLinears, TensorCoreError, type Tensor } from '@healthgpt/tensor-core';
+import { int8Linear, quantizeInt8, dequantizeInt8, INT8_DIRECT_ROWS } from '@healthgpt/tensor-core/internal';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 
 /** Σ_i |x[r, i]| · s_o / 2: the bound on |x·(W − q·s)ᵀ| for row r and output o. */

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { tf, AdamW, registerAdamWKernel, adamWKernelFor, tfjsAdamWKernel, type AdamWEntry, type AdamWKernel } from '@healthgpt/tensor-core';
+import { tf, AdamW } from '@healthgpt/tensor-core';
+import { registerAdamWKernel, adamWKernelFor, tfjsAdamWKernel } from '@healthgpt/tensor-core/internal';
+import type { AdamWEntry, AdamWKernel } from '@healthgpt/tensor-core';
 
 /** A kernel that records its calls and delegates to the tfjs one. */
 function recording(): AdamWKernel & { calls: AdamWEntry[][] } {

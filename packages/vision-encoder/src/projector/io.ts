@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { HealthGPTError, disposeOnThrow, loadPlanInto, planLoad, readCheckpointFile, saveSafetensors, type ModelSpec, type Tensor } from '@healthgpt/tensor-core';
+import { HealthGPTError, disposeOnThrow, loadPlanInto, planLoad, saveSafetensors, type ModelSpec, type Tensor } from '@healthgpt/tensor-core';
+import { readCheckpointFile } from '@healthgpt/tensor-core/internal';
 import { toVisionError } from '../model/config.js';
 import { VisionEncoderError } from '../errors.js';
 import { loadWeightsInto } from '../model/checkpoint.js';

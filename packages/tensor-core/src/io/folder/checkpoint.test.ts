@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { tf, saveSafetensors, FolderReader, readCheckpoint, readCheckpointFile, TensorCoreError } from '@healthgpt/tensor-core';
+import { tf, saveSafetensors, FolderReader, readCheckpoint, TensorCoreError } from '@healthgpt/tensor-core';
+import { readCheckpointFile } from '@healthgpt/tensor-core/internal';
 import { tempDir } from '@healthgpt/testing';
 
 let dir: string;

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FolderReader, FolderWriter, recoverFolder, JOURNAL_FILE, TensorCoreError } from '@healthgpt/tensor-core';
+import { FolderReader, FolderWriter, recoverFolder, TensorCoreError } from '@healthgpt/tensor-core';
+import { JOURNAL_FILE } from '@healthgpt/tensor-core/internal';
 import { tempPathOf } from './names.js';
 
 let dir: string;
