@@ -27,4 +27,4 @@ export { runStage0, type Stage0Options, type Stage0Result, type Stage0Budget, ty
 export { runPipeline, evalSubset, exportHealthGPT, PIPELINE_BUDGETS, type PipelineOptions, type PipelineReport, type PipelineBudget } from './pipeline/demo.js';
 export { syntheticData, cloneParts, assembleModel, type SyntheticData, type Stage0Parts } from './pipeline/parts.js';
 export { ablateTrainingSchedule, ablatePluginKinds, pluginTasks, type AblationOptions, type AblationRow, type AblationTable } from './pipeline/ablations.js';
-export { runVqaRad, VQA_RAD_BUDGET, type VqaRadOptions, type VqaRadReport, type VqaRadBudget } from './pipeline/vqa_rad.js';
+export { runVqaRad, vqaRadSplit, VQA_RAD_BUDGET, type VqaRadSplit, type VqaRadOptions, type VqaRadReport, type VqaRadBudget } from './pipeline/vqa_rad.js';

@@ -59,9 +59,9 @@ export function evalCommand(ctx: Context): Command {
     .option('--seed <n>', 'the seed of the vqa-rad validation split (as the preset\'s)', intOption('--seed', 0, 2 ** 31), 0)
     .option('--int8', 'load the weights as int8')
     .action(async (o: EvalOptions) => {
+      await startBackend(ctx.globals()); // before the data: the vqa-rad validation split is the trainer's
       const { loadSplit } = await import('../data/datasets.js');
       const split = await loadSplit(o.dataset, o.data, o.split, { seed: o.seed });
-      await startBackend(ctx.globals());
       const tr = await import('@healthgpt/trainer');
       const samples = o.limit ? tr.evalSubset(split.samples, o.limit) : split.samples;
       note(ctx.io, `evaluating ${samples.length} samples of ${o.dataset} ${o.split} (baselines learned from ${split.baselineFrom.what}, ${split.baselineFrom.samples.length} samples)`);

@@ -69,20 +69,19 @@ export function trainCommand(ctx: Context): Command {
         // The pipeline saved the model in <out>/model; how it was trained goes beside it.
         await writeRunRecord(modelDir, run);
         phases.begin('report', 'writing the report');
-        // The evaluated samples again (for the report's example images): the same deterministic split.
+        // The evaluated samples (for the report's example images): vqa-rad's validation split as the
+        // run made it; the synthetic set's again, by the same deterministic split.
         let evaluated;
         let images;
-        if (config.pipeline === 'synthetic') {
+        if ('split' in r) {
+          evaluated = r.split.validation;
+          images = r.images;
+        } else {
+          CliError.check(config.pipeline === 'synthetic', 'FAILED', 'a vqa-rad run without its split');
           const budget = typeof config.budget === 'string' ? tr.PIPELINE_BUDGETS[config.budget] : config.budget;
           const data = tr.syntheticData(config.model, budget.scenes, seed);
           evaluated = tr.evalSubset(data.heldOut, budget.evalPerSubtask);
           images = data.images;
-        } else {
-          const { loadSplit, VQA_RAD_VALIDATION } = await import('../data/datasets.js');
-          CliError.check(config.validation === VQA_RAD_VALIDATION, 'FAILED', `report examples: the validation share ${config.validation} is not the one eval knows (${VQA_RAD_VALIDATION})`);
-          const split = await loadSplit('vqa-rad', dataDir!, 'validation', { seed });
-          evaluated = split.samples;
-          images = split.images;
         }
         phases.end();
         const command = `healthgpt train ${o.config ? `--config ${o.config}` : `--preset ${o.preset}`} --out ${o.out}${o.data ? ` --data ${o.data}` : ''}${o.seed !== undefined ? ` --seed ${o.seed}` : ''}`;
@@ -102,7 +101,8 @@ export function trainCommand(ctx: Context): Command {
         const files = await writeReport(out, d);
         if ('accuracy' in r) {
           const a = r.accuracy;
-          say(ctx.io, `validation (${r.settings.validation} questions on ${r.settings.validationImages} held-out images): closed ${percent(a.closed)} (question-only ${percent(a.questionOnly.closed)}), open ${percent(a.open)} (${percent(a.questionOnly.open)}), all ${percent(a.all)} (${percent(a.questionOnly.all)})`);
+          const beside = (k: 'closed' | 'open' | 'all') => `${percent(a[k])} (majority ${percent(a.majority[k])}, question-only ${percent(a.questionOnly[k])})`;
+          say(ctx.io, `validation (${r.settings.validation} questions on ${r.settings.validationImages} held-out images${r.settings.test ? `; the release's ${r.settings.test} test questions left out` : ''}): closed ${beside('closed')}, open ${beside('open')}, all ${beside('all')}`);
         } else {
           const { verdictLine } = await import('./demo.js');
           say(ctx.io, verdictLine(d));

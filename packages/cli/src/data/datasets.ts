@@ -70,9 +70,9 @@ export async function loadSplit(dataset: DatasetKind, dir: string, split: string
       CliError.check(samples.length > 0, 'FAILED', `${ds.jsonFile} has no ${split} questions (phrase_type ${split === 'test' ? 'test_*' : 'freeform / para'})${split === 'test' ? ': this copy holds the training questions only; --split validation evaluates on held-out training images' : ''}`);
       return { dataset, split, root, samples, baselineFrom: { samples: ds.split.train.length && split === 'test' ? ds.split.train : samples, what: split === 'test' && ds.split.train.length ? 'the official train split' : 'this split itself' }, images };
     }
-    const parts = vl.splitByImage(ds.split.train, { fractions: { train: 1 - VQA_RAD_VALIDATION, validation: VQA_RAD_VALIDATION }, seed, stratum: () => 'vqa' });
-    const samples = split === 'validation' ? parts.validation! : parts.train!;
-    return { dataset, split, root, samples, baselineFrom: { samples: parts.train!, what: 'the training images (validation held out)' }, images };
+    const parts = (await import('@healthgpt/trainer')).vqaRadSplit(ds, { validation: VQA_RAD_VALIDATION, seed });
+    const samples = split === 'validation' ? parts.validation : parts.train;
+    return { dataset, split, root, samples, baselineFrom: { samples: parts.train, what: 'the training images (validation held out)' }, images };
   }
   const file = llavaFile(root, split);
   CliError.check(file !== null, 'MISSING', `--split ${split}: no ${split}.json or ${split}.jsonl in ${root}`);

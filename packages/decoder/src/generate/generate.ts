@@ -1,7 +1,8 @@
-import { tf, type Tensor } from '@healthgpt/tensor-core';
+import { tf, KVCache, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderError } from '../errors.js';
 import type { DecoderLM } from '../model/decoder_lm.js';
 import { disposeCache, type PastKeyValues } from '../model/types.js';
+import type { ForwardOutput } from '../model/forward_input.js';
 import { padBatch } from '../tokenizer/padding.js';
 import { resolveGeneration, type GenerateOptions, type GenerateResult, type ResolvedGeneration } from './options.js';
 import { argmax, sample } from './sampling.js';
@@ -76,10 +77,14 @@ export function generate(model: DecoderLM, o: GenerateOptions): GenerateResult {
   const body = (r: number) => (out.finishReasons[r] === 'stop' ? out.sequences[r].slice(0, -1) : out.sequences[r]);
   const finished = new Array<boolean>(p.b).fill(false);
   let mask = p.mask;
-  let cache: PastKeyValues | undefined;
+  let cache: PastKeyValues | KVCache | undefined;
   let allIds = p.ids instanceof tf.Tensor ? (p.ids.arraySync() as number[][]) : p.ids;
   try {
-    let step = p.embeds ? model.forward({ inputsEmbeds: p.embeds, attentionMask: mask ?? undefined, lastOnly: true }) : model.forward({ inputIds: p.ids!, attentionMask: mask ?? undefined, lastOnly: true, useCache: o.useCache !== false });
+    // One preallocated cache for the prompt and every new token: each step writes its keys and
+    // values in place (no concatenation) and attends straight from it.
+    const promptLength = p.embeds ? p.embeds.shape[1]! : p.ids instanceof tf.Tensor ? p.ids.shape[1]! : p.ids![0].length;
+    const kv = o.useCache === false ? undefined : new KVCache({ layers: cfg.numLayers, batch: p.b, kvHeads: cfg.numKvHeads, headDim: cfg.headDim, capacity: promptLength + g.maxNew });
+    let step: ForwardOutput<PastKeyValues | KVCache> = p.embeds ? model.forward({ inputsEmbeds: p.embeds, attentionMask: mask ?? undefined, lastOnly: true, pastKeyValues: kv }) : model.forward({ inputIds: p.ids!, attentionMask: mask ?? undefined, lastOnly: true, useCache: o.useCache !== false, pastKeyValues: kv });
     for (let s = 0; ; s++) {
       const logits = step.logits.dataSync() as Float32Array; // [B, 1, V]
       step.logits.dispose();

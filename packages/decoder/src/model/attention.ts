@@ -1,6 +1,6 @@
-import { tf, Module, Linear, applyRotary, appendKV, scaledDotProductAttention, splitHeads, mergeHeads, tidy, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, Linear, KVCacheLayer, applyRotary, appendKV, scaledDotProductAttention, splitHeads, mergeHeads, tidy, type Tensor } from '@healthgpt/tensor-core';
 import type { DecoderConfig } from './config.js';
-import type { InitOptions, LayerCache, LinearLike } from './types.js';
+import type { InitOptions, LayerPast, LinearLike } from './types.js';
 
 export interface AttentionInput {
   /** [B·T, hidden] (rows b·T + t) */
@@ -12,7 +12,7 @@ export interface AttentionInput {
   sin: Tensor;
   /** Additive mask [B|1, 1, T, Tpast + T] or null (tensor-core's `attentionMask`). */
   mask: Tensor | null;
-  past?: LayerCache;
+  past?: LayerPast;
 }
 
 /**
@@ -49,14 +49,22 @@ export class DecoderAttention extends Module {
   }
 
   /** → the output [B·T, hidden] and this layer's cache (past + new keys/values). */
-  forward({ x, b, t, cos, sin, mask, past }: AttentionInput): { out: Tensor; present: LayerCache } {
+  forward({ x, b, t, cos, sin, mask, past }: AttentionInput): { out: Tensor; present: LayerPast } {
     const { numHeads: h, numKvHeads: hkv } = this.cfg;
     return tidy(() => {
       const [qk0, v0] = this.project(x);
       const qk = applyRotary(splitHeads(qk0, h + hkv, t), cos, sin); // [B, H + Hkv, T, hd]
       const [q, k] = tf.split(qk, [h, hkv], 1);
-      const present = appendKV(past, k, splitHeads(v0, hkv, t)); // [B, Hkv, Tpast + T, hd]
-      const attn = scaledDotProductAttention(q, present.keys, present.values, { bias: mask }); // [B, H, T, hd]
+      const v = splitHeads(v0, hkv, t);
+      let present: LayerPast;
+      let attn: Tensor; // [B, H, T, hd]
+      if (past instanceof KVCacheLayer) {
+        past.append(k, v); // written in place at positions [Tpast, Tpast + T)
+        [present, attn] = [past, past.attend(q, { bias: mask })];
+      } else {
+        const kv = appendKV(past, k, v); // [B, Hkv, Tpast + T, hd]
+        [present, attn] = [kv, scaledDotProductAttention(q, kv.keys, kv.values, { bias: mask })];
+      }
       const merged = t === 1 ? attn.reshape([b, -1]) : mergeHeads(attn).reshape([b * t, -1]); // [B·T, H·hd]
       return { out: this.child<LinearLike>('o_proj').forward(merged), present };
     });

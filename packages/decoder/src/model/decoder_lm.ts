@@ -1,4 +1,4 @@
-import { tf, Module, ModuleList, RMSNorm, RotaryEmbedding, attentionMask, linear, tidy, Generator, disposeOnThrow, type Tensor, type FolderReader, type FolderWriter } from '@healthgpt/tensor-core';
+import { tf, Module, ModuleList, RMSNorm, RotaryEmbedding, KVCache, attentionMask, linear, tidy, Generator, disposeOnThrow, type Tensor, type FolderReader, type FolderWriter, type LayerKV } from '@healthgpt/tensor-core';
 import { DecoderError } from '../errors.js';
 import { resizeRowsWithMean } from '../tokenizer/extend_vocabulary.js';
 import { parseConfig, withVocabSize, type DecoderConfig, type DecoderConfigJson } from './config.js';
@@ -124,7 +124,9 @@ export class DecoderLM extends Module {
    * `pastKeyValues` passed in are left untouched. With `labels` [B, T] it also returns `loss`,
    * the shifted next-token cross-entropy (−100 ignored), as HF's causal LMs do.
    */
-  forward(input: ForwardInput): ForwardOutput {
+  forward(input: ForwardInput & { pastKeyValues: KVCache }): ForwardOutput<KVCache>;
+  forward(input: ForwardInput): ForwardOutput;
+  forward(input: ForwardInput): ForwardOutput<PastKeyValues | KVCache> {
     const cfg = this.cfg;
     const { b, t } = validateForward(input, cfg);
     const past = input.pastKeyValues;
@@ -143,18 +145,18 @@ export class DecoderLM extends Module {
         const wantHidden = input.outputHiddenStates === true;
         const hidden: Tensor[] = wantHidden ? [input.inputsEmbeds ? h0.clone() : h0] : [];
         let h = h0.reshape([b * t, cfg.hiddenSize]); // [B·T, hidden]: the residual stream
-        const present: PastKeyValues = [];
+        const present: LayerKV[] = [];
         const layers = this.getSubmodule<ModuleList<DecoderLayer>>('model.layers');
         for (let i = 0; i < cfg.numLayers; i++) {
-          const r = layers.at(i).forward(h, ctx, past?.[i]);
+          const r = layers.at(i).forward(h, ctx, past instanceof KVCache ? past.layer(i) : past?.[i]);
           h = r.h;
-          present.push(r.present);
+          if (!(past instanceof KVCache)) present.push(r.present as LayerKV);
           if (wantHidden) hidden.push(h.reshape([b, t, cfg.hiddenSize]));
         }
         h = this.getSubmodule<RMSNorm>('model.norm').forward(h).reshape([b, t, cfg.hiddenSize]); // [B, T, hidden]
         if (wantHidden) hidden[hidden.length - 1] = h;
         const last = input.lastOnly && t > 1 ? h.slice([0, t - 1, 0], [b, 1, cfg.hiddenSize]) : h; // [B, 1|T, hidden]
-        const out: ForwardOutput = { logits: this.head(last), pastKeyValues: input.useCache === false ? [] : present };
+        const out: ForwardOutput<PastKeyValues | KVCache> = { logits: this.head(last), pastKeyValues: input.useCache === false ? [] : past instanceof KVCache ? past : present };
         if (wantHidden) out.hiddenStates = hidden;
         if (targets) out.loss = causalLmLoss(out.logits, targets);
         return out;

@@ -1,4 +1,4 @@
-import { tf, type Tensor } from '@healthgpt/tensor-core';
+import { tf, KVCache, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderError } from '../errors.js';
 import type { DecoderConfig } from './config.js';
 import { cacheLength, type PastKeyValues } from './types.js';
@@ -12,8 +12,11 @@ export interface ForwardInput {
   attentionMask?: Tensor | number[][];
   /** int32 [B, T]; default from the mask (HF generate) or `past … past + T − 1`. */
   positionIds?: Tensor;
-  /** The cache from an earlier call (not disposed by this call). */
-  pastKeyValues?: PastKeyValues;
+  /**
+   * The cache from an earlier call (not disposed by this call): per-layer tensors, or a preallocated
+   * `KVCache` that this call writes its positions into (and returns as its cache).
+   */
+  pastKeyValues?: PastKeyValues | KVCache;
   /** Also return every hidden state (embeddings, each layer, the last after the final norm). */
   outputHiddenStates?: boolean;
   /** Compute logits for the last position only: logits [B, 1, V] (generation). */
@@ -28,11 +31,14 @@ export interface ForwardInput {
   labels?: Tensor | number[][];
 }
 
-export interface ForwardOutput {
+export interface ForwardOutput<Cache extends PastKeyValues | KVCache = PastKeyValues> {
   /** [B, T, V] (or [B, 1, V] with `lastOnly`). */
   logits: Tensor;
-  /** Per layer keys and values [B, kvHeads, Tpast + T, headDim] (keys after RoPE); [] with `useCache: false`. */
-  pastKeyValues: PastKeyValues;
+  /**
+   * Per layer keys and values [B, kvHeads, Tpast + T, headDim] (keys after RoPE); [] with
+   * `useCache: false`. Given a `KVCache`, that same cache (now holding these positions too).
+   */
+  pastKeyValues: Cache;
   /** With `outputHiddenStates`: numLayers + 1 tensors [B, T, hidden], HF's order. */
   hiddenStates?: Tensor[];
   /** With `labels`: the scalar mean next-token cross-entropy. */
@@ -57,7 +63,12 @@ export function validateForward(input: ForwardInput, cfg: DecoderConfig): { b: n
   }
   DecoderError.check(b > 0 && t > 0, 'ARGUMENT', () => `'${op}' needs at least one row and one position, got B=${b} T=${t}`);
   const past = input.pastKeyValues;
-  if (past) {
+  if (past instanceof KVCache) {
+    const got = [past.layers, past.batch, past.kvHeads, past.headDim];
+    const want = [cfg.numLayers, b, cfg.numKvHeads, cfg.headDim];
+    DecoderError.check(got.join() === want.join(), 'ARGUMENT', () => `'pastKeyValues' passed to '${op}' must be a KVCache of ${want[0]} layers, batch ${want[1]}, ${want[2]} kv heads of ${want[3]}, got ${got.join(', ')}`);
+    past.checkAligned();
+  } else if (past) {
     DecoderError.check(past.length === cfg.numLayers, 'ARGUMENT', () => `'pastKeyValues' passed to '${op}' must have ${cfg.numLayers} layers, got ${past.length}`);
     const want = [b, cfg.numKvHeads, cacheLength(past), cfg.headDim];
     for (const [i, l] of past.entries())

@@ -2,7 +2,7 @@ import { tf, Module, RMSNorm, tidy, type Tensor } from '@healthgpt/tensor-core';
 import type { DecoderConfig } from './config.js';
 import { DecoderAttention } from './attention.js';
 import { DecoderMLP } from './mlp.js';
-import type { InitOptions, LayerCache } from './types.js';
+import type { InitOptions, LayerPast } from './types.js';
 
 /** What every layer of one forward shares: sizes, rotary tables [B, 1, T, hd], attention mask. */
 export interface LayerContext {
@@ -24,7 +24,7 @@ export class DecoderLayer extends Module {
   }
 
   /** h: [B·T, hidden] (rows b·T + t) → [B·T, hidden] and this layer's cache. */
-  forward(h: Tensor, { b, t, cos, sin, mask }: LayerContext, past?: LayerCache): { h: Tensor; present: LayerCache } {
+  forward(h: Tensor, { b, t, cos, sin, mask }: LayerContext, past?: LayerPast): { h: Tensor; present: LayerPast } {
     return tidy(() => {
       const x = this.child<RMSNorm>('input_layernorm').forward(h);
       const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, b, t, cos, sin, mask, past });

@@ -7,3 +7,4 @@ napi_value AdamW(napi_env env, napi_callback_info cb);
 napi_value Int8Matmul(napi_env env, napi_callback_info cb);
 napi_value PoolThreads(napi_env env, napi_callback_info cb);
 napi_value SetPoolThreads(napi_env env, napi_callback_info cb);
+napi_value DecodeAttention(napi_env env, napi_callback_info cb);

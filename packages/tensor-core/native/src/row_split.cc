@@ -9,14 +9,14 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <vector>
 
 #include "blas.h"
 #include "pool.h"
 
 #ifdef _WIN32
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 using Thread = std::thread;
 #else
@@ -43,10 +43,35 @@ namespace {
 
 using Fn = std::function<void(int64_t)>;
 
+// Sleeping and waking: plain pthreads on POSIX (libstdc++'s condition_variable would tie the
+// prebuilt addon to a recent libstdc++), the standard library on Windows.
+#ifdef _WIN32
+struct Sleep {
+  std::mutex m;
+  std::condition_variable cv;
+  void lock() { m.lock(); }
+  void unlock() { m.unlock(); }
+  void wait() {
+    std::unique_lock<std::mutex> l(m, std::adopt_lock);
+    cv.wait(l);
+    l.release();
+  }
+  void wake_all() { cv.notify_all(); }
+};
+#else
+struct Sleep {
+  pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+  pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+  void lock() { pthread_mutex_lock(&m); }
+  void unlock() { pthread_mutex_unlock(&m); }
+  void wait() { pthread_cond_wait(&cv, &m); }
+  void wake_all() { pthread_cond_broadcast(&cv); }
+};
+#endif
+
 struct Split {
   std::atomic<bool> busy{false};  // one product at a time; a concurrent caller runs inline
-  std::mutex mu;                  // guards `posted` and `stop`
-  std::condition_variable wake;
+  Sleep sleep;                    // its mutex guards `posted` and `stop`
   std::vector<Thread> helpers;
   uint64_t posted = 0;
   bool stop = false;
@@ -89,16 +114,17 @@ int64_t work(Split& s, uint64_t gen) {
 
 void helper_loop() {
   Split& s = split();
-  std::unique_lock<std::mutex> lock(s.mu);
+  s.sleep.lock();
   uint64_t seen = s.posted;
   for (;;) {
-    s.wake.wait(lock, [&] { return s.stop || s.posted != seen; });
-    if (s.stop) return;
+    while (!s.stop && s.posted == seen) s.sleep.wait();
+    if (s.stop) break;
     seen = s.posted;
-    lock.unlock();
+    s.sleep.unlock();
     work(s, s.state.load(std::memory_order_acquire) >> 32);
-    lock.lock();
+    s.sleep.lock();
   }
+  s.sleep.unlock();
 }
 
 #ifndef _WIN32
@@ -111,11 +137,10 @@ void* helper_main(void*) {
 /** Start or stop helpers to have `helpers` of them. */
 void resize(Split& s, int helpers) {
   if (static_cast<int>(s.helpers.size()) == helpers) return;
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.stop = true;
-  }
-  s.wake.notify_all();
+  s.sleep.lock();
+  s.stop = true;
+  s.sleep.unlock();
+  s.sleep.wake_all();
 #ifdef _WIN32
   for (auto& t : s.helpers) t.join();
 #else
@@ -158,11 +183,10 @@ void split_blocks(int64_t blocks, const Fn& fn) {
   s.blocks = blocks;
   s.done.store(0, std::memory_order_relaxed);
   s.state.store((gen << 32) | static_cast<uint64_t>(blocks), std::memory_order_release);
-  {
-    std::lock_guard<std::mutex> lock(s.mu);
-    s.posted++;
-  }
-  s.wake.notify_all();
+  s.sleep.lock();
+  s.posted++;
+  s.sleep.unlock();
+  s.sleep.wake_all();
   work(s, gen);
   while (s.done.load(std::memory_order_acquire) < blocks) CPU_RELAX();
   s.busy.store(false, std::memory_order_release);

@@ -37,36 +37,22 @@ float dot_portable(const float* x, const W* w, int64_t n) {
 }
 
 #ifdef ROWS_DOT_X86
-__attribute__((target("avx2"))) inline __m256 widen(const int8_t* w) {
+/** Eight weights as float32 lanes. */
+__attribute__((target("avx2"))) inline __m256 load8(const float* w) { return _mm256_loadu_ps(w); }
+__attribute__((target("avx2"))) inline __m256 load8(const int8_t* w) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w))));
 }
 
-__attribute__((target("avx2"))) float dot_f32_avx2(const float* x, const float* w, int64_t n) {
+/** Four 8-lane accumulators = the 32 lanes of dot_portable, then its tail and reduction. */
+template <typename W>
+__attribute__((target("avx2"))) float dot_avx2(const float* x, const W* w, int64_t n) {
   __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
   int64_t i = 0;
   for (; i + kLanes <= n; i += kLanes) {
-    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(w + i)));
-    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(w + i + 8)));
-    a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(w + i + 16)));
-    a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(w + i + 24)));
-  }
-  alignas(32) float acc[kLanes];
-  _mm256_store_ps(acc, a0);
-  _mm256_store_ps(acc + 8, a1);
-  _mm256_store_ps(acc + 16, a2);
-  _mm256_store_ps(acc + 24, a3);
-  tail(acc, x, w, i, n);
-  return reduce(acc);
-}
-
-__attribute__((target("avx2"))) float dot_i8_avx2(const float* x, const int8_t* w, int64_t n) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(x + i), widen(w + i)));
-    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), widen(w + i + 8)));
-    a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_loadu_ps(x + i + 16), widen(w + i + 16)));
-    a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_loadu_ps(x + i + 24), widen(w + i + 24)));
+    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_loadu_ps(x + i), load8(w + i)));
+    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_loadu_ps(x + i + 8), load8(w + i + 8)));
+    a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_loadu_ps(x + i + 16), load8(w + i + 16)));
+    a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_loadu_ps(x + i + 24), load8(w + i + 24)));
   }
   alignas(32) float acc[kLanes];
   _mm256_store_ps(acc, a0);
@@ -91,14 +77,14 @@ bool rows_dot_avx2() {
 
 float dot_f32(const float* x, const float* w, int64_t n) {
 #ifdef ROWS_DOT_X86
-  if (rows_dot_avx2()) return dot_f32_avx2(x, w, n);
+  if (rows_dot_avx2()) return dot_avx2(x, w, n);
 #endif
   return dot_portable(x, w, n);
 }
 
 float dot_i8(const float* x, const int8_t* w, int64_t n) {
 #ifdef ROWS_DOT_X86
-  if (rows_dot_avx2()) return dot_i8_avx2(x, w, n);
+  if (rows_dot_avx2()) return dot_avx2(x, w, n);
 #endif
   return dot_portable(x, w, n);
 }

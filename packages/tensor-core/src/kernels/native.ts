@@ -47,6 +47,12 @@ export interface NativeAddon {
    * across the pool (decoding with int8 layers). Absent from addons built before it existed.
    */
   int8Matmul?(x: Float32Array, xOff: number, q: Int8Array, scales: Float32Array, y: Float32Array, yOff: number, rows: number, out: number, inF: number): void;
+  /**
+   * softmax(q·kᵀ·scale + bias)·v of q [b, h, tq, hd] against a preallocated cache k, v [b, hkv, cap, hd]
+   * (positions [0, len) filled), bias [biasB, tq, len] or null → out [b, h, tq, hd]. Absent from
+   * addons built before it existed.
+   */
+  decodeAttention?(q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, out: Float32Array, b: number, h: number, hkv: number, tq: number, len: number, cap: number, hd: number, biasB: number, scale: number): void;
   /** Threads of the addon's own elementwise kernels (the caller included). */
   poolThreads(): number;
   setPoolThreads(n: number): number;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { RawImage } from '@healthgpt/tensor-core';
 import { savePretrained, type HealthGPT, type HealthGPTPresetName } from '@healthgpt/model';
-import { readVqaRad, splitByImage, loadImage, type Sample } from '@healthgpt/vl-health';
+import { readVqaRad, splitByImage, loadImage, type Sample, type VqaRadDataset } from '@healthgpt/vl-health';
 import { Trainer, type StageResult } from '../loop/trainer.js';
 import type { ProgressSink } from '../loop/progress.js';
 import type { StepRecord } from '../loop/log.js';
@@ -38,14 +38,36 @@ export interface VqaRadOptions {
   onPhase?: (phase: string) => void;
 }
 
+/** The preset's split of a release: its official training records by image into train and validation; the official test records apart. */
+export interface VqaRadSplit {
+  train: Sample[];
+  validation: Sample[];
+  /** The release's test questions (`phrase_type` test_*): never trained on nor validated on. */
+  test: Sample[];
+}
+
+/**
+ * Split a VQA-RAD release as the `vqa-rad` preset does: only the official training records
+ * (`phrase_type` freeform / para), by image, `validation` of the images (with all their questions)
+ * held out; the official test records stay apart, whatever the images they share.
+ */
+export function vqaRadSplit(ds: Pick<VqaRadDataset, 'split'>, { validation = 0.15, seed = 0 }: { validation?: number; seed?: number } = {}): VqaRadSplit {
+  const parts = splitByImage(ds.split.train, { fractions: { train: 1 - validation, validation }, seed, stratum: () => 'vqa' });
+  return { train: parts.train ?? [], validation: parts.validation ?? [], test: ds.split.test };
+}
+
 export interface VqaRadReport {
-  settings: { preset: HealthGPTPresetName; seed: number; budget: VqaRadBudget; train: number; validation: number; trainImages: number; validationImages: number };
+  /** `test`: the official test questions found in the release, left out of training and validation. */
+  settings: { preset: HealthGPTPresetName; seed: number; budget: VqaRadBudget; train: number; validation: number; test: number; trainImages: number; validationImages: number };
   stage0: Stage0Result['report'];
   stages: StageResult[];
   evaluation: EvalReport;
-  /** Closed / open / all accuracy on the validation split with the question-only baseline beside. */
-  accuracy: { closed: number; open: number; all: number; questionOnly: { closed: number; open: number; all: number } };
+  /** Closed / open / all accuracy on the validation split with the majority-answer and question-only baselines (learned from the train split) beside. */
+  accuracy: { closed: number; open: number; all: number; majority: { closed: number; open: number; all: number }; questionOnly: { closed: number; open: number; all: number } };
   timings: Record<string, number>;
+  /** The samples of each part (`validation` is what `evaluation` scored) and the images they name. */
+  split: VqaRadSplit;
+  images: ImageResolver;
   model: HealthGPT;
   /** `<outDir>/model`, the trained model's folder (when the run has an `outDir`). */
   modelDir?: string;
@@ -59,8 +81,9 @@ function qaCaptions(samples: readonly Sample[]): { image: string; text: string }
 }
 
 /**
- * The `vqa-rad` training preset: VQA-RAD's released training questions split by image into train
- * and validation, stage 0 from scratch on them (tokenizer and decoder on the questions and answers,
+ * The `vqa-rad` training preset: VQA-RAD's official training questions split by image into train
+ * and validation (`vqaRadSplit`; the official test questions, when the release has them, are never
+ * used: `healthgpt eval --split test` evaluates them), stage 0 from scratch on them (tokenizer and decoder on the questions and answers,
  * the vision tower contrastively on each image against its questions and answers, a linear probe
  * of the organ), stages 1–3 on the comprehension task, and validation accuracy (closed / open /
  * all) beside the question-only baseline.
@@ -76,7 +99,7 @@ export async function runVqaRad(o: VqaRadOptions): Promise<VqaRadReport> {
     o.onPhase?.(name);
   };
   const ds = await readVqaRad(o.dataDir);
-  const split = splitByImage(ds.samples, { fractions: { train: 1 - validation, validation }, seed, stratum: () => 'vqa' });
+  const split = vqaRadSplit(ds, { validation, seed });
   const cache = new Map<string, Promise<RawImage>>();
   const images: ImageResolver = (p) => {
     if (!cache.has(p)) cache.set(p, loadImage(o.dataDir, p, { mode: 'rgb' }));
@@ -114,12 +137,14 @@ export async function runVqaRad(o: VqaRadOptions): Promise<VqaRadReport> {
     };
     timings.total = (performance.now() - t0) / 1000;
     return {
-      settings: { preset, seed, budget, train: split.train.length, validation: split.validation.length, trainImages: new Set(split.train.map((s) => s.images[0])).size, validationImages: new Set(split.validation.map((s) => s.images[0])).size },
+      settings: { preset, seed, budget, train: split.train.length, validation: split.validation.length, test: split.test.length, trainImages: new Set(split.train.map((s) => s.images[0])).size, validationImages: new Set(split.validation.map((s) => s.images[0])).size },
       stage0: s0.report,
       stages: run.stages,
       evaluation,
-      accuracy: { closed: acc('CLOSED'), open: acc('OPEN'), all: acc('ALL'), questionOnly: { closed: acc('CLOSED', 'questionOnly'), open: acc('OPEN', 'questionOnly'), all: acc('ALL', 'questionOnly') } },
+      accuracy: { closed: acc('CLOSED'), open: acc('OPEN'), all: acc('ALL'), majority: { closed: acc('CLOSED', 'majority'), open: acc('OPEN', 'majority'), all: acc('ALL', 'majority') }, questionOnly: { closed: acc('CLOSED', 'questionOnly'), open: acc('OPEN', 'questionOnly'), all: acc('ALL', 'questionOnly') } },
       timings,
+      split,
+      images,
       model,
       modelDir,
     };
