@@ -25,8 +25,8 @@ const PHASE_NAMES: Record<string, string> = { data: 'the synthetic set', stage0:
 /** The demo's one-line verdict for the terminal. */
 export function verdictLine(d: ReportData): string {
   const v = d.verdict!;
-  const gen = Object.entries(v.generation).map(([t, g]) => `${t} SSIM ${g.ssim.toFixed(3)} vs identity ${g.identity.toFixed(3)}`);
-  return `closed questions ${percent(v.comprehension.accuracy)} vs question-only ${percent(v.comprehension.questionOnly)}; ${gen.join('; ')}: ${v.passed ? 'above every baseline' : 'NOT above every baseline'}`;
+  const gen = Object.entries(v.generation).map(([t, g]) => `${t} SSIM ${g.ssim.toFixed(3)} vs identity ${g.identity.toFixed(3)} (n = ${g.n})`);
+  return `closed questions ${percent(v.comprehension.accuracy)} vs question-only ${percent(v.comprehension.questionOnly)} (n = ${v.comprehension.n}); ${gen.join('; ')}: ${v.passed ? 'above every baseline' : 'NOT above every baseline'}`;
 }
 
 /**

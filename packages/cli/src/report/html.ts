@@ -92,9 +92,9 @@ function verdict(d: ReportData): string {
   if (!d.verdict) return '';
   const c = d.verdict.comprehension;
   const badges = [
-    `<div class="badge ${c.passed ? 'pass' : 'fail'}"><b>closed questions, held out</b><span class="v">${pct(c.accuracy)}</span> <span class="muted">vs question-only ${pct(c.questionOnly)}</span></div>`,
+    `<div class="badge ${c.passed ? 'pass' : 'fail'}"><b>closed questions, held out (n = ${c.n})</b><span class="v">${pct(c.accuracy)}</span> <span class="muted">vs question-only ${pct(c.questionOnly)}</span></div>`,
     ...Object.entries(d.verdict.generation).map(
-      ([task, g]) => `<div class="badge ${g.passed ? 'pass' : 'fail'}"><b>${esc(task)}, SSIM</b><span class="v">${num(g.ssim)}</span> <span class="muted">vs identity ${num(g.identity)}</span></div>`,
+      ([task, g]) => `<div class="badge ${g.passed ? 'pass' : 'fail'}"><b>${esc(task)}, SSIM (n = ${g.n})</b><span class="v">${num(g.ssim)}</span> <span class="muted">vs identity ${num(g.identity)}</span></div>`,
     ),
   ];
   return `<div class="verdict" data-passed="${d.verdict.passed}">${badges.join('')}</div>`;

@@ -20,8 +20,10 @@ export interface ComprehensionExampleLike extends ComprehensionExample {
 
 /** The bar a run is judged by: the model against its strongest blind baseline on each task. */
 export interface VerdictLike {
-  comprehension: { accuracy: number; questionOnly: number; passed: boolean };
-  generation: Record<string, { ssim: number; identity: number; passed: boolean }>;
+  /** `n`: the held-out closed questions compared. */
+  comprehension: { accuracy: number; questionOnly: number; n: number; passed: boolean };
+  /** `n`: the held-out samples of each task compared. */
+  generation: Record<string, { ssim: number; identity: number; n: number; passed: boolean }>;
   passed: boolean;
 }
 

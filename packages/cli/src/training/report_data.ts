@@ -32,9 +32,9 @@ export function verdictOf(evaluation: EvalReport): VerdictLike {
   const closed = evaluation.comprehension.find((r) => r.subtask === 'vqa' && r.answerType === 'CLOSED');
   const accuracy = closed?.accuracy ?? NaN;
   const questionOnly = closed?.baselines.questionOnly?.accuracy ?? NaN;
-  const comprehension = { accuracy, questionOnly, passed: accuracy > questionOnly };
+  const comprehension = { accuracy, questionOnly, n: closed?.n ?? 0, passed: accuracy > questionOnly };
   const generation = Object.fromEntries(
-    evaluation.generation.filter((g) => g.subtask === 'super-resolution' || g.subtask === 'modality-conversion').map((g) => [g.subtask, { ssim: g.model.ssim, identity: g.identity.ssim, passed: g.model.ssim > g.identity.ssim }]),
+    evaluation.generation.filter((g) => g.subtask === 'super-resolution' || g.subtask === 'modality-conversion').map((g) => [g.subtask, { ssim: g.model.ssim, identity: g.identity.ssim, n: g.n, passed: g.model.ssim > g.identity.ssim }]),
   );
   return { comprehension, generation, passed: comprehension.passed && Object.values(generation).every((g) => g.passed) };
 }
