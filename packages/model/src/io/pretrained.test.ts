@@ -2,9 +2,9 @@ import { describe, it, expect, afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tf, readSafetensorsHeader, saveSafetensors, loadSafetensors, FolderReader, FolderWriter } from '@healthgpt/tensor-core';
+import { tf, readSafetensorsHeader, saveSafetensors, loadSafetensors, FolderReader, FolderWriter, type Tensor } from '@healthgpt/tensor-core';
 import { expectNoLeaks } from '@healthgpt/testing';
-import { HealthGPT, ModelError, type HealthGPTBatch } from '../index.js';
+import { HealthGPT, ModelError, RELEASE_PREFIX, RELEASE_PROJECTOR, type HealthGPTBatch } from '../index.js';
 import { tinyModel, image, comprehensionSample, generationSample, perturbPlugins } from '../../test/tiny.test_util.js';
 
 describe('savePretrained / fromPretrained', () => {
@@ -181,6 +181,36 @@ describe('the release layout', () => {
     await expectNoLeaks(async () => {
       await expect(HealthGPT.fromRelease({ ...files, plugins: { ...files.plugins, comprehension: partial } })).rejects.toThrow(new RegExp(`missing keys: ${gone.replaceAll('.', '\\.')}`));
     }, { what: 'failed fromRelease' });
+    [model, back].forEach((m) => m.dispose());
+  });
+
+  it('each PEFT plugin folder plus its projector is exactly a release plugin file, and imports back to identical logits', async () => {
+    const model = tinyModel(31);
+    perturbPlugins(model, 6);
+    await model.savePretrained(join(root, 'ours'));
+    const files = await model.saveRelease(join(root, 'release-overlap'));
+    const { tensors: base } = await loadSafetensors(join(root, 'ours', 'model.safetensors'));
+    const plugins: Record<string, string> = {};
+    for (const task of model.tasks) {
+      // Where the layouts overlap: the PEFT adapter file as saved, plus the task's projector under the release's one name.
+      const { tensors } = await loadSafetensors(join(root, 'ours', 'plugins', task, 'adapter_model.safetensors'));
+      const projector = `model.${model.config.tasks.get(task)!.projector}.`;
+      for (const [k, t] of base) if (k.startsWith(projector)) tensors.set(`${RELEASE_PREFIX}${RELEASE_PROJECTOR}.${k.slice(projector.length)}`, t);
+      plugins[task] = join(root, `${task}_from_ours.safetensors`);
+      await saveSafetensors(plugins[task], tensors);
+      const ours = [...tensors.keys()].sort();
+      const release = [...(await readSafetensorsHeader(files.plugins[task])).tensors.keys()].sort();
+      expect(ours).toEqual(release);
+      tensors.forEach((t, k) => (k.startsWith(`${RELEASE_PREFIX}${RELEASE_PROJECTOR}.`) ? undefined : t.dispose()));
+    }
+    base.forEach((t: Tensor) => t.dispose());
+    const back = await HealthGPT.fromRelease({ ...files, plugins });
+    const p = model.processor;
+    const batch = p.collate([p.encodeSample(comprehensionSample('c', 'Which organ?', 'The liver.'), [image(24, 30)]), p.encodeSample(generationSample('g', 'Reconstruct this image.'), [image(32, 32)], image(32, 32, 3, 4))]);
+    const a = model.forward(batch);
+    const b = back.forward(batch);
+    expect(Array.from(b.logits.dataSync())).toEqual(Array.from(a.logits.dataSync()));
+    tf.dispose([a.logits, a.loss!, b.logits, b.loss!, batch.pixelValues!]);
     [model, back].forEach((m) => m.dispose());
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, saveModelFolder, withFolderWriter, type Tensor } from '@healthgpt/tensor-core';
+import { loadSafetensors, readSafetensorsHeader, saveModelFolder, withFolderWriter, type SafetensorsHeader, type Tensor } from '@healthgpt/tensor-core';
 import { DecoderLM, HFTokenizer, type ChatTemplateName, type TextTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
@@ -10,9 +10,18 @@ import { ModelError } from '../errors.js';
 import { importRelease, disposeTensors, type ReleaseTaskOptions } from './release.js';
 import { baseParameters, type LoadOptions } from './pretrained.js';
 import { RELEASE_PREFIX, RELEASE_PROJECTOR, VISION_PREFIX, savedKeyToParameter } from './keys.js';
-import { checkFusionHeader, checkPluginHeader, releaseHeader, type PluginTarget } from './release_headers.js';
+import { checkFusionHeader, checkPluginHeader, type PluginTarget } from './release_headers.js';
 import { toModelError } from './spec.js';
 import { stageTokenizer } from './tokenizer_files.js';
+
+/** A release file's safetensors header, read alone (bounded, no tensor data); failures as a `ModelError` naming the file. */
+async function releaseHeader(file: string): Promise<SafetensorsHeader> {
+  try {
+    return await readSafetensorsHeader(file);
+  } catch (e) {
+    throw toModelError(e);
+  }
+}
 
 /** Where the reference release's parts are (its `.bin` files converted to safetensors). */
 export interface ReleaseFiles {

@@ -1,22 +1,12 @@
-import { readSafetensorsHeader, type SafetensorsHeader } from '@healthgpt/tensor-core';
+import type { SafetensorsHeader } from '@healthgpt/tensor-core';
 import { numelOf } from '@healthgpt/tensor-core/internal';
 import { inferProjector, projectorKeyShapes } from '@healthgpt/vision-encoder';
 import { ModelError } from '../errors.js';
 import { RELEASE_PREFIX, RELEASE_PROJECTOR } from './keys.js';
-import { toModelError } from './spec.js';
 
 const ADAPTER = /^base_model\.model\.(.+)\.(lora_A|lora_B|lora_route)\.weight$/;
 const PARTS = ['lora_A', 'lora_B', 'lora_route'] as const;
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
-
-/** A release file's safetensors header, read alone (bounded, no tensor data); failures as a `ModelError` naming the file. */
-export async function releaseHeader(file: string): Promise<SafetensorsHeader> {
-  try {
-    return await readSafetensorsHeader(file);
-  } catch (e) {
-    throw toModelError(e);
-  }
-}
 
 /** What a task's H-LoRA file is checked against: the built decoder and tower. */
 export interface PluginTarget {
