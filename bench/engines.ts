@@ -56,3 +56,22 @@ export function unavailableRow(e: Engine): BenchReport['rows'][number] {
   const info = backendInfo();
   return { run: e.name, engine: info.engine, matmul: `native BLAS unavailable: ${info.native.reason}`, note: info.hint ?? '' };
 }
+
+/**
+ * One row per engine, in order: each engine that sets up is announced on stderr and measured by
+ * `measure(engine, note)` (note: what setup said about it); one that cannot run gets its
+ * `unavailableRow`.
+ */
+export async function engineRows(measure: (e: Engine, note: string) => BenchReport['rows'][number] | Promise<BenchReport['rows'][number]>): Promise<BenchReport['rows']> {
+  const rows: BenchReport['rows'] = [];
+  for (const e of ENGINES) {
+    const note = await e.setup();
+    if (note === null) {
+      rows.push(unavailableRow(e));
+      continue;
+    }
+    console.error(`# ${e.name}`);
+    rows.push(await measure(e, note));
+  }
+  return rows;
+}

@@ -17,7 +17,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from train_decoder import load_safetensors
+from torch_safetensors import load_safetensors
 
 
 def main():

@@ -11,7 +11,6 @@ Run with OPENBLAS_NUM_THREADS=2; intra-op threads are set to 1 here.
 """
 import json
 import resource
-import struct
 import sys
 import time
 
@@ -19,20 +18,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32", f"{name}: only F32 is supported here"
-        b, e = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(info["shape"]).clone()
-    return out
+from torch_safetensors import load_safetensors
 
 
 class Phi3(nn.Module):

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend, backendInfo, BackendUnavailableError, useNativeMatmul } from '@healthgpt/tensor-core';
 import { parameterCount } from '@healthgpt/decoder';
 import { median, pathOf, torchPath, type BenchReport } from './report.js';
-import { ENGINES, ensureNativeBuilt, unavailableRow } from './engines.js';
+import { ENGINES, engineRows, ensureNativeBuilt } from './engines.js';
 import { runTorch } from './torch.js';
 import { BATCH, BENCH_DECODER, OPTIM, SEQ, BenchTrainer } from './train_decoder.js';
 
@@ -57,20 +57,13 @@ function ourPeakRss(steps: number, wasmOnly: boolean): { engine: string; matmul:
 
 export default async function bench(): Promise<BenchReport> {
   ensureNativeBuilt();
-  const rows: BenchReport['rows'] = [];
   const notes: string[] = [];
   const ours: { name: string; tok: number }[] = [];
-  for (const e of ENGINES) {
-    const note = await e.setup();
-    if (note === null) {
-      rows.push(unavailableRow(e));
-      continue;
-    }
-    console.error(`# ${e.name}`);
+  const rows = await engineRows((e, note) => {
     const { tok, loss } = trainRate(e.trainSteps, e.trainBatch);
     ours.push({ name: e.name, tok });
-    rows.push({ run: e.name, ...pathOf(backendInfo()), 'train tok/s': tok, 'vs PyTorch': null, note: `${note ? `${note}; ` : ''}${e.trainBatch !== BATCH ? `batch ${e.trainBatch} (a batch-${BATCH} step is too slow here); ` : ''}${e.trainSteps} timed steps, loss after ${e.trainSteps + 1} steps ${loss.toFixed(3)}` });
-  }
+    return { run: e.name, ...pathOf(backendInfo()), 'train tok/s': tok, 'vs PyTorch': null, note: `${note ? `${note}; ` : ''}${e.trainBatch !== BATCH ? `batch ${e.trainBatch} (a batch-${BATCH} step is too slow here); ` : ''}${e.trainSteps} timed steps, loss after ${e.trainSteps + 1} steps ${loss.toFixed(3)}` };
+  });
   useNativeMatmul(true);
   try {
     await initBackend({ backend: 'native' });

@@ -3,7 +3,7 @@
  * the command line in-process, `convertFolder` turns DICOM / NIfTI folders into a LLaVA data set.
  */
 export { CliError, type CliErrorCode } from './errors.js';
-export { runCli, describeFailure } from './run.js';
+export { runCli } from './run.js';
 export { VERSION } from './version.js';
 export { convertFolder, type ConvertOptions, type ConvertResult } from './data/convert.js';
 export { GENERATION_TASKS, instructionFor, type GenerationTask, type InstructionOptions } from './data/tasks.js';
@@ -11,6 +11,4 @@ export type { DoctorReport } from './commands/doctor.js';
 export type { Io } from './util/io.js';
 export { renderReportHtml } from './report/html.js';
 export { writeReport, reportMetrics, REPORT_FILE, METRICS_FILE, FIGURE_FILE } from './report/write.js';
-export { lossCurveSvg } from './report/svg.js';
-export { composeGrid } from './report/figure.js';
 export type { ReportData, ComprehensionRowLike, GenerationRowLike, ComprehensionExampleLike, GenerationExampleLike, VerdictLike, ImageScoresLike } from './report/types.js';

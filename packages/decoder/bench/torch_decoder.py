@@ -5,28 +5,17 @@ Reads config.json and model.safetensors (parsed here: no safetensors package nee
 prefill and greedy decoding with a KV cache, and prints one JSON line with tokens/s and the ids.
 """
 import json
-import struct
 import sys
 import time
 
+import os
 import torch
 
+# The PyTorch twins share one safetensors reader: ../../../bench/torch_safetensors.py.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "bench"))
+from torch_safetensors import load_safetensors  # noqa: E402
+
 torch.set_num_threads(1)
-
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        assert info["dtype"] == "F32", f"{name}: only F32 is supported here"
-        b, e = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[b:e]), dtype=torch.float32).reshape(info["shape"]).clone()
-    return out
 
 
 class Model:

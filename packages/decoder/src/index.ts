@@ -34,16 +34,13 @@ export { HFTokenizer, type TextTokenizer } from './tokenizer/tokenizer.js';
 export { trainByteLevelBpe, type TrainBpeOptions } from './tokenizer/bpe_trainer.js';
 export { encodeBatch, padBatch, type PaddedBatch, type PaddingSide, type EncodeBatchOptions } from './tokenizer/padding.js';
 export { MAX_TOKEN_ID } from './tokenizer/vocabulary.js';
-export { bytesToUnicode, byteLevelPieces, GPT2_SPLIT } from './tokenizer/byte_level.js';
-export { extendVocabulary, resizeRowsWithMean, type ExtendVocabularyResult } from './tokenizer/extend_vocabulary.js';
+export { extendVocabulary, type ExtendVocabularyResult } from './tokenizer/extend_vocabulary.js';
 export {
   CHAT_TEMPLATES,
   chatTemplate,
   applyChatTemplate,
   imagePrompt,
-  normalizeMessages,
   IMAGE_PLACEHOLDER,
-  type NormalizedMessage,
   type ChatTemplate,
   type ChatTemplateName,
   type ChatMessage,

@@ -23,7 +23,7 @@ export { loraKind } from './kinds/lora.js';
 export { doraKind } from './kinds/dora.js';
 export { moeLoraKind } from './kinds/moe_lora.js';
 export { hloraKind } from './kinds/hlora.js';
-export { AdaptedLinear, isAdaptedLinear, insertAdapterName, type AddAdapterOptions, type BiasMode } from './adapted_linear.js';
+export { AdaptedLinear, isAdaptedLinear, type AddAdapterOptions, type BiasMode } from './adapted_linear.js';
 export { type TargetSpec } from './targets.js';
 export {
   injectAdapters,

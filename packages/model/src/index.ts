@@ -9,9 +9,7 @@ export { healthGPTConfigSchema, type HealthGPTConfigJson, type TaskConfigJson, t
 export { parseHealthGPTConfig, configToJson, type HealthGPTConfig, type TaskSpec, type PluginSpec } from './config/parse.js';
 export { HealthGPT, type HealthGPTOptions, type HealthGPTOutput } from './model/healthgpt.js';
 export type { HealthGPTGenerateOptions, HealthGPTGenerateResult } from './model/generate.js';
-export type { SplicedGroup } from './model/batch.js';
 export type { HealthGPTInput } from './model/inputs.js';
-export { spliceRows, splicedLength, type SpliceRow, type Spliced } from './model/splice.js';
 export { RELEASE_PREFIX, VISION_PREFIX, RELEASE_PROJECTOR, savedKeyToParameter, parameterToSavedKey } from './io/keys.js';
 export { importRelease, type ReleaseParts, type ReleaseTaskOptions } from './io/release.js';
 export { HealthGPTProcessor, type EncodedSample, type HealthGPTBatch } from './processor/processor.js';
@@ -22,6 +20,6 @@ export { type GenerateImageOptions, type GenerateImageRequest, type GeneratedIma
 export { healthGPTPreset, HEALTHGPT_PRESETS, type HealthGPTPresetName, type PresetOptions } from './presets/presets.js';
 export { countParameters, vqParameterCount, projectorParameterCount, type ParameterCounts } from './presets/count.js';
 export { fromPretrained, savePretrained, baseParameters, CONFIG_FILE, WEIGHTS_FILE, PLUGINS_DIR, VQ_DIR, type LoadOptions, type SaveOptions } from './io/pretrained.js';
-export { healthGPTSpec, baseKeyShapes, baseParameterCount } from './io/spec.js';
+export { healthGPTSpec, baseKeyShapes } from './io/spec.js';
 export { loadRelease, saveRelease, releasePluginFile, type ReleaseFiles } from './io/release_files.js';
 export { assemble, assembledConfig, type AssembleParts } from './model/assemble.js';

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { timeIt, pathOf, torchPath, type BenchReport } from '../../../bench/report.js';
-import { ENGINES, ensureNativeBuilt, unavailableRow } from '../../../bench/engines.js';
+import { engineRows, ensureNativeBuilt } from '../../../bench/engines.js';
 import { runTorch } from '../../../bench/torch.js';
 import { tf, initBackend, backendInfo, BackendUnavailableError, useNativeMatmul } from '../src/index.js';
 
@@ -30,17 +30,8 @@ async function matmulRates(repeats: number): Promise<Record<string, number>> {
 
 export default async function bench(): Promise<BenchReport> {
   ensureNativeBuilt();
-  const rows: BenchReport['rows'] = [];
   const notes: string[] = [];
-  for (const e of ENGINES) {
-    const note = await e.setup();
-    if (note === null) {
-      rows.push(unavailableRow(e));
-      continue;
-    }
-    console.error(`# ${e.name}`);
-    rows.push({ run: e.name, ...pathOf(backendInfo()), ...(await matmulRates(e.repeats)), note });
-  }
+  const rows = await engineRows(async (e, note) => ({ run: e.name, ...pathOf(backendInfo()), ...(await matmulRates(e.repeats)), note }));
   useNativeMatmul(true);
   try {
     await initBackend({ backend: 'native' });

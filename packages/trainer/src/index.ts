@@ -4,11 +4,11 @@
 export { TrainerError, type TrainerErrorCode } from './errors.js';
 export { DataLoader, type LoaderOptions, type LoaderState, type LoadedBatch } from './data/loader.js';
 export type { Task, TaskLoss, StepContext } from './loop/task.js';
-export { globToRegExp, matches, matchesAny, applyTrainable, type Selector } from './loop/selectors.js';
+export { matches, matchesAny, applyTrainable, type Selector } from './loop/selectors.js';
 export { lrMultiplier, type ScheduleSpec } from './loop/schedule.js';
 export { stageSteps, type StageSpec, type GroupSpec, type RowSpec, type StageLength } from './loop/stage.js';
 export { Trainer, type TrainerOptions, type StageResult, type RunResult } from './loop/trainer.js';
-export { JsonlLog, memorySnapshot, type StepRecord } from './loop/log.js';
+export { JsonlLog, type StepRecord } from './loop/log.js';
 export { progressBar, silentProgress, type ProgressSink } from './loop/progress.js';
 export { writeCheckpoint, listCheckpoints, latestCheckpoint, readTrainerState, loadCheckpointWeights, WEIGHTS_FILE, OPTIMIZER_FILE, STATE_FILE, CHECKPOINTS_DIR, MODEL_DIR, type TrainerState, type ExportModel } from './loop/checkpoint.js';
 export { encodeSamples, bySubtask, type ImageResolver, type TrainItem } from './healthgpt/data.js';

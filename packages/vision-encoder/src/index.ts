@@ -28,7 +28,7 @@ export { CLIPVisionEmbeddings } from './model/embeddings.js';
 export { PatchEmbedding } from './model/patch_embedding.js';
 export { CLIP_IGNORABLE_KEYS, visionKeyShapes, visionSpec, type LoadWeightsOptions } from './model/checkpoint.js';
 
-export { selectFeatures, resolveLayer, type SelectFeaturesOptions } from './features/select.js';
+export { selectFeatures, type SelectFeaturesOptions } from './features/select.js';
 export { selectTaskFeatures, HEALTHGPT_FEATURE_LAYERS, type FeatureLayers, type TaskFeatures } from './features/hierarchical.js';
 
 export { toRgb8, validateRawImage, MAX_IMAGE_PIXELS, type Rgb8Image } from './preprocess/rgb8.js';
@@ -63,6 +63,5 @@ export {
   saveProjector,
   loadProjector,
   projectorKeyShapes,
-  projectorSpec,
   type ProjectorShape,
 } from './projector/io.js';

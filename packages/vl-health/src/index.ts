@@ -12,7 +12,6 @@ export {
   safeParseSample,
   parseSample,
   sampleToRecord,
-  formatPath,
   type Task,
   type Sample,
   type ConversationTurn,
@@ -62,5 +61,4 @@ export {
 export { phantomImages, type PhantomOptions } from './synth/phantoms.js';
 export { MODALITIES, ORGANS, LESION_RADIUS, type Modality, type Scene, type Side, type SizeClass } from './synth/scene.js';
 export { QUESTION_TYPES, type QuestionType } from './synth/questions.js';
-export { TISSUE_INTENSITY } from './synth/render.js';
 export { toGray, grayToRaw, type Gray } from './image_ops.js';

@@ -9,7 +9,7 @@ export { VQTokenizer, type VQTokenizerOptions, type EncodeOptions, type TrainFor
 export { Encoder } from './encoder.js';
 export { Decoder } from './decoder.js';
 export { GumbelQuantize, VectorQuantize, type Quantizer, type QuantizeTrainOutput, type QuantizeTrainOptions } from './quantize.js';
-export { ResnetBlock, normalize } from './blocks/resnet_block.js';
+export { ResnetBlock } from './blocks/resnet_block.js';
 export { AttnBlock } from './blocks/attn_block.js';
 export { Downsample, Upsample } from './blocks/resample.js';
 export { loadPretrained, savePretrained, loadConfig, IGNORABLE_KEYS, CONFIG_FILE, WEIGHTS_FILE } from './pretrained.js';

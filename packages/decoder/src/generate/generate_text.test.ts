@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
 import fc from 'fast-check';
 import { describeBackends } from '@healthgpt/testing';
-import { DecoderLM, allowedTokens, bytesToUnicode, trainByteLevelBpe, type TokenEvent } from '../index.js';
+import { DecoderLM, allowedTokens, trainByteLevelBpe, type TokenEvent } from '../index.js';
+import { bytesToUnicode } from '../tokenizer/byte_level.js';
 import { tinyConfig } from '../configs.test_util.js';
 
 // Multi-byte text, so that byte-level tokens can split a character.
