@@ -11,6 +11,7 @@ Prints one JSON line: {"torch", "trainable", "ms": [...], "losses": [...]}.
 Run with OPENBLAS_NUM_THREADS=2; intra-op threads are set to 1 here.
 """
 import json
+import os
 import sys
 import time
 
@@ -18,6 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from torch_safetensors import load_safetensors
+
+# The CLIP tower's forward has one PyTorch home: the model package's fixture generator.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "packages", "model", "scripts"))
+from make_healthgpt_fixture import clip_features  # noqa: E402
 
 
 def main():
@@ -45,27 +50,6 @@ def main():
         h = F.linear(x, a) * scale  # [.., R]
         return y + F.linear(g.repeat_interleave(re, -1) * h, W[f"{key}.lora_B.{task}.weight"])
 
-    def vision(px):
-        P, Dv, Hv = vc["patch_size"], vc["hidden_size"], vc["num_attention_heads"]
-        x = F.conv2d(px, W[vp + "embeddings.patch_embedding.weight"], stride=P).flatten(2).transpose(1, 2)
-        B = x.shape[0]
-        x = torch.cat([W[vp + "embeddings.class_embedding"].expand(B, 1, Dv), x], 1) + W[vp + "embeddings.position_embedding.weight"]
-        ln = lambda t, k: F.layer_norm(t, (Dv,), W[k + ".weight"], W[k + ".bias"], vc["layer_norm_eps"])
-        h = ln(x, vp + "pre_layrnorm")
-        states = [h]
-        for i in range(vc["num_hidden_layers"]):
-            p = f"{vp}encoder.layers.{i}."
-            y = ln(h, p + "layer_norm1")
-            T = y.shape[1]
-            q, k, v = (F.linear(y, W[p + f"self_attn.{n}.weight"], W[p + f"self_attn.{n}.bias"]).view(B, T, Hv, Dv // Hv).transpose(1, 2) for n in ("q_proj", "k_proj", "v_proj"))
-            a = ((q @ k.transpose(2, 3)) * (Dv // Hv) ** -0.5).softmax(-1) @ v
-            h = h + F.linear(a.transpose(1, 2).reshape(B, T, Dv), W[p + "self_attn.out_proj.weight"], W[p + "self_attn.out_proj.bias"])
-            y = F.linear(ln(h, p + "layer_norm2"), W[p + "mlp.fc1.weight"], W[p + "mlp.fc1.bias"])
-            y = y * torch.sigmoid(1.702 * y)  # quick_gelu
-            h = h + F.linear(y, W[p + "mlp.fc2.weight"], W[p + "mlp.fc2.bias"])
-            states.append(h)
-        return states[settings["select_layer"]][:, 1:]
-
     def norm(x, key):
         return W[key] * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
 
@@ -76,7 +60,7 @@ def main():
 
     def forward():
         with torch.no_grad():
-            feats = vision(pixels)  # the tower is frozen
+            feats = clip_features(W, pixels, vc, settings["select_layer"], vp)  # the tower is frozen
         pj = settings["projector"]
         img = F.linear(F.gelu(F.linear(feats, W[f"model.{pj}.0.weight"], W[f"model.{pj}.0.bias"])), W[f"model.{pj}.2.weight"], W[f"model.{pj}.2.bias"])
         rows, labs = [], []

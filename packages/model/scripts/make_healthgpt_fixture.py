@@ -78,9 +78,9 @@ def write_safetensors(path, tensors, metadata):
 # ---------------------------------------------------------------------------------- the model
 
 
-def clip_features(W, px, vc, select):
-    """CLIPVisionModel hidden_states[select][:, 1:] (pre_layrnorm output is hidden state 0)."""
-    vp, P, D, H = "vision_model.", vc["patch_size"], vc["hidden_size"], vc["num_attention_heads"]
+def clip_features(W, px, vc, select, vp="vision_model."):
+    """CLIPVisionModel hidden_states[select][:, 1:] (pre_layrnorm output is hidden state 0); `vp`: the tower's key prefix in W."""
+    P, D, H = vc["patch_size"], vc["hidden_size"], vc["num_attention_heads"]
     ln = lambda t, k: F.layer_norm(t, (D,), W[k + ".weight"], W[k + ".bias"], vc["layer_norm_eps"])
     x = F.conv2d(px, W[vp + "embeddings.patch_embedding.weight"], stride=P).flatten(2).transpose(1, 2)
     B = x.shape[0]
