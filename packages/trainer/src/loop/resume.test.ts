@@ -53,11 +53,14 @@ describe('exact resume across processes', () => {
     }
   }, LONG);
 
-  it('a run killed with SIGKILL at a random step resumes with the same losses, bit for bit, passing over a half-written checkpoint', async () => {
+  // a random step in either stage, and always the first step after the stage boundary (resumed from
+  // the finished stage's checkpoint, the next stage must see the dropout draws an uninterrupted run sees)
+  it.each([
+    ['a random step', 2 + new Generator(Date.now()).int(STEPS - 4)],
+    ['the first step of the second stage', STEPS / 2 + 1],
+  ])('a run killed with SIGKILL at %s resumes with the same losses, bit for bit, passing over a half-written checkpoint', async (_, killAt) => {
     expect(whole).toHaveLength(STEPS);
-    const gen = new Generator(Date.now());
     const dir = tmp();
-    const killAt = 2 + gen.int(STEPS - 4); // a step in either stage
     let seen = 0;
     const killed = await runChild(dir, [], (line, p) => {
       if (line.startsWith('STEP ') && ++seen === killAt) p.kill('SIGKILL');

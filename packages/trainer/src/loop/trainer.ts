@@ -127,7 +127,10 @@ export class Trainer {
       for (let i = from ? from.state.stageIndex : 0; i < stages.length; i++) {
         const resumeHere = from && from.state.stageIndex === i ? from : null;
         if (resumeHere && resumeHere.state.step >= resumeHere.state.stageSteps) continue; // finished: its result is in `done`
-        const r = await this.runStage(i, stages[i], resumeHere, results);
+        // the stage after a finished one starts afresh, but the generators that outlive a stage
+        // (dropout, the tasks' own) continue where the checkpoint left them, as in an uninterrupted run
+        const carry = from && from.state.stageIndex === i - 1 && from.state.step >= from.state.stageSteps ? from : null;
+        const r = await this.runStage(i, stages[i], resumeHere, results, carry);
         if (r === 'stopped') return { stages: results, interrupted: true, checkpoint: this.lastCheckpoint };
         results.push(r);
         await this.options.onStageEnd?.(stages[i], r, { tasks: this.stageTasks(stages[i]) });
@@ -211,8 +214,14 @@ export class Trainer {
       TrainerError.check(c !== undefined, 'CHECKPOINT', `has no data cursor for task '${name}'`, { file: from.dir, key: name });
       loader.setState(c);
     }
+    this.restoreGenerators(run, from, false);
+  }
+
+  /** Set every generator of `run` (or, with `lasting`, all but the stage's own mixture draws) to its state in `from`. */
+  private restoreGenerators(run: StageRun, from: { dir: string; state: TrainerState }, lasting: boolean): void {
     for (const [name, g] of this.generators(run)) {
-      const st = s.generators[name];
+      if (lasting && name === 'mixture') continue;
+      const st = from.state.generators[name];
       TrainerError.check(st !== undefined, 'CHECKPOINT', `has no state for generator '${name}'`, { file: from.dir, key: name });
       g.setState(st);
     }
@@ -251,7 +260,7 @@ export class Trainer {
     return run.tasks[run.tasks.length - 1];
   }
 
-  private async runStage(index: number, spec: StageSpec, from: { dir: string; state: TrainerState } | null, done: StageResult[]): Promise<StageResult | 'stopped'> {
+  private async runStage(index: number, spec: StageSpec, from: { dir: string; state: TrainerState } | null, done: StageResult[], carry: { dir: string; state: TrainerState } | null = null): Promise<StageResult | 'stopped'> {
     const run = this.setup(index, spec);
     const model = this.options.model;
     let history: StepRecord[] = [];
@@ -263,7 +272,7 @@ export class Trainer {
         history = [...from.state.history];
         skipped = from.state.skipped;
         seconds = from.state.seconds;
-      }
+      } else if (carry) this.restoreGenerators(run, carry, true);
       await this.options.onStageStart?.(spec, { trainable: run.trainableNames, tasks: run.tasks });
       this.progress.start(spec.name, run.steps, history.length);
       model.train();
