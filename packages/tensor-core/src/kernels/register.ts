@@ -18,6 +18,7 @@ import { tileWasmConfig } from './tile.js';
 import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
+import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -36,6 +37,8 @@ const KERNELS: tf.KernelConfig[] = [
   gatherWasmConfig,
   splitVWasmConfig,
   concatWasmConfig,
+  ...im2colWasmConfigs,
+  ...im2colCpuConfigs,
 ];
 
 let done = false;
