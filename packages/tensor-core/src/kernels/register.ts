@@ -18,6 +18,7 @@ import { tileWasmConfig } from './tile.js';
 import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
+import { fusedStepConfigs } from './fused_step.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -36,6 +37,7 @@ const KERNELS: tf.KernelConfig[] = [
   gatherWasmConfig,
   splitVWasmConfig,
   concatWasmConfig,
+  ...fusedStepConfigs,
 ];
 
 let done = false;
