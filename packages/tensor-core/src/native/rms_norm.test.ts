@@ -5,11 +5,11 @@ import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing
 import { rmsNorm, rmsNormReference } from '../nn/norms.js';
 import { randArray } from '../nn/reference.test_util.js';
 import { nativeKernels, nativeStatus, useNativeMatmul } from '../kernels/native.js';
-import { nativeRmsNormServes, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL } from './rms_norm.js';
+import { nativeRmsNorm, nativeRmsNormServes, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL } from './rms_norm.js';
 
-/** y and the gradients of Σ y·probe with respect to x and w, read back. */
-function valueAndGrads(f: (x: Tensor, w: Tensor) => Tensor, x: Tensor, w: Tensor, probe: Tensor): Float32Array[] {
-  const outs = tf.tidy(() => [f(x, w), ...tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(f(a, b), probe)))([x, w])]);
+/** y (from `value`, default f) and the gradients of Σ f(x, w)·probe with respect to x and w, read back. */
+function valueAndGrads(f: (x: Tensor, w: Tensor) => Tensor, x: Tensor, w: Tensor, probe: Tensor, value = f): Float32Array[] {
+  const outs = tf.tidy(() => [value(x, w), ...tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(f(a, b), probe)))([x, w])]);
   const arrays = outs.map((t) => t.dataSync() as Float32Array);
   tf.dispose(outs);
   return arrays;
@@ -33,7 +33,8 @@ describeBackends('RMSNorm on the native path', () => {
           const w = tf.tensor(randArray(d, seed + 1, 1.5), [d]);
           const probe = tf.tensor(randArray(n, seed + 3), shape);
           expect(nativeRmsNormServes(x, w)).toBe(true);
-          const got = valueAndGrads((a, b) => rmsNorm(a, b, 1e-5), x, w, probe);
+          // The value straight from the native op (rmsNorm outside a tape takes the inference kernel).
+          const got = valueAndGrads((a, b) => rmsNorm(a, b, 1e-5), x, w, probe, (a, b) => nativeRmsNorm(a, b, 1e-5));
           const backend = tf.getBackend();
           tf.setBackend('cpu');
           useNativeMatmul(false);

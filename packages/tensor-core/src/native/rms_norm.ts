@@ -1,7 +1,7 @@
 /**
  * RMSNorm through the native addon: one pass forward (y and the per-row 1/σ it saves) and one
  * backward (dx and dw), instead of ~6 and ~8 tfjs kernels. Registered as the kernels
- * `HealthgptRmsNorm` and `HealthgptRmsNormGrad` on wasm and cpu; `nn/norms_fused.ts` takes this
+ * `HealthgptRmsNormNative` and `HealthgptRmsNormNativeGrad` on wasm and cpu; `nn/norms_fused.ts` takes this
  * path for float32 input with a [D] weight when the addon is loaded and the native path is on.
  */
 import { tf, type Tensor } from '../tf.js';
@@ -9,8 +9,8 @@ import { nativeKernels, type NativeAddon } from '../kernels/native.js';
 import { nativeBackend, operands } from './operands.js';
 import type { TensorInfo } from '../kernels/wasm_heap.js';
 
-export const RMS_NORM_KERNEL = 'HealthgptRmsNorm';
-export const RMS_NORM_GRAD_KERNEL = 'HealthgptRmsNormGrad';
+export const RMS_NORM_KERNEL = 'HealthgptRmsNormNative';
+export const RMS_NORM_GRAD_KERNEL = 'HealthgptRmsNormNativeGrad';
 
 type Addon = NativeAddon & Required<Pick<NativeAddon, 'rmsNorm' | 'rmsNormGrad'>>;
 
