@@ -19,6 +19,7 @@ import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
 import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
+import { fusedStepConfigs } from './fused_step.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -39,6 +40,7 @@ const KERNELS: tf.KernelConfig[] = [
   concatWasmConfig,
   ...im2colWasmConfigs,
   ...im2colCpuConfigs,
+  ...fusedStepConfigs,
 ];
 
 let done = false;
