@@ -19,6 +19,7 @@ import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
 import { fusedStepConfigs } from './fused_step.js';
+import { int8RowsConfigs } from './int8_rows.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -38,6 +39,7 @@ const KERNELS: tf.KernelConfig[] = [
   splitVWasmConfig,
   concatWasmConfig,
   ...fusedStepConfigs,
+  ...int8RowsConfigs,
 ];
 
 let done = false;
