@@ -20,6 +20,7 @@ import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
 import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
 import { fusedStepConfigs } from './fused_step.js';
+import { int8RowsConfigs } from './int8_rows.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -41,6 +42,7 @@ const KERNELS: tf.KernelConfig[] = [
   ...im2colWasmConfigs,
   ...im2colCpuConfigs,
   ...fusedStepConfigs,
+  ...int8RowsConfigs,
 ];
 
 let done = false;
