@@ -18,6 +18,7 @@ import { tileWasmConfig } from './tile.js';
 import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
+import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
 import { fusedStepConfigs } from './fused_step.js';
 import { int8RowsConfigs } from './int8_rows.js';
 
@@ -38,6 +39,8 @@ const KERNELS: tf.KernelConfig[] = [
   gatherWasmConfig,
   splitVWasmConfig,
   concatWasmConfig,
+  ...im2colWasmConfigs,
+  ...im2colCpuConfigs,
   ...fusedStepConfigs,
   ...int8RowsConfigs,
 ];
