@@ -10,3 +10,5 @@ napi_value SetPoolThreads(napi_env env, napi_callback_info cb);
 napi_value DecodeAttention(napi_env env, napi_callback_info cb);
 napi_value RmsNorm(napi_env env, napi_callback_info cb);
 napi_value RmsNormGrad(napi_env env, napi_callback_info cb);
+napi_value SiluGate(napi_env env, napi_callback_info cb);
+napi_value SiluGateGrad(napi_env env, napi_callback_info cb);

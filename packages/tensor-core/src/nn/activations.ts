@@ -1,6 +1,7 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError } from '../errors.js';
 import { inferenceFusable, siluGateInference } from '../kernels/fused_step.js';
+import { nativeSiluGate, nativeSiluGateServes } from '../native/silu_gate.js';
 
 /** Exact GELU: 0.5·x·(1 + erf(x/√2)) (PyTorch `nn.GELU()`). */
 export function gelu(x: Tensor): Tensor {
@@ -59,6 +60,7 @@ export function siluGate(x: Tensor, up?: Tensor): Tensor {
   TensorCoreError.check(up ? up.shape.join() === x.shape.join() : last % 2 === 0, 'ARGUMENT', () =>
     up ? `'up' passed to 'siluGate' must have the shape of 'x' [${x.shape.join(', ')}], got [${up.shape.join(', ')}]` : `'x' passed to 'siluGate' alone must hold gate and up halves (an even last axis), got [${x.shape.join(', ')}]`);
   if (inferenceFusable('HealthgptSiluGate', x, ...(up ? [up] : []))) return siluGateInference(x, up);
+  if (nativeSiluGateServes(x, up)) return nativeSiluGate(x, up);
   return tf.tidy(() => {
     const [g, u] = up ? [x, up] : tf.split(x, 2, -1);
     return tf.mul(silu(g), u);
