@@ -25,6 +25,9 @@ export interface PipelineBudget {
   evalPerSubtask: number;
 }
 
+/** The synthetic set's generation subtasks: the demo aligns the generation plugin on all of them, not on reconstruction alone. */
+const GENERATION_SUBTASKS = ['reconstruction', 'super-resolution', 'modality-conversion', 'denoising'];
+
 /**
  * The budgets: `demo` aims at 10 minutes on 2 cores, `quick` at about 1 minute (it writes the
  * report; its few steps are not meant to beat the baselines), `test` seconds (CI). `demo`
@@ -35,7 +38,7 @@ export const PIPELINE_BUDGETS: Record<'demo' | 'quick' | 'test', PipelineBudget>
   demo: {
     scenes: 500,
     stage0: { decoder: { steps: 150, batchSize: 16, lr: 3e-3, seqLen: 64 }, vision: { steps: 150, batchSize: 32, lr: 1e-3 }, vq: { steps: 250, batchSize: 16, lr: 3e-3 } },
-    stages: { alignment: 60, fusion: 40, instruction: 500, batchSize: 8, lrScale: 20 },
+    stages: { alignment: 60, alignmentGeneration: 300, fusion: 40, instruction: 700, batchSize: 8, lrScale: 20, data: { alignmentGeneration: GENERATION_SUBTASKS } },
     evalPerSubtask: 200,
   },
   quick: {
