@@ -75,8 +75,6 @@ const ALLOWED: Record<string, { concepts: string[]; why: string }> = {
   'packages/testing/src/cross_backend.ts': { concepts: ['a random generator'], why: 'kernel test inputs from a self-contained LCG, whose source a test sends to a child process' },
   'packages/testing/src/golden.ts': { concepts: ['a model-folder loader'], why: 'reads the PyTorch fixtures (inputs and outputs), not a model folder' },
   'packages/vl-health/src/fetch/dataset.ts': { concepts: ['an atomic writer'], why: 'moves a finished, verified extraction into place (a directory rename of a data set, not a file write)' },
-  'packages/model/src/io/release_files.ts': { concepts: ['a model-folder loader'], why: 'pending: reading the release’s files moves onto readCheckpointFile' },
-  'packages/trainer/src/loop/checkpoint.ts': { concepts: ['a model-folder loader'], why: 'pending: training checkpoints are written by withFolderWriter; reading them moves onto FolderReader / readCheckpoint' },
 };
 
 /** Comments removed (line and block), strings kept. */

@@ -121,7 +121,7 @@ export default async function bench(): Promise<BenchReport> {
   const notes: string[] = [
     'Ours: batch 1, greedy, KV cache. Decode tokens/s = new tokens / time from the first to the last streamed token (each step: forward + logits read-back + argmax); prefill = prompt tokens / time to the first token. weight GB/s = the bytes of every Linear weight (int8: values and scales) read once per decode step × decode tokens/s.',
     "PyTorch: Debian python3-torch eager, torch.set_num_threads(1), OPENBLAS_NUM_THREADS=2 (the ratios' reference) and 1, the same float32 weights via a safetensors file written by savePretrained (bench/torch_decoder.py). Medians of the repeats after one warm-up.",
-    `Rounds: ${ROUNDS}; each round runs every variant (path × weights) and then PyTorch with 2 and 1 BLAS threads; a ratio is the median over rounds of (ours / PyTorch 2 threads) in the same round. On a shared machine compare ratios, not absolute figures.`,
+    `Rounds: ${ROUNDS}; each round runs every variant (path × weights; the first one rotating from round to round) and then PyTorch with 2 and 1 BLAS threads; a ratio is the median over rounds of (ours / PyTorch 2 threads) in the same round. On a shared machine compare ratios, not absolute figures.`,
   ];
   if (!hasNative) notes.push(`Native BLAS path not run: ${nativeReason}`);
   for (const c of CASES) {
@@ -146,7 +146,8 @@ export default async function bench(): Promise<BenchReport> {
       const pt: Record<number, Speed[]> = { 2: [], 1: [] };
       let failure: string | null = null;
       for (let round = 0; round < ROUNDS; round++) {
-        for (const v of variants) {
+        // Each round starts from another variant, so none always runs first (right after PyTorch).
+        for (const v of variants.map((_, i) => variants[(i + round) % variants.length])) {
           useNativeMatmul(v.path === 'native');
           if (v.path === 'native') nativeBlas()!.setThreads(v.blasThreads);
           v.rowPath = pathOf(backendInfo());

@@ -3,20 +3,32 @@
  * per step, base frozen, gradients for the adapter only) for plain LoRA, DoRA, H-LoRA and looped
  * MoE-LoRA at k = 2, 4, 8, 32, as ratios to LoRA measured in the same run.
  *
- * Configs run once per round in a shuffled order, so a slow patch of a shared machine hits every
- * config alike; a config's ratio is the median over rounds of its step time divided by
- * LoRA's step time in the same round. Env: HLORA_BENCH_LAYERS (2), HLORA_BENCH_TOKENS (4096),
- * HLORA_BENCH_ROUNDS (7, at least 5), HLORA_BENCH_D (1024).
+ * Paired, interleaved rounds (see bench/README.md, "Paired ratios"): each round times every
+ * config against LoRA back to back in the order LoRA, config, config, LoRA (drift during the
+ * quartet cancels to first order), the timed region being `HLORA_BENCH_STEPS` steps after a forced
+ * garbage collection; the configs' order is shuffled per round. A config's ratio is the median of
+ * its per-round paired ratios; its spread is the 95 % bootstrap interval of that median, beside
+ * the interquartile range of the per-round ratios. The native BLAS runs on a pinned thread count.
+ *
+ * Env: HLORA_BENCH_LAYERS (2), HLORA_BENCH_TOKENS (4096), HLORA_BENCH_ROUNDS (15, at least 5),
+ * HLORA_BENCH_D (1024), HLORA_BENCH_STEPS (1: steps per timed region), HLORA_BENCH_THREADS
+ * (1: native BLAS threads), HLORA_BENCH_CONFIGS (comma-separated labels; default all).
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { tf, initBackend, backendInfo, Module, Linear, Generator, normal, type Tensor } from '@healthgpt/tensor-core';
 import { injectAdapters, markOnlyAdapterTrainable, adaptedLayers, type AdaptedLinear } from '../src/index.js';
+import { nativeBlas } from '@healthgpt/tensor-core/internal';
 import { median, pathOf, type BenchReport } from '../../../bench/report.js';
+import { pairedSpread } from '../../../bench/paired.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
 const D = env('HLORA_BENCH_D', 1024);
 const LAYERS = env('HLORA_BENCH_LAYERS', 2);
 const TOKENS = env('HLORA_BENCH_TOKENS', 4096);
-const ROUNDS = Math.max(5, env('HLORA_BENCH_ROUNDS', 7));
+const ROUNDS = Math.max(5, env('HLORA_BENCH_ROUNDS', 15));
+const STEPS = Math.max(1, env('HLORA_BENCH_STEPS', 1));
+const THREADS = Math.max(1, env('HLORA_BENCH_THREADS', 1));
 const R = 64;
 const ALPHA = 128;
 
@@ -49,6 +61,12 @@ const CONFIGS: Config[] = [
   { label: 'dora', kind: 'dora', k: null },
 ];
 for (const k of [2, 4, 8, 32]) CONFIGS.push({ label: `hlora k=${k}`, kind: 'hlora', k }, { label: `moe-lora k=${k}`, kind: 'moe-lora', k });
+const wanted = process.env.HLORA_BENCH_CONFIGS?.split(',').map((x) => x.trim());
+const RUN = CONFIGS.filter((c, i) => i === 0 || !wanted || wanted.includes(c.label));
+
+setFlagsFromString('--expose-gc');
+/** The engine's full collection (exposed above), run before each timed region so none starts with another's garbage. */
+const collect = runInNewContext('gc') as () => void;
 
 function build(c: Config): Stack {
   const m = new Stack(new Generator(1));
@@ -68,45 +86,58 @@ function step(m: Stack, x: Tensor, gy: Tensor): void {
   tf.dispose([loss, ...grads.values()]);
 }
 
+/** ms of STEPS steps of m, after a full garbage collection. */
+function timed(m: Stack, x: Tensor, gy: Tensor): number {
+  collect();
+  const t0 = performance.now();
+  for (let i = 0; i < STEPS; i++) step(m, x, gy);
+  return performance.now() - t0;
+}
+
 export default async function bench(): Promise<BenchReport> {
   await initBackend({ backend: 'wasm' });
+  nativeBlas()?.setThreads(THREADS);
   const gen = new Generator(4);
   const x = normal([TOKENS, D], 0, 1, gen); // [N, D]
   const gy = normal([TOKENS, D], 0, 1, gen); // [N, D]
-  const models = CONFIGS.map(build);
-  const ms: number[][] = CONFIGS.map(() => []);
+  const models = RUN.map(build);
+  // ratios[i]: config i's per-round paired ratio to LoRA; loraMs: every LoRA timing.
+  const ratios: number[][] = RUN.map(() => []);
+  const loraMs: number[] = [];
   const order = new Generator(5);
   for (let round = -1; round < ROUNDS; round++) {
     // A fresh order each round, so no config always follows the same one (allocator and cache state).
-    for (const i of order.shuffle(models.map((_, j) => j))) {
-      const t0 = performance.now();
-      step(models[i], x, gy);
-      if (round >= 0) ms[i].push(performance.now() - t0);
+    for (const i of order.shuffle(models.map((_, j) => j).slice(1))) {
+      const [l1, c1, c2, l2] = [0, i, i, 0].map((j) => timed(models[j], x, gy)); // LoRA, config, config, LoRA
+      if (round < 0) continue; // warm-up round
+      ratios[i].push((c1 + c2) / (l1 + l2));
+      loraMs.push(l1 / STEPS, l2 / STEPS);
     }
     console.error(`# h-lora bench: round ${round + 1}/${ROUNDS} done`);
   }
-  const rows = CONFIGS.map((c, i) => {
-    const perRound = ms[i].map((t, r) => t / ms[0][r]);
-    const ratio = median(perRound);
-    // The spread over rounds: the lowest and highest per-round ratio, and their half-range in %.
-    const lo = Math.min(...perRound);
-    const hi = Math.max(...perRound);
-    return { config: c.label, ...pathOf(backendInfo()), experts: c.k, 'median ms': Math.round(median(ms[i])), 'ratio to lora': Number(ratio.toFixed(3)), 'ratio min': Number(lo.toFixed(3)), 'ratio max': Number(hi.toFixed(3)), 'spread ±%': Number((((hi - lo) / 2 / ratio) * 100).toFixed(1)) };
+  const rows = RUN.slice(1).map((c, j) => {
+    const s = pairedSpread(ratios[j + 1], new Generator(6 + j));
+    const pct = (v: number) => Number(((v / s.median) * 100).toFixed(1));
+    return { config: c.label, ...pathOf(backendInfo()), experts: c.k, 'ratio to lora': Number(s.median.toFixed(3)), 'median 95% CI': `${s.ciLow.toFixed(3)}–${s.ciHigh.toFixed(3)}`, 'CI ±%': pct((s.ciHigh - s.ciLow) / 2), 'IQR ±%': pct((s.q3 - s.q1) / 2), 'min–max': `${s.min.toFixed(3)}–${s.max.toFixed(3)}` };
   });
-  const hloraWorst = Math.max(...rows.filter((r) => r.config.startsWith('hlora')).map((r) => r['ratio to lora']));
-  const noise = rows[1]['ratio to lora'];
+  const hlora = rows.filter((r) => r.config.startsWith('hlora'));
+  const worst = hlora.length ? Math.max(...hlora.map((r) => r['ratio to lora'])) : NaN;
+  const widest = hlora.length ? Math.max(...hlora.map((r) => r['CI ±%'])) : NaN;
+  const noise = rows.find((r) => r.config === 'lora (same again)');
   models.forEach((m) => m.dispose());
   tf.dispose([x, gy]);
+  const threads = nativeBlas() ? `native BLAS pinned to ${THREADS} thread${THREADS === 1 ? '' : 's'}` : 'no native BLAS';
   return {
     name: 'h-lora',
-    title: `Adapter forward + backward: ${LAYERS} layers of d ${D}, R ${R}, ${TOKENS} tokens/step (${tf.getBackend()} backend)`,
+    title: `Adapter forward + backward: ${LAYERS} layers of d ${D}, R ${R}, ${TOKENS} tokens/step (${tf.getBackend()} backend), paired rounds`,
     rows,
     notes: [
-      `ratio = median over ${ROUNDS} rounds of (config step / lora step in the same round); configs run once per round in a shuffled order, after a warm-up round. ratio min / max: the lowest and highest per-round ratio; spread ±% = their half-range over the median (the target needs it below 5 %; raise HLORA_BENCH_ROUNDS on a busy machine).`,
+      `Paired rounds: ${ROUNDS} after a warm-up round; in each, every config runs against LoRA as LoRA, config, config, LoRA back to back (configs in a shuffled order), each timed region ${STEPS} step${STEPS === 1 ? '' : 's'} after a forced full GC; the round's ratio is (config + config) / (LoRA + LoRA). LoRA step: median ${Math.round(median(loraMs))} ms.`,
+      'ratio to lora = median of the per-round ratios. median 95% CI = percentile bootstrap (2,000 resamples of the rounds) of that median, CI ±% its half-width over the median: how precisely this run pins the ratio. IQR ±% = half the interquartile range of the per-round ratios over the median: how much one round scatters. min–max: the extreme rounds.',
+      `Target: hlora ≤ 1.05x lora at every k with a spread under 5 %. Worst hlora ratio here: ${worst.toFixed(3)}x (${worst <= 1.05 ? 'met' : 'NOT met'}); widest CI ±${widest}% (${widest < 5 ? 'under' : 'NOT under'} 5 %).${noise ? ` The identical second LoRA stack measured ${noise['ratio to lora']}x (CI ${noise['median 95% CI']}): the noise floor.` : ''}`,
       'Base weights frozen; gradients for the adapter parameters only (the base matmuls still run forward and back for dX).',
-      `Target: hlora ≤ 1.05x lora at every k. Worst hlora ratio here: ${hloraWorst.toFixed(3)}x (${hloraWorst <= 1.05 ? 'met' : 'NOT met'}); the identical second LoRA stack measured ${noise.toFixed(3)}x (the noise floor).`,
       'Paper (PyTorch, GPU): hlora ≈ 1.00x; looped MoE-LoRA 1.22x (k=2), 1.49x (k=4), 2.09x (k=8), 5.81x (k=32).',
-      `Path: ${backendInfo().engine}; matmuls on ${backendInfo().matmul.label} (HEALTHGPT_NATIVE=0 runs them on wasm).`,
+      `Path: ${backendInfo().engine}; matmuls on ${backendInfo().matmul.label} (HEALTHGPT_NATIVE=0 runs them on wasm); ${threads} (HLORA_BENCH_THREADS).`,
       'Timings come from a machine shared with other jobs; compare ratios, not absolute times.',
     ],
   };

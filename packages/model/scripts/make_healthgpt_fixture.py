@@ -17,7 +17,6 @@ tolerances (the figures are printed). PyTorch 1.13, float32, CPU; nothing from H
 import argparse
 import json
 import os
-import struct
 import sys
 
 import torch
@@ -48,31 +47,9 @@ NEW_TOKENS = 6
 
 # ---------------------------------------------------------------------------------- safetensors
 
-DTYPES = {"F32": torch.float32, "I64": torch.int64, "U8": torch.uint8}
-
-
-def read_safetensors(path):
-    raw = open(path, "rb").read()
-    n = struct.unpack_from("<Q", raw)[0]
-    header, body = json.loads(raw[8 : 8 + n]), raw[8 + n :]
-    header.pop("__metadata__", None)
-    tensor = lambda i: torch.frombuffer(bytearray(body[i["data_offsets"][0] : i["data_offsets"][1]]), dtype=DTYPES[i["dtype"]])
-    return {k: tensor(i).reshape(i["shape"]).clone() for k, i in header.items()}
-
-
-def write_safetensors(path, tensors, metadata):
-    """Tensors in insertion order, contiguous, header padded with spaces to a multiple of 8."""
-    names = {v: k for k, v in DTYPES.items()}
-    header, blobs, at = {"__metadata__": metadata}, [], 0
-    for name, t in tensors.items():
-        raw = t.detach().contiguous().cpu().numpy().tobytes()
-        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [at, at + len(raw)]}
-        blobs.append(raw)
-        at += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+# The PyTorch side's one safetensors reader and writer (the repository's bench/torch_safetensors.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "bench"))
+from torch_safetensors import DTYPES, load_safetensors as read_safetensors, write_safetensors  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------- the model

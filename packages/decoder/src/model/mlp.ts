@@ -1,4 +1,4 @@
-import { tf, Module, Linear, silu, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, Linear, siluGate, type Tensor } from '@healthgpt/tensor-core';
 import type { DecoderConfig } from './config.js';
 import type { InitOptions } from './types.js';
 import type { LinearLike } from './types.js';
@@ -9,13 +9,11 @@ import type { LinearLike } from './types.js';
  */
 export class DecoderMLP extends Module {
   private readonly fused: boolean;
-  private readonly inter: number;
 
   constructor(cfg: DecoderConfig, { gen, init = true }: InitOptions = {}) {
     super();
     const { hiddenSize: d, intermediateSize: i } = cfg;
     this.fused = cfg.modelType === 'phi3';
-    this.inter = i;
     if (this.fused) {
       this.registerModule('gate_up_proj', new Linear(d, 2 * i, { bias: false, gen, init }));
     } else {
@@ -28,10 +26,8 @@ export class DecoderMLP extends Module {
   /** x: [..., hidden] → [..., hidden] */
   forward(x: Tensor): Tensor {
     return tf.tidy(() => {
-      let gate: Tensor, up: Tensor;
-      if (this.fused) [gate, up] = tf.split(this.child<LinearLike>('gate_up_proj').forward(x), [this.inter, this.inter], -1);
-      else [gate, up] = [this.child<LinearLike>('gate_proj').forward(x), this.child<LinearLike>('up_proj').forward(x)];
-      return this.child<LinearLike>('down_proj').forward(tf.mul(silu(gate), up));
+      const act = this.fused ? siluGate(this.child<LinearLike>('gate_up_proj').forward(x)) : siluGate(this.child<LinearLike>('gate_proj').forward(x), this.child<LinearLike>('up_proj').forward(x));
+      return this.child<LinearLike>('down_proj').forward(act);
     });
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSafetensors, readSafetensorsHeader, saveModelFolder, withFolderWriter, type SafetensorsHeader, type Tensor } from '@healthgpt/tensor-core';
+import { loadPlanTensors, saveModelFolder, withFolderWriter, type Checkpoint, type Tensor } from '@healthgpt/tensor-core';
+import { readCheckpointFile } from '@healthgpt/tensor-core/internal';
 import { DecoderLM, HFTokenizer, type ChatTemplateName, type TextTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
@@ -14,10 +15,19 @@ import { checkFusionHeader, checkPluginHeader, type PluginTarget } from './relea
 import { toModelError } from './spec.js';
 import { stageTokenizer } from './tokenizer_files.js';
 
-/** A release file's safetensors header, read alone (bounded, no tensor data); failures as a `ModelError` naming the file. */
-async function releaseHeader(file: string): Promise<SafetensorsHeader> {
+/** A release file's header, read alone (bounded, no tensor data; its tensors are read later from that same file); failures as a `ModelError` naming the file. */
+async function releaseFile(file: string): Promise<Checkpoint> {
   try {
-    return await readSafetensorsHeader(file);
+    return await readCheckpointFile(file);
+  } catch (e) {
+    throw toModelError(e);
+  }
+}
+
+/** Every tensor of a release file whose header was checked, read from that very file (a `ModelError` naming the file on failure). */
+async function readChecked(file: Checkpoint): Promise<Map<string, Tensor>> {
+  try {
+    return await loadPlanTensors(file, file.tensors.keys());
   } catch (e) {
     throw toModelError(e);
   }
@@ -68,9 +78,9 @@ export async function loadRelease(files: ReleaseFiles, { quantize }: LoadOptions
     decoder = await DecoderLM.fromPretrained(files.llm);
     tower = await CLIPVisionModel.fromPretrained(files.clip);
     const target = pluginTarget(decoder, tower);
-    const headers = Object.entries(files.plugins).map(async ([task, file]) => [task, file, await releaseHeader(file)] as const);
-    for (const [task, file, header] of await Promise.all(headers)) checkPluginHeader(header, file, task, target);
-    for (const [task, file] of Object.entries(files.plugins)) tensors[task] = await readChecked(file);
+    const plugins = await Promise.all(Object.entries(files.plugins).map(async ([task, file]) => [task, file, await releaseFile(file)] as const));
+    for (const [task, file, ckpt] of plugins) checkPluginHeader(ckpt.shards[0].header, file, task, target);
+    for (const [task, , ckpt] of plugins) tensors[task] = await readChecked(ckpt);
     if (files.vq) vq = await VQTokenizer.fromPretrained(files.vq);
     const parts = { decoder, visionTower: tower, plugins: tensors, tokenizer, vq: vq ?? undefined, template: files.template, maxLength: files.maxLength, tasks: files.tasks };
     [decoder, tower, vq] = [null, null, null]; // importRelease owns them now (and disposes them on failure)
@@ -100,20 +110,12 @@ function pluginTarget(decoder: DecoderLM, tower: CLIPVisionModel): PluginTarget 
   return { linears, projectorIn: tower.config.hidden_size, projectorOut: decoder.config.hiddenSize, maxParameters: count };
 }
 
-/** A file's tensors, once its header has been checked (a `ModelError` naming the file on a read failure). */
-async function readChecked(file: string): Promise<Map<string, Tensor>> {
-  try {
-    return (await loadSafetensors(file)).tensors;
-  } catch (e) {
-    throw toModelError(e);
-  }
-}
-
 /** `fusion_layer_weights` (embed_tokens, lm_head), its header checked against the assembled model first. */
 async function loadFusion(model: HealthGPT, file: string): Promise<void> {
   const toParameter = (k: string) => savedKeyToParameter(k, 'fusion');
-  checkFusionHeader(await releaseHeader(file), file, new Map(model.namedParameters().map(([n, p]) => [n, p.shape])), toParameter);
-  const fusion = await readChecked(file);
+  const ckpt = await releaseFile(file);
+  checkFusionHeader(ckpt.shards[0].header, file, new Map(model.namedParameters().map(([n, p]) => [n, p.shape])), toParameter);
+  const fusion = await readChecked(ckpt);
   try {
     model.loadStateDict(new Map([...fusion].map(([k, t]) => [toParameter(k), t])), { strict: false });
   } finally {

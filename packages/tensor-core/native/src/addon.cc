@@ -3,6 +3,7 @@
 // machine has (found at load time, see blas.cc); nothing links against one at build time.
 #include <node_api.h>
 
+#include "batched_gemm.h"
 #include "bindings.h"
 #include "blas.h"
 #include "napi_util.h"
@@ -35,9 +36,7 @@ napi_value Sgemm(napi_env env, napi_callback_info cb) {
     return throw_error(env, "sgemm: operands out of bounds");
   }
   const int lda = ta ? (int)m : (int)k, ldb = tb ? (int)k : (int)n;
-  for (int64_t i = 0; i < batch; i++) {
-    blas_sgemm(ta, tb, (int)m, (int)n, (int)k, A + a + i * as, lda, B + b + i * bs, ldb, C + c + i * m * n);
-  }
+  sgemm_batched(ta, tb, batch, (int)m, (int)n, (int)k, A + a, as, lda, B + b, bs, ldb, C + c);
   return nullptr;
 }
 
@@ -87,6 +86,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"adamw", nullptr, AdamW, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"int8Matmul", nullptr, Int8Matmul, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"decodeAttention", nullptr, DecodeAttention, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNorm", nullptr, RmsNorm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rmsNormGrad", nullptr, RmsNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"siluGate", nullptr, SiluGate, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"siluGateGrad", nullptr, SiluGateGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},

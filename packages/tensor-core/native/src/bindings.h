@@ -8,3 +8,7 @@ napi_value Int8Matmul(napi_env env, napi_callback_info cb);
 napi_value PoolThreads(napi_env env, napi_callback_info cb);
 napi_value SetPoolThreads(napi_env env, napi_callback_info cb);
 napi_value DecodeAttention(napi_env env, napi_callback_info cb);
+napi_value RmsNorm(napi_env env, napi_callback_info cb);
+napi_value RmsNormGrad(napi_env env, napi_callback_info cb);
+napi_value SiluGate(napi_env env, napi_callback_info cb);
+napi_value SiluGateGrad(napi_env env, napi_callback_info cb);

@@ -170,9 +170,9 @@ int split_threads() {
   return blas >= 1 ? std::min(blas, 64) : pool_threads();
 }
 
-void split_blocks(int64_t blocks, const Fn& fn) {
+void split_blocks(int64_t blocks, const Fn& fn, int wanted) {
   Split& s = split();
-  const int threads = split_threads();
+  const int threads = wanted > 0 ? std::min(wanted, 64) : split_threads();
   if (blocks < kMinSplit || threads <= 1 || blocks > static_cast<int64_t>(kLeftMask) || s.busy.exchange(true, std::memory_order_acquire)) {
     for (int64_t b = 0; b < blocks; b++) fn(b);
     return;

@@ -10,9 +10,9 @@
  * up to split_threads() − 1 helper threads. Blocks are claimed one at a time from a shared counter:
  * the caller starts at once and takes whatever a late (or unscheduled) helper has not claimed, so
  * a loaded machine costs at most the blocks already in flight, never a whole thread's share.
- * Fewer than 4 blocks, or a pool of one, run inline.
+ * Fewer than 4 blocks, or a pool of one, run inline. `threads` > 0 overrides split_threads().
  */
-void split_blocks(int64_t blocks, const std::function<void(int64_t)>& fn);
+void split_blocks(int64_t blocks, const std::function<void(int64_t)>& fn, int threads = 0);
 
 /**
  * Threads of the decoding products: the BLAS's thread count (they stand in for its gemv, so

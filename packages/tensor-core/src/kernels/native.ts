@@ -53,6 +53,14 @@ export interface NativeAddon {
    * addons built before it existed.
    */
   decodeAttention?(q: Float32Array, k: Float32Array, v: Float32Array, bias: Float32Array | null, out: Float32Array, b: number, h: number, hkv: number, tq: number, len: number, cap: number, hd: number, biasB: number, scale: number): void;
+  /** RMSNorm forward over rows of x [rows, d]: y = x·r·w and r = 1/√(mean(x²) + eps) [rows]. Absent from addons built before it existed. */
+  rmsNorm?(x: Float32Array, xOff: number, w: Float32Array, wOff: number, y: Float32Array, yOff: number, r: Float32Array, rOff: number, rows: number, d: number, eps: number): void;
+  /** RMSNorm backward from the forward's x and r: dx [rows, d] and dw [d]. Absent from addons built before it existed. */
+  rmsNormGrad?(dy: Float32Array, dyOff: number, x: Float32Array, xOff: number, r: Float32Array, rOff: number, w: Float32Array, wOff: number, dx: Float32Array, dxOff: number, dw: Float32Array, dwOff: number, rows: number, d: number): void;
+  /** out [rows, n] = silu(g)·u, g and u rows `stride` floats apart. Absent from addons built before it existed. */
+  siluGate?(g: Float32Array, gOff: number, u: Float32Array, uOff: number, stride: number, out: Float32Array, outOff: number, rows: number, n: number): void;
+  /** The SiLU gate's backward: dg and du (rows `gradStride` apart) from g, u and da [rows, n]. Absent from addons built before it existed. */
+  siluGateGrad?(g: Float32Array, gOff: number, u: Float32Array, uOff: number, stride: number, da: Float32Array, daOff: number, dg: Float32Array, dgOff: number, du: Float32Array, duOff: number, gradStride: number, rows: number, n: number): void;
   /** Threads of the addon's own elementwise kernels (the caller included). */
   poolThreads(): number;
   setPoolThreads(n: number): number;

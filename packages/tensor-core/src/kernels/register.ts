@@ -18,6 +18,9 @@ import { tileWasmConfig } from './tile.js';
 import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
+import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
+import { fusedStepConfigs } from './fused_step.js';
+import { int8RowsConfigs } from './int8_rows.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -36,6 +39,10 @@ const KERNELS: tf.KernelConfig[] = [
   gatherWasmConfig,
   splitVWasmConfig,
   concatWasmConfig,
+  ...im2colWasmConfigs,
+  ...im2colCpuConfigs,
+  ...fusedStepConfigs,
+  ...int8RowsConfigs,
 ];
 
 let done = false;

@@ -1,5 +1,7 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError } from '../errors.js';
+import { inferenceFusable, siluGateInference } from '../kernels/fused_step.js';
+import { nativeSiluGate, nativeSiluGateServes } from '../native/silu_gate.js';
 
 /** Exact GELU: 0.5·x·(1 + erf(x/√2)) (PyTorch `nn.GELU()`). */
 export function gelu(x: Tensor): Tensor {
@@ -47,6 +49,22 @@ export function quickGelu(x: Tensor): Tensor {
 /** SiLU / swish: x·σ(x). */
 export function silu(x: Tensor): Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+}
+
+/**
+ * The SiLU gate of LLaMA-style MLPs: silu(gate)·up, with `up` given, or with x = [gate; up] along
+ * the last axis (a fused gate_up projection) → [..., I]. One kernel when no gradient is recorded.
+ */
+export function siluGate(x: Tensor, up?: Tensor): Tensor {
+  const last = x.shape[x.rank - 1];
+  TensorCoreError.check(up ? up.shape.join() === x.shape.join() : last % 2 === 0, 'ARGUMENT', () =>
+    up ? `'up' passed to 'siluGate' must have the shape of 'x' [${x.shape.join(', ')}], got [${up.shape.join(', ')}]` : `'x' passed to 'siluGate' alone must hold gate and up halves (an even last axis), got [${x.shape.join(', ')}]`);
+  if (inferenceFusable('HealthgptSiluGate', x, ...(up ? [up] : []))) return siluGateInference(x, up);
+  if (nativeSiluGateServes(x, up)) return nativeSiluGate(x, up);
+  return tf.tidy(() => {
+    const [g, u] = up ? [x, up] : tf.split(x, 2, -1);
+    return tf.mul(silu(g), u);
+  });
 }
 
 export type ActivationName = 'gelu' | 'gelu_pytorch_tanh' | 'gelu_new' | 'quick_gelu' | 'silu' | 'swish' | 'relu';

@@ -2,7 +2,7 @@ export { Linear, linear, isLinear, type LinearOptions } from './linear.js';
 export { Embedding } from './embedding.js';
 export { PositionEmbedding } from './position_embedding.js';
 export { LayerNorm, RMSNorm, GroupNorm, layerNorm, rmsNorm, groupNorm } from './norms.js';
-export { gelu, geluTanh, quickGelu, silu, activation, type ActivationName } from './activations.js';
+export { gelu, geluTanh, quickGelu, silu, siluGate, activation, type ActivationName } from './activations.js';
 export { Dropout, dropout } from './dropout.js';
 export { Conv2d, conv2d, type Conv2dOptions, type Conv2dPadding } from './conv2d.js';
 export { upsampleNearest2x } from './upsample.js';

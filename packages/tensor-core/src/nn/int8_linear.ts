@@ -2,7 +2,7 @@ import { tf, type Tensor, type Variable } from '../tf.js';
 import { Module } from '../module.js';
 import { TensorCoreError } from '../errors.js';
 import { Linear } from './linear.js';
-import { nativeKernels } from '../kernels/native.js';
+import { int8Rows, int8RowsProduct, int8RowsUsable } from '../kernels/int8_rows.js';
 
 /** Per-output-channel symmetric int8 weights: W[o, i] ≈ q[o, i] · scales[o]. */
 export interface Int8Weights {
@@ -55,40 +55,28 @@ export function dequantizeInt8({ q, scales, outFeatures: out, inFeatures: inF }:
 /** Row counts up to this run as int8 dot products in JS (decoding); larger ones dequantize and use the backend's matmul. */
 export const INT8_DIRECT_ROWS = 8;
 
-/**
- * y = x (q·s)ᵀ for x2 [N, in] with few rows: int8 × float32 dot products, scaled once — in the
- * native addon when it is loaded (across its threads), else in JS accumulated in float64.
- */
+/** y = x (q·s)ᵀ for x2 [N, in] with few rows: int8 × float32 dot products on a host copy of x (see int8_rows.ts). */
 function directProduct(x2: Tensor, w: Int8Weights): Tensor {
-  const { q, scales, outFeatures: out, inFeatures: inF } = w;
-  const x = x2.dataSync() as Float32Array;
   const n = x2.shape[0];
-  const y = new Float32Array(n * out);
-  const addon = nativeKernels();
-  if (addon?.int8Matmul) {
-    addon.int8Matmul(x, 0, q, scales, y, 0, n, out, inF);
-    return tf.tensor2d(y, [n, out]);
-  }
-  for (let r = 0; r < n; r++) {
-    const xo = r * inF;
-    for (let o = 0; o < out; o++) {
-      let acc = 0;
-      for (let i = 0, k = o * inF; i < inF; i++, k++) acc += x[xo + i] * q[k];
-      y[r * out + o] = acc * scales[o];
-    }
-  }
-  return tf.tensor2d(y, [n, out]);
+  const y = new Float32Array(n * w.outFeatures);
+  int8RowsProduct(x2.dataSync() as Float32Array, 0, w, y, 0, n);
+  return tf.tensor2d(y, [n, w.outFeatures]);
 }
 
 /**
  * y = x Wᵀ + b with W held as int8 weights: x [..., in] → [..., out]. Gradients flow to x (and to
- * `bias`), never to the frozen int8 weights, so adapters wrapping an int8 layer still train.
+ * `bias`), never to the frozen int8 weights, so adapters wrapping an int8 layer still train. With
+ * few rows and no tape recording (decoding), one kernel on the tensor's own memory.
  */
 export function int8Linear(x: Tensor, w: Int8Weights, bias?: Tensor | null): Tensor {
   const { outFeatures: out, inFeatures: inF } = w;
   TensorCoreError.check(x.dtype === 'float32' && x.shape[x.rank - 1] === inF, 'ARGUMENT', () => `'x' passed to 'int8Linear' must be float32 [..., ${inF}], got ${x.dtype} [${x.shape.join(', ')}]`);
   return tf.tidy(() => {
     const x2 = x.reshape([-1, inF]); // [N, in]
+    if (x2.shape[0] <= INT8_DIRECT_ROWS && int8RowsUsable(x2)) {
+      const y = int8Rows(x2, w); // [N, out]
+      return (bias ? tf.add(y, bias) : y).reshape([...x.shape.slice(0, -1), out]);
+    }
     const product = tf.customGrad(((xs: Tensor, save: (ts: Tensor[]) => void) => {
       save([]);
       const value =

@@ -2,6 +2,7 @@ import { tf, type Tensor } from '../tf.js';
 import { Module } from '../module.js';
 import { TensorCoreError, checkRank } from '../errors.js';
 import { fusable, fusedLayerNorm, fusedRmsNorm } from './norms_fused.js';
+import { inferenceFusable, rmsNormInference } from '../kernels/fused_step.js';
 
 /**
  * (x − mean) · rsqrt(var_biased + eps) · w + b over the last axis. Float32 input with [D] weight
@@ -26,8 +27,12 @@ export function layerNormReference(x: Tensor, weight: Tensor | null, bias: Tenso
   });
 }
 
-/** w · x · rsqrt(mean(x², −1) + eps), in float32 (Phi-3 / Qwen2); fused like `layerNorm`. */
+/**
+ * w · x · rsqrt(mean(x², −1) + eps), in float32 (Phi-3 / Qwen2); fused like `layerNorm`, and one
+ * kernel when no gradient is recorded (inference).
+ */
 export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
+  if (weight && fusable(x, weight) && inferenceFusable('HealthgptRmsNorm', x, weight)) return rmsNormInference(x, weight, eps);
   if (fusable(x, weight)) return fusedRmsNorm(x, weight, eps);
   return rmsNormReference(x, weight, eps);
 }

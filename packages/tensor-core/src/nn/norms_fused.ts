@@ -12,6 +12,7 @@
  * take this path; norms.ts falls back to the plain formula for anything else.
  */
 import { tf, type Tensor } from '../tf.js';
+import { nativeRmsNorm, nativeRmsNormServes } from '../native/rms_norm.js';
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
 type Save = (t: Tensor[]) => void;
@@ -92,7 +93,8 @@ export function fusedLayerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | 
   return op(true, weight, bias, eps)(...([x, weight, bias].filter((t) => t !== null) as Tensor[])) as Tensor;
 }
 
-/** Fused RMSNorm over the last axis; x float32 [..., D], weight [D] or null. */
+/** Fused RMSNorm over the last axis; x float32 [..., D], weight [D] or null (native forward and backward when the addon serves it). */
 export function fusedRmsNorm(x: Tensor, weight: Tensor | null, eps: number): Tensor {
+  if (nativeRmsNormServes(x, weight)) return nativeRmsNorm(x, weight, eps);
   return op(false, weight, null, eps)(...([x, weight].filter((t) => t !== null) as Tensor[])) as Tensor;
 }

@@ -1,5 +1,6 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError, checkRank } from '../errors.js';
+import { inferenceFusable, rotaryInference } from '../kernels/fused_step.js';
 
 /** Positions below this are served from the table cache; others are computed per call. */
 const MAX_CACHED = 1 << 16;
@@ -96,12 +97,15 @@ function rotateHalf(x: Tensor): Tensor {
 
 /**
  * Apply RoPE: x·cos + rotate_half(x)·sin. x: [B, H, T, D]; cos and sin: [B, 1, T, D] (as
- * `RotaryEmbedding.tables` makes them), broadcast over the heads.
+ * `RotaryEmbedding.tables` makes them), broadcast over the heads. One kernel when no gradient is
+ * recorded (inference).
  */
 export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   checkRank(x.shape, 4, 'x', 'applyRotary');
   checkRank(cos.shape, 4, 'cos', 'applyRotary');
   TensorCoreError.check(cos.shape[3] === x.shape[3] && cos.shape[2] === x.shape[2] && sin.shape.join() === cos.shape.join(), 'ARGUMENT', () =>
     `'cos' and 'sin' passed to 'applyRotary' must be [B, 1, ${x.shape[2]}, ${x.shape[3]}], got [${cos.shape.join(', ')}] and [${sin.shape.join(', ')}]`);
+  const [cb] = cos.shape;
+  if ((cb === 1 || cb === x.shape[0]) && cos.shape[1] === 1 && inferenceFusable('HealthgptRotary', x, cos, sin)) return rotaryInference(x, cos, sin);
   return tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)));
 }

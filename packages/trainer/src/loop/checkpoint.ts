@@ -1,6 +1,6 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { tf, loadSafetensors, recoverFolder, withFolderWriter, type FolderWriter, type Module, type SafetensorsDtype, type Tensor } from '@healthgpt/tensor-core';
+import { FolderReader, loadPlanInto, readCheckpoint, recoverFolder, withFolderWriter, type FolderWriter, type LoadPlan, type Module, type SafetensorsDtype, type Tensor } from '@healthgpt/tensor-core';
 import type { LoaderState } from '../data/loader.js';
 import { TrainerError } from '../errors.js';
 import type { StepRecord } from './log.js';
@@ -94,12 +94,15 @@ async function prune(parent: string, keep: number): Promise<void> {
   if (keep > 0) for (const n of done.slice(0, Math.max(0, done.length - keep))) await rm(join(parent, n), { recursive: true, force: true });
 }
 
-/** Read a checkpoint's trainer state (checked). */
+/** The largest trainer state read (its step history grows with the run: ~0.5 KB a step). */
+const MAX_STATE_BYTES = 512 * 1024 * 1024;
+
+/** Read a checkpoint's trainer state (checked), through tensor-core's folder reader. */
 export async function readTrainerState(dir: string): Promise<TrainerState> {
   const file = join(dir, STATE_FILE);
   let s: TrainerState;
   try {
-    s = JSON.parse(await readFile(file, 'utf8')) as TrainerState;
+    s = (await (await FolderReader.open(dir)).readJson(STATE_FILE, { maxBytes: MAX_STATE_BYTES })) as TrainerState;
   } catch (e) {
     throw new TrainerError('CHECKPOINT', `cannot read the trainer state (${(e as Error).message})`, { file, cause: e });
   }
@@ -108,14 +111,29 @@ export async function readTrainerState(dir: string): Promise<TrainerState> {
   return s;
 }
 
-/** Load a checkpoint's parameters into `module` (strict: every name must match). */
+/**
+ * Load a checkpoint's parameters into `module` through tensor-core's folder reader (strict: every
+ * name must match, with its shape, before any tensor is read).
+ */
 export async function loadCheckpointWeights(dir: string, module: Module): Promise<void> {
-  const { tensors } = await loadSafetensors(join(dir, WEIGHTS_FILE));
+  const file = join(dir, WEIGHTS_FILE);
   try {
-    module.loadStateDict(tensors);
+    const ckpt = await readCheckpoint(await FolderReader.open(dir), { index: null });
+    const params = module.namedParameters();
+    const plan: LoadPlan = [];
+    const problems: string[] = [];
+    for (const [name, p] of params) {
+      const stored = ckpt.tensors.get(name);
+      if (!stored) problems.push(`'${name}' is missing`);
+      else if (stored.info.shape.length !== p.shape.length || stored.info.shape.some((d, i) => d !== p.shape[i])) problems.push(`'${name}' is [${stored.info.shape}], the model's [${p.shape}]`);
+      else plan.push([name, stored]);
+    }
+    const names = new Set(params.map(([n]) => n));
+    for (const key of ckpt.tensors.keys()) if (!names.has(key)) problems.push(`'${key}' is not in the model`);
+    TrainerError.check(problems.length === 0, 'CHECKPOINT', () => `its weights do not fit the model: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, { file });
+    await loadPlanInto(module, ckpt, plan);
   } catch (e) {
-    throw new TrainerError('CHECKPOINT', `its weights do not fit the model (${(e as Error).message})`, { file: join(dir, WEIGHTS_FILE), cause: e });
-  } finally {
-    tf.dispose([...tensors.values()]);
+    if (e instanceof TrainerError) throw e;
+    throw new TrainerError('CHECKPOINT', `cannot read its weights (${(e as Error).message})`, { file, cause: e });
   }
 }
