@@ -1,4 +1,4 @@
-import { tf, Module, Linear, KVCacheLayer, applyRotary, appendKV, scaledDotProductAttention, splitHeads, mergeHeads, tidy, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, Linear, KVCacheLayer, qkvHeads, appendKV, scaledDotProductAttention, mergeHeads, tidy, type Tensor } from '@healthgpt/tensor-core';
 import type { DecoderConfig } from './config.js';
 import type { InitOptions, LayerPast, LinearLike } from './types.js';
 
@@ -37,25 +37,17 @@ export class DecoderAttention extends Module {
     this.registerModule('o_proj', new Linear(h * hd, d, { bias: false, gen, init }));
   }
 
-  /** q and k side by side [N, (H + Hkv)·hd] (they are rotated together), and v [N, Hkv·hd]. */
-  private project(x: Tensor): [Tensor, Tensor] {
-    const { numHeads: h, numKvHeads: hkv, headDim: hd } = this.cfg;
-    if (this.cfg.modelType === 'phi3') {
-      const qkv = this.child<LinearLike>('qkv_proj').forward(x);
-      return tf.split(qkv, [(h + hkv) * hd, hkv * hd], -1) as [Tensor, Tensor];
-    }
-    const qk = tf.concat([this.child<LinearLike>('q_proj').forward(x), this.child<LinearLike>('k_proj').forward(x)], -1);
-    return [qk, this.child<LinearLike>('v_proj').forward(x)];
+  /** The projections side by side [N, (H + 2·Hkv)·hd]: q, k, v (Phi-3's fused qkv_proj as it is). */
+  private project(x: Tensor): Tensor {
+    if (this.cfg.modelType === 'phi3') return this.child<LinearLike>('qkv_proj').forward(x);
+    return tf.concat(['q_proj', 'k_proj', 'v_proj'].map((n) => this.child<LinearLike>(n).forward(x)), -1);
   }
 
   /** → the output [B·T, hidden] and this layer's cache (past + new keys/values). */
   forward({ x, b, t, cos, sin, mask, past }: AttentionInput): { out: Tensor; present: LayerPast } {
     const { numHeads: h, numKvHeads: hkv } = this.cfg;
     return tidy(() => {
-      const [qk0, v0] = this.project(x);
-      const qk = applyRotary(splitHeads(qk0, h + hkv, t), cos, sin); // [B, H + Hkv, T, hd]
-      const [q, k] = tf.split(qk, [h, hkv], 1);
-      const v = splitHeads(v0, hkv, t);
+      const { q, k, v } = qkvHeads(this.project(x), { heads: h, kvHeads: hkv, t, cos, sin }); // [B, H|Hkv, T, hd], q and k rotated
       let present: LayerPast;
       let attn: Tensor; // [B, H, T, hd]
       if (past instanceof KVCacheLayer) {

@@ -4,6 +4,7 @@ import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { rmsNorm, rmsNormReference } from '../nn/norms.js';
 import { applyRotary } from '../nn/rope.js';
+import { qkvHeads } from '../nn/qkv_heads.js';
 import { silu, siluGate } from '../nn/activations.js';
 import { randArray } from '../nn/reference.test_util.js';
 
@@ -88,6 +89,39 @@ describeBackends('fused decode-step kernels', () => {
     );
   });
 
+  it('qkvHeads outside a tape runs one kernel and gives the bits of split + splitHeads + applyRotary; gradients unchanged (property)', async () => {
+    const tab = () => tf.ones([1, 1, 1, 4]);
+    expect(await kernelsOf(() => tf.tidy(() => qkvHeads(tf.ones([1, 16]), { heads: 2, kvHeads: 1, t: 1, cos: tab(), sin: tab() }).q))).toContain('HealthgptQkvHeads');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.boolean(), seeds, (b, hkv, rep, t, half, shared, seed) => {
+        const [h, hd, cb] = [hkv * rep, 2 * half, shared ? 1 : b];
+        const w = (h + 2 * hkv) * hd;
+        const x = tf.tensor2d(randArray(b * t * w, seed, 2), [b * t, w]);
+        const cos = tf.tensor4d(randArray(cb * t * hd, seed + 1), [cb, 1, t, hd]);
+        const sin = tf.tensor4d(randArray(cb * t * hd, seed + 2), [cb, 1, t, hd]);
+        const opts = { heads: h, kvHeads: hkv, t, cos, sin };
+        const fused = tf.tidy(() => Object.values(qkvHeads(x, opts)).map((y) => y.reshape([-1])).reduce((a, c) => tf.concat([a, c])));
+        // Under a tape: the unfused ops (value and gradient of Σ over all three with one probe each).
+        const probe = tf.tensor1d(randArray(fused.size, seed + 3));
+        const all = (v: Tensor) => tf.tidy(() => Object.values(qkvHeads(v, opts)).map((y) => y.reshape([-1])).reduce((a, c) => tf.concat([a, c])));
+        const { value, grad } = tf.tidy(() => tf.valueAndGrad((v: Tensor) => tf.sum(tf.mul(all(v), probe)))(x));
+        const taped = tf.tidy(() => {
+          let y: Tensor | null = null;
+          tf.grad((v: Tensor) => tf.sum((y = tf.keep(all(v)))))(x);
+          return y!;
+        });
+        expectClose(fused.dataSync(), taped.dataSync(), { atol: 0, rtol: 0 }, `qkvHeads [${b}·${t}, (${h} + 2·${hkv})·${hd}]`);
+        const wantValue = tf.tidy(() => tf.sum(tf.mul(fused, probe)));
+        expectClose(value.dataSync(), wantValue.dataSync(), TOL, 'qkvHeads Σ value');
+        expect(grad.shape).toEqual(x.shape);
+        tf.dispose([x, cos, sin, fused, probe, value, grad, taped, wantValue]);
+      }),
+      { numRuns: 25 },
+    );
+    expect(() => qkvHeads(tf.ones([1, 15]), { heads: 2, kvHeads: 1, t: 1, cos: tab(), sin: tab() })).toThrow(/even headDim/);
+    expect(() => qkvHeads(tf.ones([1, 16]), { heads: 2, kvHeads: 1, t: 1, cos: tf.ones([1, 1, 1, 2]), sin: tab() })).toThrow(/'cos' and 'sin'/);
+  });
+
   it('siluGate checks its arguments and agrees with silu', () => {
     const g = tf.tensor2d([[-2, 0.5, 3]]);
     expect(() => siluGate(g)).toThrow(/even last axis/);
@@ -102,7 +136,10 @@ describeBackends('fused decode-step kernels', () => {
     const x = tf.tensor4d(randArray(2 * 3 * 2 * 8, 5), [2, 3, 2, 8]);
     const tab = tf.tensor4d(randArray(2 * 2 * 8, 6), [2, 1, 2, 8]);
     const w = tf.ones([8]);
-    await expectNoLeaks(() => [rmsNorm(x, w), applyRotary(x, tab, tab), siluGate(x), siluGate(x, x)], { what: 'fused ops' });
+    const qkv = tf.ones([4, 4 * 8]);
+    const tab1 = tf.ones([2, 1, 2, 8]);
+    await expectNoLeaks(() => [rmsNorm(x, w), applyRotary(x, tab, tab), siluGate(x), siluGate(x, x), qkvHeads(qkv, { heads: 2, kvHeads: 1, t: 2, cos: tab1, sin: tab1 })], { what: 'fused ops' });
+    tf.dispose([qkv, tab1]);
     tf.dispose([x, tab, w]);
   });
 });

@@ -7,6 +7,7 @@
  *   HealthgptRmsNorm   x [..., D], weight [D]          → x · rsqrt(mean(x²) + eps) · weight
  *   HealthgptRotary    x [B, H, T, D], cos, sin [B, 1, T, D] → x·cos + rotate_half(x)·sin
  *   HealthgptSiluGate  x [..., 2I] (gate; up), or x and up [..., I] → silu(gate) · up  [..., I]
+ *   HealthgptQkvHeads  x [B·T, (H + 2·Hkv)·hd], cos, sin → q, k rotated and v, each [B, heads, T, hd]
  *
  * Every product and sum is rounded to float32 as the unfused float32 kernels round it, except the
  * mean of squares, which is accumulated in float64 and rounded once.
@@ -17,17 +18,17 @@ import { cpuOf } from './cpu_data.js';
 
 const f = Math.fround;
 
-/** Writes `out` from the inputs' data (in the order of the kernel's input names). */
-type Loop = (ins: Float32Array[], out: Float32Array, shapes: number[][], attrs: Record<string, number>) => void;
+/** Writes the outputs from the inputs' data (in the order of the kernel's input names). */
+type Loop = (ins: Float32Array[], outs: Float32Array[], shapes: number[][], attrs: Record<string, number>) => void;
 
 interface Fused {
   name: string;
   inputs: string[];
-  outShape: (shapes: number[][]) => number[];
+  outShapes: (shapes: number[][], attrs: Record<string, number>) => number[][];
   loop: Loop;
 }
 
-function rmsNormLoop([x, w]: Float32Array[], out: Float32Array, [shape]: number[][], { eps }: Record<string, number>): void {
+function rmsNormLoop([x, w]: Float32Array[], [out]: Float32Array[], [shape]: number[][], { eps }: Record<string, number>): void {
   const d = shape[shape.length - 1];
   for (let r = 0; r < x.length; r += d) {
     let ss = 0;
@@ -37,7 +38,7 @@ function rmsNormLoop([x, w]: Float32Array[], out: Float32Array, [shape]: number[
   }
 }
 
-function rotaryLoop([x, cos, sin]: Float32Array[], out: Float32Array, [[b, h, t, d], [cb]]: number[][]): void {
+function rotaryLoop([x, cos, sin]: Float32Array[], [out]: Float32Array[], [[b, h, t, d], [cb]]: number[][]): void {
   const half = d / 2;
   for (let bi = 0; bi < b; bi++)
     for (let hi = 0; hi < h; hi++)
@@ -52,7 +53,7 @@ function rotaryLoop([x, cos, sin]: Float32Array[], out: Float32Array, [[b, h, t,
 }
 
 /** silu(g)·u, with x = [gate; up] along the last axis, or x = gate and a second input up. */
-function siluGateLoop([x, up]: Float32Array[], out: Float32Array, [shape]: number[][]): void {
+function siluGateLoop([x, up]: Float32Array[], [out]: Float32Array[], [shape]: number[][]): void {
   const n = up ? shape[shape.length - 1] : shape[shape.length - 1] / 2;
   const [u, stride] = up ? [up, n] : [x, 2 * n];
   const upAt = up ? 0 : n;
@@ -63,16 +64,48 @@ function siluGateLoop([x, up]: Float32Array[], out: Float32Array, [shape]: numbe
     }
 }
 
+/**
+ * x [B·T, (H + 2·Hkv)·hd] (rows b·T + t; columns q heads, k heads, v heads) → q [B, H, T, hd] and
+ * k [B, Hkv, T, hd] rotated (RoPE, as rotaryLoop), v [B, Hkv, T, hd] copied.
+ */
+function qkvHeadsLoop([x, cos, sin]: Float32Array[], [q, k, v]: Float32Array[], [[n, w], [cb, , , hd]]: number[][], { heads: h, kvHeads: hkv, t }: Record<string, number>): void {
+  const half = hd / 2;
+  for (let row = 0; row < n; row++) {
+    const bi = Math.floor(row / t);
+    const ti = row % t;
+    const co = ((cb === 1 ? 0 : bi) * t + ti) * hd;
+    for (let j = 0; j < h + 2 * hkv; j++) {
+      const xo = row * w + j * hd;
+      const [dst, head, nh] = j < h ? [q, j, h] : j < h + hkv ? [k, j - h, hkv] : [v, j - h - hkv, hkv];
+      const o = ((bi * nh + head) * t + ti) * hd;
+      if (dst === v) {
+        dst.set(x.subarray(xo, xo + hd), o);
+        continue;
+      }
+      for (let i = 0; i < hd; i++) {
+        const rot = i < half ? -x[xo + i + half] : x[xo + i - half];
+        dst[o + i] = f(f(x[xo + i] * cos[co + i]) + f(rot * sin[co + i]));
+      }
+    }
+  }
+}
+
 const FUSED: Fused[] = [
-  { name: 'HealthgptRmsNorm', inputs: ['x', 'weight'], outShape: ([s]) => s, loop: rmsNormLoop },
-  { name: 'HealthgptRotary', inputs: ['x', 'cos', 'sin'], outShape: ([s]) => s, loop: rotaryLoop },
-  { name: 'HealthgptSiluGate', inputs: ['x', 'up'], outShape: ([s, up]) => (up ? s : [...s.slice(0, -1), s[s.length - 1] / 2]), loop: siluGateLoop },
+  { name: 'HealthgptRmsNorm', inputs: ['x', 'weight'], outShapes: ([s]) => [s], loop: rmsNormLoop },
+  { name: 'HealthgptRotary', inputs: ['x', 'cos', 'sin'], outShapes: ([s]) => [s], loop: rotaryLoop },
+  { name: 'HealthgptSiluGate', inputs: ['x', 'up'], outShapes: ([s, up]) => [up ? s : [...s.slice(0, -1), s[s.length - 1] / 2]], loop: siluGateLoop },
+  {
+    name: 'HealthgptQkvHeads',
+    inputs: ['x', 'cos', 'sin'],
+    outShapes: ([[n], [, , , hd]], { heads, kvHeads, t }) => [heads, kvHeads, kvHeads].map((nh) => [n / t, nh, t, hd]),
+    loop: qkvHeadsLoop,
+  },
 ];
 
 /** The kernel's inputs in the order of its names; an optional one left out is skipped. */
 const present = (args: Parameters<tf.KernelFunc>[0], names: string[]): TensorInfo[] => names.map((k) => (args.inputs as Record<string, TensorInfo | undefined>)[k]).filter((t): t is TensorInfo => t !== undefined);
 
-function wasmConfig({ name, inputs, outShape, loop }: Fused): tf.KernelConfig {
+function wasmConfig({ name, inputs, outShapes, loop }: Fused): tf.KernelConfig {
   return {
     kernelName: name,
     backendName: 'wasm',
@@ -80,15 +113,16 @@ function wasmConfig({ name, inputs, outShape, loop }: Fused): tf.KernelConfig {
       const backend = wasmOf(args);
       const ins = present(args, inputs);
       const shapes = ins.map((t) => t.shape);
-      const out = backend.makeOutput(outShape(shapes), 'float32');
+      const attrs = args.attrs as Record<string, number>;
+      const outs = outShapes(shapes, attrs).map((s) => backend.makeOutput(s, 'float32'));
       // Heap views after the last allocation (makeOutput may grow the heap).
-      loop(ins.map((t) => heapF32(backend, t)), heapF32(backend, out), shapes, args.attrs as Record<string, number>);
-      return out;
+      loop(ins.map((t) => heapF32(backend, t)), outs.map((t) => heapF32(backend, t)), shapes, attrs);
+      return outs.length === 1 ? outs[0] : outs;
     },
   };
 }
 
-function cpuConfig({ name, inputs, outShape, loop }: Fused): tf.KernelConfig {
+function cpuConfig({ name, inputs, outShapes, loop }: Fused): tf.KernelConfig {
   return {
     kernelName: name,
     backendName: 'cpu',
@@ -96,24 +130,26 @@ function cpuConfig({ name, inputs, outShape, loop }: Fused): tf.KernelConfig {
       const backend = cpuOf(args);
       const ins = present(args, inputs);
       const shapes = ins.map((t) => t.shape);
-      const shape = outShape(shapes);
-      const out = new Float32Array(tf.util.sizeFromShape(shape));
-      loop(ins.map((t) => backend.data.get(t.dataId).values as Float32Array), out, shapes, args.attrs as Record<string, number>);
-      return backend.makeTensorInfo(shape, 'float32', out);
+      const attrs = args.attrs as Record<string, number>;
+      const oShapes = outShapes(shapes, attrs);
+      const outs = oShapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
+      loop(ins.map((t) => backend.data.get(t.dataId).values as Float32Array), outs, shapes, attrs);
+      const infos = outs.map((o, i) => backend.makeTensorInfo(oShapes[i], 'float32', o));
+      return infos.length === 1 ? infos[0] : infos;
     },
   };
 }
 
 export const fusedStepConfigs: tf.KernelConfig[] = FUSED.flatMap((k) => [wasmConfig(k), cpuConfig(k)]);
 
-export type FusedKernel = 'HealthgptRmsNorm' | 'HealthgptRotary' | 'HealthgptSiluGate';
+export type FusedKernel = 'HealthgptRmsNorm' | 'HealthgptRotary' | 'HealthgptSiluGate' | 'HealthgptQkvHeads';
 
 /** Whether an op may run the inference-only `kernel`: float32 data, no tape recording gradients, a backend that has it registered. */
 export function inferenceFusable(kernel: FusedKernel, ...xs: tf.Tensor[]): boolean {
   return !tf.engine().isTapeOn() && xs.every((x) => x.dtype === 'float32' && x.size > 0) && tf.getKernel(kernel, tf.getBackend()) !== undefined;
 }
 
-const run = (name: FusedKernel, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}) => tf.engine().runKernel<tf.Tensor>(name, inputs, attrs);
+const run = <T extends tf.Tensor | tf.Tensor[] = tf.Tensor>(name: FusedKernel, inputs: tf.NamedTensorMap, attrs: Record<string, number> = {}) => tf.engine().runKernel<T>(name, inputs, attrs);
 
 /** HealthgptRmsNorm (no gradient): x [..., D], weight [D]. */
 export const rmsNormInference = (x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor => run('HealthgptRmsNorm', { x, weight }, { eps });
@@ -123,3 +159,7 @@ export const rotaryInference = (x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor): t
 
 /** HealthgptSiluGate (no gradient): silu(gate)·up for x [..., 2I] holding gate then up (→ [..., I]), or x = gate and `up` of its shape. */
 export const siluGateInference = (x: tf.Tensor, up?: tf.Tensor): tf.Tensor => run('HealthgptSiluGate', up ? { x, up } : { x });
+
+/** HealthgptQkvHeads (no gradient): x [B·T, (H + 2·Hkv)·hd] → q, k (rotated) and v in head layout [B, heads, T, hd]. */
+export const qkvHeadsInference = (x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, heads: number, kvHeads: number, t: number): [tf.Tensor, tf.Tensor, tf.Tensor] =>
+  run<tf.Tensor[]>('HealthgptQkvHeads', { x, cos, sin }, { heads, kvHeads, t }) as [tf.Tensor, tf.Tensor, tf.Tensor];
