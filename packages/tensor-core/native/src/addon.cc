@@ -90,6 +90,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"rmsNormGrad", nullptr, RmsNormGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"siluGate", nullptr, SiluGate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"siluGateGrad", nullptr, SiluGateGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"rotary", nullptr, Rotary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},

@@ -12,3 +12,4 @@ napi_value RmsNorm(napi_env env, napi_callback_info cb);
 napi_value RmsNormGrad(napi_env env, napi_callback_info cb);
 napi_value SiluGate(napi_env env, napi_callback_info cb);
 napi_value SiluGateGrad(napi_env env, napi_callback_info cb);
+napi_value Rotary(napi_env env, napi_callback_info cb);

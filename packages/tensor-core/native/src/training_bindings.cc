@@ -1,8 +1,9 @@
-// N-API bindings of the training kernels (rms_norm.cc, silu_gate.cc); operands are
+// N-API bindings of the training kernels (rms_norm.cc, silu_gate.cc, rotary.cc); operands are
 // (Float32Array, offset) pairs as in kernel_bindings.cc.
 #include "bindings.h"
 #include "napi_util.h"
 #include "rms_norm.h"
+#include "rotary.h"
 #include "silu_gate.h"
 
 // rmsNorm(x, xOff, w, wOff, y, yOff, r, rOff, rows, d, eps): y [rows, d], r [rows].
@@ -75,5 +76,23 @@ napi_value SiluGateGrad(napi_env env, napi_callback_info cb) {
   float* du = get_span(env, argv, 9, (rows - 1) * grad_stride + n);
   if (!g || !u || !da || !dg || !du) return throw_error(env, "siluGateGrad: g, u, da, dg and du must be Float32Arrays holding their rows after their offsets");
   silu_gate_backward(g, u, stride, da, dg, du, grad_stride, rows, n);
+  return nullptr;
+}
+
+// rotary(x, xOff, cos, cosOff, sin, sinOff, out, outOff, b, h, t, d, cb, backward): x and out
+//       [b, h, t, d], cos and sin [cb, 1, t, d] (cb = 1 or b), d even; backward: x holds dy.
+napi_value Rotary(napi_env env, napi_callback_info cb) {
+  size_t argc = 14;
+  napi_value argv[14];
+  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
+  if (argc != 14) return throw_error(env, "rotary: expected 14 arguments");
+  const int64_t b = get_int(env, argv[8]), h = get_int(env, argv[9]), t = get_int(env, argv[10]), d = get_int(env, argv[11]), tb = get_int(env, argv[12]);
+  if (b < 1 || h < 1 || t < 1 || d < 2 || d % 2 != 0 || (tb != 1 && tb != b)) return throw_error(env, "rotary: b, h, t ≥ 1, d even and ≥ 2, and the tables' batch 1 or b");
+  const float* x = get_span(env, argv, 0, b * h * t * d);
+  const float* c = get_span(env, argv, 2, tb * t * d);
+  const float* s = get_span(env, argv, 4, tb * t * d);
+  float* out = get_span(env, argv, 6, b * h * t * d);
+  if (!x || !c || !s || !out) return throw_error(env, "rotary: x, cos, sin and out must be Float32Arrays holding their values after their offsets");
+  rotary(x, c, s, out, b, h, t, d, tb, get_int(env, argv[13]) != 0);
   return nullptr;
 }

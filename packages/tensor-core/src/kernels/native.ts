@@ -61,6 +61,8 @@ export interface NativeAddon {
   siluGate?(g: Float32Array, gOff: number, u: Float32Array, uOff: number, stride: number, out: Float32Array, outOff: number, rows: number, n: number): void;
   /** The SiLU gate's backward: dg and du (rows `gradStride` apart) from g, u and da [rows, n]. Absent from addons built before it existed. */
   siluGateGrad?(g: Float32Array, gOff: number, u: Float32Array, uOff: number, stride: number, da: Float32Array, daOff: number, dg: Float32Array, dgOff: number, du: Float32Array, duOff: number, gradStride: number, rows: number, n: number): void;
+  /** Rotate-half RoPE of x [b, h, t, d] with tables [cb, 1, t, d]; backward = 1 runs the transposed pass on dy. Absent from addons built before it existed. */
+  rotary?(x: Float32Array, xOff: number, cos: Float32Array, cosOff: number, sin: Float32Array, sinOff: number, out: Float32Array, outOff: number, b: number, h: number, t: number, d: number, cb: number, backward: number): void;
   /** Threads of the addon's own elementwise kernels (the caller included). */
   poolThreads(): number;
   setPoolThreads(n: number): number;

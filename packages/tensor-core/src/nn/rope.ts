@@ -1,6 +1,7 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError, checkRank } from '../errors.js';
 import { inferenceFusable, rotaryInference } from '../kernels/fused_step.js';
+import { nativeRotary, nativeRotaryServes } from '../native/rotary.js';
 
 /** Positions below this are served from the table cache; others are computed per call. */
 const MAX_CACHED = 1 << 16;
@@ -107,5 +108,6 @@ export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
     `'cos' and 'sin' passed to 'applyRotary' must be [B, 1, ${x.shape[2]}, ${x.shape[3]}], got [${cos.shape.join(', ')}] and [${sin.shape.join(', ')}]`);
   const [cb] = cos.shape;
   if ((cb === 1 || cb === x.shape[0]) && cos.shape[1] === 1 && inferenceFusable('HealthgptRotary', x, cos, sin)) return rotaryInference(x, cos, sin);
+  if (nativeRotaryServes(x, cos, sin)) return nativeRotary(x, cos, sin);
   return tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)));
 }
