@@ -59,7 +59,7 @@ export function reportFixture(): ReportData {
       })),
       generation: gen.map((s) => ({ id: s.id, subtask: s.subtask!, instruction: s.conversations[0].value.replace('<image>\n', ''), input: img(s.images[0]), target: img(s.targetImage!), output: rgb(img(s.targetImage!)), scores: { ssim: 0.5, psnr: 20, mse: 600 } })),
     },
-    verdict: { comprehension: { accuracy: 0.625, questionOnly: 0.5625, n: 16, passed: true }, generation: { 'super-resolution': { ssim: 0.61, identity: 0.52, n: 4, passed: true }, 'modality-conversion': { ssim: 0.44, identity: 0.31, n: 3, passed: true } }, passed: true },
+    verdict: { comprehension: { accuracy: 0.875, questionOnly: 0.5, n: 16, wins: 6, losses: 0, pValue: 1 / 64, passed: true }, generation: { 'super-resolution': { ssim: 0.61, identity: 0.52, n: 4, passed: true }, 'modality-conversion': { ssim: 0.44, identity: 0.31, n: 3, passed: true } }, passed: true },
     files: { model: '/tmp/healthgpt-demo/model' },
   };
 }

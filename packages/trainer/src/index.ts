@@ -25,6 +25,8 @@ export { majorityAnswers, questionOnlyAnswers, type AnswerBaseline } from './eva
 export { evaluate, type EvaluateOptions, type EvalReport, type ComprehensionRow, type GenerationRow, type ComprehensionExample, type GenerationExample } from './eval/evaluate.js';
 export { runStage0, type Stage0Options, type Stage0Result, type Stage0Budget, type RunHooks } from './pipeline/stage0.js';
 export { runPipeline, evalSubset, exportHealthGPT, PIPELINE_BUDGETS, type PipelineOptions, type PipelineReport, type PipelineBudget } from './pipeline/demo.js';
+export { demoBar, DEMO_SIGNIFICANCE, type DemoBar } from './pipeline/bar.js';
+export { signTestPValue, pairedComparison } from './eval/significance.js';
 export { syntheticData, cloneParts, assembleModel, type SyntheticData, type Stage0Parts } from './pipeline/parts.js';
 export { ablateTrainingSchedule, ablatePluginKinds, pluginTasks, type AblationOptions, type AblationRow, type AblationTable } from './pipeline/ablations.js';
 export { runVqaRad, vqaRadSplit, VQA_RAD_BUDGET, type VqaRadSplit, type VqaRadOptions, type VqaRadReport, type VqaRadBudget } from './pipeline/vqa_rad.js';

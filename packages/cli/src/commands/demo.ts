@@ -26,7 +26,7 @@ const PHASE_NAMES: Record<string, string> = { data: 'the synthetic set', stage0:
 export function verdictLine(d: ReportData): string {
   const v = d.verdict!;
   const gen = Object.entries(v.generation).map(([t, g]) => `${t} SSIM ${g.ssim.toFixed(3)} vs identity ${g.identity.toFixed(3)} (n = ${g.n})`);
-  return `closed questions ${percent(v.comprehension.accuracy)} vs question-only ${percent(v.comprehension.questionOnly)} (n = ${v.comprehension.n}); ${gen.join('; ')}: ${v.passed ? 'above every baseline' : 'NOT above every baseline'}`;
+  return `closed questions ${percent(v.comprehension.accuracy)} vs question-only ${percent(v.comprehension.questionOnly)} (n = ${v.comprehension.n}, one-sided sign test p = ${v.comprehension.pValue.toPrecision(2)}); ${gen.join('; ')}: ${v.passed ? 'above every baseline' : 'NOT above every baseline'}`;
 }
 
 /**

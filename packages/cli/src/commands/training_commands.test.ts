@@ -31,12 +31,14 @@ describe('healthgpt demo', () => {
   it('trains from nothing, evaluates against the baselines and writes the report, metrics.json and the model', () => {
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).toContain(`report: ${join(out(), 'report.html')}`);
-    expect(demo.stdout).toMatch(/closed questions [\d.]+ % vs question-only [\d.]+ % \(n = \d+\); super-resolution SSIM [\d.]+ vs identity [\d.]+ \(n = \d+\); modality-conversion SSIM/);
+    expect(demo.stdout).toMatch(/closed questions [\d.]+ % vs question-only [\d.]+ % \(n = \d+, one-sided sign test p = [\d.e-]+\); super-resolution SSIM [\d.]+ vs identity [\d.]+ \(n = \d+\); modality-conversion SSIM/);
     for (const p of ['stage 0', 'stages 1–3', 'evaluating', 'writing the report']) expect(demo.stderr).toContain(p);
     const m = metricsOf(out());
     expect(Object.keys(m.lossCurves)).toEqual(['stage0-decoder', 'stage0-vision', 'stage0-vq', 'stage1-alignment-comprehension', 'stage1-alignment-generation', 'stage2-fusion', 'stage3-instruction']);
     for (const ys of Object.values(m.lossCurves) as number[][]) expect(ys.every(Number.isFinite) && ys.length > 0).toBe(true);
-    expect(m.verdict.comprehension).toMatchObject({ accuracy: expect.any(Number), questionOnly: expect.any(Number), n: m.comprehension.find((r: { subtask: string; answerType: string }) => r.subtask === 'vqa' && r.answerType === 'CLOSED').n });
+    const closed = m.comprehension.find((r: { subtask: string; answerType: string }) => r.subtask === 'vqa' && r.answerType === 'CLOSED');
+    expect(m.verdict.comprehension).toMatchObject({ accuracy: expect.any(Number), questionOnly: expect.any(Number), n: closed.n, ...closed.paired.questionOnly });
+    expect(m.verdict.comprehension.passed).toBe(m.verdict.comprehension.accuracy > m.verdict.comprehension.questionOnly && m.verdict.comprehension.pValue < 0.05);
     expect(Object.keys(m.verdict.generation).sort()).toEqual(['modality-conversion', 'super-resolution']);
     expect(m.comprehension.find((r: { subtask: string; answerType: string }) => r.subtask === 'vqa' && r.answerType === 'CLOSED').baselines).toHaveProperty('questionOnly');
     expect(m.generation.map((g: { subtask: string }) => g.subtask)).toEqual(expect.arrayContaining(['super-resolution', 'modality-conversion', 'reconstruction']));

@@ -88,11 +88,13 @@ async function vqaExamples(examples: readonly ComprehensionExampleLike[]): Promi
   return (await part('Answered right', right)) + (await part('Answered wrong', wrong));
 }
 
+const pValue = (p: number) => (Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : '–');
+
 function verdict(d: ReportData): string {
   if (!d.verdict) return '';
   const c = d.verdict.comprehension;
   const badges = [
-    `<div class="badge ${c.passed ? 'pass' : 'fail'}"><b>closed questions, held out (n = ${c.n})</b><span class="v">${pct(c.accuracy)}</span> <span class="muted">vs question-only ${pct(c.questionOnly)}</span></div>`,
+    `<div class="badge ${c.passed ? 'pass' : 'fail'}"><b>closed questions, held out (n = ${c.n})</b><span class="v">${pct(c.accuracy)}</span> <span class="muted">vs question-only ${pct(c.questionOnly)}; ${c.wins} won, ${c.losses} lost, sign test p = ${pValue(c.pValue)}</span></div>`,
     ...Object.entries(d.verdict.generation).map(
       ([task, g]) => `<div class="badge ${g.passed ? 'pass' : 'fail'}"><b>${esc(task)}, SSIM (n = ${g.n})</b><span class="v">${num(g.ssim)}</span> <span class="muted">vs identity ${num(g.identity)}</span></div>`,
     ),

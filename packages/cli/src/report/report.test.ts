@@ -68,6 +68,7 @@ describe('the HTML report', () => {
       expect(await page.$$eval('table.generation th', (ths) => ths.map((t) => t.textContent))).toEqual(expect.arrayContaining(['SSIM model', 'SSIM identity']));
       expect(await page.$$eval('.verdict .badge', (b) => b.length)).toBe(1 + Object.keys(data.verdict!.generation).length);
       expect(await page.$$eval('.verdict .badge b', (b) => b.map((x) => x.textContent))).toEqual(['closed questions, held out (n = 16)', 'super-resolution, SSIM (n = 4)', 'modality-conversion, SSIM (n = 3)']);
+      expect(await page.$eval('.verdict .badge .muted', (m) => m.textContent)).toBe('vs question-only 50.0 %; 6 won, 0 lost, sign test p = 0.016');
       expect(await page.textContent('#reused')).toContain('the synthetic set');
       // right and wrong answers, the wrong ones' text shown literally (escaped, not markup)
       const rows = await page.$$eval('table.examples tr[data-correct]', (trs) => trs.map((t) => ({ correct: t.getAttribute('data-correct'), model: t.lastElementChild!.textContent })));

@@ -20,8 +20,11 @@ export interface ComprehensionExampleLike extends ComprehensionExample {
 
 /** The bar a run is judged by: the model against its strongest blind baseline on each task. */
 export interface VerdictLike {
-  /** `n`: the held-out closed questions compared. */
-  comprehension: { accuracy: number; questionOnly: number; n: number; passed: boolean };
+  /**
+   * `n`: the held-out closed questions compared; `wins` / `losses`: questions only the model /
+   * only the baseline answers right; `pValue`: the one-sided sign test's (passed below 0.05).
+   */
+  comprehension: { accuracy: number; questionOnly: number; n: number; wins: number; losses: number; pValue: number; passed: boolean };
   /** `n`: the held-out samples of each task compared. */
   generation: Record<string, { ssim: number; identity: number; n: number; passed: boolean }>;
   passed: boolean;

@@ -1,5 +1,5 @@
 import type { BackendInfo, RawImage } from '@healthgpt/tensor-core';
-import { exactMatch, type EvalReport } from '@healthgpt/trainer';
+import { demoBar, exactMatch, type EvalReport } from '@healthgpt/trainer';
 import type { Sample } from '@healthgpt/vl-health';
 import type { ComprehensionExampleLike, ReportData, VerdictLike } from '../report/types.js';
 import type { RunRecord } from './record.js';
@@ -27,16 +27,9 @@ export async function pickExamples(evaluation: EvalReport, samples: readonly Sam
   return out;
 }
 
-/** The demo's bar: comprehension above the question-only baseline on closed questions; generation above identity on SSIM. */
+/** The demo's bar (the trainer's `demoBar`): comprehension above the question-only baseline beyond sampling noise; generation above identity on SSIM. */
 export function verdictOf(evaluation: EvalReport): VerdictLike {
-  const closed = evaluation.comprehension.find((r) => r.subtask === 'vqa' && r.answerType === 'CLOSED');
-  const accuracy = closed?.accuracy ?? NaN;
-  const questionOnly = closed?.baselines.questionOnly?.accuracy ?? NaN;
-  const comprehension = { accuracy, questionOnly, n: closed?.n ?? 0, passed: accuracy > questionOnly };
-  const generation = Object.fromEntries(
-    evaluation.generation.filter((g) => g.subtask === 'super-resolution' || g.subtask === 'modality-conversion').map((g) => [g.subtask, { ssim: g.model.ssim, identity: g.identity.ssim, n: g.n, passed: g.model.ssim > g.identity.ssim }]),
-  );
-  return { comprehension, generation, passed: comprehension.passed && Object.values(generation).every((g) => g.passed) };
+  return demoBar(evaluation);
 }
 
 export interface ReportInputs {

@@ -6,6 +6,7 @@ import type { ImageResolver } from '../healthgpt/data.js';
 import { corpusBleu, exactMatch, normalizeAnswer, rougeL, tokenRecall } from './text_metrics.js';
 import { imageScores, type ImageScores } from './image_metrics.js';
 import { majorityAnswers, questionOnlyAnswers, type AnswerBaseline } from './baselines.js';
+import { pairedComparison } from './significance.js';
 
 export interface EvaluateOptions {
   /** Decodes the samples' images. */
@@ -34,6 +35,12 @@ export interface ComprehensionRow {
   rougeL?: number;
   /** The same metric for each baseline (majority answer; question-only best answer). */
   baselines: Record<string, { accuracy?: number; recall?: number; bleu4?: number; rougeL?: number }>;
+  /**
+   * VQA: the model against each baseline question by question (exact match): questions only the
+   * model gets right (`wins`), only the baseline (`losses`), and the one-sided sign test's p-value
+   * (`signTestPValue`): how likely a lead this large is when neither is better.
+   */
+  paired?: Record<string, { wins: number; losses: number; pValue: number }>;
 }
 
 /** One row of the generation table: the model's mean scores and the identity baseline's (output = input). */
@@ -79,12 +86,15 @@ function vqaRows(subtask: string, samples: Sample[], preds: string[], baselines:
   const types = [...new Set(samples.map(answerType))].sort();
   for (const t of [...types, ...(types.length > 1 ? ['ALL'] : [])]) {
     const idx = samples.map((s, i) => i).filter((i) => t === 'ALL' || answerType(samples[i]) === t);
+    const right = (p: (i: number) => string) => idx.map((i) => exactMatch(p(i), reference(samples[i])) === 1);
     const score = (p: (i: number) => string) => {
-      const r: { accuracy: number; recall?: number } = { accuracy: meanOf(idx.map((i) => exactMatch(p(i), reference(samples[i])))) };
+      const r: { accuracy: number; recall?: number } = { accuracy: meanOf(right(p).map(Number)) };
       if (t !== 'CLOSED') r.recall = meanOf(idx.map((i) => tokenRecall(p(i), reference(samples[i]))));
       return r;
     };
-    rows.push({ subtask, answerType: t, n: idx.length, ...score((i) => preds[i]), baselines: Object.fromEntries(baselines.map(([name, b]) => [name, score((i) => b(samples[i]))])) });
+    const ours = right((i) => preds[i]);
+    const paired = Object.fromEntries(baselines.map(([name, b]) => [name, pairedComparison(ours, right((i) => b(samples[i])))]));
+    rows.push({ subtask, answerType: t, n: idx.length, ...score((i) => preds[i]), baselines: Object.fromEntries(baselines.map(([name, b]) => [name, score((i) => b(samples[i]))])), ...(baselines.length ? { paired } : {}) });
   }
   return rows;
 }

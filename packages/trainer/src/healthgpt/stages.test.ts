@@ -79,6 +79,13 @@ describe('paperStages on the tiny HealthGPT', () => {
     expect(Object.keys(mixed.mixture!).sort()).toEqual([...available].sort());
   });
 
+  it('gives the generation alignment its own steps and data when asked', () => {
+    const stages = paperStages(model, { steps: { alignment: 3, alignmentGeneration: 7, fusion: 2, instruction: 5 }, available, data: { alignmentGeneration: ['reconstruction', 'super-resolution', 'denoising'] } });
+    expect(stages.map((s) => s.length)).toEqual([{ steps: 3 }, { steps: 7 }, { steps: 2 }, { steps: 5 }]);
+    expect(Object.keys(stages[1].mixture!)).toEqual(['reconstruction', 'super-resolution']); // denoising is not available
+    expect(mixedStage(model, { steps: { alignment: 3, alignmentGeneration: 7, fusion: 2, instruction: 5 }, available }).length).toEqual({ steps: 3 + 7 + 2 + 5 });
+  });
+
   it('refuses a stage with none of its data available', () => {
     expect(() => paperStages(model, { steps: { alignment: 1, fusion: 1, instruction: 1 }, available: ['caption'], data: { instruction: ['vqa'] } })).toThrow(/stage 'stage3-instruction' has none of its data/);
   });

@@ -31,8 +31,8 @@ export interface PaperStageOptions {
   batchSize?: number;
   /** Micro-batches per step (default 1); the effective batch (batchSize × this) is what lrs are scaled by. */
   gradientAccumulation?: number;
-  /** Optimizer steps of each stage. */
-  steps: { alignment: number; fusion: number; instruction: number };
+  /** Optimizer steps of each stage (`alignmentGeneration`: the generation alignment's, default `alignment`). */
+  steps: { alignment: number; fusion: number; instruction: number; alignmentGeneration?: number };
   lrScaling?: LrScaling;
   /**
    * A further multiplier of every lr (default 1). Small models trained from scratch for a few
@@ -105,7 +105,7 @@ export function paperStages(model: HealthGPT, o: PaperStageOptions): StageSpec[]
       { name: 'projector', match: h.projector(t), lr: lr(P.alignmentGeneration.projectorLr, P.alignmentGeneration.batch) },
       { name: 'plugin', match: h.plugin(t), lr: lr(P.alignmentGeneration.pluginLr, P.alignmentGeneration.batch) },
     ];
-    stages.push({ ...common, name: `stage1-alignment-${t}`, trainable: [h.projector(t), h.plugin(t), ...h.embeddings], rows: imageTokenRows(model), lr: lr(P.alignmentGeneration.pluginLr, P.alignmentGeneration.batch), groups, mixture, length: { steps: o.steps.alignment }, schedule: { kind: 'cosine', warmupRatio: 0.03 } });
+    stages.push({ ...common, name: `stage1-alignment-${t}`, trainable: [h.projector(t), h.plugin(t), ...h.embeddings], rows: imageTokenRows(model), lr: lr(P.alignmentGeneration.pluginLr, P.alignmentGeneration.batch), groups, mixture, length: { steps: o.steps.alignmentGeneration ?? o.steps.alignment }, schedule: { kind: 'cosine', warmupRatio: 0.03 } });
   }
   stages.push({ ...common, name: 'stage2-fusion', trainable: h.embeddings, lr: lr(P.fusion.lr, P.fusion.batch), mixture: pick(d.fusion, o.available), length: { steps: o.steps.fusion }, schedule: { kind: 'constant' } });
   const all = model.tasks;
