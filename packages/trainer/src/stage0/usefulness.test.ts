@@ -8,8 +8,10 @@ import { runStage0, syntheticData, type Stage0Budget, type Stage0Result } from '
 // (about a minute of two cores): the pretrained vision tower against the random one it started
 // from on a linear probe of modality and organ (held-out synthetic images, both measured in this
 // run), the decoder's held-out perplexity, and the VQ tokenizer's held-out PSNR against the
-// untrained tokenizer and a flat image. vq-tokenizer's own bar (≥ 24 dB) needs ~30 minutes of
-// training; at this budget the bar asserted is USEFUL_PSNR (trainer README, "Stage 0").
+// untrained tokenizer and a flat image. vq-tokenizer's own bar (≥ 24 dB) is out of reach at this
+// budget (vq-tokenizer README, "Demo result"); the bar asserted is USEFUL_PSNR, 1.3 dB under the
+// 16.3 dB this budget reached (wasm with the native BLAS; seeded, so the margin only covers
+// float rounding between paths).
 const SCENES = 160;
 const BUDGET: Stage0Budget = {
   decoder: { steps: 12, batchSize: 8, lr: 3e-3, seqLen: 32 },
@@ -17,7 +19,7 @@ const BUDGET: Stage0Budget = {
   vq: { steps: 80, batchSize: 16, lr: 2e-3 },
 };
 /** The PSNR (dB) stage 0's VQ tokenizer must reach on held-out phantoms at this budget. */
-const USEFUL_PSNR = 12;
+const USEFUL_PSNR = 15;
 
 /** PSNR (dB, [0, 1] scale) of the best flat image: each (grey) image replaced by its own mean. */
 function flatPsnr(images: readonly RawImage[]): number {
