@@ -134,6 +134,45 @@ export class VectorQuantize extends Module implements Quantizer {
     return tf.tidy(() => toNchw(this.child<Embedding>('embedding').forward(indices.reshape([-1])), b, h, w));
   }
 
+  /**
+   * Dead-code restart: every code that no latent of `hIn` [B, embed_dim, h, w] chose is moved onto
+   * a latent the codebook quantizes worst (distinct latents, largest squared error first, the
+   * lower index on ties), so it is used from then on. Deterministic and stateless (a resumed run
+   * repeats it exactly). Returns how many codes moved.
+   */
+  restartDeadCodes(hIn: Tensor): number {
+    const [b, d, h, w] = hIn.shape;
+    const rows = tf.tidy(() => stopGradient(tf.transpose(hIn, [0, 2, 3, 1]).reshape([b * h * w, d])));
+    const z = rows.dataSync();
+    rows.dispose();
+    const emb = this.child<Embedding>('embedding').weight;
+    const e = Float32Array.from(emb.dataSync());
+    const n = this.nEmbed;
+    const count = b * h * w;
+    const used = new Uint8Array(n);
+    const error = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      let best = Infinity;
+      let arg = 0;
+      for (let k = 0; k < n; k++) {
+        let dist = 0;
+        for (let j = 0; j < d; j++) dist += (z[i * d + j] - e[k * d + j]) ** 2;
+        if (dist < best) [best, arg] = [dist, k];
+      }
+      used[arg] = 1;
+      error[i] = best;
+    }
+    const dead = [...used.keys()].filter((k) => !used[k]);
+    if (dead.length === 0) return 0;
+    const worst = [...error.keys()].sort((a, c) => error[c] - error[a] || a - c);
+    const moved = Math.min(dead.length, count);
+    for (let r = 0; r < moved; r++) e.set(z.subarray(worst[r] * d, (worst[r] + 1) * d), dead[r] * d);
+    const next = tf.tensor2d(e, [n, d]);
+    emb.assign(next);
+    next.dispose();
+    return moved;
+  }
+
   trainForward(hIn: Tensor): QuantizeTrainOutput {
     return tf.tidy(() => {
       const [b, , h, w] = hIn.shape;

@@ -51,8 +51,8 @@ export class DecoderAttention extends Module {
       let present: LayerPast;
       let attn: Tensor; // [B, H, T, hd]
       if (past instanceof KVCacheLayer) {
-        past.append(k, v); // written in place at positions [Tpast, Tpast + T)
-        [present, attn] = [past, past.attend(q, { bias: mask })];
+        // k and v written in place at positions [Tpast, Tpast + T), then q attends from the cache.
+        [present, attn] = [past, past.appendAttend(q, k, v, { bias: mask })];
       } else {
         const kv = appendKV(past, k, v); // [B, Hkv, Tpast + T, hd]
         [present, attn] = [kv, scaledDotProductAttention(q, kv.keys, kv.values, { bias: mask })];

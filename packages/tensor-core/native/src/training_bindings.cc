@@ -1,23 +1,36 @@
 // N-API bindings of the training kernels (rms_norm.cc, silu_gate.cc, rotary.cc); operands are
 // (Float32Array, offset) pairs as in kernel_bindings.cc.
+#include <string>
+
 #include "bindings.h"
 #include "napi_util.h"
 #include "rms_norm.h"
 #include "rotary.h"
 #include "silu_gate.h"
 
+namespace {
+
+/** Read exactly n arguments into argv; false (a JS error thrown) when the count differs. */
+bool take_args(napi_env env, napi_callback_info cb, size_t n, napi_value* argv, const char* name) {
+  size_t argc = n;
+  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
+  if (argc == n) return true;
+  throw_error(env, std::string(name) + ": expected " + std::to_string(n) + " arguments");
+  return false;
+}
+
+}  // namespace
+
 // rmsNorm(x, xOff, w, wOff, y, yOff, r, rOff, rows, d, eps): y [rows, d], r [rows].
 napi_value RmsNorm(napi_env env, napi_callback_info cb) {
-  size_t argc = 11;
   napi_value argv[11];
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc != 11) return throw_error(env, "rmsNorm: expected 11 arguments");
+  if (!take_args(env, cb, 11, argv, "rmsNorm")) return nullptr;
   const int64_t rows = get_int(env, argv[8]), d = get_int(env, argv[9]);
   if (rows < 0 || d < 1) return throw_error(env, "rmsNorm: rows must be ≥ 0 and d ≥ 1");
+  float* y = get_span(env, argv, 4, rows * d);  // outputs first, then inputs
+  float* r = get_span(env, argv, 6, rows);
   const float* x = get_span(env, argv, 0, rows * d);
   const float* w = get_span(env, argv, 2, d);
-  float* y = get_span(env, argv, 4, rows * d);
-  float* r = get_span(env, argv, 6, rows);
   if (!x || !w || !y || !r) return throw_error(env, "rmsNorm: x, w, y and r must be Float32Arrays with rows·d, d, rows·d and rows floats after their offsets");
   rms_norm_forward(x, w, y, r, rows, d, static_cast<float>(get_double(env, argv[10])));
   return nullptr;
@@ -25,10 +38,8 @@ napi_value RmsNorm(napi_env env, napi_callback_info cb) {
 
 // rmsNormGrad(dy, dyOff, x, xOff, r, rOff, w, wOff, dx, dxOff, dw, dwOff, rows, d): dx [rows, d], dw [d].
 napi_value RmsNormGrad(napi_env env, napi_callback_info cb) {
-  size_t argc = 14;
   napi_value argv[14];
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc != 14) return throw_error(env, "rmsNormGrad: expected 14 arguments");
+  if (!take_args(env, cb, 14, argv, "rmsNormGrad")) return nullptr;
   const int64_t rows = get_int(env, argv[12]), d = get_int(env, argv[13]);
   if (rows < 0 || d < 1) return throw_error(env, "rmsNormGrad: rows must be ≥ 0 and d ≥ 1");
   const float* dy = get_span(env, argv, 0, rows * d);
@@ -45,10 +56,8 @@ napi_value RmsNormGrad(napi_env env, napi_callback_info cb) {
 // siluGate(g, gOff, u, uOff, stride, out, outOff, rows, n): out [rows, n] = silu(g)·u, g and u rows
 //       `stride` floats apart (≥ n).
 napi_value SiluGate(napi_env env, napi_callback_info cb) {
-  size_t argc = 9;
   napi_value argv[9];
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc != 9) return throw_error(env, "siluGate: expected 9 arguments");
+  if (!take_args(env, cb, 9, argv, "siluGate")) return nullptr;
   const int64_t stride = get_int(env, argv[4]), rows = get_int(env, argv[7]), n = get_int(env, argv[8]);
   if (rows < 1 || n < 1 || stride < n) return throw_error(env, "siluGate: rows and n must be ≥ 1 and the stride ≥ n");
   const int64_t span = (rows - 1) * stride + n;
@@ -63,10 +72,8 @@ napi_value SiluGate(napi_env env, napi_callback_info cb) {
 // siluGateGrad(g, gOff, u, uOff, stride, da, daOff, dg, dgOff, du, duOff, gradStride, rows, n):
 //       dg and du (rows `gradStride` floats apart) from the forward's g, u and da [rows, n].
 napi_value SiluGateGrad(napi_env env, napi_callback_info cb) {
-  size_t argc = 14;
   napi_value argv[14];
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc != 14) return throw_error(env, "siluGateGrad: expected 14 arguments");
+  if (!take_args(env, cb, 14, argv, "siluGateGrad")) return nullptr;
   const int64_t stride = get_int(env, argv[4]), grad_stride = get_int(env, argv[11]), rows = get_int(env, argv[12]), n = get_int(env, argv[13]);
   if (rows < 1 || n < 1 || stride < n || grad_stride < n) return throw_error(env, "siluGateGrad: rows and n must be ≥ 1 and the strides ≥ n");
   const float* g = get_span(env, argv, 0, (rows - 1) * stride + n);
@@ -82,10 +89,8 @@ napi_value SiluGateGrad(napi_env env, napi_callback_info cb) {
 // rotary(x, xOff, cos, cosOff, sin, sinOff, out, outOff, b, h, t, d, cb, backward): x and out
 //       [b, h, t, d], cos and sin [cb, 1, t, d] (cb = 1 or b), d even; backward: x holds dy.
 napi_value Rotary(napi_env env, napi_callback_info cb) {
-  size_t argc = 14;
   napi_value argv[14];
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc != 14) return throw_error(env, "rotary: expected 14 arguments");
+  if (!take_args(env, cb, 14, argv, "rotary")) return nullptr;
   const int64_t b = get_int(env, argv[8]), h = get_int(env, argv[9]), t = get_int(env, argv[10]), d = get_int(env, argv[11]), tb = get_int(env, argv[12]);
   if (b < 1 || h < 1 || t < 1 || d < 2 || d % 2 != 0 || (tb != 1 && tb != b)) return throw_error(env, "rotary: b, h, t ≥ 1, d even and ≥ 2, and the tables' batch 1 or b");
   const float* x = get_span(env, argv, 0, b * h * t * d);

@@ -105,42 +105,52 @@ const FUSED: Fused[] = [
 /** The kernel's inputs in the order of its names; an optional one left out is skipped. */
 const present = (args: Parameters<tf.KernelFunc>[0], names: string[]): TensorInfo[] => names.map((k) => (args.inputs as Record<string, TensorInfo | undefined>)[k]).filter((t): t is TensorInfo => t !== undefined);
 
-function wasmConfig({ name, inputs, outShapes, loop }: Fused): tf.KernelConfig {
+/** How a backend holds the data: the input arrays, and outputs made for the loop to fill. */
+interface Storage {
+  input(t: TensorInfo): Float32Array;
+  /** Allocate the outputs, then run `fill` on their arrays; returns their infos. */
+  outputs(shapes: number[][], fill: (outs: Float32Array[]) => void): TensorInfo[];
+}
+
+function storageOf(backendName: 'wasm' | 'cpu', args: Parameters<tf.KernelFunc>[0]): Storage {
+  if (backendName === 'wasm') {
+    const backend = wasmOf(args);
+    return {
+      input: (t) => heapF32(backend, t),
+      outputs: (shapes, fill) => {
+        const outs = shapes.map((s) => backend.makeOutput(s, 'float32'));
+        fill(outs.map((t) => heapF32(backend, t))); // heap views after the last allocation (it may grow the heap)
+        return outs;
+      },
+    };
+  }
+  const backend = cpuOf(args);
+  return {
+    input: (t) => backend.data.get(t.dataId).values as Float32Array,
+    outputs: (shapes, fill) => {
+      const outs = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
+      fill(outs);
+      return outs.map((o, i) => backend.makeTensorInfo(shapes[i], 'float32', o));
+    },
+  };
+}
+
+function config(backendName: 'wasm' | 'cpu', { name, inputs, outShapes, loop }: Fused): tf.KernelConfig {
   return {
     kernelName: name,
-    backendName: 'wasm',
+    backendName,
     kernelFunc: (args) => {
-      const backend = wasmOf(args);
+      const store = storageOf(backendName, args);
       const ins = present(args, inputs);
       const shapes = ins.map((t) => t.shape);
       const attrs = args.attrs as Record<string, number>;
-      const outs = outShapes(shapes, attrs).map((s) => backend.makeOutput(s, 'float32'));
-      // Heap views after the last allocation (makeOutput may grow the heap).
-      loop(ins.map((t) => heapF32(backend, t)), outs.map((t) => heapF32(backend, t)), shapes, attrs);
+      const outs = store.outputs(outShapes(shapes, attrs), (arrays) => loop(ins.map((t) => store.input(t)), arrays, shapes, attrs));
       return outs.length === 1 ? outs[0] : outs;
     },
   };
 }
 
-function cpuConfig({ name, inputs, outShapes, loop }: Fused): tf.KernelConfig {
-  return {
-    kernelName: name,
-    backendName: 'cpu',
-    kernelFunc: (args) => {
-      const backend = cpuOf(args);
-      const ins = present(args, inputs);
-      const shapes = ins.map((t) => t.shape);
-      const attrs = args.attrs as Record<string, number>;
-      const oShapes = outShapes(shapes, attrs);
-      const outs = oShapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
-      loop(ins.map((t) => backend.data.get(t.dataId).values as Float32Array), outs, shapes, attrs);
-      const infos = outs.map((o, i) => backend.makeTensorInfo(oShapes[i], 'float32', o));
-      return infos.length === 1 ? infos[0] : infos;
-    },
-  };
-}
-
-export const fusedStepConfigs: tf.KernelConfig[] = FUSED.flatMap((k) => [wasmConfig(k), cpuConfig(k)]);
+export const fusedStepConfigs: tf.KernelConfig[] = FUSED.flatMap((k) => [config('wasm', k), config('cpu', k)]);
 
 export type FusedKernel = 'HealthgptRmsNorm' | 'HealthgptRotary' | 'HealthgptSiluGate' | 'HealthgptQkvHeads';
 

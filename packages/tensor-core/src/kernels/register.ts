@@ -21,6 +21,7 @@ import { concatWasmConfig } from './concat.js';
 import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
 import { fusedStepConfigs } from './fused_step.js';
 import { int8RowsConfigs } from './int8_rows.js';
+import { cachedAttentionConfigs } from './cached_attention.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -43,6 +44,7 @@ const KERNELS: tf.KernelConfig[] = [
   ...im2colCpuConfigs,
   ...fusedStepConfigs,
   ...int8RowsConfigs,
+  ...cachedAttentionConfigs,
 ];
 
 let done = false;

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { nativeAddon, nativeBlas, nativeStatus } from '../kernels/native.js';
+import { nativeAddon, nativeBlas } from '../kernels/native.js';
+import { kernelMissing } from './native_kernels.test_util.js';
 
 const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(seed * 1.9 + i * 0.37) * 2));
 
@@ -66,26 +67,25 @@ const caseArb = fc.record({
   seed: fc.integer({ min: 0, max: 999 }),
 });
 
-/** Run under each BLAS thread count; restores the count. */
+/** Run under each BLAS thread count, checking that the products leave it as they found it; restores it. */
 function eachThreads(counts: number[], fn: () => void): void {
   const addon = nativeAddon()!;
-  const before = addon.blasInfo()!.threads;
-  try {
-    for (const n of counts) {
-      addon.setThreads(n);
+  const threads = () => addon.blasInfo()!.threads;
+  const initial = threads();
+  for (const [i, n] of counts.entries()) {
+    addon.setThreads(n);
+    try {
       fn();
-      expect(addon.blasInfo()!.threads, 'the BLAS thread count after a batched product').toBe(n);
+      expect(threads(), 'the BLAS thread count after a batched product').toBe(n);
+    } finally {
+      if (i === counts.length - 1) addon.setThreads(initial);
     }
-  } finally {
-    addon.setThreads(before);
   }
 }
 
-const skipReason = () => nativeStatus().reason ?? 'no BLAS';
-
 describe('batched products on the native path (small products one per thread, the BLAS at one thread meanwhile)', () => {
   it('every entry of a batch equals that product alone, bit for bit, and the float64 reference closely', () => {
-    if (!nativeBlas()) return void expect(skipReason()).not.toBe('');
+    if (kernelMissing(nativeBlas() !== null)) return;
     eachThreads([2, 1, 3], () =>
       fc.assert(
         fc.property(caseArb, (c) => {
@@ -100,7 +100,7 @@ describe('batched products on the native path (small products one per thread, th
   });
 
   it('products above the size for one thread keep the BLAS threading and stay correct', () => {
-    if (!nativeBlas()) return void expect(skipReason()).not.toBe('');
+    if (kernelMissing(nativeBlas() !== null)) return;
     const c: Case = { batch: 4, m: 130, n: 140, k: 240, ta: true, tb: false, shared: 'none', off: 3, seed: 7 }; // 4.4 M multiply-adds each
     eachThreads([2], () => {
       const [batched] = batchedAndAlone(c);

@@ -4,22 +4,20 @@ import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { rmsNorm, rmsNormReference } from '../nn/norms.js';
 import { randArray } from '../nn/reference.test_util.js';
-import { nativeKernels, nativeStatus, useNativeMatmul } from '../kernels/native.js';
+import { nativeKernels, useNativeMatmul } from '../kernels/native.js';
+import { kernelMissing, onCpuReference, readBack, seeded } from './native_kernels.test_util.js';
 import { nativeRmsNorm, nativeRmsNormServes, RMS_NORM_GRAD_KERNEL, RMS_NORM_KERNEL } from './rms_norm.js';
 
 /** y (from `value`, default f) and the gradients of Σ f(x, w)·probe with respect to x and w, read back. */
 function valueAndGrads(f: (x: Tensor, w: Tensor) => Tensor, x: Tensor, w: Tensor, probe: Tensor, value = f): Float32Array[] {
-  const outs = tf.tidy(() => [value(x, w), ...tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(f(a, b), probe)))([x, w])]);
-  const arrays = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return arrays;
+  return readBack(tf.tidy(() => [value(x, w), ...tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(f(a, b), probe)))([x, w])]));
 }
 
 const serves = () => nativeKernels()?.rmsNorm !== undefined;
 
 describeBackends('RMSNorm on the native path', () => {
   it('value and gradients equal the autodiff formula on the cpu backend, on shapes the threads split (property)', () => {
-    if (!serves()) return void expect(nativeStatus().reason ?? 'addon without rmsNorm').not.toBe('');
+    if (kernelMissing(serves())) return;
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 0, maxLength: 2 }),
@@ -30,19 +28,12 @@ describeBackends('RMSNorm on the native path', () => {
           const shape = [...lead, d];
           const n = shape.reduce((a, c) => a * c, 1);
           const x = tf.tensor(randArray(n, seed, 2).map((v) => v + offset), shape);
-          const w = tf.tensor(randArray(d, seed + 1, 1.5), [d]);
-          const probe = tf.tensor(randArray(n, seed + 3), shape);
+          const w = seeded([d], seed + 1, 1.5);
+          const probe = seeded(shape, seed + 3);
           expect(nativeRmsNormServes(x, w)).toBe(true);
           // The value straight from the native op (rmsNorm outside a tape takes the inference kernel).
           const got = valueAndGrads((a, b) => rmsNorm(a, b, 1e-5), x, w, probe, (a, b) => nativeRmsNorm(a, b, 1e-5));
-          const backend = tf.getBackend();
-          tf.setBackend('cpu');
-          useNativeMatmul(false);
-          const [xc, wc, pc] = [x, w, probe].map((t) => tf.tensor(t.dataSync(), t.shape));
-          const want = valueAndGrads((a, b) => rmsNormReference(a, b, 1e-5), xc, wc, pc);
-          tf.dispose([xc, wc, pc]);
-          useNativeMatmul(true);
-          tf.setBackend(backend);
+          const want = onCpuReference([x, w, probe], ([xc, wc, pc]) => valueAndGrads((a, b) => rmsNormReference(a, b, 1e-5), xc, wc, pc));
           ['y', 'dx', 'dw'].forEach((name, i) => expectClose(got[i], want[i], { atol: 1e-4, rtol: 1e-3 }, `${name} [${shape}]`));
           tf.dispose([x, w, probe]);
         },
@@ -52,7 +43,7 @@ describeBackends('RMSNorm on the native path', () => {
   });
 
   it('runs one kernel forward and one backward', async () => {
-    if (!serves()) return void expect(nativeStatus().reason ?? 'addon without rmsNorm').not.toBe('');
+    if (kernelMissing(serves())) return;
     const x = tf.randomNormal([6, 32]);
     const w = tf.randomNormal([32]);
     const { kernels } = await tf.profile(() => tf.grads((a: Tensor, b: Tensor) => tf.sum(rmsNorm(a, b)))([x, w]));

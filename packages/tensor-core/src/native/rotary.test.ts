@@ -3,43 +3,28 @@ import fc from 'fast-check';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { applyRotary } from '../nn/rope.js';
-import { randArray } from '../nn/reference.test_util.js';
-import { nativeKernels, nativeStatus, useNativeMatmul } from '../kernels/native.js';
+import { nativeKernels, useNativeMatmul } from '../kernels/native.js';
+import { kernelMissing, onCpuReference, readBack, seeded } from './native_kernels.test_util.js';
 import { nativeRotary, nativeRotaryServes, ROTARY_KERNEL } from './rotary.js';
 
 /** The value (from `value`) and the gradient of Σ applyRotary(x)·probe with respect to x, read back. */
 function valueAndGrad(value: (x: Tensor) => Tensor, x: Tensor, cos: Tensor, sin: Tensor, probe: Tensor): Float32Array[] {
-  const outs = tf.tidy(() => [value(x), ...tf.grads((a: Tensor) => tf.sum(tf.mul(applyRotary(a, cos, sin), probe)))([x])]);
-  const arrays = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return arrays;
+  return readBack(tf.tidy(() => [value(x), ...tf.grads((a: Tensor) => tf.sum(tf.mul(applyRotary(a, cos, sin), probe)))([x])]));
 }
 
 const serves = () => nativeKernels()?.rotary !== undefined;
-const why = () => nativeStatus().reason ?? 'addon without rotary';
 
 describeBackends('RoPE on the native path', () => {
   it('value and gradient equal the tfjs formula on the cpu backend, tables shared or per batch (property)', () => {
-    if (!serves()) return void expect(why()).not.toBe('');
+    if (kernelMissing(serves())) return;
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.integer({ min: 1, max: 1e6 }), (b, h, t, half, shared, seed) => {
-        const d = 2 * half;
-        const cb = shared ? 1 : b;
-        const x = tf.tensor(randArray(b * h * t * d, seed, 2), [b, h, t, d]);
-        const cos = tf.tensor(randArray(cb * t * d, seed + 1), [cb, 1, t, d]);
-        const sin = tf.tensor(randArray(cb * t * d, seed + 2), [cb, 1, t, d]);
-        const probe = tf.tensor(randArray(b * h * t * d, seed + 3), [b, h, t, d]);
+        const [shape, table] = [[b, h, t, 2 * half], [shared ? 1 : b, 1, t, 2 * half]];
+        const [x, cos, sin, probe] = [seeded(shape, seed, 2), seeded(table, seed + 1), seeded(table, seed + 2), seeded(shape, seed + 3)];
         expect(nativeRotaryServes(x, cos, sin)).toBe(true);
         const got = valueAndGrad((a) => nativeRotary(a, cos, sin), x, cos, sin, probe);
-        const backend = tf.getBackend();
-        tf.setBackend('cpu');
-        useNativeMatmul(false);
-        const [xc, cc, sc, pc] = [x, cos, sin, probe].map((v) => tf.tensor(v.dataSync(), v.shape));
-        const want = valueAndGrad((a) => tf.tidy(() => applyRotary(a, cc, sc).clone()), xc, cc, sc, pc);
-        tf.dispose([xc, cc, sc, pc]);
-        useNativeMatmul(true);
-        tf.setBackend(backend);
-        ['value', 'dx'].forEach((name, i) => expectClose(got[i], want[i], { atol: 1e-6, rtol: 1e-5 }, `${name} [${b}, ${h}, ${t}, ${d}] tables ${cb}`));
+        const want = onCpuReference([x, cos, sin, probe], ([xc, cc, sc, pc]) => valueAndGrad((a) => tf.tidy(() => applyRotary(a, cc, sc).clone()), xc, cc, sc, pc));
+        ['value', 'dx'].forEach((name, i) => expectClose(got[i], want[i], { atol: 1e-6, rtol: 1e-5 }, `${name} [${shape}] tables [${table}]`));
         tf.dispose([x, cos, sin, probe]);
       }),
       { numRuns: 25 },
@@ -47,7 +32,7 @@ describeBackends('RoPE on the native path', () => {
   });
 
   it('runs one kernel forward and one backward, no concat', async () => {
-    if (!serves()) return void expect(why()).not.toBe('');
+    if (kernelMissing(serves())) return;
     const x = tf.randomNormal([2, 2, 5, 8]);
     const [cos, sin] = [tf.randomNormal([1, 1, 5, 8]), tf.randomNormal([1, 1, 5, 8])];
     const { kernels } = await tf.profile(() => tf.grads((a: Tensor) => tf.sum(applyRotary(a, cos, sin)))([x]));

@@ -3,29 +3,23 @@ import fc from 'fast-check';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
 import { siluGate } from '../nn/activations.js';
-import { randArray } from '../nn/reference.test_util.js';
-import { nativeKernels, nativeStatus, useNativeMatmul } from '../kernels/native.js';
+import { nativeKernels, useNativeMatmul } from '../kernels/native.js';
+import { kernelMissing, onCpuReference, readBack, seeded } from './native_kernels.test_util.js';
 import { nativeSiluGate, nativeSiluGateServes, SILU_GATE_GRAD_KERNEL, SILU_GATE_KERNEL } from './silu_gate.js';
 
 type Gate = (x: Tensor, up?: Tensor) => Tensor;
 
 /** The value (from `value`) and the gradients of Σ siluGate(x, up)·probe with respect to x (and up), read back. */
 function valueAndGrads(value: Gate, x: Tensor, up: Tensor | undefined, probe: Tensor): Float32Array[] {
-  const outs = tf.tidy(() => {
-    const f = (...a: Tensor[]) => tf.sum(tf.mul(siluGate(a[0], a[1]), probe));
-    return [value(x, up), ...tf.grads(f)(up ? [x, up] : [x])];
-  });
-  const arrays = outs.map((t) => t.dataSync() as Float32Array);
-  tf.dispose(outs);
-  return arrays;
+  const f = (...a: Tensor[]) => tf.sum(tf.mul(siluGate(a[0], a[1]), probe));
+  return readBack(tf.tidy(() => [value(x, up), ...tf.grads(f)(up ? [x, up] : [x])]));
 }
 
 const serves = () => nativeKernels()?.siluGate !== undefined;
-const why = () => nativeStatus().reason ?? 'addon without siluGate';
 
 describeBackends('SiLU gate on the native path', () => {
   it('value and gradients equal the tfjs formula on the cpu backend, fused gate_up and two inputs, large gates included (property)', () => {
-    if (!serves()) return void expect(why()).not.toBe('');
+    if (kernelMissing(serves())) return;
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 0, maxLength: 2 }),
@@ -35,20 +29,12 @@ describeBackends('SiLU gate on the native path', () => {
         fc.integer({ min: 1, max: 1e6 }),
         (lead, n, pair, scale, seed) => {
           const shape = [...lead, pair ? n : 2 * n];
-          const size = shape.reduce((a, c) => a * c, 1);
-          const x = tf.tensor(randArray(size, seed, scale), shape);
-          const up = pair ? tf.tensor(randArray(size, seed + 1, 2), shape) : undefined;
-          const probe = tf.tensor(randArray(size / (pair ? 1 : 2), seed + 2), [...lead, n]);
+          const x = seeded(shape, seed, scale);
+          const up = pair ? seeded(shape, seed + 1, 2) : undefined;
+          const probe = seeded([...lead, n], seed + 2);
           expect(nativeSiluGateServes(x, up)).toBe(true);
           const got = valueAndGrads(nativeSiluGate, x, up, probe);
-          const backend = tf.getBackend();
-          tf.setBackend('cpu');
-          useNativeMatmul(false);
-          const copies = [x, up, probe].map((t) => t && tf.tensor(t.dataSync(), t.shape));
-          const want = valueAndGrads((a, b) => tf.tidy(() => siluGate(a, b).clone()), copies[0]!, copies[1], copies[2]!);
-          tf.dispose(copies.filter((t): t is Tensor => t !== undefined));
-          useNativeMatmul(true);
-          tf.setBackend(backend);
+          const want = onCpuReference(up ? [x, probe, up] : [x, probe], ([xc, pc, uc]) => valueAndGrads((a, b) => tf.tidy(() => siluGate(a, b).clone()), xc, uc, pc));
           ['value', 'dx', 'dup'].slice(0, got.length).forEach((name, i) => expectClose(got[i], want[i], { atol: 1e-5, rtol: 1e-4 }, `${name} [${shape}]${pair ? ' pair' : ' fused'}`));
           tf.dispose([x, probe, ...(up ? [up] : [])]);
         },
@@ -58,7 +44,7 @@ describeBackends('SiLU gate on the native path', () => {
   });
 
   it('runs one kernel forward and one backward under a tape', async () => {
-    if (!serves()) return void expect(why()).not.toBe('');
+    if (kernelMissing(serves())) return;
     const x = tf.randomNormal([6, 64]);
     const { kernels } = await tf.profile(() => tf.grads((a: Tensor) => tf.sum(siluGate(a)))([x]));
     const names = kernels.map((k) => k.name);

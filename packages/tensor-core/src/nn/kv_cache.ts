@@ -2,6 +2,7 @@ import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError } from '../errors.js';
 import { nativeKernels } from '../kernels/native.js';
 import { scaledDotProductAttention } from './attention.js';
+import { cachedAttention, cachedAttentionUsable } from '../kernels/cached_attention.js';
 
 /**
  * One attention layer's KV cache: keys (after RoPE) and values, each [B, kvHeads, T, headDim].
@@ -97,16 +98,41 @@ export class KVCache {
 
   /** Write keys and values [B, kvHeads, T, headDim] at positions [length, length + T) of layer i. */
   append(i: number, keys: Tensor, values: Tensor): void {
+    this.checkKV(keys, values, 'append');
+    this.appendData(i, keys.dataSync() as Float32Array, values.dataSync() as Float32Array, keys.shape[2]!);
+  }
+
+  /** `append` from host data (the cached-attention kernel reads the tensors' memory in place). */
+  appendData(i: number, keys: Float32Array, values: Float32Array, t: number): void {
     const { batch: b, kvHeads: hkv, headDim: hd } = this;
-    const t = keys.shape[2]!;
-    TensorCoreError.check(keys.rank === 4 && keys.shape[0] === b && keys.shape[1] === hkv && keys.shape[3] === hd && values.shape.join() === keys.shape.join(), 'ARGUMENT', () =>
-      `'keys' and 'values' passed to 'KVCache.append' must be [${b}, ${hkv}, T, ${hd}], got [${keys.shape.join(', ')}] and [${values.shape.join(', ')}]`);
     const len = this.#lengths[i];
     if (len + t > this.#cap) this.grow(len + t);
-    for (const [src, dst] of [[keys.dataSync() as Float32Array, this.#keys[i]], [values.dataSync() as Float32Array, this.#values[i]]] as const) {
+    for (const [src, dst] of [[keys, this.#keys[i]], [values, this.#values[i]]] as const) {
       for (let r = 0; r < b * hkv; r++) dst.set(src.subarray(r * t * hd, (r + 1) * t * hd), (r * this.#cap + len) * hd);
     }
     this.#lengths[i] = len + t;
+  }
+
+  /**
+   * `append(i, keys, values)` then `attend(i, q, opts)`; a short step with no tape recording
+   * gradients runs as one kernel on the tensors' own memory (no read-backs, no upload).
+   */
+  appendAttend(i: number, q: Tensor, keys: Tensor, values: Tensor, { bias = null, scale }: { bias?: Tensor | null; scale?: number } = {}): Tensor {
+    this.checkKV(keys, values, 'appendAttend');
+    const [, h, tq, qd] = q.shape;
+    const len = this.#lengths[i] + keys.shape[2]!;
+    const biasB = bias ? directBias(bias, this.batch, tq, len) : 1;
+    if (tq <= KV_DIRECT_POSITIONS && biasB !== 0 && q.rank === 4 && q.shape[0] === this.batch && qd === this.headDim && h % this.kvHeads === 0 && cachedAttentionUsable(q, keys, values, bias)) {
+      return cachedAttention(this, i, q, keys, values, bias, scale ?? 1 / Math.sqrt(this.headDim), biasB);
+    }
+    this.append(i, keys, values);
+    return this.attend(i, q, { bias, scale });
+  }
+
+  private checkKV(keys: Tensor, values: Tensor, op: string): void {
+    const { batch: b, kvHeads: hkv, headDim: hd } = this;
+    TensorCoreError.check(keys.rank === 4 && keys.shape[0] === b && keys.shape[1] === hkv && keys.shape[3] === hd && values.shape.join() === keys.shape.join(), 'ARGUMENT', () =>
+      `'keys' and 'values' passed to 'KVCache.${op}' must be [${b}, ${hkv}, T, ${hd}], got [${keys.shape.join(', ')}] and [${values.shape.join(', ')}]`);
   }
 
   /** Layer i's filled keys and values as new tensors [B, kvHeads, length, headDim] (the caller disposes them). */
@@ -143,12 +169,18 @@ export class KVCache {
       }
     }
     const qv = q.dataSync() as Float32Array;
-    const bv = bias ? (bias.dataSync() as Float32Array) : null;
     const out = new Float32Array(qv.length);
-    const addon = nativeKernels();
-    if (addon?.decodeAttention) addon.decodeAttention(qv, this.#keys[i], this.#values[i], bv, out, b, h, hkv, tq, len, this.#cap, hd, biasB, s);
-    else attendLoops(qv, this.#keys[i], this.#values[i], bv, out, b, h, hkv, tq, len, this.#cap, hd, biasB, s);
+    this.attendData(i, qv, bias ? (bias.dataSync() as Float32Array) : null, out, h, tq, biasB, s);
     return tf.tensor4d(out, [b, h, tq, hd]);
+  }
+
+  /** The direct path of `attend` on host data: q [B, H, Tq, hd] into out, bias [biasB, Tq, len] or null. */
+  attendData(i: number, q: Float32Array, bias: Float32Array | null, out: Float32Array, h: number, tq: number, biasB: number, scale: number): void {
+    const { batch: b, kvHeads: hkv, headDim: hd } = this;
+    const len = this.#lengths[i];
+    const addon = nativeKernels();
+    if (addon?.decodeAttention) addon.decodeAttention(q, this.#keys[i], this.#values[i], bias, out, b, h, hkv, tq, len, this.#cap, hd, biasB, scale);
+    else attendLoops(q, this.#keys[i], this.#values[i], bias, out, b, h, hkv, tq, len, this.#cap, hd, biasB, scale);
   }
 
   /** Positions held, checking every layer holds as many (a forward that stopped part-way leaves them apart). */
@@ -190,6 +222,11 @@ export class KVCacheLayer {
 
   attend(q: Tensor, opts: { bias?: Tensor | null; scale?: number } = {}): Tensor {
     return this.cache.attend(this.index, q, opts);
+  }
+
+  /** `append(keys, values)` then `attend(q, opts)` (one kernel for a short step outside a tape). */
+  appendAttend(q: Tensor, keys: Tensor, values: Tensor, opts: { bias?: Tensor | null; scale?: number } = {}): Tensor {
+    return this.cache.appendAttend(this.index, q, keys, values, opts);
   }
 }
 

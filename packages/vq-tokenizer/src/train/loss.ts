@@ -1,5 +1,6 @@
 import { Generator, exponentialDecay, tf, type Schedule, type Tensor } from '@healthgpt/tensor-core';
 import type { VQTokenizer } from '../model.js';
+import type { VectorQuantize } from '../quantize.js';
 import { VQTokenizerError } from '../errors.js';
 
 export interface VQLossOptions {
@@ -15,6 +16,12 @@ export interface VQLossOptions {
   seed?: number;
   /** Length of the run in steps (the default temperature annealing spans it). */
   steps: number;
+  /**
+   * Straight-through VQ only: before the steps `0, every, 2·every, …` below `until` (default: the
+   * whole run), move the codes the batch leaves unused onto its worst-quantized latents
+   * (`VectorQuantize.restartDeadCodes`); step 0 thus initialises the codebook from data.
+   */
+  restartDeadCodes?: { every: number; until?: number };
 }
 
 /** A batch's loss with its terms (scalars, owned by the caller). */
@@ -36,15 +43,22 @@ export class VQLoss {
   readonly hard: boolean;
   readonly diversity: number;
   private readonly temperatureSchedule: Schedule;
+  private readonly restart: { every: number; until: number } | null;
 
   constructor(
     readonly model: VQTokenizer,
-    { reconLoss = 'l1', temperature = {}, hard = true, diversity = 0, seed = 0, steps }: VQLossOptions,
+    { reconLoss = 'l1', temperature = {}, hard = true, diversity = 0, seed = 0, steps, restartDeadCodes }: VQLossOptions,
   ) {
     VQTokenizerError.check(Number.isInteger(steps) && steps > 0, 'ARGUMENT', `'steps' passed to 'VQLoss' must be a positive integer, got ${steps}`);
     VQTokenizerError.check(reconLoss === 'l1' || reconLoss === 'l2', 'ARGUMENT', `'reconLoss' passed to 'VQLoss' must be 'l1' or 'l2', got '${reconLoss}'`);
     const t = { start: 1, end: 1 / 16, steps, ...temperature };
     VQTokenizerError.check(t.start > 0 && t.end > 0 && Number.isInteger(t.steps) && t.steps >= 0, 'ARGUMENT', () => `'temperature' passed to 'VQLoss' needs start, end > 0 and an integer steps ≥ 0, got ${JSON.stringify(t)}`);
+    if (restartDeadCodes) {
+      const { every, until = steps } = restartDeadCodes;
+      VQTokenizerError.check(model.config.quantizer === 'vq', 'ARGUMENT', `'restartDeadCodes' passed to 'VQLoss' needs the straight-through VQ quantizer, the model has '${model.config.quantizer}'`);
+      VQTokenizerError.check(Number.isInteger(every) && every > 0 && Number.isInteger(until) && until >= 0, 'ARGUMENT', () => `'restartDeadCodes' passed to 'VQLoss' needs an integer every > 0 and until ≥ 0, got ${JSON.stringify(restartDeadCodes)}`);
+      this.restart = { every, until };
+    } else this.restart = null;
     this.reconLoss = reconLoss;
     this.hard = hard;
     this.diversity = diversity;
@@ -60,6 +74,11 @@ export class VQLoss {
   /** The loss of images [B, C, H, W] in [−1, 1] at step `step` (the model should be in training mode). */
   compute(images: Tensor, step: number): VQLossOutput {
     const seed = this.generator.nextSeed();
+    if (this.restart && step % this.restart.every === 0 && step < this.restart.until) {
+      const latent = this.model.encodeLatent(images);
+      (this.model.child('quantize') as VectorQuantize).restartDeadCodes(latent);
+      latent.dispose();
+    }
     return tf.tidy(() => {
       const out = this.model.trainForward(images, { temperature: this.temperatureAt(step), hard: this.hard, seed, diversity: this.diversity });
       const diff = tf.sub(out.recon, images);
