@@ -2,7 +2,7 @@
 
 const W = 360;
 const H = 200;
-const M = { left: 52, right: 12, top: 26, bottom: 34 };
+const M = { left: 52, right: 12, top: 40, bottom: 34 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -46,7 +46,7 @@ export function lossCurveSvg(title: string, losses: readonly number[]): string {
   const parts = [
     `${head} data-first="${tick(ys[0])}" data-last="${tick(ys[ys.length - 1])}">`,
     `<text x="${M.left}" y="16" class="title">${esc(title)}</text>`,
-    `<text x="${W - M.right}" y="16" text-anchor="end" class="note">${esc(`${tick(ys[0])} → ${tick(sm[sm.length - 1])}`)}</text>`,
+    `<text x="${W - M.right}" y="32" text-anchor="end" class="note">${esc(`${tick(ys[0])} → ${tick(sm[sm.length - 1])}`)}</text>`,
     `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" class="axis"/>`,
     `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" class="axis"/>`,
     ...yTicks.map((v) => `<text x="${M.left - 4}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="tick">${tick(v)}</text>`),
