@@ -1,6 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FolderReader, loadPlanInto, readCheckpoint, recoverFolder, withFolderWriter, type FolderWriter, type LoadPlan, type Module, type SafetensorsDtype, type Tensor } from '@healthgpt/tensor-core';
+import { describeMismatch, sameShape } from '@healthgpt/tensor-core/internal';
 import type { LoaderState } from '../data/loader.js';
 import { TrainerError } from '../errors.js';
 import type { StepRecord } from './log.js';
@@ -121,16 +122,17 @@ export async function loadCheckpointWeights(dir: string, module: Module): Promis
     const ckpt = await readCheckpoint(await FolderReader.open(dir), { index: null });
     const params = module.namedParameters();
     const plan: LoadPlan = [];
-    const problems: string[] = [];
+    const missing: string[] = [];
+    const mismatched: { key: string; expected: number[]; actual: number[] }[] = [];
     for (const [name, p] of params) {
       const stored = ckpt.tensors.get(name);
-      if (!stored) problems.push(`'${name}' is missing`);
-      else if (stored.info.shape.length !== p.shape.length || stored.info.shape.some((d, i) => d !== p.shape[i])) problems.push(`'${name}' is [${stored.info.shape}], the model's [${p.shape}]`);
+      if (!stored) missing.push(name);
+      else if (!sameShape(stored.info.shape, p.shape)) mismatched.push({ key: name, expected: p.shape, actual: stored.info.shape });
       else plan.push([name, stored]);
     }
     const names = new Set(params.map(([n]) => n));
-    for (const key of ckpt.tensors.keys()) if (!names.has(key)) problems.push(`'${key}' is not in the model`);
-    TrainerError.check(problems.length === 0, 'CHECKPOINT', () => `its weights do not fit the model: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`, { file });
+    const unexpected = [...ckpt.tensors.keys()].filter((k) => !names.has(k));
+    TrainerError.check(missing.length + unexpected.length + mismatched.length === 0, 'CHECKPOINT', () => `its weights do not fit the model (${describeMismatch(missing, unexpected, mismatched)})`, { file });
     await loadPlanInto(module, ckpt, plan);
   } catch (e) {
     if (e instanceof TrainerError) throw e;
