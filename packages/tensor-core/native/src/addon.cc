@@ -91,6 +91,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"siluGate", nullptr, SiluGate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"siluGateGrad", nullptr, SiluGateGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rotary", nullptr, Rotary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionGrad", nullptr, AttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},
