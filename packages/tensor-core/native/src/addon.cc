@@ -3,6 +3,7 @@
 // machine has (found at load time, see blas.cc); nothing links against one at build time.
 #include <node_api.h>
 
+#include "attention_bindings.h"
 #include "batched_gemm.h"
 #include "bindings.h"
 #include "blas.h"

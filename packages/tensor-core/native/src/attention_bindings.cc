@@ -3,7 +3,7 @@
 #include <string>
 
 #include "attention_train.h"
-#include "bindings.h"
+#include "attention_bindings.h"
 #include "napi_util.h"
 
 namespace {
@@ -45,6 +45,13 @@ bool take(napi_env env, napi_callback_info cb, size_t n, napi_value* argv, const
 
 }  // namespace
 
+/** The operands at argv[0], argv[2], … (each with its offset) holding sizes[i] floats, into out; false when one does not. */
+static bool read_spans(napi_env env, napi_value* argv, const int64_t* sizes, int n, float** out) {
+  bool ok = true;
+  for (int i = 0; i < n; i++) ok = (out[i] = get_span(env, argv, 2 * i, sizes[i])) != nullptr && ok;
+  return ok;
+}
+
 // attention(q, qOff, k, kOff, v, vOff, bias, biasOff, out, outOff, probs, probsOff,
 //           b, h, hkv, tq, tk, d, scale, biasB, biasQ): out [b, h, tq, d], probs [b, h, tq, tk].
 napi_value Attention(napi_env env, napi_callback_info cb) {
@@ -52,13 +59,10 @@ napi_value Attention(napi_env env, napi_callback_info cb) {
   AttentionShape s;
   if (!take(env, cb, 21, argv, "attention") || !read_shape(env, argv, 12, 6, s, "attention")) return nullptr;
   const int64_t nq = s.b * s.h * s.tq * s.d, nk = s.b * s.hkv * s.tk * s.d;
-  const float* q = get_span(env, argv, 0, nq);
-  const float* k = get_span(env, argv, 2, nk);
-  const float* v = get_span(env, argv, 4, nk);
-  float* out = get_span(env, argv, 8, nq);
-  float* probs = get_span(env, argv, 10, s.b * s.h * s.tq * s.tk);
-  if (!q || !k || !v || !out || !probs) return throw_error(env, "attention: q, k, v, out and probs must be Float32Arrays holding their values after their offsets");
-  attention_forward(s, q, k, v, out, probs);
+  const int64_t sizes[6] = {nq, nk, nk, 0, nq, s.b * s.h * s.tq * s.tk};  // the bias (checked above) as an empty span
+  float* p[6];
+  if (!read_spans(env, argv, sizes, 6, p)) return throw_error(env, "attention: q, k, v, out and probs must be Float32Arrays holding their values after their offsets");
+  attention_forward(s, p[0], p[1], p[2], p[4], p[5]);
   return nullptr;
 }
 
@@ -69,16 +73,10 @@ napi_value AttentionGrad(napi_env env, napi_callback_info cb) {
   AttentionShape s;
   if (!take(env, cb, 27, argv, "attentionGrad") || !read_shape(env, argv, 18, 10, s, "attentionGrad")) return nullptr;
   const int64_t nq = s.b * s.h * s.tq * s.d, nk = s.b * s.hkv * s.tk * s.d;
-  const float* q = get_span(env, argv, 0, nq);
-  const float* k = get_span(env, argv, 2, nk);
-  const float* v = get_span(env, argv, 4, nk);
-  const float* probs = get_span(env, argv, 6, s.b * s.h * s.tq * s.tk);
-  const float* dout = get_span(env, argv, 8, nq);
-  float* dq = get_span(env, argv, 12, nq);
-  float* dk = get_span(env, argv, 14, nk);
-  float* dv = get_span(env, argv, 16, nk);
-  if (!q || !k || !v || !probs || !dout || !dq || !dk || !dv)
+  const int64_t sizes[9] = {nq, nk, nk, s.b * s.h * s.tq * s.tk, nq, 0, nq, nk, nk};
+  float* p[9];
+  if (!read_spans(env, argv, sizes, 9, p))
     return throw_error(env, "attentionGrad: q, k, v, probs, dout, dq, dk and dv must be Float32Arrays holding their values after their offsets");
-  attention_backward(s, q, k, v, probs, dout, dq, dk, dv);
+  attention_backward(s, p[0], p[1], p[2], p[3], p[4], p[6], p[7], p[8]);
   return nullptr;
 }

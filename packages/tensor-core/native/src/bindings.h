@@ -13,5 +13,3 @@ napi_value RmsNormGrad(napi_env env, napi_callback_info cb);
 napi_value SiluGate(napi_env env, napi_callback_info cb);
 napi_value SiluGateGrad(napi_env env, napi_callback_info cb);
 napi_value Rotary(napi_env env, napi_callback_info cb);
-napi_value Attention(napi_env env, napi_callback_info cb);
-napi_value AttentionGrad(napi_env env, napi_callback_info cb);
