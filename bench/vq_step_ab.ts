@@ -1,8 +1,9 @@
 /**
  * A/B of one training step of the `tiny` model's VQ tokenizer in one process, interleaved rounds:
  * A = the NHWC convolution path (transposes, Pad, forward-convolution gradients, tiled upsampling),
- * B = the Im2Col + matmul path (the default on wasm and cpu). A is had by unregistering the Im2Col
- * kernels, which sends `conv2d` down its other path.
+ * B = conv2d's default: Im2Col + matmul on cpu and on wasm with the native BLAS; on wasm with
+ * XNNPACK alone (HEALTHGPT_NATIVE=0) conv2d keeps the NHWC path, so there B is A (ratio ≈ 1). A is
+ * had by unregistering the Im2Col kernels, which sends `conv2d` down its other path.
  *   node --import tsx bench/vq_step_ab.ts [batch] [rounds]
  * Env: BACKEND (wasm | cpu, default wasm), HEALTHGPT_NATIVE=0 (XNNPACK instead of the native BLAS).
  * Prints the median CPU milliseconds per step of each path and their ratio (CPU time, so a loaded

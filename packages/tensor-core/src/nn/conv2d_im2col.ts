@@ -1,9 +1,16 @@
 import { tf, type Tensor } from '../tf.js';
 import { COL2IM, IM2COL, im2colGeometry, type Im2ColAttrs } from '../kernels/im2col.js';
+import { nativeBlas } from '../kernels/native.js';
 
-/** Whether the active backend has the Im2Col / Col2Im kernels (wasm and cpu do). */
+/**
+ * Whether `conv2d` takes the Im2Col path: the active backend has the Im2Col / Col2Im kernels (wasm
+ * and cpu do) and, on wasm, the native BLAS runs its matmuls. With XNNPACK alone, wasm's own NHWC
+ * convolutions train the VQ tokenizer faster (interleaved A/B: `bench/vq_step_ab.ts`), so that
+ * path stays there.
+ */
 export function hasIm2Col(): boolean {
   const backend = tf.getBackend();
+  if (backend === 'wasm' && nativeBlas() === null) return false;
   return tf.getKernel(IM2COL, backend) !== undefined && tf.getKernel(COL2IM, backend) !== undefined;
 }
 
