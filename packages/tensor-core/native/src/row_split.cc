@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <vector>
 
 #include "blas.h"
@@ -27,6 +28,13 @@ __asm__(".symver pthread_create,pthread_create@GLIBC_2.2.5");
 __asm__(".symver pthread_join,pthread_join@GLIBC_2.2.5");
 #endif
 using Thread = pthread_t;
+#endif
+
+#ifdef _WIN32
+#define YIELD() std::this_thread::yield()
+#else
+#include <sched.h>
+#define YIELD() sched_yield()
 #endif
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -92,6 +100,8 @@ Split& split() {
 constexpr uint64_t kLeftMask = 0xffffffffull;
 // Fewer blocks than this (under ~128 KiB of weights) run inline: waking a helper costs more.
 constexpr int64_t kMinSplit = 4;
+// How long a helper keeps looking for the next product before it sleeps (see linger).
+constexpr std::chrono::microseconds kLinger{100};
 
 /** Claim one block of generation `gen`: its index, or −1 when none is left (or the product is over). */
 int64_t claim(Split& s, uint64_t gen) {
@@ -112,6 +122,29 @@ int64_t work(Split& s, uint64_t gen) {
   return ran;
 }
 
+/**
+ * Stay awake for kLinger after a product, taking the blocks of any product posted meanwhile: the
+ * products of a decoding step follow each other within microseconds, and waking a sleeping helper
+ * (a futex call, on a virtual machine an interrupt to a halted CPU) costs more than a small
+ * product, so without this the second thread mostly arrives after the caller has finished.
+ */
+void linger(Split& s, uint64_t gen) {
+  using Clock = std::chrono::steady_clock;
+  for (auto until = Clock::now() + kLinger; Clock::now() < until;) {
+    for (int spin = 0; spin < 64; spin++) {
+      const uint64_t cur = s.state.load(std::memory_order_acquire);
+      if ((cur >> 32) != gen && (cur & kLeftMask) != 0) {
+        gen = cur >> 32;
+        work(s, gen);
+        until = Clock::now() + kLinger;
+        break;
+      }
+      CPU_RELAX();
+    }
+    YIELD();  // on a busy machine, let a runnable thread (the caller's, perhaps) have this core
+  }
+}
+
 void helper_loop() {
   Split& s = split();
   s.sleep.lock();
@@ -121,7 +154,9 @@ void helper_loop() {
     if (s.stop) break;
     seen = s.posted;
     s.sleep.unlock();
-    work(s, s.state.load(std::memory_order_acquire) >> 32);
+    uint64_t gen = s.state.load(std::memory_order_acquire) >> 32;
+    work(s, gen);
+    linger(s, gen);
     s.sleep.lock();
   }
   s.sleep.unlock();

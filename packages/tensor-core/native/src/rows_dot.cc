@@ -1,7 +1,9 @@
-// The portable and the AVX2 dot products of rows_dot.h. The AVX2 ones are compiled for that
-// target alone (function attributes) and chosen at run time, so the prebuilt linux-x64 addon still
-// runs on any x86-64.
+// The portable and the AVX2 dot products of rows_dot.h, and the dispatch to the AVX-512 ones
+// (rows_dot_wide.cc). The vector kernels are compiled for their target alone (function attributes)
+// and chosen at run time, so the prebuilt linux-x64 addon still runs on any x86-64.
 #include "rows_dot.h"
+#include "rows_dot_order.h"
+#include "rows_dot_wide.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define ROWS_DOT_X86 1
@@ -10,20 +12,9 @@
 
 namespace {
 
-constexpr int kLanes = 32;
-
-/** The one reduction order of the 32 lanes. */
-inline float reduce(const float* a) {
-  float b[8];
-  for (int j = 0; j < 8; j++) b[j] = (a[j] + a[j + 8]) + (a[j + 16] + a[j + 24]);
-  return ((b[0] + b[4]) + (b[1] + b[5])) + ((b[2] + b[6]) + (b[3] + b[7]));
-}
-
-/** Lanes from element `i` on (the tail, or everything on the portable path). */
-template <typename W>
-inline void tail(float* acc, const float* x, const W* w, int64_t i, int64_t n) {
-  for (int j = 0; i < n; i++, j = (j + 1) % kLanes) acc[j] += x[i] * static_cast<float>(w[i]);
-}
+using rows_dot_order::kLanes;
+using rows_dot_order::tail;
+using rows_dot_order::reduce_lanes;
 
 template <typename W>
 float dot_portable(const float* x, const W* w, int64_t n) {
@@ -33,7 +24,7 @@ float dot_portable(const float* x, const W* w, int64_t n) {
     for (int j = 0; j < kLanes; j++) acc[j] += x[i + j] * static_cast<float>(w[i + j]);
   }
   tail(acc, x, w, i, n);
-  return reduce(acc);
+  return reduce_lanes(acc);
 }
 
 #ifdef ROWS_DOT_X86
@@ -60,7 +51,7 @@ __attribute__((target("avx2"))) float dot_avx2(const float* x, const W* w, int64
   _mm256_store_ps(acc + 16, a2);
   _mm256_store_ps(acc + 24, a3);
   tail(acc, x, w, i, n);
-  return reduce(acc);
+  return reduce_lanes(acc);
 }
 #endif
 
@@ -76,6 +67,7 @@ bool rows_dot_avx2() {
 }
 
 float dot_f32(const float* x, const float* w, int64_t n) {
+  if (rows_dot_avx512()) return dot_f32_avx512(x, w, n);
 #ifdef ROWS_DOT_X86
   if (rows_dot_avx2()) return dot_avx2(x, w, n);
 #endif
@@ -83,6 +75,7 @@ float dot_f32(const float* x, const float* w, int64_t n) {
 }
 
 float dot_i8(const float* x, const int8_t* w, int64_t n) {
+  if (rows_dot_avx512()) return dot_i8_avx512(x, w, n);
 #ifdef ROWS_DOT_X86
   if (rows_dot_avx2()) return dot_avx2(x, w, n);
 #endif

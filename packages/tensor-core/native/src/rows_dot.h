@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-/** True when this CPU runs the AVX2 kernels (checked once). */
+/** True when this CPU runs the AVX2 kernels (checked once); AVX-512 ones are used when it has those. */
 bool rows_dot_avx2();
 
 /** Σ x[i]·w[i] over n elements in the fixed order above (AVX2 when the CPU has it). */

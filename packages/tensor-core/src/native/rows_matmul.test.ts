@@ -4,8 +4,8 @@ import { nativeAddon, nativeBlas, nativeStatus } from '../kernels/native.js';
 
 /**
  * The addon's decoding dot product in JS, float32 step by step: element i into lane i mod 32 (a
- * rounded product, then a rounded add), the 32 lanes reduced in the kernel's one order. The AVX2
- * and the portable kernels must both give exactly these bits.
+ * rounded product, then a rounded add), the 32 lanes reduced in the kernel's one order. The AVX-512, AVX2
+ * and the portable kernels must all give exactly these bits.
  */
 function dotInOrder(x: ArrayLike<number>, xo: number, w: ArrayLike<number>, wo: number, n: number): number {
   const acc = new Float32Array(32);
