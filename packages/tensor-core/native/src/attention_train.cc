@@ -127,33 +127,39 @@ void scatter(const AttentionShape& s, const float* src, float* dst, const HeadLa
 /** scratch slots */
 enum { kQ, kK, kV, kOut, kScores, kDs, kDk, kDv };
 
+/** One (batch, kv head) task's start: its keys (rotated) and values packed, and its scratch for q, out (or dout) and one block of scores. */
+struct Task {
+  int64_t b, g;
+  const int64_t* ext;  // the row blocks' extents for this batch entry
+  float *k, *v, *q, *o, *rows;
+};
+
+Task begin_task(const AttentionShape& s, const std::vector<int64_t>& ext, int64_t task, const float* k, const float* v) {
+  const int64_t blocks = (s.tq + kBlock - 1) / kBlock;
+  Task t{task / s.hkv, task % s.hkv, ext.data() + (s.bias && s.bias_b > 1 ? task / s.hkv : 0) * blocks, scratch(kK, s.tk * s.d), scratch(kV, s.tk * s.d),
+         scratch(kQ, s.tq * s.d), scratch(kOut, s.tq * s.d), scratch(kScores, kBlock * s.tk)};
+  gather(s, k, s.lk, t.b, t.g, s.tk, s.cos != nullptr, t.k);
+  gather(s, v, s.lv, t.b, t.g, s.tk, false, t.v);
+  return t;
+}
+
 }  // namespace
 
 void attention_forward(const AttentionShape& s, const float* q, const float* k, const float* v, float* out, float* probs) {
   const std::vector<int64_t> ext = block_extents(s);
   const int64_t blocks = (s.tq + kBlock - 1) / kBlock, rep = s.h / s.hkv;
-  const bool rope = s.cos != nullptr;
   split_tasks(s.b * s.hkv, [&](int64_t task) {
-    const int64_t b = task / s.hkv, g = task % s.hkv;
-    const int64_t* be = ext.data() + (s.bias && s.bias_b > 1 ? b : 0) * blocks;
-    float* kh = scratch(kK, s.tk * s.d);
-    float* vh = scratch(kV, s.tk * s.d);
-    float* qh = scratch(kQ, s.tq * s.d);
-    float* oh = scratch(kOut, s.tq * s.d);
-    float* scores = scratch(kScores, kBlock * s.tk);
-    gather(s, k, s.lk, b, g, s.tk, rope, kh);
-    gather(s, v, s.lv, b, g, s.tk, false, vh);
-    for (int64_t r = 0; r < rep; r++) {
-      const int64_t head = g * rep + r;
-      float* ph = probs + (b * s.h + head) * s.tq * s.tk;
-      gather(s, q, s.lq, b, head, s.tq, rope, qh);
+    const Task t = begin_task(s, ext, task, k, v);
+    for (int64_t head = t.g * rep; head < (t.g + 1) * rep; head++) {
+      float* ph = probs + (t.b * s.h + head) * s.tq * s.tk;
+      gather(s, q, s.lq, t.b, head, s.tq, s.cos != nullptr, t.q);
       for (int64_t blk = 0; blk < blocks; blk++) {
-        const int64_t i0 = blk * kBlock, rows = std::min(kBlock, s.tq - i0), e = be[blk];
-        blas_sgemm(false, true, rows, e, s.d, qh + i0 * s.d, s.d, kh, s.d, scores);
-        for (int64_t i = 0; i < rows; i++) softmax_row(scores + i * e, bias_row(s, b, i0 + i), s.scale, ph + (i0 + i) * s.tk, e, s.tk);
-        blas_sgemm(false, false, rows, s.d, e, ph + i0 * s.tk, s.tk, vh, s.d, oh + i0 * s.d);
+        const int64_t i0 = blk * kBlock, rows = std::min(kBlock, s.tq - i0), e = t.ext[blk];
+        blas_sgemm(false, true, rows, e, s.d, t.q + i0 * s.d, s.d, t.k, s.d, t.rows);
+        for (int64_t i = 0; i < rows; i++) softmax_row(t.rows + i * e, bias_row(s, t.b, i0 + i), s.scale, ph + (i0 + i) * s.tk, e, s.tk);
+        blas_sgemm(false, false, rows, s.d, e, ph + i0 * s.tk, s.tk, t.v, s.d, t.o + i0 * s.d);
       }
-      scatter(s, oh, out, s.lo, b, head, s.tq, false);
+      scatter(s, t.o, out, s.lo, t.b, head, s.tq, false);
     }
   });
 }
@@ -165,19 +171,14 @@ void attention_backward(const AttentionShape& s, const float* q, const float* k,
   const bool rope = s.cos != nullptr;
   // One task per (batch, kv head): its rep query heads add into the same dk and dv.
   split_tasks(s.b * s.hkv, [&](int64_t task) {
-    const int64_t b = task / s.hkv, g = task % s.hkv;
-    const int64_t* be = ext.data() + (s.bias && s.bias_b > 1 ? b : 0) * blocks;
-    float* kh = scratch(kK, s.tk * s.d);
-    float* vh = scratch(kV, s.tk * s.d);
-    float* qh = scratch(kQ, s.tq * s.d);
-    float* doh = scratch(kOut, s.tq * s.d);
-    float* dp = scratch(kScores, kBlock * s.tk);
+    const Task tk = begin_task(s, ext, task, k, v);
+    const int64_t b = tk.b, g = tk.g;
+    const int64_t* be = tk.ext;
+    float *kh = tk.k, *vh = tk.v, *qh = tk.q, *doh = tk.o, *dp = tk.rows;
     float* ds = scratch(kDs, s.tq * s.tk + s.tq * s.d);  // ds [tq, tk], then dq [tq, d]
     float* dqh = ds + s.tq * s.tk;
     float* dkh = scratch(kDk, 2 * s.tk * s.d);  // dk, then one block's share
     float* dvh = scratch(kDv, 2 * s.tk * s.d);
-    gather(s, k, s.lk, b, g, s.tk, rope, kh);
-    gather(s, v, s.lv, b, g, s.tk, false, vh);
     for (int64_t r = 0; r < rep; r++) {
       const int64_t head = g * rep + r;
       const float* ph = probs + (b * s.h + head) * s.tq * s.tk;
