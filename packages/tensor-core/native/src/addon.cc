@@ -3,6 +3,7 @@
 // machine has (found at load time, see blas.cc); nothing links against one at build time.
 #include <node_api.h>
 
+#include "attention_bindings.h"
 #include "batched_gemm.h"
 #include "bindings.h"
 #include "blas.h"
@@ -91,6 +92,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"siluGate", nullptr, SiluGate, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"siluGateGrad", nullptr, SiluGateGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"rotary", nullptr, Rotary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"attentionGrad", nullptr, AttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},

@@ -228,13 +228,15 @@ void blas_sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, 
     return;
   }
   const bool gemv = cblas_sgemv_fn || fortran_sgemv_fn;
-  if (gemv && m == 1) {
-    // c[n] = op(B)ᵀ-side product with the vector a (k contiguous floats either way when m = 1).
+  // The vector operand must be contiguous: a transposed one-column A (or a plain one-column B)
+  // strided by its leading dimension goes to the sgemm below.
+  if (gemv && m == 1 && (!ta || lda == 1)) {
+    // c[n] = op(B)ᵀ-side product with the vector a (k contiguous floats).
     if (tb) sgemv(false, n, k, b, ldb, a, c);  // B stored [n, k]: c = B·a
     else sgemv(true, k, n, b, ldb, a, c);      // B stored [k, n]: c = Bᵀ·a
     return;
   }
-  if (gemv && n == 1) {
+  if (gemv && n == 1 && (tb || ldb == 1)) {
     if (ta) sgemv(true, k, m, a, lda, b, c);  // A stored [k, m]: c = Aᵀ·b
     else sgemv(false, m, k, a, lda, b, c);    // A stored [m, k]: c = A·b
     return;

@@ -63,6 +63,10 @@ export interface NativeAddon {
   siluGateGrad?(g: Float32Array, gOff: number, u: Float32Array, uOff: number, stride: number, da: Float32Array, daOff: number, dg: Float32Array, dgOff: number, du: Float32Array, duOff: number, gradStride: number, rows: number, n: number): void;
   /** Rotate-half RoPE of x [b, h, t, d] with tables [cb, 1, t, d]; backward = 1 runs the transposed pass on dy. Absent from addons built before it existed. */
   rotary?(x: Float32Array, xOff: number, cos: Float32Array, cosOff: number, sin: Float32Array, sinOff: number, out: Float32Array, outOff: number, b: number, h: number, t: number, d: number, cb: number, backward: number): void;
+  /** Attention for training: out [b, h, tq, d] = softmax(q·kᵀ·scale + bias)·v and its probs [b, h, tq, tk]; bias [biasB, 1, biasQ, tk] (biasB 0: none). Absent from addons built before it existed. */
+  attention?(q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, bias: Float32Array, biasOff: number, out: Float32Array, outOff: number, probs: Float32Array, probsOff: number, b: number, h: number, hkv: number, tq: number, tk: number, d: number, scale: number, biasB: number, biasQ: number): void;
+  /** The training attention's backward: dq, dk, dv from q, k, v, the forward's probs and dout. Absent from addons built before it existed. */
+  attentionGrad?(q: Float32Array, qOff: number, k: Float32Array, kOff: number, v: Float32Array, vOff: number, probs: Float32Array, probsOff: number, dout: Float32Array, doutOff: number, bias: Float32Array, biasOff: number, dq: Float32Array, dqOff: number, dk: Float32Array, dkOff: number, dv: Float32Array, dvOff: number, b: number, h: number, hkv: number, tq: number, tk: number, d: number, scale: number, biasB: number, biasQ: number): void;
   /** Threads of the addon's own elementwise kernels (the caller included). */
   poolThreads(): number;
   setPoolThreads(n: number): number;

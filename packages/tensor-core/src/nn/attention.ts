@@ -3,6 +3,7 @@ import { TensorCoreError, checkRank } from '../errors.js';
 import type { Generator } from '../random.js';
 import { attentionMask, type MaskOptions } from './attention_mask.js';
 import { dropout } from './dropout.js';
+import { nativeAttention, nativeAttentionServes } from '../native/attention.js';
 
 export interface AttentionOptions extends MaskOptions {
   /**
@@ -31,6 +32,17 @@ function addPerHead(scores: Tensor, m: Tensor, b: number, hkv: number, nRep: num
 }
 
 /**
+ * The causal/padding mask and the bias as one additive mask [1|B, 1, 1|Tq, Tk] shared by the heads
+ * (null: none), for the native kernel; undefined when the bias differs per head.
+ */
+function sharedMask(m: Tensor | null, bias: Tensor | null, b: number, tq: number, tk: number): Tensor | null | undefined {
+  const b4 = bias && bias.rank === 2 ? bias.reshape([1, 1, ...bias.shape]) : bias;
+  const fits = (t: Tensor) => t.rank === 4 && (t.shape[0] === 1 || t.shape[0] === b) && t.shape[1] === 1 && (t.shape[2] === 1 || t.shape[2] === tq) && t.shape[3] === tk;
+  if (b4 && !fits(b4)) return undefined; // per-head or mis-shaped: the tfjs path (and its checks)
+  return m && b4 ? tf.add(m, b4) : (m ?? b4);
+}
+
+/**
  * softmax(q kᵀ · scale + mask) v, with grouped-query attention that never copies the kv heads:
  * the nRep = H/Hkv query heads sharing kv head g are stacked along the query axis (a free reshape),
  * so each group is one matmul against its own keys and values.
@@ -52,6 +64,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const nRep = h / hkv;
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   return tf.tidy(() => {
+    if (p === 0) {
+      const mask = sharedMask(attentionMask(tq, tk, opts), opts.bias ?? null, b, tq, tk);
+      if (mask !== undefined && nativeAttentionServes(q, k, v, mask)) return nativeAttention(q, k, v, mask, scale);
+    }
     const qg = nRep === 1 ? q : q.reshape([b, hkv, nRep * tq, d]); // head g·nRep + r → group g
     let scores = tf.mul(tf.matMul(qg, k, false, true), scale); // [B, Hkv, nRep·Tq, Tk]
     for (const m of [attentionMask(tq, tk, opts), opts.bias]) if (m) scores = addPerHead(scores, m, b, hkv, nRep, tq, tk);
