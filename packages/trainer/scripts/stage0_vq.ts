@@ -14,7 +14,7 @@ import { evaluateTokenizer, type VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { PIPELINE_BUDGETS, syntheticData } from '../src/index.js';
 import { stage0VqImages, trainStage0Vq } from '../src/stage0/vq_stage.js';
 
-const BUDGETS = { demo: PIPELINE_BUDGETS.demo.stage0.vq, long: { steps: 2000, batchSize: 16, lr: 3e-3 } };
+const BUDGETS = { demo: PIPELINE_BUDGETS.demo.stage0.vq, long: { steps: 2000, batchSize: 8, lr: 3e-3 } };
 const { values: args } = parseArgs({
   options: { budget: { type: 'string', default: 'demo' }, steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'eval-every': { type: 'string', default: '50' }, seed: { type: 'string', default: '0' } },
 });
