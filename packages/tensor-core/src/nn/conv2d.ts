@@ -22,11 +22,11 @@ function explicitPadding(p: Conv2dPadding): [[0, 0], [number, number], [number, 
 
 /**
  * Cross-correlation over NCHW with a PyTorch weight `[out, in, kh, kw]`, trainable on every
- * backend. On wasm and cpu it is Im2Col + one batched matmul (the native BLAS when loaded) with the
- * bias as an extra weight column, and gradients made of the same pieces (`conv2d_im2col.ts`): no
- * layout transposes, pads or slices. Elsewhere, NHWC convolutions whose gradients are forward
- * convolutions (`conv2d_grad.ts`). `upsample: 2` convolves the nearest-neighbour ×2 upsampling of
- * `x` (taming's `Upsample`), fused into the column gather on wasm and cpu.
+ * backend. On cpu, and on wasm while the native BLAS runs its matmuls, it is Im2Col + one batched
+ * matmul with the bias as an extra weight column, and gradients made of the same pieces
+ * (`conv2d_im2col.ts`): no layout transposes, pads or slices. Elsewhere (wasm with XNNPACK alone
+ * included), NHWC convolutions whose gradients are forward convolutions (`conv2d_grad.ts`). `upsample: 2` convolves the nearest-neighbour ×2 upsampling of
+ * `x` (taming's `Upsample`), fused into the column gather on the Im2Col path.
  * x: [B, Cin, H, W] → [B, Cout, H', W']
  */
 export function conv2d(

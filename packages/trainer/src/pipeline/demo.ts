@@ -37,7 +37,7 @@ const GENERATION_SUBTASKS = ['reconstruction', 'super-resolution', 'modality-con
 export const PIPELINE_BUDGETS: Record<'demo' | 'quick' | 'test', PipelineBudget> = {
   demo: {
     scenes: 500,
-    stage0: { decoder: { steps: 150, batchSize: 16, lr: 3e-3, seqLen: 64 }, vision: { steps: 150, batchSize: 32, lr: 1e-3 }, vq: { steps: 250, batchSize: 16, lr: 3e-3 } },
+    stage0: { decoder: { steps: 150, batchSize: 16, lr: 3e-3, seqLen: 64 }, vision: { steps: 150, batchSize: 32, lr: 1e-3 }, vq: { steps: 500, batchSize: 8, lr: 3e-3 } },
     stages: { alignment: 60, alignmentGeneration: 300, fusion: 40, instruction: 700, batchSize: 8, lrScale: 20, data: { alignmentGeneration: GENERATION_SUBTASKS } },
     evalPerSubtask: 200,
   },

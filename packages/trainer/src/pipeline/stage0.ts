@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { tf, type Module, type RawImage } from '@healthgpt/tensor-core';
+import { tf, type Module } from '@healthgpt/tensor-core';
 import { DecoderLM, type HFTokenizer } from '@healthgpt/decoder';
 import { CLIPVisionModel, clipImageProcessorConfig, preprocessSteps } from '@healthgpt/vision-encoder';
-import { VQTokenizer, evaluateTokenizer } from '@healthgpt/vq-tokenizer';
+import type { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { healthGPTPreset, type HealthGPTPresetName } from '@healthgpt/model';
 import type { Sample } from '@healthgpt/vl-health';
 import { Trainer, type StageResult, type TrainerOptions } from '../loop/trainer.js';
@@ -12,7 +12,7 @@ import { trainTokenizer, sampleDocuments } from '../stage0/tokenizer.js';
 import { packDocuments, languageModelTask, perplexity } from '../stage0/lm.js';
 import { ContrastiveModel, contrastiveTask, type CaptionPair } from '../stage0/clip.js';
 import { towerFeatures, linearProbe } from '../stage0/probe.js';
-import { vqTask } from '../stage0/vq.js';
+import { trainStage0Vq, stage0VqImages } from '../stage0/vq_stage.js';
 import type { ImageResolver } from '../healthgpt/data.js';
 
 /** Step budgets and batch sizes of stage 0's four parts. */
@@ -96,7 +96,7 @@ function captionPairs(samples: readonly Sample[]): Sample[] {
  * 2. the decoder pretrained on that text (causal LM on packed documents), held-out perplexity before and after;
  * 3. the vision tower pretrained CLIP-style on image–caption pairs with a small text tower, with a
  *    linear probe of modality and organ on held-out images for the tower before and after;
- * 4. the VQ tokenizer on the training images (its Gumbel loss), PSNR on the held-out images.
+ * 4. the VQ tokenizer on the training images (`vqRecipe`), PSNR on the held-out images.
  */
 export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   const { seed = 0, budget } = o;
@@ -168,22 +168,15 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   if (budget.vq.steps === 0 || !spec.vq_config)
     return { tokenizer, decoder, visionTower: tower, vq: null, report: { tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length }, decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, stage: lm.stages[0] }, vision: { probe: { random, pretrained }, stage: vision.stages[0] }, vq: null, seconds } };
   t = now();
-  const vq = new VQTokenizer(spec.vq_config, { seed: seed + 3 });
-  const imagePaths = (samples: readonly Sample[]) => [...new Set(samples.flatMap((s) => [...s.images, ...(s.targetImage ? [s.targetImage] : [])]))];
-  const trainImages: RawImage[] = await Promise.all(imagePaths(o.train).map((p) => o.images(p)));
-  const full = (ims: RawImage[]) => ims.filter((im) => im.width === Math.max(...ims.map((x) => x.width)));
-  const task = vqTask(vq, full(trainImages), { steps: budget.vq.steps, reconLoss: 'l2', diversity: 0.03, seed, temperature: { start: 1, end: 1 / 16 } });
-  o.onModel?.(vq);
-  let vqRun: Awaited<ReturnType<Trainer['run']>>;
-  try {
-    vqRun = await new Trainer({ model: vq, tasks: [task], ...run('vq') }).run([
-      { name: 'stage0-vq', trainable: ['**'], lr: budget.vq.lr, betas: [0.9, 0.99], batchSize: budget.vq.batchSize, clipNorm: 1, length: { steps: budget.vq.steps }, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed },
-    ]);
-  } finally {
-    task.release();
-  }
-  const heldImages = await Promise.all(imagePaths(o.heldOut).map((p) => o.images(p)));
-  const vqEval = evaluateTokenizer(vq, full(heldImages));
+  const { vq, eval: vqEval, stage: vqStage } = await trainStage0Vq({
+    config: spec.vq_config,
+    train: await stage0VqImages(o.train, o.images),
+    heldOut: await stage0VqImages(o.heldOut, o.images),
+    budget: budget.vq,
+    seed,
+    trainer: run('vq'),
+    onModel: o.onModel,
+  });
   seconds.vq = now() - t;
 
   return {
@@ -195,7 +188,7 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
       tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length },
       decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, stage: lm.stages[0] },
       vision: { probe: { random, pretrained }, stage: vision.stages[0] },
-      vq: { psnr: vqEval.psnr, ssim: vqEval.ssim, perplexity: vqEval.perplexity, usedCodes: vqEval.usedCodes, codebookSize: vqEval.codebookSize, stage: vqRun.stages[0] },
+      vq: { psnr: vqEval.psnr, ssim: vqEval.ssim, perplexity: vqEval.perplexity, usedCodes: vqEval.usedCodes, codebookSize: vqEval.codebookSize, stage: vqStage },
       seconds,
     },
   };
