@@ -109,7 +109,7 @@ const fmtRatio = (x: number) => `${x.toFixed(2)}x`;
 /** What runs a decode step's one-row weight products on this variant. */
 function decodeProducts(v: Variant): string {
   const t = `${v.blasThreads} thread${v.blasThreads === 1 ? '' : 's'}`;
-  if (v.weights === 'int8') return v.path === 'native' ? `addon int8 × float32 kernel, ${t}` : 'JS int8 dot products, 1 thread';
+  if (v.weights === 'int8') return v.path === 'native' ? `addon int8 × float32 kernel, ${t}` : 'wasm XNNPACK (int8 weights dequantized once to float32, packed)';
   return v.path === 'native' ? `addon x·Wᵀ row kernel, ${t}` : 'wasm XNNPACK (packed weights)';
 }
 
@@ -168,7 +168,8 @@ export default async function bench(): Promise<BenchReport> {
       const torch2 = pt[2].length === ROUNDS ? pt[2] : null;
       const fBytes = weightBytes(f32);
       for (const v of variants) {
-        const bytes = v.weights === 'int8' ? weightBytes(v.model) : fBytes;
+        // Without the native addon, Int8Linear runs on a float32 copy of its weight: float32 bytes are read.
+        const bytes = v.weights === 'int8' && v.path === 'native' ? weightBytes(v.model) : fBytes;
         const decode = med(v.runs, 'decode');
         const ratio = torch2 && median(v.runs.map((r, i) => r.decode / torch2[i].decode));
         const prefillRatio = torch2 && median(v.runs.map((r, i) => r.prefill / torch2[i].prefill));

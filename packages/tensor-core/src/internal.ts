@@ -18,6 +18,7 @@ export { tfjsAdamWKernel, registerAdamWKernel, adamWKernelFor } from './optim/ad
 export { nativeAdamWKernel } from './native/index.js';
 export { int8Linear, quantizeInt8, dequantizeInt8, INT8_DIRECT_ROWS, type Int8Weights } from './nn/int8_linear.js';
 export { sameShape } from './module.js';
+export { routedMix } from './nn/routed_mix.js';
 export { fans } from './random.js';
 export { describeContext } from './base/errors.js';
 export { describeMismatch, checkRank } from './errors.js';

@@ -1,4 +1,4 @@
-import { tf, Module, Linear, KVCacheLayer, qkvHeads, appendKV, scaledDotProductAttention, mergeHeads, tidy, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, Linear, KVCacheLayer, qkvHeads, qkvAttention, appendKV, scaledDotProductAttention, mergeHeads, tidy, type Tensor } from '@healthgpt/tensor-core';
 import type { DecoderConfig } from './config.js';
 import type { InitOptions, LayerPast, LinearLike } from './types.js';
 
@@ -13,6 +13,8 @@ export interface AttentionInput {
   /** Additive mask [B|1, 1, T, Tpast + T] or null (tensor-core's `attentionMask`). */
   mask: Tensor | null;
   past?: LayerPast;
+  /** False when the caller keeps no cache (training): no keys and values are returned. */
+  cache?: boolean;
 }
 
 /**
@@ -43,10 +45,15 @@ export class DecoderAttention extends Module {
     return tf.concat(['q_proj', 'k_proj', 'v_proj'].map((n) => this.child<LinearLike>(n).forward(x)), -1);
   }
 
-  /** → the output [B·T, hidden] and this layer's cache (past + new keys/values). */
-  forward({ x, b, t, cos, sin, mask, past }: AttentionInput): { out: Tensor; present: LayerPast } {
+  /** → the output [B·T, hidden] and this layer's cache (past + new keys/values; none with `cache: false` and no past). */
+  forward({ x, b, t, cos, sin, mask, past, cache = true }: AttentionInput): { out: Tensor; present: LayerPast | undefined } {
     const { numHeads: h, numKvHeads: hkv } = this.cfg;
     return tidy(() => {
+      if (!past && !cache) {
+        // Training: attention straight from the projection (one native kernel each way when built).
+        const attn = qkvAttention(this.project(x), { heads: h, kvHeads: hkv, t, cos, sin, mask }); // [B·T, H·hd]
+        return { out: this.child<LinearLike>('o_proj').forward(attn), present: undefined };
+      }
       const { q, k, v } = qkvHeads(this.project(x), { heads: h, kvHeads: hkv, t, cos, sin }); // [B, H|Hkv, T, hd], q and k rotated
       let present: LayerPast;
       let attn: Tensor; // [B, H, T, hd]

@@ -141,7 +141,7 @@ export class DecoderLM extends Module {
         const h0 = input.inputsEmbeds ?? this.embedTokens(input.inputIds!); // [B, T, hidden]
         const pos = input.positionIds ?? (mask ? positionsFromMask(mask.dataSync(), b, tk, t) : positionsRange(b, tk - t, t)); // [B, T]
         const { cos, sin } = this.rope.tables(pos, b, t); // [B, 1, T, hd]
-        const ctx = { b, t, cos, sin, mask: attentionMask(t, tk, { causal: true, keyMask: mask ?? undefined, slidingWindow: cfg.slidingWindow }) };
+        const ctx = { b, t, cos, sin, mask: attentionMask(t, tk, { causal: true, keyMask: mask ?? undefined, slidingWindow: cfg.slidingWindow }), cache: input.useCache !== false };
         const wantHidden = input.outputHiddenStates === true;
         const hidden: Tensor[] = wantHidden ? [input.inputsEmbeds ? h0.clone() : h0] : [];
         let h = h0.reshape([b * t, cfg.hiddenSize]); // [B·T, hidden]: the residual stream

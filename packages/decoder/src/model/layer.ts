@@ -11,6 +11,8 @@ export interface LayerContext {
   cos: Tensor;
   sin: Tensor;
   mask: Tensor | null;
+  /** False when the forward keeps no cache (training); default true. */
+  cache?: boolean;
 }
 
 /** One pre-norm block: h + attn(norm(h)), then h + mlp(norm(h)). */
@@ -24,10 +26,10 @@ export class DecoderLayer extends Module {
   }
 
   /** h: [B·T, hidden] (rows b·T + t) → [B·T, hidden] and this layer's cache. */
-  forward(h: Tensor, { b, t, cos, sin, mask }: LayerContext, past?: LayerPast): { h: Tensor; present: LayerPast } {
+  forward(h: Tensor, { b, t, cos, sin, mask, cache }: LayerContext, past?: LayerPast): { h: Tensor; present: LayerPast | undefined } {
     return tidy(() => {
       const x = this.child<RMSNorm>('input_layernorm').forward(h);
-      const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, b, t, cos, sin, mask, past });
+      const { out, present } = this.child<DecoderAttention>('self_attn').forward({ x, b, t, cos, sin, mask, past, cache });
       const h1 = tf.add(h, out);
       const m = this.child<DecoderMLP>('mlp').forward(this.child<RMSNorm>('post_attention_layernorm').forward(h1));
       return { h: tf.add(h1, m), present };

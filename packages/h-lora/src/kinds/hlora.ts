@@ -1,14 +1,7 @@
-import { tf, kaimingUniform, type Tensor } from '@healthgpt/tensor-core';
+import { tf, kaimingUniform } from '@healthgpt/tensor-core';
+import { routedMix } from '@healthgpt/tensor-core/internal';
 import type { AdapterKind } from './kind.js';
 import { resolveConfig } from './resolve.js';
-
-/** s·E with E [k, R] the 0/1 map of expert i to its ranks [i·rₑ, (i+1)·rₑ): g·(s·E) = repeat_interleave(g, rₑ)·s. */
-function expertMap(k: number, r: number, s: number): Tensor {
-  const re = r / k;
-  const e = new Float32Array(k * r);
-  for (let i = 0; i < k; i++) e.fill(s, i * r + i * re, i * r + (i + 1) * re);
-  return tf.tensor2d(e, [k, r]);
-}
 
 /**
  * HealthGPT's H-LoRA: k rank-rₑ experts fused into one A [R, in] and one B [out, R] (expert i owns
@@ -39,13 +32,12 @@ export const hloraKind: AdapterKind = {
   delta: (x, p, ctx) =>
     tf.tidy(() => {
       const { r, loraNums: k } = ctx.config;
-      // One pass over x for A and the router: [A; route] is [R + k, in].
-      const both = tf.matMul(x, tf.concat([p('lora_A.weight'), p('lora_route.weight')], 0), false, true); // [N, R + k]
-      const [xa, logits] = tf.split(both, [r, k], 1); // [N, R], [N, k]
-      // repeat_interleave(g, rₑ)·s as one small matmul with s·E, E [k, R] the 0/1 expert-to-rank map.
-      const gs = tf.matMul(tf.softmax(logits), expertMap(k, r, ctx.scaling)); // [N, R]
-      // dropout(x·Aᵀ)·s = dropout(x·Aᵀ·s): dropout scales elementwise, so s may ride with the gate.
-      const gated = ctx.dropout(xa).mul(gs); // [N, R]
+      // One pass over x for A and the router: u = x·[A; route]ᵀ [N, R + k].
+      const u = tf.matMul(x, tf.concat([p('lora_A.weight'), p('lora_route.weight')], 0), false, true);
+      // x·Aᵀ ⊙ repeat_interleave(softmax(logits), rₑ)·s in one fused pass forward and backward (no
+      // split, concat or per-expert op). dropout(x·Aᵀ)·g·s = dropout(x·Aᵀ·g·s): dropout scales
+      // elementwise, so the same mask may follow the gate.
+      const gated = ctx.dropout(routedMix(u, r, k, ctx.scaling)); // [N, R]
       return tf.matMul(gated, p('lora_B.weight'), false, true); // [N, out]
     }),
   experts: {

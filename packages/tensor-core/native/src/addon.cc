@@ -94,6 +94,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"rotary", nullptr, Rotary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attention", nullptr, Attention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"attentionGrad", nullptr, AttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"qkvAttention", nullptr, QkvAttention, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"qkvAttentionGrad", nullptr, QkvAttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},

@@ -5,3 +5,5 @@
 
 napi_value Attention(napi_env env, napi_callback_info cb);
 napi_value AttentionGrad(napi_env env, napi_callback_info cb);
+napi_value QkvAttention(napi_env env, napi_callback_info cb);
+napi_value QkvAttentionGrad(napi_env env, napi_callback_info cb);

@@ -19,9 +19,10 @@ import { cpuOf } from './cpu_data.js';
 const f = Math.fround;
 
 /** Writes the outputs from the inputs' data (in the order of the kernel's input names). */
-type Loop = (ins: Float32Array[], outs: Float32Array[], shapes: number[][], attrs: Record<string, number>) => void;
+export type Loop = (ins: Float32Array[], outs: Float32Array[], shapes: number[][], attrs: Record<string, number>) => void;
 
-interface Fused {
+/** A fused kernel: its name, input names, output shapes and the loop that fills the outputs (on wasm and cpu alike). */
+export interface Fused {
   name: string;
   inputs: string[];
   outShapes: (shapes: number[][], attrs: Record<string, number>) => number[][];
@@ -150,7 +151,10 @@ function config(backendName: 'wasm' | 'cpu', { name, inputs, outShapes, loop }: 
   };
 }
 
-export const fusedStepConfigs: tf.KernelConfig[] = FUSED.flatMap((k) => [config('wasm', k), config('cpu', k)]);
+/** The wasm and cpu kernel configs of fused kernels. */
+export const fusedConfigs = (kernels: Fused[]): tf.KernelConfig[] => kernels.flatMap((k) => [config('wasm', k), config('cpu', k)]);
+
+export const fusedStepConfigs: tf.KernelConfig[] = fusedConfigs(FUSED);
 
 export type FusedKernel = 'HealthgptRmsNorm' | 'HealthgptRotary' | 'HealthgptSiluGate' | 'HealthgptQkvHeads';
 

@@ -17,6 +17,9 @@ export interface Int8Operand {
   inFeatures: number;
 }
 
+/** Whether the native addon's int8 × float32 kernel is live (else int8 products run in JS). */
+export const int8NativeLive = (): boolean => nativeKernels()?.int8Matmul !== undefined;
+
 /**
  * y[yOff + r·out + o] = Σᵢ x[xOff + r·in + i]·q[o, i] · s[o] for r < n: the native addon's kernel
  * when loaded (across its threads), else JS loops accumulating in float64.

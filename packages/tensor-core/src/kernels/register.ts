@@ -19,7 +19,8 @@ import { gatherWasmConfig } from './gather.js';
 import { splitVWasmConfig } from './split.js';
 import { concatWasmConfig } from './concat.js';
 import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
-import { fusedStepConfigs } from './fused_step.js';
+import { fusedStepConfigs, fusedConfigs } from './fused_step.js';
+import { ROUTED_MIX } from './routed_mix.js';
 import { int8RowsConfigs } from './int8_rows.js';
 import { cachedAttentionConfigs } from './cached_attention.js';
 
@@ -43,6 +44,7 @@ const KERNELS: tf.KernelConfig[] = [
   ...im2colWasmConfigs,
   ...im2colCpuConfigs,
   ...fusedStepConfigs,
+  ...fusedConfigs(ROUTED_MIX),
   ...int8RowsConfigs,
   ...cachedAttentionConfigs,
 ];

@@ -9,7 +9,7 @@ export { upsampleNearest2x } from './upsample.js';
 export { scaledDotProductAttention, splitHeads, mergeHeads, type AttentionOptions } from './attention.js';
 export { attentionMask, MASK_VALUE, type MaskOptions } from './attention_mask.js';
 export { RotaryEmbedding, applyRotary } from './rope.js';
-export { qkvHeads, type QkvHeadsOptions } from './qkv_heads.js';
+export { qkvHeads, qkvAttention, type QkvHeadsOptions, type QkvAttentionOptions } from './qkv_heads.js';
 export { appendKV, KVCache, KVCacheLayer, KV_DIRECT_POSITIONS, type LayerKV, type KVCacheOptions } from './kv_cache.js';
 export { stopGradient } from './stop_gradient.js';
 export { crossEntropy, IGNORE_INDEX } from './cross_entropy.js';

@@ -1,6 +1,6 @@
 import { it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, Module, Linear, Generator, Int8Linear, quantizeLinears, TensorCoreError, type Tensor } from '@healthgpt/tensor-core';
+import { tf, Module, Linear, Generator, Int8Linear, quantizeLinears, TensorCoreError, useNativeMatmul, type Tensor } from '@healthgpt/tensor-core';
 import { int8Linear, quantizeInt8, dequantizeInt8, INT8_DIRECT_ROWS } from '@healthgpt/tensor-core/internal';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 
@@ -111,5 +111,29 @@ describeBackends('Int8Linear', () => {
       s.dispose();
     }, { what: 'quantizeLinears' });
     m.dispose();
+  });
+
+  it('without the native int8 kernel, dequantizes once into a buffer it owns, gives q·s products, and frees it on dispose', async () => {
+    useNativeMatmul(false);
+    try {
+      const lin = new Linear(24, 10, { gen: new Generator(7) });
+      const q = Int8Linear.fromLinear(lin);
+      lin.dispose();
+      const x = tf.randomNormal([3, 24], 0, 1, 'float32', 8);
+      const start = tf.memory().numTensors;
+      const y1 = q.forward(x);
+      expect(tf.memory().numTensors - start).toBe(2); // y1 and the float32 weight
+      await expectNoLeaks(() => q.forward(x), { what: 'Int8Linear.forward (dequantized)' });
+      const wq = q.dequantize();
+      const want = tf.add(tf.matMul(x, wq, false, true), q.bias!);
+      expect(tf.max(tf.abs(tf.sub(y1, want))).dataSync()[0]).toBeLessThan(1e-5);
+      tf.dispose([y1, wq, want]);
+      const held = tf.memory().numTensors;
+      q.dispose();
+      expect(held - tf.memory().numTensors).toBe(2); // the bias and the float32 weight
+      x.dispose();
+    } finally {
+      useNativeMatmul(true); // the default: on wherever the addon loads
+    }
   });
 });

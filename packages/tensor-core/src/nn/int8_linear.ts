@@ -1,8 +1,8 @@
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { Module } from '../module.js';
 import { TensorCoreError } from '../errors.js';
-import { Linear } from './linear.js';
-import { int8Rows, int8RowsProduct, int8RowsUsable } from '../kernels/int8_rows.js';
+import { Linear, linear } from './linear.js';
+import { int8Rows, int8RowsProduct, int8RowsUsable, int8NativeLive } from '../kernels/int8_rows.js';
 
 /** Per-output-channel symmetric int8 weights: W[o, i] ≈ q[o, i] · scales[o]. */
 export interface Int8Weights {
@@ -94,15 +94,26 @@ export function int8Linear(x: Tensor, w: Int8Weights, bias?: Tensor | null): Ten
   });
 }
 
+/** The buffer of an Int8Linear's float32 weight on paths without the native int8 kernel. */
+const DEQUANTIZED = 'dequantized_weight';
+
 /**
  * A Linear layer whose weight is stored as per-output-channel int8 with float32 scales (weight-only
  * quantization for inference: ~4x less weight memory). The bias, if any, stays a float32
  * parameter named `bias`; the int8 weight is not a parameter (not trained, not in `stateDict`).
  * Adapters wrap it as they wrap a `Linear` (they call `forward`).
+ *
+ * Without the native addon (wasm only, `HEALTHGPT_NATIVE=0`, or `useNativeMatmul(false)`) there is
+ * no fast int8 × float32 kernel: int8 dot products in JS run at a fraction of wasm's float32
+ * matmul. There the layer dequantizes its weight once, on its first forward, into a float32
+ * buffer it owns (4x the int8 bytes, like the Linear it replaced) and runs `linear` on it
+ * (XNNPACK with the weight packed once). The values are q·s either way.
  */
 export class Int8Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
+  /** q·s as float32 [out, in], made on the first forward without the native int8 kernel (a module buffer). */
+  private dequantized: Tensor | null = null;
 
   constructor(
     readonly weights: Int8Weights,
@@ -144,7 +155,9 @@ export class Int8Linear extends Module {
 
   /** x: [..., in] → [..., out] */
   forward(x: Tensor): Tensor {
-    return int8Linear(x, this.weights, this.bias);
+    if (int8NativeLive()) return int8Linear(x, this.weights, this.bias);
+    if (!this.dequantized || this.dequantized.isDisposed) this.dequantized = this.registerBuffer(DEQUANTIZED, dequantizeInt8(this.weights));
+    return linear(x, this.dequantized, this.bias);
   }
 }
 

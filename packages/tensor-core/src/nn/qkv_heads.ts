@@ -1,7 +1,8 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError } from '../errors.js';
 import { inferenceFusable, qkvHeadsInference } from '../kernels/fused_step.js';
-import { splitHeads } from './attention.js';
+import { mergeHeads, scaledDotProductAttention, splitHeads } from './attention.js';
+import { nativeQkvAttention, nativeQkvAttentionServes } from '../native/qkv_attention.js';
 import { applyRotary } from './rope.js';
 
 export interface QkvHeadsOptions {
@@ -36,5 +37,29 @@ export function qkvHeads(x: Tensor, { heads: h, kvHeads: hkv, t, cos, sin }: Qkv
     const qk = applyRotary(splitHeads(qk0, h + hkv, t), cos, sin); // [B, H + Hkv, T, hd]
     const [q, k] = tf.split(qk, [h, hkv], 1);
     return { q, k, v: splitHeads(v0, hkv, t) };
+  });
+}
+
+/** `qkvHeads`' options and the attention mask. */
+export interface QkvAttentionOptions extends QkvHeadsOptions {
+  /** Additive mask [1|B, 1, 1|T, T] (tensor-core's `attentionMask`), or null. */
+  mask: Tensor | null;
+}
+
+/**
+ * Self-attention straight from a fused q/k/v projection x [B·T, (H + 2·Hkv)·hd] (no cache):
+ * softmax(rope(q)·rope(k)ᵀ/√hd + mask)·v with the heads merged, [B·T, H·hd] (rows b·T + t). One
+ * native kernel each way when the addon serves it (training's path); else `qkvHeads`,
+ * `scaledDotProductAttention` and `mergeHeads`. The tables and the mask get zero gradients.
+ */
+export function qkvAttention(x: Tensor, opts: QkvAttentionOptions): Tensor {
+  const { heads: h, kvHeads: hkv, t, cos, sin, mask } = opts;
+  const hd = x.shape[x.rank - 1] / (h + 2 * hkv);
+  if (x.rank === 2 && Number.isInteger(hd) && hd % 2 === 0 && x.shape[0] % t === 0 && cos.shape.join() === sin.shape.join() && (cos.shape[0] === 1 || cos.shape[0] === x.shape[0] / t) && cos.shape.slice(1).join() === [1, t, hd].join() && nativeQkvAttentionServes(x, cos, sin, mask, t)) {
+    return nativeQkvAttention(x, cos, sin, mask, { heads: h, kvHeads: hkv, t, scale: 1 / Math.sqrt(hd) });
+  }
+  return tf.tidy(() => {
+    const { q, k, v } = qkvHeads(x, opts);
+    return mergeHeads(scaledDotProductAttention(q, k, v, { bias: mask })).reshape([x.shape[0], h * hd]);
   });
 }

@@ -45,7 +45,7 @@ export interface Stage0Options extends RunHooks {
   outDir?: string;
   /** Image–text pairs of the contrastive stage (default: each image's caption or report). */
   captions?: (samples: readonly Sample[]) => { image: string; text: string }[];
-  /** Labels of the linear probe per sample (default: the synthetic scene's modality and organ). */
+  /** Labels of the linear probe per sample (default `sceneLabels`: every attribute the synthetic closed questions ask about). */
   probeLabels?: (s: Sample) => Record<string, string> | null;
 }
 
@@ -58,7 +58,7 @@ export interface Stage0Result {
   report: {
     tokenizer: { vocabSize: number; trainingTexts: number };
     decoder: { perplexityBefore: number; perplexityAfter: number; stage: StageResult };
-    /** Linear-probe accuracy per label (e.g. modality, organ) of the tower before (random) and after pretraining. */
+    /** Linear-probe accuracy per label (e.g. modality, organ, plane, count, side, size) of the tower before (random) and after pretraining. */
     vision: { probe: { random: Record<string, number>; pretrained: Record<string, number> }; stage: StageResult };
     /** Null when the budget trains no VQ tokenizer (comprehension-only runs). */
     vq: { psnr: number; ssim: number; perplexity: number; usedCodes: number; codebookSize: number; stage: StageResult } | null;
@@ -66,9 +66,14 @@ export interface Stage0Result {
   };
 }
 
-const sceneLabels = (s: Sample): Record<string, string> | null => {
-  const scene = s.metadata.scene as { modality?: string; organ?: string } | undefined;
-  return scene?.modality && scene.organ ? { modality: scene.modality, organ: scene.organ } : null;
+/**
+ * The synthetic scene's attributes that its closed questions ask about: modality, organ, plane,
+ * lesion count, and the lesions' side and size (`none` without lesions).
+ */
+export const sceneLabels = (s: Sample): Record<string, string> | null => {
+  const scene = s.metadata.scene as { modality?: string; organ?: string; plane?: string; lesionCount?: number; side?: string | null; size?: string | null } | undefined;
+  if (!scene?.modality || !scene.organ || !scene.plane || scene.lesionCount === undefined) return null;
+  return { modality: scene.modality, organ: scene.organ, plane: scene.plane, count: String(scene.lesionCount), side: scene.side ?? 'none', size: scene.size ?? 'none' };
 };
 
 /** Each image's caption or report (synthetic set). */
@@ -95,7 +100,8 @@ function captionPairs(samples: readonly Sample[]): Sample[] {
  * 1. a byte-level BPE tokenizer on the training text;
  * 2. the decoder pretrained on that text (causal LM on packed documents), held-out perplexity before and after;
  * 3. the vision tower pretrained CLIP-style on image–caption pairs with a small text tower, with a
- *    linear probe of modality and organ on held-out images for the tower before and after;
+ *    linear probe on held-out images, for the tower before and after, of every scene attribute the
+ *    closed questions ask about (modality, organ, plane, lesion count, side, size);
  * 4. the VQ tokenizer on the training images (`vqRecipe`), PSNR on the held-out images.
  */
 export async function runStage0(o: Stage0Options): Promise<Stage0Result> {

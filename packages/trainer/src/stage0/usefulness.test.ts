@@ -7,7 +7,7 @@ import { runStage0, syntheticData, type Stage0Budget, type Stage0Result } from '
 // Stage 0's evidence that each part learned something useful, at a budget small enough for CI
 // (about a minute of two cores): the pretrained vision tower against the random one it started
 // from on a linear probe of modality and organ (held-out synthetic images, both measured in this
-// run), the decoder's held-out perplexity, and the VQ tokenizer's held-out PSNR against the
+// run; the probe also reports plane, lesion count, side and size), the decoder's held-out perplexity, and the VQ tokenizer's held-out PSNR against the
 // untrained tokenizer and a flat image. vq-tokenizer's own bar (≥ 24 dB) is out of reach at this
 // budget (vq-tokenizer README, "Demo result"); the bar asserted is USEFUL_PSNR, 1.5 dB under the
 // 16.5 dB this budget reached with stage 0's VQ recipe (wasm with the native BLAS; seeded, so the
@@ -51,7 +51,9 @@ describe('stage 0 is useful (tiny preset, synthetic phantoms, a CI budget)', () 
 
   it('the pretrained tower beats the random one it started from on the linear probe of held-out images', () => {
     const { random, pretrained } = r.report.vision.probe;
-    expect(Object.keys(pretrained).sort()).toEqual(['modality', 'organ']);
+    expect(Object.keys(pretrained).sort()).toEqual(['count', 'modality', 'organ', 'plane', 'side', 'size']);
+    expect(Object.keys(random).sort()).toEqual(Object.keys(pretrained).sort());
+    for (const v of [...Object.values(random), ...Object.values(pretrained)]) expect(v).toBeGreaterThanOrEqual(0), expect(v).toBeLessThanOrEqual(1);
     const mean = (p: Record<string, number>) => (p.modality + p.organ) / 2;
     expect(pretrained.organ, JSON.stringify({ random, pretrained })).toBeGreaterThan(random.organ);
     expect(mean(pretrained), JSON.stringify({ random, pretrained })).toBeGreaterThan(mean(random));

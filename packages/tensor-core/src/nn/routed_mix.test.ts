@@ -1,0 +1,102 @@
+import { it, expect } from 'vitest';
+import fc from 'fast-check';
+import { tf, TensorCoreError } from '@healthgpt/tensor-core';
+import { routedMix } from '@healthgpt/tensor-core/internal';
+import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
+
+/** y and du = ∂(Σ y·dy)/∂u in float64, straight from the formula y_c = h_c · softmax(l)_{c/rₑ} · s. */
+function reference(u: Float32Array, dy: Float32Array, n: number, r: number, k: number, s: number) {
+  const re = r / k;
+  const y = new Float64Array(n * r);
+  const du = new Float64Array(n * (r + k));
+  for (let row = 0; row < n; row++) {
+    const at = row * (r + k);
+    const l = Array.from({ length: k }, (_, j) => u[at + r + j]);
+    const m = Math.max(...l);
+    const e = l.map((v) => Math.exp(v - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    const g = e.map((v) => v / z);
+    const dg = new Array<number>(k).fill(0);
+    for (let c = 0; c < r; c++) {
+      const j = Math.floor(c / re);
+      y[row * r + c] = u[at + c] * g[j] * s;
+      du[at + c] = dy[row * r + c] * g[j] * s;
+      dg[j] += dy[row * r + c] * u[at + c] * s;
+    }
+    const dot = g.reduce((a, gj, j) => a + gj * dg[j], 0);
+    for (let j = 0; j < k; j++) du[at + r + j] = g[j] * (dg[j] - dot);
+  }
+  return { y, du };
+}
+
+const values = (len: number, seed: number, scale: number) => Float32Array.from({ length: len }, (_, i) => Math.fround(Math.sin(seed * 1.3 + i * 0.71) * scale));
+
+function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `${what}[${i}]`).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(want[i])));
+}
+
+/** Value and gradient of routedMix on [n, r + k] data. */
+function run(u: Float32Array, dy: Float32Array, n: number, r: number, k: number, s: number) {
+  return tf.tidy(() => {
+    const ut = tf.tensor2d(u, [n, r + k]);
+    const dyt = tf.tensor2d(dy, [n, r]);
+    const y = routedMix(ut, r, k, s);
+    const du = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(routedMix(x, r, k, s), dyt)))(ut);
+    return { y: y.dataSync().slice(), du: du.dataSync().slice() };
+  });
+}
+
+const shapes = fc.record({ n: fc.integer({ min: 1, max: 6 }), k: fc.constantFrom(1, 2, 4, 8), re: fc.integer({ min: 1, max: 4 }), s: fc.double({ min: 0.1, max: 8, noNaN: true }), seed: fc.integer({ min: 0, max: 999 }), spread: fc.double({ min: 0.1, max: 30, noNaN: true }) });
+
+describeBackends('routedMix (the routed low-rank mixture of H-LoRA)', () => {
+  it('value and gradient equal the float64 formula on random shapes, gates and logit spreads (property)', () => {
+    fc.assert(
+      fc.property(shapes, ({ n, k, re, s, seed, spread }) => {
+        const r = k * re;
+        const u = values(n * (r + k), seed, 1);
+        for (let row = 0; row < n; row++) for (let j = 0; j < k; j++) u[row * (r + k) + r + j] = Math.fround(u[row * (r + k) + r + j] * spread); // large spreads: a near one-hot gate
+        const dy = values(n * r, seed + 7, 2);
+        const got = run(u, dy, n, r, k, s);
+        const want = reference(u, dy, n, r, k, s);
+        expectNear(got.y, want.y, 'y');
+        expectNear(got.du, want.du, 'du');
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('keeps leading axes and gives the same values through the tfjs-ops formula of backends without the fused kernels', () => {
+    const [n, r, k, s] = [5, 12, 4, 2.5];
+    const u = values(n * (r + k), 3, 2);
+    const dy = values(n * r, 4, 1);
+    const fused = run(u, dy, n, r, k, s);
+    const shaped = tf.tidy(() => routedMix(tf.tensor3d(u, [1, n, r + k]), r, k, s).shape);
+    expect(shaped).toEqual([1, n, r]);
+    const saved = ['HealthgptRoutedMix', 'HealthgptRoutedMixGrad'].map((name) => tf.getKernel(name, tf.getBackend())!);
+    saved.forEach((c) => tf.unregisterKernel(c.kernelName, c.backendName));
+    try {
+      const plain = run(u, dy, n, r, k, s);
+      expectNear(plain.y, fused.y, 'y');
+      expectNear(plain.du, fused.du, 'du');
+    } finally {
+      saved.forEach((c) => tf.registerKernel(c));
+    }
+  });
+
+  it('leaks no tensor forward or backward', async () => {
+    const u = tf.tensor2d(values(3 * 10, 1, 1), [3, 10]);
+    await expectNoLeaks(() => {
+      tf.dispose(routedMix(u, 8, 2, 1.5));
+      tf.dispose(tf.grad((x: tf.Tensor) => tf.sum(routedMix(x, 8, 2, 1.5)))(u));
+    });
+    u.dispose();
+  });
+
+  it('refuses a rank count that is not a multiple of the expert count, or a wrong last axis', () => {
+    const u = tf.zeros([2, 10]);
+    expect(() => routedMix(u, 7, 3, 1)).toThrow(TensorCoreError);
+    expect(() => routedMix(u, 6, 2, 1)).toThrow(/\[\.\.\., 8\]/);
+    u.dispose();
+  });
+});
