@@ -206,7 +206,7 @@ export default async function bench(): Promise<BenchReport> {
   }
   notes.push(
     'Targets (issue "Fast by default"): decode at ~50 M ≥ 1.5x PyTorch eager in float32 and ≥ 3x with int8 weights, tiny ≥ 1.0x, on the default (native BLAS) path; the wasm-only path ≥ 0.5x at both sizes.',
-    "PyTorch eager runs nn.Linear (F.linear), which at one token per step goes through sgemm with M = 1. Ours, on the native path, runs x·Wᵀ with up to 8 rows (and int8 × float32 products) on the addon's own kernels (AVX-512 or AVX2 when the CPU has them), with the BLAS's thread count: blocks of W's rows are claimed from a shared counter, so the calling thread never waits for a helper thread to wake, and a helper stays awake ~100 µs after a product (yielding its core to any runnable thread) to take the next one without being woken again.",
+    "PyTorch eager runs nn.Linear (F.linear), which at one token per step goes through sgemm with M = 1. Ours, on the native path, runs x·Wᵀ with up to 8 rows (and int8 × float32 products) on the addon's own kernels (int8 on AVX-512 or AVX2, float32 on AVX2, when the CPU has them), with the BLAS's thread count: blocks of W's rows are claimed from a shared counter, so the calling thread never waits for a helper thread to wake, and a helper stays awake ~100 µs after a product (yielding its core to any runnable thread) to take the next one without being woken again.",
   );
   return { name: 'decoder', title: 'Decoder prefill and decode with the KV cache per matmul path and weight format, against PyTorch-CPU eager', rows, notes };
 }

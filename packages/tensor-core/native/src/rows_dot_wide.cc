@@ -1,4 +1,4 @@
-// AVX-512 decoding dot products. The 32 lanes of rows_dot_order.h are two 16-lane registers (a
+// AVX-512 int8 decoding dot products (float32 rows stay on AVX2: see dot_f32 in rows_dot.cc). The 32 lanes of rows_dot_order.h are two 16-lane registers (a
 // multiply, then an add: never fused), then the shared tail and reduction, so the results equal
 // the AVX2 and portable kernels' bit for bit. int8 weights are widened to float32 in registers,
 // sixteen at a time (one widening and one conversion where AVX2 needs two of each).
@@ -21,7 +21,6 @@ using rows_dot_order::tail;
 
 #define WIDE __attribute__((target("avx512f")))
 
-WIDE inline __m512 load16(const float* w) { return _mm512_loadu_ps(w); }
 WIDE inline __m512 load16(const int8_t* w) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w))));
 }
@@ -54,13 +53,11 @@ bool rows_dot_avx512() {
   return has;
 }
 
-float dot_f32_avx512(const float* x, const float* w, int64_t n) { return dot(x, w, n); }
 float dot_i8_avx512(const float* x, const int8_t* w, int64_t n) { return dot(x, w, n); }
 
 #else
 
 bool rows_dot_avx512() { return false; }
-float dot_f32_avx512(const float*, const float*, int64_t) { return 0; }
 float dot_i8_avx512(const float*, const int8_t*, int64_t) { return 0; }
 
 #endif
