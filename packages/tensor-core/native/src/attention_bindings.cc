@@ -9,14 +9,6 @@
 
 namespace {
 
-bool take(napi_env env, napi_callback_info cb, size_t n, napi_value* argv, const char* name) {
-  size_t argc = n;
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc == n) return true;
-  throw_error(env, std::string(name) + ": expected " + std::to_string(n) + " arguments");
-  return false;
-}
-
 /**
  * The shape arguments argv[at ..]: b, h, hkv, tq, tk, d, scale, biasB, biasQ (biasB = 0: no bias);
  * with `qkv`, b, h, hkv, t, d, scale, biasB, biasQ, ropeB. The bias operand is at argv[bias_at],
@@ -70,7 +62,7 @@ bool read_spans(napi_env env, napi_value* argv, const int64_t* sizes, int n, flo
 napi_value Attention(napi_env env, napi_callback_info cb) {
   napi_value argv[21];
   AttentionShape s;
-  if (!take(env, cb, 21, argv, "attention") || !read_shape(env, argv, 12, 6, false, s, "attention")) return nullptr;
+  if (!take_args(env, cb, 21, argv, "attention") || !read_shape(env, argv, 12, 6, false, s, "attention")) return nullptr;
   const int64_t nq = s.b * s.h * s.tq * s.d, nk = s.b * s.hkv * s.tk * s.d;
   const int64_t sizes[6] = {nq, nk, nk, 0, nq, s.b * s.h * s.tq * s.tk};  // the bias (checked above) as an empty span
   float* p[6];
@@ -84,7 +76,7 @@ napi_value Attention(napi_env env, napi_callback_info cb) {
 napi_value AttentionGrad(napi_env env, napi_callback_info cb) {
   napi_value argv[27];
   AttentionShape s;
-  if (!take(env, cb, 27, argv, "attentionGrad") || !read_shape(env, argv, 18, 10, false, s, "attentionGrad")) return nullptr;
+  if (!take_args(env, cb, 27, argv, "attentionGrad") || !read_shape(env, argv, 18, 10, false, s, "attentionGrad")) return nullptr;
   const int64_t nq = s.b * s.h * s.tq * s.d, nk = s.b * s.hkv * s.tk * s.d;
   const int64_t sizes[9] = {nq, nk, nk, s.b * s.h * s.tq * s.tk, nq, 0, nq, nk, nk};
   float* p[9];
@@ -100,7 +92,7 @@ napi_value AttentionGrad(napi_env env, napi_callback_info cb) {
 napi_value QkvAttention(napi_env env, napi_callback_info cb) {
   napi_value argv[21];
   AttentionShape s;
-  if (!take(env, cb, 21, argv, "qkvAttention") || !read_shape(env, argv, 12, 6, true, s, "qkvAttention")) return nullptr;
+  if (!take_args(env, cb, 21, argv, "qkvAttention") || !read_shape(env, argv, 12, 6, true, s, "qkvAttention")) return nullptr;
   const int64_t sizes[6] = {s.b * s.tq * (s.h + 2 * s.hkv) * s.d, 0, 0, 0, s.b * s.tq * s.h * s.d, s.b * s.h * s.tq * s.tq};
   float* p[6];
   if (!read_spans(env, argv, sizes, 6, p)) return throw_error(env, "qkvAttention: x, out and probs must be Float32Arrays holding their values after their offsets");
@@ -113,7 +105,7 @@ napi_value QkvAttention(napi_env env, napi_callback_info cb) {
 napi_value QkvAttentionGrad(napi_env env, napi_callback_info cb) {
   napi_value argv[23];
   AttentionShape s;
-  if (!take(env, cb, 23, argv, "qkvAttentionGrad") || !read_shape(env, argv, 14, 10, true, s, "qkvAttentionGrad")) return nullptr;
+  if (!take_args(env, cb, 23, argv, "qkvAttentionGrad") || !read_shape(env, argv, 14, 10, true, s, "qkvAttentionGrad")) return nullptr;
   const int64_t nx = s.b * s.tq * (s.h + 2 * s.hkv) * s.d;
   const int64_t sizes[7] = {nx, 0, 0, s.b * s.h * s.tq * s.tq, s.b * s.tq * s.h * s.d, 0, nx};
   float* p[7];

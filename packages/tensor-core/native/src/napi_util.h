@@ -35,6 +35,15 @@ inline napi_value throw_error(napi_env env, const std::string& msg) {
   return nullptr;
 }
 
+/** Read exactly n arguments into argv; false (a JS error thrown) when the count differs. */
+inline bool take_args(napi_env env, napi_callback_info cb, size_t n, napi_value* argv, const char* name) {
+  size_t argc = n;
+  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
+  if (argc == n) return true;
+  throw_error(env, std::string(name) + ": expected " + std::to_string(n) + " arguments");
+  return false;
+}
+
 inline napi_value make_string(napi_env env, const std::string& s) {
   napi_value out;
   napi_create_string_utf8(env, s.c_str(), s.size(), &out);

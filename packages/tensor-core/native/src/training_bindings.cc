@@ -8,19 +8,6 @@
 #include "rotary.h"
 #include "silu_gate.h"
 
-namespace {
-
-/** Read exactly n arguments into argv; false (a JS error thrown) when the count differs. */
-bool take_args(napi_env env, napi_callback_info cb, size_t n, napi_value* argv, const char* name) {
-  size_t argc = n;
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc == n) return true;
-  throw_error(env, std::string(name) + ": expected " + std::to_string(n) + " arguments");
-  return false;
-}
-
-}  // namespace
-
 // rmsNorm(x, xOff, w, wOff, y, yOff, r, rOff, rows, d, eps): y [rows, d], r [rows].
 napi_value RmsNorm(napi_env env, napi_callback_info cb) {
   napi_value argv[11];
