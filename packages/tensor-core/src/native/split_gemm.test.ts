@@ -82,11 +82,11 @@ describe('large products split by rows across threads (each block on one BLAS th
           const got = product(c, threads);
           let worst = 0;
           for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
-          expect(worst, `${threads} threads`).toBeLessThan(2e-5);
+          expect(worst, `${threads} threads`).toBeLessThan(1e-4); // float32 sums of ~250 products of values up to 2
           for (let r = 0; r < 3; r++) expect(Buffer.from(product(c, threads).buffer).equals(Buffer.from(got.buffer)), `${threads} threads, run ${r + 2}`).toBe(true);
         }
       }),
-      { numRuns: 8 },
+      { numRuns: 12 },
     );
   });
 
