@@ -9,6 +9,7 @@
 #include "blas.h"
 #include "loss_bindings.h"
 #include "napi_util.h"
+#include "routed_mix_bindings.h"
 
 namespace {
 
@@ -99,6 +100,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"qkvAttentionGrad", nullptr, QkvAttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropy", nullptr, CrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"crossEntropyGrad", nullptr, CrossEntropyGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"routedMix", nullptr, RoutedMix, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"routedMixGrad", nullptr, RoutedMixGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},
