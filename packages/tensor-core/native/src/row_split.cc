@@ -223,6 +223,11 @@ void split_blocks(int64_t blocks, const Fn& fn, int wanted) {
   s.sleep.unlock();
   s.sleep.wake_all();
   work(s, gen);
-  while (s.done.load(std::memory_order_acquire) < blocks) CPU_RELAX();
+  // A helper still running a block may have lost its core to another process: after a short
+  // spin, yield so that it (or whatever runs in its place) gets this core.
+  for (int spin = 1; s.done.load(std::memory_order_acquire) < blocks; spin++) {
+    if (spin % 64 == 0) YIELD();
+    else CPU_RELAX();
+  }
   s.busy.store(false, std::memory_order_release);
 }

@@ -9,7 +9,9 @@ import { TensorCoreError } from '../errors.js';
  *   folds into the rows of a single call. So `x·Wᵀ` with W [out, in] costs no copy of W per call,
  *   whatever the number of rows (decoding runs it with one).
  * - b batched: a transposed operand is first transposed by the tiled transpose, then each batch
- *   entry runs as one XNNPACK call on views of the wasm heap (no copies).
+ *   entry runs as one XNNPACK call on views of the wasm heap (no copies). With a threaded backend,
+ *   entries of at most ONE_THREAD_MACS multiply-adds (attention's [B·H, T, d] products) run on
+ *   one thread (wasm_pool.ts): handing each small call to the pool cost more than it saved.
  *
  * With the optional native BLAS built (native.ts), both backends hand the whole product to sgemm.
  */
@@ -18,8 +20,12 @@ import { transposeTiles } from './transpose.js';
 import { nativeBlas } from './native.js';
 import { matMulDims, broadcastIndex } from './matmul_shapes.js';
 import { nativeMatMul } from './matmul_native.js';
+import { onOneThread } from './wasm_pool.js';
 import { packedWeight } from './packed_weights.js';
 import { heapBuffer, disposeView, record, registerView, writeInts, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+
+/** Batched entries up to this many multiply-adds (M·N·K) run on one thread: 2^23, a [128, 256]·[256, 256] entry. */
+export const ONE_THREAD_MACS = 1 << 23;
 
 interface Attrs {
   transposeA: boolean;
@@ -89,7 +95,11 @@ export function batchMatMulWasm(backend: WasmBackend, a: TensorInfo, b: TensorIn
     const outOff = record(backend, out).memoryOffset;
     const ia = broadcastIndex(outer, outerA);
     const ib = broadcastIndex(outer, outerB);
-    for (let i = 0; i < batch; i++) xnnMatMul(backend, aOff + ia(i) * m * k * 4, bOff + ib(i) * k * n * 4, outOff + i * m * n * 4, m, k, n);
+    const entries = () => {
+      for (let i = 0; i < batch; i++) xnnMatMul(backend, aOff + ia(i) * m * k * 4, bOff + ib(i) * k * n * 4, outOff + i * m * n * 4, m, k, n);
+    };
+    if (m * n * k <= ONE_THREAD_MACS) onOneThread(backend, entries);
+    else entries();
     if (tb) backend.disposeData(tb.dataId);
   }
   if (ta) backend.disposeData(ta.dataId);

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
 import { wasmAndCpu, randomValues } from '@healthgpt/testing';
-import { simplifyPermutation } from './transpose.js';
+import { simplifyPermutation, transposeTiles } from './transpose.js';
 
 describe('Transpose (wasm: simplified axes, tiled 2-D, run-copy for rank ≥ 5)', () => {
   it('matches the cpu backend exactly on random shapes and permutations, float32 and int32', async () => {
@@ -20,6 +20,21 @@ describe('Transpose (wasm: simplified axes, tiled 2-D, run-copy for rank ≥ 5)'
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it('transposeTiles swaps the last two axes of every matrix, full 32×32 tiles, 4×4 blocks and ragged edges alike', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 75 }), fc.integer({ min: 1, max: 75 }), (batch, rows, cols) => {
+        const n = batch * rows * cols;
+        const src = Int32Array.from({ length: n }, (_, i) => i * 7 - 3);
+        const dst = new Int32Array(n).fill(-1);
+        transposeTiles(src, dst, batch, rows, cols);
+        for (let b = 0; b < batch; b++)
+          for (let i = 0; i < rows; i++)
+            for (let j = 0; j < cols; j++) expect(dst[b * rows * cols + j * rows + i]).toBe(src[b * rows * cols + i * cols + j]);
+      }),
+      { numRuns: 60 },
     );
   });
 

@@ -1,0 +1,104 @@
+import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { nativeAddon, nativeBlas } from '../kernels/native.js';
+import { kernelMissing } from './native_kernels.test_util.js';
+
+// Products of ≥ 8 M multiply-adds with ≥ 256 output rows run as blocks of rows, each on one BLAS
+// thread, when the BLAS has ≥ 2 threads (split_gemm.cc); at one thread they run whole.
+
+const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.fround(Math.sin(seed * 1.3 + i * 0.71) * 2));
+
+interface Case {
+  m: number;
+  n: number;
+  k: number;
+  ta: boolean;
+  tb: boolean;
+  off: number;
+  seed: number;
+}
+
+/** A, B and C in one heap at offsets; C starts as NaN, and the floats around it must stay NaN. */
+function product(c: Case, threads: number): Float32Array {
+  const addon = nativeAddon()!;
+  const aLen = c.m * c.k;
+  const bLen = c.k * c.n;
+  const heap = new Float32Array(c.off + aLen + bLen + c.m * c.n + 5).fill(NaN);
+  heap.set(values(aLen, c.seed), c.off);
+  heap.set(values(bLen, c.seed + 1), c.off + aLen);
+  const cOff = c.off + aLen + bLen;
+  const before = addon.blasInfo()!.threads;
+  addon.setThreads(threads);
+  try {
+    nativeBlas()!.sgemm(heap, c.off, heap, c.off + aLen, heap, cOff, 1, 0, 0, c.m, c.n, c.k, c.ta ? 1 : 0, c.tb ? 1 : 0);
+    expect(addon.blasInfo()!.threads, 'the BLAS thread count after the product').toBe(threads);
+  } finally {
+    addon.setThreads(before);
+  }
+  for (let i = cOff + c.m * c.n; i < heap.length; i++) expect(heap[i], 'a float past C').toBeNaN();
+  return heap.slice(cOff, cOff + c.m * c.n);
+}
+
+/** float64 op(A)·op(B) on the same values. */
+function reference(c: Case): Float64Array {
+  const a = values(c.m * c.k, c.seed);
+  const b = values(c.k * c.n, c.seed + 1);
+  const out = new Float64Array(c.m * c.n);
+  const bt = new Float64Array(c.k * c.n); // B as [n, k]
+  for (let q = 0; q < c.k; q++) for (let j = 0; j < c.n; j++) bt[j * c.k + q] = c.tb ? b[j * c.k + q] : b[q * c.n + j];
+  const row = new Float64Array(c.k);
+  for (let i = 0; i < c.m; i++) {
+    for (let q = 0; q < c.k; q++) row[q] = c.ta ? a[q * c.m + i] : a[i * c.k + q];
+    for (let j = 0; j < c.n; j++) {
+      let s = 0;
+      for (let q = 0; q < c.k; q++) s += row[q] * bt[j * c.k + q];
+      out[i * c.n + j] = s;
+    }
+  }
+  return out;
+}
+
+const caseArb = fc.record({
+  m: fc.integer({ min: 256, max: 420 }),
+  n: fc.integer({ min: 120, max: 200 }),
+  k: fc.integer({ min: 160, max: 260 }),
+  ta: fc.boolean(),
+  tb: fc.boolean(),
+  off: fc.integer({ min: 0, max: 7 }),
+  seed: fc.integer({ min: 0, max: 999 }),
+});
+
+describe('large products split by rows across threads (each block on one BLAS thread)', () => {
+  // The BLAS's rounding depends on a product's height (its blocking), so a split product is not
+  // bit for bit the whole one; the blocks are fixed by the thread count alone, never by which
+  // thread ran them, so a split product is the same in every run.
+  it('match the float64 reference for every transpose and odd sizes, at 1, 2 and 3 threads, and repeat bit for bit', () => {
+    if (kernelMissing(nativeBlas() !== null)) return;
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        fc.pre(c.m * c.n * c.k >= 8 * 1024 * 1024);
+        const want = reference(c);
+        for (const threads of [1, 2, 3]) {
+          const got = product(c, threads);
+          let worst = 0;
+          for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / (1 + Math.abs(want[i])));
+          expect(worst, `${threads} threads`).toBeLessThan(2e-5);
+          for (let r = 0; r < 3; r++) expect(Buffer.from(product(c, threads).buffer).equals(Buffer.from(got.buffer)), `${threads} threads, run ${r + 2}`).toBe(true);
+        }
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('products just below the split sizes stay correct at two threads', () => {
+    if (kernelMissing(nativeBlas() !== null)) return;
+    for (const c of [
+      { m: 255, n: 200, k: 200, ta: false, tb: true, off: 1, seed: 3 }, // too few rows
+      { m: 300, n: 100, k: 100, ta: true, tb: false, off: 2, seed: 4 }, // too few multiply-adds
+    ]) {
+      const got = product(c, 2);
+      const want = reference(c);
+      for (let i = 0; i < want.length; i += 97) expect(Math.abs(got[i] - want[i]), `C[${i}]`).toBeLessThan(1e-3);
+    }
+  });
+});
