@@ -16,6 +16,7 @@ export { healthGPTTask, healthGPTTasks } from './healthgpt/task.js';
 export { paperStages, mixedStage, scaleLr, healthGPTSelectors, imageTokenRows, PAPER_HYPERPARAMETERS, type PaperStageOptions, type LrScaling } from './healthgpt/stages.js';
 export { trainTokenizer, templateSpecialTokens, sampleTexts, sampleDocuments, type TokenizerOptions } from './stage0/tokenizer.js';
 export { packDocuments, languageModelTask, perplexity } from './stage0/lm.js';
+export { sceneQuestions, sceneQuestionDocuments, describedQuestion, describedAccuracy, describedQuestionTask, type SceneQuestions, type DescribedItem } from './stage0/scene_documents.js';
 export { ContrastiveModel, TextTower, contrastiveTask, type CaptionPair } from './stage0/clip.js';
 export { towerFeatures, linearProbe } from './stage0/probe.js';
 export { vqTask } from './stage0/vq.js';

@@ -7,7 +7,9 @@
 #include "batched_gemm.h"
 #include "bindings.h"
 #include "blas.h"
+#include "loss_bindings.h"
 #include "napi_util.h"
+#include "routed_mix_bindings.h"
 
 namespace {
 
@@ -96,6 +98,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"attentionGrad", nullptr, AttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qkvAttention", nullptr, QkvAttention, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"qkvAttentionGrad", nullptr, QkvAttentionGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"crossEntropy", nullptr, CrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"crossEntropyGrad", nullptr, CrossEntropyGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"routedMix", nullptr, RoutedMix, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"routedMixGrad", nullptr, RoutedMixGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolThreads", nullptr, PoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setPoolThreads", nullptr, SetPoolThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"abi", nullptr, nullptr, nullptr, nullptr, make_int(env, kAbi), napi_enumerable, nullptr},

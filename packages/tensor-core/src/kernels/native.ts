@@ -71,6 +71,10 @@ export interface NativeAddon {
   qkvAttention?(x: Float32Array, xOff: number, cos: Float32Array, cosOff: number, sin: Float32Array, sinOff: number, bias: Float32Array, biasOff: number, out: Float32Array, outOff: number, probs: Float32Array, probsOff: number, b: number, h: number, hkv: number, t: number, d: number, scale: number, biasB: number, biasQ: number, ropeB: number): void;
   /** Its backward: dx [b·t, (h + 2·hkv)·d] from x, the tables, probs and dout [b·t, h·d]. Absent from addons built before it existed. */
   qkvAttentionGrad?(x: Float32Array, xOff: number, cos: Float32Array, cosOff: number, sin: Float32Array, sinOff: number, probs: Float32Array, probsOff: number, dout: Float32Array, doutOff: number, bias: Float32Array, biasOff: number, dx: Float32Array, dxOff: number, b: number, h: number, hkv: number, t: number, d: number, scale: number, biasB: number, biasQ: number, ropeB: number): void;
+  /** Softmax cross-entropy of x [rows, v] against int32 labels [rows]: stats [rows, 2] = (max, log Σ exp(x − max)), loss [1] = mean −log p[label] over rows not `ignore` (labels outside [0, v) add 0); returns that count. Absent from addons built before it existed. */
+  crossEntropy?(x: Float32Array, xOff: number, labels: Int32Array, labelsOff: number, stats: Float32Array, statsOff: number, loss: Float32Array, lossOff: number, rows: number, v: number, ignore: number): number;
+  /** Its backward: dx [rows, v] = (softmax(x) − onehot(label))·dy[0] / count on rows with a label in [0, v), 0 elsewhere. Absent from addons built before it existed. */
+  crossEntropyGrad?(x: Float32Array, xOff: number, labels: Int32Array, labelsOff: number, stats: Float32Array, statsOff: number, dy: Float32Array, dyOff: number, dx: Float32Array, dxOff: number, rows: number, v: number, ignore: number): void;
   /** Threads of the addon's own elementwise kernels (the caller included). */
   poolThreads(): number;
   setPoolThreads(n: number): number;

@@ -21,6 +21,7 @@ import { concatWasmConfig } from './concat.js';
 import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
 import { fusedStepConfigs, fusedConfigs } from './fused_step.js';
 import { ROUTED_MIX } from './routed_mix.js';
+import { ROTARY_GRAD } from './rotary_grad.js';
 import { int8RowsConfigs } from './int8_rows.js';
 import { cachedAttentionConfigs } from './cached_attention.js';
 
@@ -45,6 +46,7 @@ const KERNELS: tf.KernelConfig[] = [
   ...im2colCpuConfigs,
   ...fusedStepConfigs,
   ...fusedConfigs(ROUTED_MIX),
+  ...fusedConfigs([ROTARY_GRAD]),
   ...int8RowsConfigs,
   ...cachedAttentionConfigs,
 ];

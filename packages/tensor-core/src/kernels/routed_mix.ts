@@ -9,13 +9,26 @@
  *                           du_c = dy_c · (g_e(c)·s),  dg_e = s·Σ_{c∈e} dy_c·h_c,  du_{R+e} = g_e·(dg_e − Σ_j g_j·dg_j)
  *
  * Products rounded to float32 as the unfused kernels round them; the softmax's exponentials and
- * the sums are accumulated in float64 and rounded once.
+ * the sums are accumulated in float64 and rounded once. With the native addon loaded and the
+ * native path on, both kernels run its routed_mix.cc instead of these loops (the same formula,
+ * its exponentials float32 within ~2 ulp, on the same heap views).
  */
 import type { Fused } from './fused_step.js';
+import { nativeKernels, type NativeAddon } from './native.js';
+
+/** The addon's routed-mixture kernels (native/src/routed_mix_bindings.cc); absent from addons built before them. */
+type MixAddon = NativeAddon & {
+  routedMix?(u: Float32Array, uOff: number, y: Float32Array, yOff: number, g: Float32Array, gOff: number, n: number, r: number, k: number, scaling: number): void;
+  routedMixGrad?(dy: Float32Array, dyOff: number, u: Float32Array, uOff: number, g: Float32Array, gOff: number, du: Float32Array, duOff: number, n: number, r: number, k: number, scaling: number): void;
+};
+
+const addon = () => nativeKernels() as MixAddon | null;
 
 const f = Math.fround;
 
 function mixLoop([u]: Float32Array[], [y, g]: Float32Array[], [[n, w]]: number[][], { r, k, scaling }: Record<string, number>): void {
+  const native = addon();
+  if (native?.routedMix) return native.routedMix(u, 0, y, 0, g, 0, n, r, k, scaling);
   const re = r / k;
   const e = new Float64Array(k);
   for (let row = 0; row < n; row++) {
@@ -34,6 +47,8 @@ function mixLoop([u]: Float32Array[], [y, g]: Float32Array[], [[n, w]]: number[]
 }
 
 function mixGradLoop([dy, u, g]: Float32Array[], [du]: Float32Array[], [[n]]: number[][], { r, k, scaling }: Record<string, number>): void {
+  const native = addon();
+  if (native?.routedMixGrad) return native.routedMixGrad(dy, 0, u, 0, g, 0, du, 0, n, r, k, scaling);
   const re = r / k;
   const w = r + k;
   const dg = new Float64Array(k);

@@ -1,5 +1,6 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError } from '../errors.js';
+import { nativeCrossEntropy, nativeCrossEntropyServes } from '../native/cross_entropy.js';
 
 export const IGNORE_INDEX = -100;
 
@@ -28,6 +29,9 @@ function checkArgs(logits: Tensor, labels: Tensor, op: string): number {
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, { ignoreIndex = IGNORE_INDEX } = {}): Tensor {
   const v = checkArgs(logits, labels, 'crossEntropy');
+  if (nativeCrossEntropyServes(logits) && Number.isInteger(ignoreIndex) && ignoreIndex === (ignoreIndex | 0)) {
+    return tf.tidy(() => nativeCrossEntropy(logits.reshape([-1, v]), labels.reshape([-1]), ignoreIndex));
+  }
   return tf.tidy(() => {
     const lg = logits.reshape([-1, v]); // [N, V]
     const lb = labels.reshape([-1]); // [N]

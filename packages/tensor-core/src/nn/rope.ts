@@ -109,5 +109,28 @@ export function applyRotary(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   const [cb] = cos.shape;
   if ((cb === 1 || cb === x.shape[0]) && cos.shape[1] === 1 && inferenceFusable('HealthgptRotary', x, cos, sin)) return rotaryInference(x, cos, sin);
   if (nativeRotaryServes(x, cos, sin)) return nativeRotary(x, cos, sin);
+  if ((cb === 1 || cb === x.shape[0]) && cos.shape[1] === 1 && x.shape[3]! % 2 === 0 && fusedRotaryServes(x, cos, sin)) return fusedRotary(x, cos, sin);
   return tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)));
 }
+
+/** Whether the fused JS kernels (HealthgptRotary forward, HealthgptRotaryGrad backward) serve float32 x and tables on the active backend. */
+function fusedRotaryServes(x: Tensor, cos: Tensor, sin: Tensor): boolean {
+  const backend = tf.getBackend();
+  return [x, cos, sin].every((t) => t.dtype === 'float32' && t.size > 0) && tf.getKernel('HealthgptRotary', backend) !== undefined && tf.getKernel('HealthgptRotaryGrad', backend) !== undefined;
+}
+
+type GradFn = Parameters<typeof tf.customGrad>[0];
+
+/**
+ * RoPE under a gradient tape in two kernels (wasm and cpu without the native addon): the fused
+ * forward and kernels/rotary_grad.ts' backward, instead of two slices, a negation, a concat, two
+ * products, a sum and their gradients. The same bits as the unfused formula; the tables are
+ * constants (zero gradients), as on the native path.
+ */
+const fusedRotary = tf.customGrad(((x: Tensor, cos: Tensor, sin: Tensor, save: (t: Tensor[]) => void) => {
+  save([cos, sin]);
+  return {
+    value: tf.engine().runKernel('HealthgptRotary', { x, cos, sin }) as Tensor,
+    gradFunc: (dy: Tensor, [c, s]: Tensor[]) => [tf.engine().runKernel('HealthgptRotaryGrad', { dy, cos: c, sin: s }) as Tensor, tf.zerosLike(c), tf.zerosLike(s)],
+  };
+}) as unknown as GradFn) as unknown as (x: Tensor, cos: Tensor, sin: Tensor) => Tensor;

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { tf, TensorCoreError } from '@healthgpt/tensor-core';
 import { routedMix } from '@healthgpt/tensor-core/internal';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
+import { nativeKernels, useNativeMatmul } from '../kernels/native.js';
+import { kernelMissing } from '../native/native_kernels.test_util.js';
 
 /** y and du = ∂(Σ y·dy)/∂u in float64, straight from the formula y_c = h_c · softmax(l)_{c/rₑ} · s. */
 function reference(u: Float32Array, dy: Float32Array, n: number, r: number, k: number, s: number) {
@@ -31,9 +33,9 @@ function reference(u: Float32Array, dy: Float32Array, n: number, r: number, k: n
 
 const values = (len: number, seed: number, scale: number) => Float32Array.from({ length: len }, (_, i) => Math.fround(Math.sin(seed * 1.3 + i * 0.71) * scale));
 
-function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+function expectNear(got: ArrayLike<number>, want: ArrayLike<number>, what: string, tol = 2e-6): void {
   expect(got.length).toBe(want.length);
-  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `${what}[${i}]`).toBeLessThanOrEqual(2e-6 * (1 + Math.abs(want[i])));
+  for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i]), `${what}[${i}]`).toBeLessThanOrEqual(tol * (1 + Math.abs(want[i])));
 }
 
 /** Value and gradient of routedMix on [n, r + k] data. */
@@ -91,6 +93,61 @@ describeBackends('routedMix (the routed low-rank mixture of H-LoRA)', () => {
       tf.dispose(tf.grad((x: tf.Tensor) => tf.sum(routedMix(x, 8, 2, 1.5)))(u));
     });
     u.dispose();
+  });
+
+  it('runs the native kernels when the addon has them, equal to the wasm/cpu loops (native off) and to the tfjs-ops formula, up to k = 32 and over many row blocks (property)', () => {
+    const addon = nativeKernels() as { routedMix?: unknown; routedMixGrad?: unknown } | null;
+    if (kernelMissing(addon?.routedMix !== undefined && addon.routedMixGrad !== undefined)) return;
+    const calls: string[] = [];
+    const spied = ['routedMix', 'routedMixGrad'].map((name) => {
+      // The addon's functions are read-only properties: spy on the kernels' use of them through the kernel configs instead.
+      const config = tf.getKernel(name === 'routedMix' ? 'HealthgptRoutedMix' : 'HealthgptRoutedMixGrad', tf.getBackend())!;
+      const inner = config.kernelFunc;
+      config.kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
+        calls.push(`${name}:${nativeKernels() ? 'native' : 'loop'}`);
+        return inner(args);
+      }) as tf.KernelFunc;
+      return () => (config.kernelFunc = inner);
+    });
+    const saved = ['HealthgptRoutedMix', 'HealthgptRoutedMixGrad'].map((name) => tf.getKernel(name, tf.getBackend())!);
+    try {
+      fc.assert(
+        fc.property(
+          fc.record({ n: fc.integer({ min: 1, max: 400 }), k: fc.constantFrom(1, 2, 4, 8, 32), re: fc.constantFrom(1, 2, 3, 8), s: fc.double({ min: 0.1, max: 8, noNaN: true }), seed: fc.integer({ min: 0, max: 999 }), spread: fc.double({ min: 0.1, max: 30, noNaN: true }) }),
+          ({ n, k, re, s, seed, spread }) => {
+            const r = k * re;
+            const u = values(n * (r + k), seed, 1);
+            for (let row = 0; row < n; row++) for (let j = 0; j < k; j++) u[row * (r + k) + r + j] = Math.fround(u[row * (r + k) + r + j] * spread);
+            const dy = values(n * r, seed + 11, 2);
+            const native = run(u, dy, n, r, k, s);
+            useNativeMatmul(false);
+            let loop: ReturnType<typeof run>;
+            try {
+              loop = run(u, dy, n, r, k, s);
+            } finally {
+              useNativeMatmul(true);
+            }
+            saved.forEach((c) => tf.unregisterKernel(c.kernelName, c.backendName));
+            let plain: ReturnType<typeof run>;
+            try {
+              plain = run(u, dy, n, r, k, s);
+            } finally {
+              saved.forEach((c) => tf.registerKernel(c));
+            }
+            // Within 2e-6 of the float64 formula, as the loop is (so within twice that of it); the tfjs ops round every partial sum to float32, hence 1e-5.
+            const exact = reference(u, dy, n, r, k, s);
+            for (const [what, want, tol] of [['float64 formula', exact, 2e-6], ['loop', loop, 4e-6], ['tfjs ops', plain, 1e-5]] as const) {
+              expectNear(native.y, want.y, `y against the ${what}`, tol);
+              expectNear(native.du, want.du, `du against the ${what}`, tol);
+            }
+          },
+        ),
+        { numRuns: 20 },
+      );
+    } finally {
+      spied.forEach((restore) => restore());
+    }
+    expect(new Set(calls)).toEqual(new Set(['routedMix:native', 'routedMixGrad:native', 'routedMix:loop', 'routedMixGrad:loop']));
   });
 
   it('refuses a rank count that is not a multiple of the expert count, or a wrong last axis', () => {

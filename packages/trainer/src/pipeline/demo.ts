@@ -149,7 +149,7 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
     phase('evaluate');
 
     const curves: Record<string, number[]> = {};
-    for (const s of [s0.report.decoder.stage, s0.report.vision.stage, ...(s0.report.vq ? [s0.report.vq.stage] : []), ...run.stages]) curves[s.name] = s.history.map((h) => h.loss);
+    for (const s of [s0.report.decoder.stage, ...(s0.report.decoder.questionStage ? [s0.report.decoder.questionStage] : []), s0.report.vision.stage, ...(s0.report.vq ? [s0.report.vq.stage] : []), ...run.stages]) curves[s.name] = s.history.map((h) => h.loss);
     timings.total = (performance.now() - t0) / 1000;
     return {
       settings: { preset, seed, budget, stages: stageOptions, train: split.train.length, heldOut: split.test.length, subtasks: Object.fromEntries([...groups].map(([k, v]) => [k, v.length])) },

@@ -10,6 +10,7 @@ import type { ProgressSink } from '../loop/progress.js';
 import type { StepRecord } from '../loop/log.js';
 import { trainTokenizer, sampleDocuments } from '../stage0/tokenizer.js';
 import { packDocuments, languageModelTask, perplexity } from '../stage0/lm.js';
+import { sceneQuestions, describedQuestionTask, describedAccuracy } from '../stage0/scene_documents.js';
 import { ContrastiveModel, contrastiveTask, type CaptionPair } from '../stage0/clip.js';
 import { towerFeatures, linearProbe } from '../stage0/probe.js';
 import { trainStage0Vq, stage0VqImages } from '../stage0/vq_stage.js';
@@ -17,7 +18,13 @@ import type { ImageResolver } from '../healthgpt/data.js';
 
 /** Step budgets and batch sizes of stage 0's four parts. */
 export interface Stage0Budget {
-  decoder: { steps: number; batchSize: number; lr: number; seqLen: number };
+  /**
+   * `questionSteps` (default 0): after the language model, steps that mix it half and half with
+   * `describedQuestionTask` (each training scene's closed questions answered with its description
+   * in context, loss on the answer), so the decoder learns in text the comparison stage 3 asks of
+   * it with the image (the language model keeps it from forgetting the rest of the text).
+   */
+  decoder: { steps: number; batchSize: number; lr: number; seqLen: number; questionSteps?: number };
   vision: { steps: number; batchSize: number; lr: number };
   vq: { steps: number; batchSize: number; lr: number };
 }
@@ -57,7 +64,8 @@ export interface Stage0Result {
   vq: VQTokenizer | null;
   report: {
     tokenizer: { vocabSize: number; trainingTexts: number };
-    decoder: { perplexityBefore: number; perplexityAfter: number; stage: StageResult };
+    /** `described`: closed-question accuracy with held-out scenes described in text (`describedAccuracy`), before and after. */
+    decoder: { perplexityBefore: number; perplexityAfter: number; described: { before: number; after: number; n: number; byType: Record<string, number> }; stage: StageResult; questionStage?: StageResult };
     /** Linear-probe accuracy per label (e.g. modality, organ, plane, count, side, size) of the tower before (random) and after pretraining. */
     vision: { probe: { random: Record<string, number>; pretrained: Record<string, number> }; stage: StageResult };
     /** Null when the budget trains no VQ tokenizer (comprehension-only runs). */
@@ -119,12 +127,24 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   const decoder = new DecoderLM({ ...spec.text_config, vocab_size: tokenizer.length, bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId, pad_token_id: tokenizer.padTokenId ?? tokenizer.eosTokenId }, { seed });
   const rows = packDocuments(tokenizer, docs, budget.decoder.seqLen);
   const heldRows = packDocuments(tokenizer, sampleDocuments(o.heldOut), budget.decoder.seqLen);
+  const heldScenes = sceneQuestions(o.heldOut, seed + 1);
+  const described = () => (heldScenes.length ? describedAccuracy(decoder, tokenizer, spec.template, heldScenes) : { accuracy: NaN, n: 0, byType: {} });
   const pplBefore = perplexity(decoder, heldRows);
+  const describedBefore = described().accuracy;
   o.onModel?.(decoder);
-  const lm = await new Trainer({ model: decoder, tasks: [languageModelTask(decoder, rows)], ...run('decoder') }).run([
-    { name: 'stage0-decoder', trainable: ['**'], lr: budget.decoder.lr, weightDecay: 0.01, batchSize: budget.decoder.batchSize, clipNorm: 1, length: { steps: budget.decoder.steps }, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed },
+  const questionSteps = budget.decoder.questionSteps ?? 0;
+  const lmSpec = { trainable: ['**'], lr: budget.decoder.lr, weightDecay: 0.01, batchSize: budget.decoder.batchSize, clipNorm: 1, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed } as const;
+  const lm = await new Trainer({
+    model: decoder,
+    tasks: [languageModelTask(decoder, rows), ...(questionSteps > 0 ? [describedQuestionTask(decoder, tokenizer, spec.template, sceneQuestions(o.train, seed))] : [])],
+    ...run('decoder'),
+  }).run([
+    { ...lmSpec, name: 'stage0-decoder', mixture: { text: 1 }, length: { steps: budget.decoder.steps } },
+    ...(questionSteps > 0 ? [{ ...lmSpec, name: 'stage0-decoder-questions', mixture: { text: 1, 'described-questions': 1 }, length: { steps: questionSteps } }] : []),
   ]);
   const pplAfter = perplexity(decoder, heldRows);
+  const describedAfter = described();
+  const describedReport = { before: describedBefore, after: describedAfter.accuracy, n: describedAfter.n, byType: describedAfter.byType };
   seconds.decoder = now() - t;
 
   t = now();
@@ -172,7 +192,7 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   seconds.vision = now() - t;
 
   if (budget.vq.steps === 0 || !spec.vq_config)
-    return { tokenizer, decoder, visionTower: tower, vq: null, report: { tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length }, decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, stage: lm.stages[0] }, vision: { probe: { random, pretrained }, stage: vision.stages[0] }, vq: null, seconds } };
+    return { tokenizer, decoder, visionTower: tower, vq: null, report: { tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length }, decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, described: describedReport, stage: lm.stages[0], ...(lm.stages[1] ? { questionStage: lm.stages[1] } : {}) }, vision: { probe: { random, pretrained }, stage: vision.stages[0] }, vq: null, seconds } };
   t = now();
   const { vq, eval: vqEval, stage: vqStage } = await trainStage0Vq({
     config: spec.vq_config,
@@ -192,7 +212,7 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
     vq,
     report: {
       tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length },
-      decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, stage: lm.stages[0] },
+      decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, described: describedReport, stage: lm.stages[0], ...(lm.stages[1] ? { questionStage: lm.stages[1] } : {}) },
       vision: { probe: { random, pretrained }, stage: vision.stages[0] },
       vq: { psnr: vqEval.psnr, ssim: vqEval.ssim, perplexity: vqEval.perplexity, usedCodes: vqEval.usedCodes, codebookSize: vqEval.codebookSize, stage: vqStage },
       seconds,

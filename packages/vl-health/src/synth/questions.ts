@@ -75,6 +75,32 @@ export function closedQuestion(type: QuestionType, s: Scene, wantYes: boolean, r
   }
 }
 
+/** The scene facts a sample's `metadata.scene` holds (what `closedQuestion` asks about). */
+export interface SceneFacts {
+  modality: Modality;
+  organ: Scene['organ'];
+  plane: Scene['plane'];
+  lesionCount: number;
+  side: Scene['side'];
+  size: Scene['size'];
+}
+
+/**
+ * Every closed question type that applies to a scene with these facts, asked once phrased for
+ * "yes" and once for "no" (the "no" form's alternative drawn from `rng`), in `QUESTION_TYPES`
+ * order: the same phrasings the synthetic set's closed questions use.
+ */
+export function closedQuestionPairs(facts: SceneFacts, rng: Generator): Qa[] {
+  const scene = { modality: facts.modality, organ: facts.organ, plane: facts.plane, side: facts.side, size: facts.size, lesions: Array.from({ length: facts.lesionCount }) } as unknown as Scene;
+  const out: Qa[] = [];
+  for (const t of QUESTION_TYPES)
+    for (const yes of [true, false]) {
+      const q = closedQuestion(t, scene, yes, rng);
+      if (q) out.push(q);
+    }
+  return out;
+}
+
 /** An open question of `type` about the scene; null when it does not apply. */
 export function openQuestion(type: QuestionType, s: Scene): Qa | null {
   const n = s.lesions.length;
