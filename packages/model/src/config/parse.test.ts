@@ -41,5 +41,23 @@ describe('HealthGPT config', () => {
     expectConfigError((c) => (c.tasks.comprehension.plugin!.lora_nums = 5), 'tasks.comprehension.plugin', /loraNums/);
     expectConfigError((c) => (c.max_length = 10_000), 'max_length', /max_position_embeddings \(512\)/);
     expectConfigError((c) => (c.tasks = {}), 'tasks', /at least one task/);
+    expectConfigError((c) => (c.aligned_generation = 'yes' as never), 'aligned_generation', /boolean/);
+    expectConfigError(
+      (c) => {
+        delete (c.tasks as Record<string, unknown>).generation;
+        [c.vq_config, c.image_tokens] = [null, null];
+      },
+      'aligned_generation',
+      /needs 'image_tokens'/,
+    );
+  });
+
+  it('has aligned generation (our extension) on for the from-scratch presets only, off when absent', () => {
+    expect(parseHealthGPTConfig(tiny()).alignedGeneration).toBe(true);
+    expect(healthGPTPreset('small').aligned_generation).toBe(true);
+    for (const name of ['m3', 'l14', 'xl32'] as const) expect(healthGPTPreset(name)).not.toHaveProperty('aligned_generation');
+    const off = tiny();
+    delete off.aligned_generation;
+    expect(parseHealthGPTConfig(off).alignedGeneration).toBe(false);
   });
 });

@@ -32,6 +32,8 @@ export interface HealthGPTConfig {
   readonly imageTokens: ImageTokenIds | null;
   readonly maxLength: number;
   readonly projectorType: string;
+  /** `aligned_generation` (default false): image answers are predicted position by position from the input image's codes. */
+  readonly alignedGeneration: boolean;
 }
 
 function sub<T>(fn: () => T, path: string, file?: string): T {
@@ -88,9 +90,11 @@ export function parseHealthGPTConfig(raw: unknown, file?: string): HealthGPTConf
     if (imageTokens.newline >= text.vocabSize) fail('image_tokens', `${codebook_size + 3} image tokens from id ${first_id} run past the vocabulary of ${text.vocabSize} (text_config.vocab_size)`);
     if (vq && vq.n_embed !== codebook_size) fail('image_tokens.codebook_size', `must equal vq_config.n_embed (${vq.n_embed}), got ${codebook_size}`);
   }
+  const alignedGeneration = json.aligned_generation === true;
+  if (alignedGeneration && imageTokens === null) fail('aligned_generation', `needs 'image_tokens' and 'vq_config' (an image task)`);
   const maxPos = json.text_config.max_position_embeddings;
   if (typeof maxPos === 'number' && json.max_length > maxPos) fail('max_length', `must not exceed text_config.max_position_embeddings (${maxPos}), got ${json.max_length}`);
-  return { json, text, vision, vq, tasks, template: json.template as ChatTemplateName, imageTokens, maxLength: json.max_length, projectorType: json.projector_type };
+  return { json, text, vision, vq, tasks, template: json.template as ChatTemplateName, imageTokens, maxLength: json.max_length, projectorType: json.projector_type, alignedGeneration };
 }
 
 /** The config.json object of a parsed config, with the decoder's vocabulary as it is now. */

@@ -52,6 +52,13 @@ export interface HealthGPTConfigJson {
   image_tokens: ImageTokensJson | null;
   /** Longest spliced sequence (prompt + answer) a forward or generation accepts. */
   max_length: number;
+  /**
+   * Our extension, not in HealthGPT (absent or false in the released configs): an image task's
+   * answer positions hold its input image's VQ codes, and the code at each position is predicted
+   * from the input's code at that position (one forward, no feedback of chosen codes). See the
+   * README's "Aligned generation".
+   */
+  aligned_generation?: boolean;
   [key: string]: unknown;
 }
 
@@ -87,5 +94,6 @@ export const healthGPTConfigSchema = z
     template: z.string().min(1),
     image_tokens: z.object({ first_id: nonNegInt, codebook_size: posInt }).nullable(),
     max_length: posInt,
+    aligned_generation: z.boolean().optional(),
   })
   .passthrough();

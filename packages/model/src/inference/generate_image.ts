@@ -1,9 +1,10 @@
-import { tf, type RawImage } from '@healthgpt/tensor-core';
+import { tf, Generator, type RawImage } from '@healthgpt/tensor-core';
 import { indexBlockConstraint, type SamplingOptions } from '@healthgpt/decoder';
 import { latentSize, idsToCodes, toUint8HWC } from '@healthgpt/vq-tokenizer';
 import type { HealthGPT } from '../model/healthgpt.js';
 import { ModelError } from '../errors.js';
 import { pickTask } from './comprehend.js';
+import { alignedCodes } from './generate_aligned.js';
 
 /** One image to make: the instruction and the input image(s) it refers to (none for text-to-image). */
 export interface GenerateImageRequest {
@@ -31,9 +32,11 @@ export interface GeneratedImage {
 const list = (x: RawImage | readonly RawImage[] | undefined): readonly RawImage[] => (x === undefined ? [] : Array.isArray(x) ? (x as readonly RawImage[]) : [x as RawImage]);
 
 /**
- * Generate images in one left-padded batch: the prompt ends with `<start_index>`, decoding is
- * constrained to exactly grid² image tokens and then `<end_index>`, and the VQ decoder turns the
- * codes into images.
+ * Generate images in one batch: the prompt ends with `<start_index>`, decoding is constrained to
+ * exactly grid² image tokens and then `<end_index>` (left-padded, autoregressive), and the VQ
+ * decoder turns the codes into images. With `aligned_generation` a request with an input image
+ * instead runs one forward over its prompt followed by that image's codes (`alignedCodes`); a
+ * request without one decodes as above.
  */
 export function generateImages(model: HealthGPT, requests: readonly GenerateImageRequest[], o: GenerateImageOptions = {}): GeneratedImage[] {
   ModelError.check(requests.length > 0, 'ARGUMENT', `'generateImage' needs at least one request`);
@@ -43,6 +46,33 @@ export function generateImages(model: HealthGPT, requests: readonly GenerateImag
   ModelError.check(vq !== null && ids !== null, 'ARGUMENT', `image generation needs the VQ tokenizer and the image tokens`);
   const grid = latentSize(vq.config.ddconfig);
   const count = grid * grid;
+  const gen = new Generator(o.seed ?? 0);
+  const aligned = requests.map((r) => model.config.alignedGeneration && list(r.image).length > 0);
+  const codes: number[][] = requests.map(() => []);
+  const reasons: GeneratedImage['finishReason'][] = requests.map(() => 'callback');
+  let go = true;
+  const rowsOf = (want: boolean) => requests.flatMap((_, i) => (aligned[i] === want ? [i] : []));
+  const inAligned = rowsOf(true);
+  if (inAligned.length) {
+    const onCode = o.onCode;
+    const res = alignedCodes(model, inAligned.map((i) => ({ images: list(requests[i].image), instruction: requests[i].instruction })), task, count, gen, { ...o, onCode: onCode ? (e) => onCode({ ...e, row: inAligned[e.row] }) : undefined });
+    inAligned.forEach((row, k) => ((codes[row] = res.codes[k]), (reasons[row] = res.complete || res.codes[k].length === count ? 'stop' : 'callback')));
+    go = res.complete;
+  }
+  const inPlain = rowsOf(false);
+  if (go && inPlain.length) {
+    const res = autoregressiveCodes(model, inPlain.map((i) => requests[i]), task, count, gen, { ...o, onCode: o.onCode ? (e) => o.onCode!({ ...e, row: inPlain[e.row] }) : undefined });
+    inPlain.forEach((row, k) => ((codes[row] = res.codes[k]), (reasons[row] = res.finishReasons[k])));
+  }
+  const done = codes.map((c) => c.length === count);
+  const images = done.some(Boolean) ? decodeCodes(model, codes.filter((_, i) => done[i]), grid) : [];
+  let k = 0;
+  return codes.map((c, i) => ({ image: done[i] ? images[k++] : null, codes: c, finishReason: reasons[i] }));
+}
+
+/** The reference's way: left-padded prompts ending with `<start_index>`, decoded with the KV cache under the index-block constraint. */
+function autoregressiveCodes(model: HealthGPT, requests: readonly GenerateImageRequest[], task: string, count: number, gen: Generator, o: GenerateImageOptions) {
+  const ids = model.config.imageTokens!;
   const proc = model.processor;
   const inputIds = requests.map((r) => proc.promptIds(r.instruction, { images: list(r.image).length, task }));
   const pixelValues = proc.pixelTensor(requests.flatMap((r, i) => list(r.image).map((im, k) => proc.pixels(im, `request ${i} image ${k}`))));
@@ -57,7 +87,7 @@ export function generateImages(model: HealthGPT, requests: readonly GenerateImag
         temperature: o.temperature,
         topK: o.topK,
         topP: o.topP,
-        seed: o.seed,
+        generator: gen,
         stopTokens: [ids.end],
         logitsProcessors: [indexBlockConstraint({ startId: ids.start, endId: ids.end, idRange: { lo: ids.firstCode, hi: ids.firstCode + ids.codebookSize }, count, startedInPrompt: true })],
         onToken: o.onCode
@@ -68,11 +98,7 @@ export function generateImages(model: HealthGPT, requests: readonly GenerateImag
   } finally {
     pixelValues?.dispose();
   }
-  const codes = res.sequences.map((seq) => idsToCodes([ids.start, ...seq], ids));
-  const done = codes.map((c) => c.length === count);
-  const images = done.some(Boolean) ? decodeCodes(model, codes.filter((_, i) => done[i]), grid) : [];
-  let k = 0;
-  return codes.map((c, i) => ({ image: done[i] ? images[k++] : null, codes: c, finishReason: res.finishReasons[i] }));
+  return { codes: res.sequences.map((seq) => idsToCodes([ids.start, ...seq], ids)), finishReasons: res.finishReasons };
 }
 
 /** Codes (grid² each) → 8-bit RGB images through the VQ decoder, in one batch. */

@@ -1,4 +1,5 @@
 import { it, expect, beforeAll, afterAll } from 'vitest';
+import { tf } from '@healthgpt/tensor-core';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import type { HealthGPT } from '../index.js';
 import { tinyModel, image, perturbPlugins, asciiHead } from '../../test/tiny.test_util.js';
@@ -49,38 +50,76 @@ describeBackends('comprehend and generateImage', () => {
     expect(others.some((t) => t !== a)).toBe(true);
   });
 
-  it('generates exactly grid² codes and decodes them into an image of the VQ resolution', () => {
-    const streamed: number[] = [];
-    const g = model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ code, index }) => void (streamed[index] = code) });
-    const vq = model.config.vq!;
-    const side = vq.ddconfig.resolution;
-    expect(g.codes).toHaveLength((side / 4) ** 2);
-    expect(g.codes.every((c) => Number.isInteger(c) && c >= 0 && c < vq.n_embed)).toBe(true);
-    expect(streamed).toEqual(g.codes);
-    expect(g.finishReason).toBe('stop');
-    expect(g.image).toMatchObject({ width: side, height: side, channels: 3 });
-    expect(g.image!.data).toHaveLength(side * side * 3);
-    const [again] = model.generateImages([{ image: photo, instruction: 'Reconstruct this image.' }]);
-    expect(again.codes).toEqual(g.codes);
-    expect(Array.from(again.image!.data)).toEqual(Array.from(g.image!.data));
-  });
-
-  it('generates a batch (with and without input images) as each request alone, and samples by seed', () => {
-    const reqs = [{ image: photo, instruction: 'Convert this CT to MRI.' }, { instruction: 'Draw a brain MRI.' }];
-    const both = model.generateImages(reqs);
-    expect(both.map((r) => r.codes)).toEqual(reqs.map((r) => model.generateImages([r])[0].codes));
-    const s1 = model.generateImage(photo, 'Reconstruct this image.', { doSample: true, seed: 3 });
-    expect(model.generateImage(photo, 'Reconstruct this image.', { doSample: true, seed: 3 }).codes).toEqual(s1.codes);
-    const stopped = model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ index }) => index < 4 });
-    expect(stopped).toMatchObject({ image: null, finishReason: 'callback' });
-    expect(stopped.codes).toHaveLength(5);
-  });
-
   it('leaks no tensor', async () => {
     await expectNoLeaks(() => model.comprehend(scan, 'Is there a mass?', { maxNewTokens: 4 }), { what: 'comprehend' });
-    await expectNoLeaks(() => model.generateImage(photo, 'Reconstruct this image.'), { what: 'generateImage' });
     await expectNoLeaks(() => model.comprehendBatch([{ images: [scan], question: 'Which organ?' }, { images: [scan, photo], question: 'Is there a mass?' }], { maxNewTokens: 3, doSample: true, seed: 2 }), { what: 'comprehendBatch (sampling)' });
-    await expectNoLeaks(() => model.generateImages([{ image: photo, instruction: 'Convert this CT to MRI.' }, { instruction: 'Draw a brain MRI.' }], { doSample: true, seed: 4 }), { what: 'generateImages (sampling)' });
-    await expectNoLeaks(() => model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ index }) => index < 2 }), { what: 'generateImage stopped by its callback' });
   });
 });
+
+for (const aligned of [true, false])
+  describeBackends(`generateImage, aligned generation ${aligned ? 'on' : 'off'}`, () => {
+    let model: HealthGPT;
+    beforeAll(() => {
+      model = tinyModel(7, aligned ? undefined : (c) => delete c.aligned_generation);
+      perturbPlugins(model, 11);
+      asciiHead(model);
+    });
+    afterAll(() => model.dispose());
+    const photo = image(24, 24, 3, 2);
+
+    it('generates exactly grid² codes and decodes them into an image of the VQ resolution', () => {
+      const streamed: number[] = [];
+      const g = model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ code, index }) => void (streamed[index] = code) });
+      const vq = model.config.vq!;
+      const side = vq.ddconfig.resolution;
+      expect(g.codes).toHaveLength((side / 4) ** 2);
+      expect(g.codes.every((c) => Number.isInteger(c) && c >= 0 && c < vq.n_embed)).toBe(true);
+      expect(streamed).toEqual(g.codes);
+      expect(g.finishReason).toBe('stop');
+      expect(g.image).toMatchObject({ width: side, height: side, channels: 3 });
+      expect(g.image!.data).toHaveLength(side * side * 3);
+      const [again] = model.generateImages([{ image: photo, instruction: 'Reconstruct this image.' }]);
+      expect(again.codes).toEqual(g.codes);
+      expect(Array.from(again.image!.data)).toEqual(Array.from(g.image!.data));
+    });
+
+    it('generates a batch (with and without input images) as each request alone, and samples by seed', () => {
+      const reqs = [{ image: photo, instruction: 'Convert this CT to MRI.' }, { instruction: 'Draw a brain MRI.' }];
+      const both = model.generateImages(reqs);
+      expect(both.map((r) => r.codes)).toEqual(reqs.map((r) => model.generateImages([r])[0].codes));
+      const s1 = model.generateImage(photo, 'Reconstruct this image.', { doSample: true, seed: 3 });
+      expect(model.generateImage(photo, 'Reconstruct this image.', { doSample: true, seed: 3 }).codes).toEqual(s1.codes);
+      const stopped = model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ index }) => index < 4 });
+      expect(stopped).toMatchObject({ image: null, finishReason: 'callback' });
+      expect(stopped.codes).toHaveLength(5);
+    });
+
+    if (aligned)
+      it('picks code k where the prompt holds input code k: the greedy codes are the argmax of one forward over the prompt and the input’s codes', () => {
+        const ids = model.config.imageTokens!;
+        const low = image(16, 16, 1, 4);
+        const g = model.generateImage(low, 'Upscale this image.');
+        const proc = model.processor;
+        const input = proc.imageCodes(low);
+        const prompt = [...proc.promptIds('Upscale this image.', { task: 'generation' }), ...input.map((c) => ids.firstCode + c)];
+        const pv = proc.pixelTensor([proc.pixels(low)]);
+        const out = model.forward({ inputIds: [prompt], pixelValues: pv, task: 'generation' });
+        const logits = out.logits.arraySync() as number[][][];
+        tf.dispose([out.logits, pv!]);
+        const t = logits[0].length;
+        const want = input.map((_, k) => {
+          const row = logits[0][t - 64 + k].slice(ids.firstCode, ids.firstCode + ids.codebookSize);
+          return row.indexOf(Math.max(...row));
+        });
+        expect(g.codes).toEqual(want);
+        expect(g.finishReason).toBe('stop');
+        // Not a copy of the input: the perturbed plugins change some codes (the test can fail both ways).
+        expect(g.codes).not.toEqual(input);
+      });
+
+    it('leaks no tensor', async () => {
+      await expectNoLeaks(() => model.generateImage(photo, 'Reconstruct this image.'), { what: 'generateImage' });
+      await expectNoLeaks(() => model.generateImages([{ image: photo, instruction: 'Convert this CT to MRI.' }, { instruction: 'Draw a brain MRI.' }], { doSample: true, seed: 4 }), { what: 'generateImages (sampling)' });
+      await expectNoLeaks(() => model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ index }) => index < 2 }), { what: 'generateImage stopped by its callback' });
+    });
+  });

@@ -25,6 +25,8 @@ export interface AssembleParts {
   projectorType?: string;
   /** Seed of the new projectors and plugins (default 0). */
   seed?: number;
+  /** `aligned_generation` (default false): image answers predicted from the input image's codes (our extension; see the README). */
+  alignedGeneration?: boolean;
 }
 
 /** The `<start_index>` id: the tokenizer's, or (added now) the first new one after extending tokenizer and decoder. */
@@ -52,6 +54,7 @@ export function assembledConfig(parts: AssembleParts, firstImageId: number | nul
     template: parts.template ?? (text.modelType === 'qwen2' ? 'qwen_2' : 'phi3_instruct'),
     image_tokens: firstImageId === null ? null : { first_id: firstImageId, codebook_size: parts.vq!.config.n_embed },
     max_length: parts.maxLength ?? maxPos,
+    ...(parts.alignedGeneration ? { aligned_generation: true } : {}),
   };
 }
 

@@ -20,6 +20,8 @@ interface PresetSpec {
   tasks: Record<string, TaskConfigJson>;
   template: ChatTemplateName;
   maxLength: number;
+  /** `aligned_generation` (our extension): on for the from-scratch presets, off for the released weights'. */
+  alignedGeneration?: boolean;
 }
 
 /** A small Phi-3-layout decoder for from-scratch training (vocab set by the tokenizer). */
@@ -78,6 +80,7 @@ const SPECS: Record<string, () => PresetSpec> = {
     tasks: { comprehension: comprehension(hlora(16, PHI3_TARGETS, 0.05)), generation: generation(hlora(32, PHI3_TARGETS, 0.05)) },
     template: 'phi3_instruct',
     maxLength: 512,
+    alignedGeneration: true,
   }),
   /** A larger from-scratch model: 64 px images (64 patches), 8×8 codes of 128, a 6-layer d-256 decoder. */
   small: () => ({
@@ -88,6 +91,7 @@ const SPECS: Record<string, () => PresetSpec> = {
     tasks: { comprehension: comprehension(hlora(32, PHI3_TARGETS, 0.05)), generation: generation(hlora(64, PHI3_TARGETS, 0.05)) },
     template: 'phi3_instruct',
     maxLength: 1024,
+    alignedGeneration: true,
   }),
 };
 
@@ -109,7 +113,8 @@ export interface PresetOptions {
 
 /**
  * A preset's config.json: `m3`, `l14`, `xl32` carry the paper's shapes (for the released weights;
- * see `countParameters`), `tiny` and `small` train from scratch on two cores.
+ * see `countParameters`), `tiny` and `small` train from scratch on two cores (with
+ * `aligned_generation`, our extension; HealthGPT's own generation for the other three).
  */
 export function healthGPTPreset(name: HealthGPTPresetName, { tokenizerLength, tokenizer }: PresetOptions = {}): HealthGPTConfigJson {
   const spec = SPECS[name];
@@ -130,5 +135,6 @@ export function healthGPTPreset(name: HealthGPTPresetName, { tokenizerLength, to
     template: s.template,
     image_tokens: s.vq ? { first_id: base, codebook_size: codebook } : null,
     max_length: s.maxLength,
+    ...(s.alignedGeneration ? { aligned_generation: true } : {}),
   };
 }

@@ -1,17 +1,20 @@
 import { describe, it, expect, afterAll } from 'vitest';
+import fc from 'fast-check';
 import { tf, IGNORE_INDEX } from '@healthgpt/tensor-core';
 import { IMAGE_TOKEN_INDEX, applyChatTemplate, tokenizeWithImages } from '@healthgpt/decoder';
 import { preprocessImages, clipImageProcessorConfig } from '@healthgpt/vision-encoder';
 import { codesToText } from '@healthgpt/vq-tokenizer';
 import { expectNoLeaks } from '@healthgpt/testing';
 import { ModelError, conversationSegments, encodeSegments } from '../index.js';
+import { alignAnswer, alignedPrompt } from './aligned.js';
 import { tinyModel, image, comprehensionSample, generationSample } from '../../test/tiny.test_util.js';
 
 describe('HealthGPTProcessor', () => {
   const model = tinyModel();
   const proc = model.processor;
   const tok = model.tokenizer!;
-  afterAll(() => model.dispose());
+  const plain = tinyModel(1, (c) => delete c.aligned_generation);
+  afterAll(() => [model, plain].forEach((m) => m.dispose()));
 
   it('tokenises the template with −200 per image and supervises only the assistant reply and its separator', () => {
     const s = comprehensionSample('s1', 'Is there a mass?', 'Yes.');
@@ -62,7 +65,8 @@ describe('HealthGPTProcessor', () => {
     expect(() => proc.pixels({ width: 4, height: 4, channels: 3, data: new Uint8Array(10) })).toThrow(/holds 10 values/);
   });
 
-  it('answers a generation sample with its target’s VQ codes, computed once per target image', async () => {
+  it('answers a generation sample with its target’s VQ codes, computed once per target image (HealthGPT’s layout, aligned generation off)', async () => {
+    const proc = plain.processor;
     const cache = proc.targets!;
     const before = cache.computed;
     const target = image(32, 32, 3, 5);
@@ -80,6 +84,55 @@ describe('HealthGPTProcessor', () => {
     expect(e2.labels.filter((l) => l !== IGNORE_INDEX).slice(0, 66)).toEqual(sup.slice(0, 66));
     expect(() => proc.encodeSample(generationSample('g3', 'x'), [image(8, 8)])).toThrow(/needs its target image/);
     await expectNoLeaks(() => proc.answerIds(image(32, 32, 3, 9)), { what: 'target encoding' });
+  });
+
+  it('with aligned generation, holds the input image’s codes at the answer positions and moves each target code onto its input code’s position', async () => {
+    const ids = model.config.imageTokens!;
+    const [input, target] = [image(16, 16, 1, 3), image(32, 32, 3, 5)];
+    const sample = { ...generationSample('a1', 'Upscale this image.'), images: ['low.png'], targetImage: 'high.png' };
+    const e = proc.encodeSample(sample, [input], target);
+    const before = plain.processor.encodeSample(sample, [input], target);
+    const inCodes = proc.imageCodes(input, 'low.png');
+    const outCodes = proc.imageCodes(target, 'high.png');
+    expect(inCodes).not.toEqual(outCodes);
+    const s = before.ids.indexOf(ids.start);
+    expect(e.ids.length).toBe(before.ids.length);
+    expect(e.ids.slice(0, s + 1)).toEqual(before.ids.slice(0, s + 1)); // the prompt is unchanged
+    expect(e.ids.slice(s + 1, s + 65)).toEqual(inCodes.map((c) => ids.firstCode + c)); // input code k at answer position k
+    expect(e.ids.slice(s + 65)).toEqual(before.ids.slice(s + 65)); // <end_index> and the separator
+    // The label at position j is what position j − 1 predicts: the position of input code k predicts target code k.
+    expect(e.labels.slice(0, s + 1)).toEqual(before.labels.slice(0, s + 1));
+    expect(e.labels[s + 1]).toBe(IGNORE_INDEX);
+    for (let k = 0; k < 64; k++) expect([e.ids[s + 1 + k] - ids.firstCode, e.labels[s + 2 + k] - ids.firstCode]).toEqual([inCodes[k], outCodes[k]]);
+    expect(e.labels.slice(s + 66)).toEqual(before.labels.slice(s + 66));
+    expect(e.pixels).toEqual(before.pixels);
+    // Comprehension samples are untouched.
+    const c = comprehensionSample('c1', 'Which organ?', 'The liver.');
+    expect(proc.encodeSample(c, [input])).toEqual(plain.processor.encodeSample(c, [input]));
+    await expectNoLeaks(() => proc.encodeSample({ ...sample, id: 'a2', images: ['other.png'] }, [image(16, 16, 1, 8)], target), { what: 'aligned encodeSample' });
+  });
+
+  it('alignAnswer moves any answer’s labels by one position and refuses a block of the wrong length', () => {
+    const t = model.config.imageTokens!;
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 6 }), fc.array(fc.integer({ min: 0, max: 63 }), { minLength: 1, maxLength: 9 }), fc.integer({ min: 0, max: 1000 }), (prefix, out, seed) => {
+        const input = out.map((c, i) => (c * 7 + i + seed) % 64);
+        const answer = [t.start, ...out.map((c) => t.firstCode + c), t.end, 7];
+        const ids = [...prefix, ...answer];
+        const labels = [...prefix.map(() => IGNORE_INDEX), ...answer];
+        const a = alignAnswer(ids, labels, t, input);
+        const s = prefix.length;
+        expect(a.ids).toEqual([...prefix, t.start, ...input.map((c) => t.firstCode + c), t.end, 7]);
+        expect(a.labels).toEqual([...prefix.map(() => IGNORE_INDEX), t.start, IGNORE_INDEX, ...out.map((c) => t.firstCode + c), 7]);
+        expect(a.ids[s + 1 + out.length - 1] - t.firstCode).toBe(input[out.length - 1]);
+      }),
+      { numRuns: 50 },
+    );
+    const ids = [1, t.start, t.firstCode, t.firstCode + 1, t.end];
+    expect(() => alignAnswer(ids, ids, t, [3], 'sample x')).toThrow(/sample x: its answer is not 1 codes/);
+    expect(() => alignAnswer([1, 2], [IGNORE_INDEX, 2], t, [3])).toThrow(ModelError);
+    expect(alignedPrompt([5, t.start], t, [0, 2])).toEqual([5, t.start, t.firstCode, t.firstCode + 2]);
+    expect(() => alignedPrompt([5], t, [0])).toThrow(/must end with <start_index>/);
   });
 
   it('collates right-padded (training) and left-padded (generation) batches', () => {

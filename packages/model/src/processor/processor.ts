@@ -8,6 +8,7 @@ import { ModelError } from '../errors.js';
 import { splicedLength } from '../model/splice.js';
 import { conversationSegments, encodeSegments, type Turn } from './conversation.js';
 import { TargetCodeCache } from './target_codes.js';
+import { alignAnswer } from './aligned.js';
 
 /** A sample ready for batching: ids with −200 per image, labels, the task, preprocessed pixels per image. */
 export interface EncodedSample {
@@ -35,7 +36,8 @@ const countTags = (s: string) => s.split(IMAGE_PLACEHOLDER).length - 1;
  * Turns vl-health `Sample`s (and their decoded images) into model inputs: the chat template of
  * the config, `<image>` → −200, labels on assistant replies only, a generation sample's answer
  * replaced by its target image's VQ codes (`<start_index><idx_i>…<end_index>` as ids, computed once
- * per image), images preprocessed exactly as the CLIP reference does. `collate` pads a batch on
+ * per image), images preprocessed exactly as the CLIP reference does. With `aligned_generation`
+ * the answer's positions hold the first input image's codes instead (see `alignAnswer`). `collate` pads a batch on
  * the right (training) or the left (generation).
  */
 export class HealthGPTProcessor {
@@ -115,7 +117,8 @@ export class HealthGPTProcessor {
       ModelError.check(target !== undefined, 'ARGUMENT', `generation sample '${sample.id}' needs its target image`, { key: sample.id });
       turns[last] = { role: 'assistant', content: this.answerIds(target, sample.targetImage) };
     }
-    const { ids, labels } = encodeSegments(this.tokenizer, conversationSegments(this.config.template, turns));
+    let { ids, labels } = encodeSegments(this.tokenizer, conversationSegments(this.config.template, turns));
+    if (output === 'image' && this.config.alignedGeneration && images.length > 0) ({ ids, labels } = alignAnswer(ids, labels, this.config.imageTokens!, this.imageCodes(images[0], sample.images[0]), `sample '${sample.id}'`));
     this.checkLength(ids, sample.id);
     return { id: sample.id, task: sample.task, ids, labels, pixels: images.map((im, i) => this.pixels(im, `sample '${sample.id}' image ${i}`)) };
   }
@@ -125,6 +128,12 @@ export class HealthGPTProcessor {
     const ids = this.config.imageTokens;
     ModelError.check(ids !== null && this.targets !== null, 'ARGUMENT', `image answers need the model's image tokens and VQ tokenizer`);
     return [ids.start, ...codesToIds(this.targets.codes(target, key), ids), ids.end];
+  }
+
+  /** The VQ codes (raster order) of an image, cached by `key` (its path) or by the image object: a target's, or with `aligned_generation` an input's. */
+  imageCodes(image: RawImage, key?: string): number[] {
+    ModelError.check(this.targets !== null, 'ARGUMENT', `image codes need the model's VQ tokenizer`);
+    return this.targets.codes(image, key);
   }
 
   /**
