@@ -69,11 +69,15 @@ export async function cloneParts(p: Stage0Parts): Promise<Stage0Parts> {
   }
 }
 
-/** HealthGPT assembled from stage 0's parts with the preset's tasks (or `tasks`) and its `aligned_generation`; it takes the parts over. */
+/**
+ * HealthGPT assembled from stage 0's parts with the preset's tasks (or `tasks`) and its
+ * `aligned_generation` (kept off when there is no VQ tokenizer, hence no image task, unless
+ * `alignedGeneration` asks for it); it takes the parts over.
+ */
 export function assembleModel(parts: Stage0Parts, preset: HealthGPTPresetName, { tasks, seed = 0, alignedGeneration }: { tasks?: Record<string, TaskConfigJson>; seed?: number; alignedGeneration?: boolean } = {}): HealthGPT {
   const p = healthGPTPreset(preset);
   const all = tasks ?? p.tasks;
   // without a VQ tokenizer only the text tasks can be assembled
   const usable = parts.vq ? all : Object.fromEntries(Object.entries(all).filter(([, t]) => t.output === 'text'));
-  return assemble({ decoder: parts.decoder, visionTower: parts.visionTower, tokenizer: parts.tokenizer, vq: parts.vq ?? undefined, tasks: usable, template: p.template, maxLength: p.max_length, seed, alignedGeneration: alignedGeneration ?? p.aligned_generation === true });
+  return assemble({ decoder: parts.decoder, visionTower: parts.visionTower, tokenizer: parts.tokenizer, vq: parts.vq ?? undefined, tasks: usable, template: p.template, maxLength: p.max_length, seed, alignedGeneration: alignedGeneration ?? (p.aligned_generation === true && parts.vq !== null) });
 }
