@@ -1,5 +1,5 @@
 import { tf, Generator, type RawImage } from '@healthgpt/tensor-core';
-import { argmax, sample, temperature, topK, topP, type LogitsProcessor } from '@healthgpt/decoder';
+import { argmax, padBatch, sample, temperature, topK, topP, type LogitsProcessor } from '@healthgpt/decoder';
 import type { HealthGPT } from '../model/healthgpt.js';
 import { ModelError } from '../errors.js';
 import { alignedPrompt } from '../processor/aligned.js';
@@ -41,10 +41,7 @@ export function alignedCodes(model: HealthGPT, requests: readonly AlignedRequest
     ModelError.check(codes.length === count, 'ARGUMENT', () => `aligned generation: the VQ tokenizer gives ${codes.length} codes per image, the answer needs ${count}`);
     return alignedPrompt(proc.promptIds(r.instruction, { images: r.images.length, task }), ids, codes);
   });
-  const len = Math.max(...prompts.map((p) => p.length));
-  const pad = model.config.text.padTokenId ?? 0;
-  const inputIds = prompts.map((p) => [...p, ...new Array<number>(len - p.length).fill(pad)]);
-  const attentionMask = prompts.map((p) => [...new Array<number>(p.length).fill(1), ...new Array<number>(len - p.length).fill(0)]);
+  const { inputIds, attentionMask } = padBatch(prompts, model.config.text.padTokenId ?? 0, 'right');
   const pixelValues = proc.pixelTensor(requests.flatMap((r, i) => r.images.map((im, k) => proc.pixels(im, `request ${i} image ${k}`))));
   let logits: Float32Array;
   try {
