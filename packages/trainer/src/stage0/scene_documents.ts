@@ -1,5 +1,5 @@
 import { tf, Generator, IGNORE_INDEX } from '@healthgpt/tensor-core';
-import type { ChatTemplateName, DecoderLM, TextTokenizer } from '@healthgpt/decoder';
+import { padBatch, type ChatTemplateName, type DecoderLM, type TextTokenizer } from '@healthgpt/decoder';
 import { conversationSegments } from '@healthgpt/model';
 import { closedQuestionPairs, type Qa, type Sample, type SceneFacts } from '@healthgpt/vl-health';
 import { TrainerError } from '../errors.js';
@@ -118,8 +118,9 @@ export function describedQuestionTask(decoder: DecoderLM, tokenizer: TextTokeniz
     name,
     items,
     collate: (batch) => {
-      const len = Math.max(...batch.map((b) => b.ids.length));
-      return batch.map((b) => ({ ids: [...b.ids, ...Array(len - b.ids.length).fill(eos)], labels: [...b.labels, ...Array(len - b.labels.length).fill(IGNORE_INDEX)] }));
+      const ids = padBatch(batch.map((b) => b.ids), eos).inputIds;
+      const labels = padBatch(batch.map((b) => b.labels), IGNORE_INDEX).inputIds;
+      return batch.map((_, i) => ({ ids: ids[i], labels: labels[i] }));
     },
     loss: (batch) => {
       const out = decoder.forward({ inputIds: batch.map((b) => b.ids), labels: batch.map((b) => b.labels), useCache: false });
