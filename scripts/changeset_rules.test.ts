@@ -1,18 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '@healthgpt/testing';
 // @ts-expect-error: a plain .mjs script without declarations
 import { changesetProblems } from './changeset-rules.mjs';
 
 const problemsOf = changesetProblems as (root: string) => string[];
-const dirs: string[] = [];
 
 /** A workspace with a published, a private and an ignored package, and the given changesets. */
 function workspace(changesets: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), 'changesets-'));
-  dirs.push(root);
+  const root = tempDir('changesets');
   const packages: [string, object][] = [['a', { name: '@x/a' }], ['p', { name: '@x/p', private: true }], ['i', { name: '@x/i' }]];
   for (const [dir, pkg] of packages) {
     mkdirSync(join(root, 'packages', dir), { recursive: true });
@@ -24,8 +22,6 @@ function workspace(changesets: Record<string, string>): string {
   for (const [name, text] of Object.entries(changesets)) writeFileSync(join(root, '.changeset', name), text);
   return root;
 }
-
-afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('changeset rules (part of npm run lint:publish)', () => {
   it("finds nothing wrong with this repository's changesets", () => {
