@@ -240,7 +240,7 @@ describeBackends('native AdamW (every parameter in one call)', () => {
 });
 
 describe('the optimizer seam', () => {
-  it('tensor-core registers the native AdamW on wasm and cpu; switched off, the tfjs kernel does the same step', () => {
+  it('tensor-core registers the native AdamW on wasm and cpu; switched off, the one-pass kernel does the same step', () => {
     expect(adamWKernelFor('wasm')).toBe(nativeAdamWKernel);
     expect(adamWKernelFor('cpu')).toBe(nativeAdamWKernel);
     const run = (native: boolean) => {
@@ -260,8 +260,8 @@ describe('the optimizer seam', () => {
     };
     const on = run(true);
     const off = run(false);
-    expect(off.name).toBe('tfjs');
-    expect(on.name).toBe(nativeAddon() ? 'native' : 'tfjs');
+    expect(off.name).toBe('pass');
+    expect(on.name).toBe(nativeAddon() ? 'native' : 'pass');
     on.out.forEach((x, i) => expect(Math.abs(x - off.out[i])).toBeLessThan(1e-6));
   });
 });

@@ -9,7 +9,8 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import { nativeKernels } from '../kernels/native.js';
-import { tfjsAdamWKernel, type AdamWEntry, type AdamWKernel } from '../optim/adamw_kernel.js';
+import type { AdamWEntry, AdamWKernel } from '../optim/adamw_kernel.js';
+import { passAdamWKernel } from '../optim/adamw_pass.js';
 import { nativeBackend, operands } from './operands.js';
 import type { TensorInfo } from '../kernels/wasm_heap.js';
 
@@ -101,17 +102,18 @@ export function nativeAdamWSteps(slots: readonly AdamWSlot[]): void {
 
 /**
  * The optimizer's update seam on wasm and cpu: every parameter the native kernel serves goes
- * through it (one call), the rest (and everything when the native path is off) through the tfjs kernel.
+ * through it (one call), the rest (and everything when the native path is off) through the
+ * one-pass kernel of optim/adamw_pass.ts (WebAssembly SIMD on wasm, a loop on cpu).
  */
 export const nativeAdamWKernel: AdamWKernel = {
   get name() {
-    return nativeKernels() ? 'native' : tfjsAdamWKernel.name;
+    return nativeKernels() ? 'native' : passAdamWKernel.name;
   },
   update(entries: readonly AdamWEntry[]) {
     const served: AdamWEntry[] = [];
     const rest: AdamWEntry[] = [];
     for (const e of entries) (nativeAdamWServes(e) ? served : rest).push(e);
     nativeAdamWSteps(served);
-    if (rest.length) tfjsAdamWKernel.update(rest);
+    if (rest.length) passAdamWKernel.update(rest);
   },
 };
