@@ -2,7 +2,8 @@
 // Checks that every publishable package builds into something npm would accept: publint on each
 // package (exports, files, types), our own rules (exports limited to "." and "./package.json",
 // files ["dist"], version set, no workspace: ranges), and that the shipped .d.ts files compile in a
-// strict consumer, both as ESM (import) and as CommonJS (require). Private packages are skipped.
+// strict consumer, both as ESM (import) and as CommonJS (require), and that the changesets name only
+// published packages. Private packages are skipped.
 import { readdirSync, readFileSync, existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import semver from 'semver';
 import { packageRuleProblems } from './package-rules.mjs';
+import { changesetProblems } from './changeset-rules.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 let failed = 0;
@@ -130,6 +132,11 @@ const ours = (tsc.stdout + tsc.stderr).split('\n').filter((l) => /^(packages|\.t
 console.log(`${ours.length ? '✗' : '✓'} shipped types compile in a strict ESM and CommonJS consumer (${published.length} entry points)`);
 for (const l of ours) console.log(`    ${l}`);
 if (ours.length) failed++;
+
+const changesets = changesetProblems(root);
+console.log(`${changesets.length ? '✗' : '✓'} changesets name only published packages, with a bump and a summary`);
+for (const p of changesets) console.log(`    ${p}`);
+if (changesets.length) failed++;
 
 if (failed) {
   console.error(`${failed} check(s) failed: the packages are not publishable`);

@@ -11,7 +11,7 @@ export { DecoderMLP } from './model/mlp.js';
 export { TokenEmbedding, HeadLinear } from './model/embedding.js';
 export { disposeCache, cacheLength, cacheBytes, type LayerCache, type PastKeyValues, type LinearLike, type InitOptions } from './model/types.js';
 export type { ForwardInput, ForwardOutput } from './model/forward_input.js';
-export { generate, type GenerateOptions, type SamplingOptions, type GenerateResult, type TokenEvent, type StopToken } from './generate/generate.js';
+export { generate, samplingProcessors, type GenerateOptions, type SamplingOptions, type GenerateResult, type TokenEvent, type StopToken } from './generate/generate.js';
 export { parseGenerationConfig, loadGenerationConfig, GENERATION_CONFIG_FILE, type GenerationConfig } from './generate/generation_config.js';
 export {
   repetitionPenalty,

@@ -1,6 +1,6 @@
 export { repoRoot, goldenDir, dataDir, requireDataDir } from './paths.js';
 export { loadGolden, ioTensor, type Golden } from './golden.js';
-export { compareClose, expectClose, expectEqualInts, type Tolerance, type CloseReport } from './tolerance.js';
+export { compareClose, expectClose, expectEqualInts, expectWithinAllowance, float32SumErrorFactor, FLOAT32_UNIT_ROUNDOFF, type Tolerance, type CloseReport } from './tolerance.js';
 export { expectNoLeaks, disposeDeep } from './leaks.js';
 export { describeBackends, testBackends, useBackend, type TestBackend } from './backends.js';
 export { killDuringSaves, type KillDuringSavesOptions, type KillReport, type KillSpec, type CustomKillSpec } from './kill/kill_during_saves.js';

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { compareClose, goldenDir, dataDir, loadGolden, expectNoLeaks, disposeDeep, repoRoot } from '@healthgpt/testing';
+import { compareClose, expectWithinAllowance, float32SumErrorFactor, FLOAT32_UNIT_ROUNDOFF, goldenDir, dataDir, loadGolden, expectNoLeaks, disposeDeep, repoRoot } from '@healthgpt/testing';
 
 describe('@healthgpt/testing', () => {
   const saved = { ...process.env };
@@ -30,6 +30,34 @@ describe('@healthgpt/testing', () => {
     expect([...g.io.keys()].sort()).toEqual(['hidden_pre_gelu', 'in', 'out']);
     expect(g.config).toBeTypeOf('object');
     g.dispose();
+  });
+
+  it('float32SumErrorFactor bounds float32 sums in any order by γₙ·Σ|terms|, cancelling ones included (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 300 }), fc.boolean(), (terms, reversed) => {
+        const xs = reversed ? [...terms].reverse() : terms;
+        let f32 = 0;
+        let exact = 0;
+        let mag = 0;
+        for (const x of xs) {
+          f32 = Math.fround(f32 + x);
+          exact += x; // float64: off by at most 300·2⁻⁵³·Σ|x|, far below the float32 bound
+          mag += Math.abs(x);
+        }
+        expect(Math.abs(f32 - exact)).toBeLessThanOrEqual(float32SumErrorFactor(xs.length) * mag);
+      }),
+      { numRuns: 200 },
+    );
+    expect(float32SumErrorFactor(1)).toBe(FLOAT32_UNIT_ROUNDOFF / (1 - FLOAT32_UNIT_ROUNDOFF));
+    expect(() => float32SumErrorFactor(2 ** 24)).toThrow(RangeError);
+  });
+
+  it('expectWithinAllowance takes one allowance or one per entry, and names the worst entry', () => {
+    expectWithinAllowance([1, 2, 3], [1.1, 2, 2.5], [0.1 + 1e-12, 0, 0.5]);
+    expectWithinAllowance([1, 2], [1.5, 2.5], 0.5);
+    expect(() => expectWithinAllowance([1, 2, 3], [1, 2.05, 4], [0, 0.1, 0.5], 'x')).toThrow(/x: element 2 is 3, expected 4 within 0\.5/);
+    expect(() => expectWithinAllowance([NaN], [0], 1)).toThrow(/element 0/);
+    expect(() => expectWithinAllowance([0, 0], [0], 1)).toThrow(/length/);
   });
 
   it('compareClose implements |a − b| ≤ atol + rtol·|b| (property)', () => {

@@ -66,3 +66,36 @@ export function expectClose(actual: Arrayish, expected: Arrayish, tol: Tolerance
 export function expectEqualInts(actual: Arrayish, expected: Arrayish, what = 'tensor'): void {
   expect(Array.from(values(actual)), what).toEqual(Array.from(values(expected)));
 }
+
+/** The unit roundoff of float32 (half an ulp of 1): one rounding moves a value by at most this fraction of it. */
+export const FLOAT32_UNIT_ROUNDOFF = 2 ** -24;
+
+/**
+ * γₙ = n·u / (1 − n·u), u the float32 unit roundoff: a float32 sum of n terms, or a dot product of
+ * length n (its products rounded too), added in any order (sequential, pairwise, several
+ * accumulators), is within γₙ·Σ|termᵢ| of the exact value (Higham, "Accuracy and Stability of
+ * Numerical Algorithms", §3.1, §4.2). Multiply by the magnitudes actually summed — not by the
+ * result, which cancellation can make arbitrarily small.
+ */
+export function float32SumErrorFactor(n: number): number {
+  const nu = Math.max(n, 1) * FLOAT32_UNIT_ROUNDOFF;
+  if (nu >= 1) throw new RangeError(`float32SumErrorFactor: n = ${n} is too large for the bound (n·u ≥ 1)`);
+  return nu / (1 - nu);
+}
+
+/** Assert |actual − expected| ≤ allowance elementwise (a number, or one allowance per entry), naming the worst entry. */
+export function expectWithinAllowance(actual: Arrayish, expected: Arrayish, allowance: number | ArrayLike<number>, what = 'tensor'): void {
+  const a = values(actual);
+  const b = values(expected);
+  expect(a.length, `${what}: length`).toBe(b.length);
+  const allow = (i: number) => (typeof allowance === 'number' ? allowance : allowance[i]);
+  let worst = -1;
+  let worstRatio = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (d <= allow(i)) continue;
+    const ratio = Number.isNaN(d) ? Infinity : d / allow(i);
+    if (worst < 0 || ratio > worstRatio) [worst, worstRatio] = [i, ratio];
+  }
+  if (worst >= 0) expect.fail(`${what}: element ${worst} is ${a[worst]}, expected ${b[worst]} within ${allow(worst)} (off by ${Math.abs(a[worst] - b[worst])})`);
+}

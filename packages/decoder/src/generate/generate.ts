@@ -9,6 +9,7 @@ import { argmax, sample } from './sampling.js';
 import { RowText } from './text_stream.js';
 
 export type { GenerateOptions, SamplingOptions, GenerateResult, TokenEvent, StopToken } from './options.js';
+export { samplingProcessors } from './options.js';
 
 interface Prompt {
   ids: Tensor | number[][] | null;

@@ -105,6 +105,21 @@ function stopIds(o: GenerateOptions, gc: GenerationConfig | null, cfg: DecoderCo
   );
 }
 
+/**
+ * The sampling warpers of a call, in HF's order (temperature, top-k, top-p); none without
+ * sampling (`doSample`, else the generation config's `do_sample`, else off). Explicit options win;
+ * a generation config is read with HF's defaults for what it leaves out (top_k 50, where 0 = off),
+ * while an explicit `topK` must be a positive integer. Callers that choose tokens themselves (e.g.
+ * over a slice of the vocabulary) get the same settings and checks as `generate`.
+ */
+export function samplingProcessors(o: Omit<SamplingOptions, 'repetitionPenalty'>, gc: GenerationConfig | null = null): LogitsProcessor[] {
+  if (!(o.doSample ?? gc?.doSample ?? false)) return [];
+  const t = o.temperature ?? gc?.temperature;
+  const k = o.topK ?? (gc ? (gc.topK ?? 50) : undefined);
+  const p = o.topP ?? gc?.topP;
+  return [...(t !== undefined ? [temperature(t)] : []), ...(k !== undefined && (o.topK !== undefined || k > 0) ? [topK(k)] : []), ...(p !== undefined ? [topP(p)] : [])];
+}
+
 /** Defaults (explicit option → generation config → config.json → built-in) and argument checks. */
 export function resolveGeneration(o: GenerateOptions, cfg: DecoderConfig, modelGc: GenerationConfig | null): ResolvedGeneration {
   const gc = o.generationConfig === undefined ? modelGc : o.generationConfig;
@@ -116,15 +131,7 @@ export function resolveGeneration(o: GenerateOptions, cfg: DecoderConfig, modelG
   const processors = [...(o.logitsProcessors ?? [])];
   const penalty = o.repetitionPenalty ?? gc?.repetitionPenalty;
   if (penalty !== undefined && penalty !== 1) processors.push(repetitionPenalty(penalty));
-  if (doSample) {
-    // A generation config is read with HF's defaults for what it leaves out (top_k 50; 0 = off).
-    const t = o.temperature ?? gc?.temperature;
-    const k = o.topK ?? (gc ? (gc.topK ?? 50) : undefined);
-    const p = o.topP ?? gc?.topP;
-    if (t !== undefined) processors.push(temperature(t));
-    if (k !== undefined && (o.topK !== undefined || k > 0)) processors.push(topK(k));
-    if (p !== undefined) processors.push(topP(p));
-  }
+  processors.push(...samplingProcessors(o, gc));
   return {
     maxNew,
     padId,

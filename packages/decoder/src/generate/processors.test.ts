@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Generator } from '@healthgpt/tensor-core';
-import { DecoderError, repetitionPenalty, temperature, topK, topP, softmax, composeProcessors, argmax, sample, indexBlockConstraint } from '../index.js';
+import { DecoderError, repetitionPenalty, temperature, topK, topP, softmax, composeProcessors, argmax, sample, indexBlockConstraint, samplingProcessors, parseGenerationConfig } from '../index.js';
 
 const ctx = (tokens: number[] = []) => ({ row: 0, step: 0, tokens, promptLength: 0 });
 const finite = (l: Float32Array) => Array.from(l).filter((v) => v !== -Infinity).length;
@@ -63,5 +63,30 @@ describe('logits processors', () => {
     };
     expect(draw(3)).toEqual(draw(3));
     expect(new Set(draw(3))).toEqual(new Set([0, 2, 4]));
+  });
+});
+
+describe('samplingProcessors (the sampling settings of generate, for callers that choose tokens themselves)', () => {
+  const names = (o: Parameters<typeof samplingProcessors>[0], gc: Parameters<typeof samplingProcessors>[1] = null) => samplingProcessors(o, gc).map((p) => p.name);
+  const gc = parseGenerationConfig({ do_sample: true, temperature: 0.7, top_p: 0.9 });
+
+  it('gives temperature, top-k and top-p in that order, and nothing without sampling', () => {
+    expect(names({ doSample: true, temperature: 0.5, topK: 3, topP: 0.8 })).toEqual(['temperature', 'topK', 'topP']);
+    expect(names({ temperature: 0.5, topK: 3 })).toEqual([]);
+    expect(names({ doSample: false }, gc)).toEqual([]);
+  });
+
+  it("reads a generation config with HF's defaults (top_k 50, 0 = off); explicit options win", () => {
+    expect(names({}, gc)).toEqual(['temperature', 'topK', 'topP']);
+    expect(names({}, parseGenerationConfig({ do_sample: true, top_k: 0 }))).toEqual([]);
+    const l = Float32Array.from({ length: 60 }, (_, i) => i);
+    samplingProcessors({}, gc).find((p) => p.name === 'topK')!.process(l, ctx());
+    expect(finite(l)).toBe(50);
+  });
+
+  it('checks explicit values as the processors do: top-k 0, top-p 0 and temperature 0 are typed errors', () => {
+    expect(() => samplingProcessors({ doSample: true, topK: 0 })).toThrow(DecoderError);
+    expect(() => samplingProcessors({ doSample: true, topP: 0 })).toThrow(DecoderError);
+    expect(() => samplingProcessors({ doSample: true, temperature: 0 })).toThrow(DecoderError);
   });
 });

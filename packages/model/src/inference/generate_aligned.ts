@@ -1,5 +1,5 @@
 import { tf, Generator, type RawImage } from '@healthgpt/tensor-core';
-import { argmax, padBatch, sample, temperature, topK, topP, type LogitsProcessor } from '@healthgpt/decoder';
+import { argmax, padBatch, sample, samplingProcessors, type SamplingOptions } from '@healthgpt/decoder';
 import type { HealthGPT } from '../model/healthgpt.js';
 import { ModelError } from '../errors.js';
 import { alignedPrompt } from '../processor/aligned.js';
@@ -10,12 +10,8 @@ export interface AlignedRequest {
   instruction: string;
 }
 
-/** How codes are chosen (the sampling options of `generateImages`) and streamed. */
-export interface AlignedOptions {
-  doSample?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
+/** How codes are chosen (the sampling options of `generateImages`, checked as `generate` checks them) and streamed. */
+export interface AlignedOptions extends Omit<SamplingOptions, 'repetitionPenalty'> {
   /** Return `false` to stop (that code is kept, nothing after it is chosen). */
   onCode?: (e: { row: number; index: number; code: number }) => boolean | void;
 }
@@ -54,7 +50,7 @@ export function alignedCodes(model: HealthGPT, requests: readonly AlignedRequest
   } finally {
     pixelValues?.dispose();
   }
-  const warpers: LogitsProcessor[] = o.doSample ? [...(o.temperature !== undefined ? [temperature(o.temperature)] : []), ...(o.topK !== undefined && o.topK > 0 ? [topK(o.topK)] : []), ...(o.topP !== undefined ? [topP(o.topP)] : [])] : [];
+  const warpers = samplingProcessors(o);
   const k = ids.codebookSize;
   const codes: number[][] = requests.map(() => []);
   for (let b = 0; b < requests.length; b++)

@@ -1,5 +1,6 @@
 import { it, expect, beforeAll, afterAll } from 'vitest';
 import { tf } from '@healthgpt/tensor-core';
+import { DecoderError } from '@healthgpt/decoder';
 import { describeBackends, expectNoLeaks } from '@healthgpt/testing';
 import type { HealthGPT } from '../index.js';
 import { tinyModel, image, perturbPlugins, asciiHead } from '../../test/tiny.test_util.js';
@@ -92,6 +93,11 @@ for (const aligned of [true, false])
       const stopped = model.generateImage(photo, 'Reconstruct this image.', { onCode: ({ index }) => index < 4 });
       expect(stopped).toMatchObject({ image: null, finishReason: 'callback' });
       expect(stopped.codes).toHaveLength(5);
+    });
+
+    it('checks sampling options as generate does: an explicit top-k of 0 or a top-p of 2 is a typed error', () => {
+      expect(() => model.generateImage(photo, 'Reconstruct this image.', { doSample: true, topK: 0 })).toThrow(/'topK' must be a positive integer, got 0/);
+      expect(() => model.generateImage(photo, 'Reconstruct this image.', { doSample: true, topP: 2 })).toThrow(DecoderError);
     });
 
     if (aligned)

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
-import { wasmAndCpu, randomValues, maxAbsDiff } from '@healthgpt/testing';
+import { wasmAndCpu, randomValues, maxAbsDiff, expectWithinAllowance, float32SumErrorFactor } from '@healthgpt/testing';
 
 describe('Sum (wasm: contiguous axis blocks without a transpose)', () => {
   it('matches the cpu backend for random shapes, axis sets (contiguous or not), keepDims and dtypes', async () => {
@@ -13,12 +13,23 @@ describe('Sum (wasm: contiguous axis blocks without a transpose)', () => {
         async ([shape, axes, keepDims, int, seed]) => {
           const v = randomValues(shape.reduce((a, b) => a * b, 1), seed);
           const x = () => (int ? tf.tensor(Array.from(v, (t) => Math.round(t * 50)), shape, 'int32') : tf.tensor(v, shape));
-          const { wasm, cpu } = await wasmAndCpu(() => tf.sum(x(), axes.length ? axes : undefined, keepDims));
+          const reduced = axes.length ? axes : undefined;
+          const { wasm, cpu } = await wasmAndCpu(() => tf.sum(x(), reduced, keepDims));
           expect(wasm.shape).toEqual(cpu.shape);
-          expect(maxAbsDiff(wasm.values, cpu.values)).toBeLessThan(1e-5);
+          if (int) {
+            expect(Array.from(wasm.values)).toEqual(Array.from(cpu.values));
+            return;
+          }
+          // The stock wasm kernel (innermost axes) adds in float32, the cpu one in float64: over a few
+          // hundred terms that cancel, the float32 sum is off by up to γₙ·Σ|x| (1e-5 was exceeded for a
+          // third of the full sums of 1296 values), so the bound follows the magnitudes summed.
+          const terms = reduced ? reduced.reduce((a, i) => a * shape[i], 1) : v.length;
+          const magnitude = (await wasmAndCpu(() => tf.sum(tf.abs(x()), reduced, keepDims))).cpu.values;
+          expectWithinAllowance(wasm.values, cpu.values, Array.from(magnitude, (m) => float32SumErrorFactor(terms + 1) * m), `sum over [${reduced ?? 'all'}] of [${shape}]`);
         },
       ),
-      { numRuns: 40 },
+      // The example is a full sum of 1296 values whose float32 error (6.5e-5) exceeded the former 1e-5 bound.
+      { numRuns: 40, examples: [[[[6, 6, 6, 6], [0, 1, 2, 3], false, false, 114]]] },
     );
   });
 
