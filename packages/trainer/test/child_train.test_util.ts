@@ -1,8 +1,12 @@
 /**
  * Test support: a training run in its own process, for the kill / interrupt / resume tests.
- *   node --import tsx child_train.test_util.ts <outDir> <steps> [--resume] [--slow]
+ *   node --import tsx child_train.test_util.ts <outDir> <steps> [--resume] [--hold-at <n>]
  * Prints `STEP <n>` after every step and, at the end, `RESULT <json losses>` or `INTERRUPTED`.
+ * With `--hold-at n` it waits after the n-th step's line until `<outDir>/.go` exists, so a parent
+ * that signals it there does so while it is still training, however slow the machine is.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { initBackend } from '@healthgpt/tensor-core';
 import { Trainer } from '../src/loop/trainer.js'; // the loop alone: a fast start
 import { Toy, toyItems, toyTask } from './toy.test_util.js';
@@ -10,6 +14,9 @@ import { Toy, toyItems, toyTask } from './toy.test_util.js';
 await initBackend();
 const [outDir, stepsArg, ...flags] = process.argv.slice(2);
 const steps = Number(stepsArg);
+const holdAt = flags.includes('--hold-at') ? Number(flags[flags.indexOf('--hold-at') + 1]) : -1;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+let seen = 0;
 const model = new Toy(5, 0.3);
 const trainer = new Trainer({
   model,
@@ -19,10 +26,8 @@ const trainer = new Trainer({
   keepCheckpoints: 3,
   onStep: (r) => {
     process.stdout.write(`STEP ${r.stage} ${r.step}\n`);
-    if (flags.includes('--slow')) {
-      const until = Date.now() + 30;
-      while (Date.now() < until); // leave the parent time to signal between steps
-    }
+    // a synchronous wait; a SIGINT sent meanwhile is handled when the run next waits for I/O (its next checkpoint write)
+    if (++seen === holdAt) while (!existsSync(join(outDir, '.go'))) Atomics.wait(pause, 0, 0, 5);
   },
 });
 const half = Math.floor(steps / 2);

@@ -1,13 +1,20 @@
-// One AdamW step for one parameter in a single pass over its elements (PyTorch's
-// torch.optim.AdamW arithmetic, in float32 and in the same order), split across the pool.
+// AdamW for every parameter of a step in one call and one pass over each parameter's elements
+// (PyTorch's torch.optim.AdamW arithmetic, in float32 and in the same order). The parameters are
+// cut into blocks of at most kBlock elements, claimed one at a time by the caller and the split
+// helpers (row_split.cc): one wake-up per step instead of one per parameter, and a helper that is
+// late leaves its blocks to the caller instead of stalling it.
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
-#include "pool.h"
+#include "row_split.h"
 
 namespace {
 
-// The buffers and the step's constants in float32, as torch.optim.AdamW rounds them.
+/** Elements per block: 64 KiB of each operand, many blocks per large parameter. */
+constexpr int64_t kBlock = 1 << 14;
+
+// One parameter's buffers and its step's constants in float32, as torch.optim.AdamW rounds them.
 struct AdamWArgs : AdamWBuffers {
   float decay;         // 1 − lr·wd (1 when wd = 0)
   float beta1, one_minus_beta1;
@@ -17,8 +24,22 @@ struct AdamWArgs : AdamWBuffers {
   float neg_step_size; // −lr / (1 − β₁ᵗ)
 };
 
-// Outputs may alias their own inputs (p_out = p for an in-place step) but nothing else: the loop
-// reads element i of every input before it writes element i of any output.
+AdamWArgs args_of(const AdamWTask& t) {
+  AdamWArgs a;
+  static_cast<AdamWBuffers&>(a) = t.buffers;
+  a.decay = static_cast<float>(1.0 - t.lr * t.weight_decay);
+  a.beta1 = static_cast<float>(t.beta1);
+  a.one_minus_beta1 = static_cast<float>(1.0 - t.beta1);
+  a.beta2 = static_cast<float>(t.beta2);
+  a.one_minus_beta2 = static_cast<float>(1.0 - t.beta2);
+  a.bc2_sqrt = static_cast<float>(std::sqrt(t.bias_correction2));
+  a.eps = static_cast<float>(t.eps);
+  a.neg_step_size = static_cast<float>(-t.lr / t.bias_correction1);
+  return a;
+}
+
+// Outputs may alias their own inputs (in place) but nothing else: the loop reads element i of
+// every input before it writes element i of any output.
 KERNEL_CLONES void adamw_range(const AdamWArgs& a, int64_t begin, int64_t end) {
   const float* p = a.p;
   const float* gr = a.g;
@@ -42,18 +63,23 @@ KERNEL_CLONES void adamw_range(const AdamWArgs& a, int64_t begin, int64_t end) {
   }
 }
 
+struct Block {
+  int32_t task;
+  int64_t begin, end;
+};
+
 }  // namespace
 
-void adamw_step(const AdamWBuffers& b, int64_t n, double lr, double beta1, double beta2, double eps, double weight_decay, double bias_correction1, double bias_correction2) {
-  AdamWArgs a;
-  static_cast<AdamWBuffers&>(a) = b;
-  a.decay = static_cast<float>(1.0 - lr * weight_decay);
-  a.beta1 = static_cast<float>(beta1);
-  a.one_minus_beta1 = static_cast<float>(1.0 - beta1);
-  a.beta2 = static_cast<float>(beta2);
-  a.one_minus_beta2 = static_cast<float>(1.0 - beta2);
-  a.bc2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
-  a.eps = static_cast<float>(eps);
-  a.neg_step_size = static_cast<float>(-lr / bias_correction1);
-  parallel_for(n, 1 << 15, 16, [&](int64_t begin, int64_t end) { adamw_range(a, begin, end); });
+void adamw_steps(const AdamWTask* tasks, int64_t count) {
+  std::vector<AdamWArgs> args;
+  std::vector<Block> blocks;
+  args.reserve(count);
+  for (int64_t t = 0; t < count; t++) {
+    args.push_back(args_of(tasks[t]));
+    for (int64_t b = 0; b < tasks[t].n; b += kBlock) blocks.push_back({static_cast<int32_t>(t), b, b + kBlock < tasks[t].n ? b + kBlock : tasks[t].n});
+  }
+  split_blocks(static_cast<int64_t>(blocks.size()), [&](int64_t i) {
+    const Block& b = blocks[i];
+    adamw_range(args[b.task], b.begin, b.end);
+  });
 }

@@ -14,7 +14,7 @@
 namespace {
 
 // Bumped whenever the exported functions change, so tensor-core can tell a stale build.
-constexpr int kAbi = 3;
+constexpr int kAbi = 4;
 
 // sgemm(a, aOff, b, bOff, c, cOff, batch, aStride, bStride, m, n, k, transA, transB): Float32Arrays
 // (the same wasm-heap view three times, or three cpu tensors), offsets and strides in floats.

@@ -33,7 +33,7 @@ void sgemm_batched(bool ta, bool tb, int64_t batch, int m, int n, int k, const f
   };
   const int threads = blas_threads();
   const bool small = static_cast<double>(m) * n * k <= kSmallMacs;
-  if (batch == 1 && !small && sgemm_split_rows(ta, tb, m, n, k, a, lda, b, ldb, c, threads)) return;
+  if (batch == 1 && !small && sgemm_split(ta, tb, m, n, k, a, lda, b, ldb, c, threads)) return;
   if (threads <= 1 || !small) return all();
   if (batch >= 4 && with_one_blas_thread(threads, [&] { split_blocks(batch, one, threads); })) return;
   if (!with_one_blas_thread(threads, all)) all();

@@ -241,14 +241,18 @@ void blas_sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, 
     else sgemv(false, m, k, a, lda, b, c);    // A stored [m, k]: c = A·b
     return;
   }
+  blas_sgemm_ldc(ta, tb, m, n, k, a, lda, b, ldb, c, n);
+}
+
+void blas_sgemm_ldc(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
   if (cblas_sgemm_fn) {
-    cblas_sgemm_fn(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+    cblas_sgemm_fn(kRowMajor, ta ? kTrans : kNoTrans, tb ? kTrans : kNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
     return;
   }
   // Column-major view of the row-major product: Cᵀ[n,m] = op(B)ᵀ·op(A)ᵀ, same buffers and strides.
   const float one = 1.0f, zero = 0.0f;
   const char opb = tb ? 'T' : 'N', opa = ta ? 'T' : 'N';
-  fortran_sgemm_fn(&opb, &opa, &n, &m, &k, &one, b, &ldb, a, &lda, &zero, c, &n, 1, 1);
+  fortran_sgemm_fn(&opb, &opa, &n, &m, &k, &one, b, &ldb, a, &lda, &zero, c, &ldc, 1, 1);
 }
 
 int blas_threads() {

@@ -22,6 +22,9 @@ const std::string& blas_problem();
 /** Row-major C[m,n] = op(A)·op(B) (alpha 1, beta 0), lda/ldb as in CBLAS row-major. */
 void blas_sgemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c);
 
+/** The same product straight to the library's sgemm, C's rows ldc ≥ n floats apart (no gemv or few-row shortcut). */
+void blas_sgemm_ldc(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc);
+
 /** The library's thread count (-1 when it cannot say), and setting it (false when it cannot). */
 int blas_threads();
 bool blas_set_threads(int n);

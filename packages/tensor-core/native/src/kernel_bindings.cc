@@ -1,35 +1,60 @@
 // N-API bindings of the addon's own kernels. Every operand is a (Float32Array, offset in floats)
 // pair, so one binding serves the wasm heap (one view, many offsets) and cpu tensors alike.
+#include <cmath>
+#include <string>
+#include <vector>
+
 #include "bindings.h"
 #include "kernels.h"
 #include "napi_util.h"
 #include "pool.h"
 
-// adamw(p, pOff, g, gOff, m, mOff, v, vOff, pOut, pOutOff, mOut, mOutOff, vOut, vOutOff,
-//       n, lr, beta1, beta2, eps, weightDecay, biasCorrection1, biasCorrection2): one AdamW step
-//       over n elements (bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ, computed by the caller).
+// adamw(arrays, table): one AdamW step for every parameter of an optimizer step. `arrays` is an
+//       array of Float32Arrays (the wasm heap once, or cpu tensors' own values); `table` a
+//       Float64Array of kAdamWRow numbers per parameter: (array index, offset) for p, g, m, v and
+//       the new p, m, v, then n, lr, beta1, beta2, eps, weightDecay and the bias corrections
+//       1 − β₁ᵗ and 1 − β₂ᵗ (computed by the caller).
+constexpr int kAdamWRow = 22;
+
 napi_value AdamW(napi_env env, napi_callback_info cb) {
-  size_t argc = 22;
-  napi_value argv[22];
-  napi_get_cb_info(env, cb, &argc, argv, nullptr, nullptr);
-  if (argc != 22) return throw_error(env, "adamw: expected 22 arguments");
-  const int64_t n = get_int(env, argv[14]);
-  const double bc1 = get_double(env, argv[20]), bc2 = get_double(env, argv[21]);
-  if (n < 0 || !(bc1 > 0 && bc1 <= 1) || !(bc2 > 0 && bc2 <= 1)) return throw_error(env, "adamw: n must be ≥ 0 and the bias corrections in (0, 1]");
-  AdamWBuffers b;
-  float* spans[7];
-  for (int i = 0; i < 7; i++) {
-    spans[i] = get_span(env, argv, 2 * i, n);
-    if (!spans[i]) return throw_error(env, "adamw: every operand must be a Float32Array with n floats after its offset");
+  napi_value argv[2];
+  if (!take_args(env, cb, 2, argv, "adamw")) return nullptr;
+  bool is_array = false;
+  uint32_t count = 0;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array) return throw_error(env, "adamw: arrays must be an array of Float32Arrays");
+  napi_get_array_length(env, argv[0], &count);
+  std::vector<float*> data(count);
+  std::vector<size_t> lengths(count);
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value a;
+    napi_get_element(env, argv[0], i, &a);
+    if (!get_f32(env, a, &data[i], &lengths[i])) return throw_error(env, "adamw: arrays must be an array of Float32Arrays");
   }
-  b.p = spans[0];
-  b.g = spans[1];
-  b.m = spans[2];
-  b.v = spans[3];
-  b.p_out = spans[4];
-  b.m_out = spans[5];
-  b.v_out = spans[6];
-  adamw_step(b, n, get_double(env, argv[15]), get_double(env, argv[16]), get_double(env, argv[17]), get_double(env, argv[18]), get_double(env, argv[19]), bc1, bc2);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t byte_offset = 0;
+  if (napi_get_typedarray_info(env, argv[1], &type, &length, &ptr, &ab, &byte_offset) != napi_ok || type != napi_float64_array || length % kAdamWRow != 0)
+    return throw_error(env, "adamw: table must be a Float64Array of 22 numbers per parameter");
+  const double* table = static_cast<const double*>(ptr);
+  std::vector<AdamWTask> tasks(length / kAdamWRow);
+  for (size_t t = 0; t < tasks.size(); t++) {
+    const double* row = table + t * kAdamWRow;
+    const double n = row[14], bc1 = row[20], bc2 = row[21];
+    if (!(n >= 0 && n <= 9e15 && n == std::floor(n)) || !(bc1 > 0 && bc1 <= 1) || !(bc2 > 0 && bc2 <= 1))
+      return throw_error(env, "adamw: parameter " + std::to_string(t) + ": n must be an integer ≥ 0 and the bias corrections in (0, 1]");
+    float* spans[7];
+    for (int i = 0; i < 7; i++) {
+      const double index = row[2 * i], offset = row[2 * i + 1];
+      const bool ok = index >= 0 && index < count && index == std::floor(index) && offset >= 0 && offset == std::floor(offset) &&
+                      offset + n <= static_cast<double>(lengths[static_cast<size_t>(index)]);
+      if (!ok) return throw_error(env, "adamw: parameter " + std::to_string(t) + ": every operand must name one of the arrays and have n floats after its offset");
+      spans[i] = data[static_cast<size_t>(index)] + static_cast<int64_t>(offset);
+    }
+    tasks[t] = {{spans[0], spans[1], spans[2], spans[3], spans[4], spans[5], spans[6]}, static_cast<int64_t>(n), row[15], row[16], row[17], row[18], row[19], bc1, bc2};
+  }
+  adamw_steps(tasks.data(), static_cast<int64_t>(tasks.size()));
   return nullptr;
 }
 

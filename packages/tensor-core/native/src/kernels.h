@@ -23,9 +23,18 @@ struct AdamWBuffers {
   float* v_out;
 };
 
-/** One step of torch.optim.AdamW over n elements; bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ of its step t. */
-void adamw_step(const AdamWBuffers& b, int64_t n, double lr, double beta1, double beta2, double eps, double weight_decay, double bias_correction1,
-                double bias_correction2);
+/** One parameter's share of an AdamW step: its buffers, n elements, settings and bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ. */
+struct AdamWTask {
+  AdamWBuffers buffers;
+  int64_t n;
+  double lr, beta1, beta2, eps, weight_decay, bias_correction1, bias_correction2;
+};
+
+/**
+ * One step of torch.optim.AdamW for every task, shared across the split threads (row_split.h).
+ * A task's outputs may alias its own inputs; distinct tasks must not overlap.
+ */
+void adamw_steps(const AdamWTask* tasks, int64_t count);
 
 /** y [rows, out] = x [rows, in] · (q [out, in] · scales [out])ᵀ: int8 weights, float32 activations. */
 void int8_matmul(const float* x, const int8_t* q, const float* scales, float* y, int64_t rows, int64_t out, int64_t in);

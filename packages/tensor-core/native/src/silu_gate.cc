@@ -17,18 +17,46 @@
 
 namespace {
 
-KERNEL_CLONES void forward_row(const float* g, const float* u, float* out, int64_t n) {
+/** Elements per chunk of a row: the chunk's 1 + e^(−g) stays in a stack buffer (L1) between the two loops. */
+constexpr int64_t kChunk = 256;
+
+// 1 + e^(−g) over a chunk, in its own loop: with the division in the same loop the compiled body ran
+// ~2.5x slower per element (measured on this code, AVX2, both orders), for the same arithmetic.
+KERNEL_CLONES void one_plus_exp_neg(const float* g, float* t, int64_t n) {
+  for (int64_t j = 0; j < n; j++) t[j] = 1.0f + exp_approx(-g[j]);
+}
+
+KERNEL_CLONES void forward_chunk(const float* g, const float* u, const float* t, float* out, int64_t n) {
   for (int64_t j = 0; j < n; j++) {
-    const float s = 1.0f / (1.0f + exp_approx(-g[j]));
+    const float s = 1.0f / t[j];
     out[j] = (g[j] * s) * u[j];
   }
 }
 
-KERNEL_CLONES void backward_row(const float* g, const float* u, const float* da, float* dg, float* du, int64_t n) {
+KERNEL_CLONES void backward_chunk(const float* g, const float* u, const float* t, const float* da, float* dg, float* du, int64_t n) {
   for (int64_t j = 0; j < n; j++) {
-    const float s = 1.0f / (1.0f + exp_approx(-g[j]));
+    const float s = 1.0f / t[j];
     du[j] = da[j] * (g[j] * s);
     dg[j] = ((da[j] * u[j]) * s) * (1.0f + g[j] * (1.0f - s));
+  }
+}
+
+// σ(g) = 1 / (1 + e^(−g)), chunk by chunk; the same operations in the same order as one loop would do.
+void forward_row(const float* g, const float* u, float* out, int64_t n) {
+  float t[kChunk];
+  for (int64_t j = 0; j < n; j += kChunk) {
+    const int64_t c = n - j < kChunk ? n - j : kChunk;
+    one_plus_exp_neg(g + j, t, c);
+    forward_chunk(g + j, u + j, t, out + j, c);
+  }
+}
+
+void backward_row(const float* g, const float* u, const float* da, float* dg, float* du, int64_t n) {
+  float t[kChunk];
+  for (int64_t j = 0; j < n; j += kChunk) {
+    const int64_t c = n - j < kChunk ? n - j : kChunk;
+    one_plus_exp_neg(g + j, t, c);
+    backward_chunk(g + j, u + j, t, da + j, dg + j, du + j, c);
   }
 }
 

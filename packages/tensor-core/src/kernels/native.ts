@@ -40,8 +40,12 @@ export interface NativeAddon {
   blasProblem(): string;
   /** Set the BLAS thread count; false when the library cannot. */
   setThreads(n: number): boolean;
-  /** One AdamW step over n elements: (array, offset) pairs for p, g, m, v and the new p, m, v; bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ. */
-  adamw(p: Float32Array, pOff: number, g: Float32Array, gOff: number, m: Float32Array, mOff: number, v: Float32Array, vOff: number, pOut: Float32Array, pOutOff: number, mOut: Float32Array, mOutOff: number, vOut: Float32Array, vOutOff: number, n: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, biasCorrection1: number, biasCorrection2: number): void;
+  /**
+   * One AdamW step for every parameter: `table` holds 22 numbers per parameter — (index into
+   * `arrays`, offset in floats) for p, g, m, v and the new p, m, v; then n, lr, beta1, beta2, eps,
+   * weightDecay and the bias corrections 1 − β₁ᵗ, 1 − β₂ᵗ. Outputs may alias their own inputs.
+   */
+  adamw(arrays: Float32Array[], table: Float64Array): void;
   /**
    * y [rows, out] = x [rows, in] · (q [out, in] · scales [out])ᵀ, int8 weights read once per call
    * across the pool (decoding with int8 layers). Absent from addons built before it existed.
@@ -95,7 +99,7 @@ export interface NativeStatus {
 }
 
 /** The addon ABI this tensor-core expects (native/src/addon.cc `kAbi`). */
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 
 const here = typeof __filename === 'string' ? __filename : import.meta.url;
 // From src/kernels/ (sources, tests) and from dist/ (the published build).

@@ -62,7 +62,8 @@ describe('exact resume across processes', () => {
     expect(whole).toHaveLength(STEPS);
     const dir = tmp();
     let seen = 0;
-    const killed = await runChild(dir, [], (line, p) => {
+    // the child holds after that step until killed (a slow parent could otherwise see the run end first)
+    const killed = await runChild(dir, ['--hold-at', String(killAt)], (line, p) => {
       if (line.startsWith('STEP ') && ++seen === killAt) p.kill('SIGKILL');
     });
     expect(killed.signal).toBe('SIGKILL');
@@ -83,8 +84,12 @@ describe('exact resume across processes', () => {
   it('Ctrl-C (SIGINT) saves a checkpoint and exits; the resumed run continues exactly', async () => {
     const dir = tmp();
     let seen = 0;
-    const stopped = await runChild(dir, ['--slow'], (line, p) => {
-      if (line.startsWith('STEP ') && ++seen === 3) p.kill('SIGINT');
+    // the child holds after step 3 until the signal has been sent (then lets it go on)
+    const stopped = await runChild(dir, ['--hold-at', '3'], (line, p) => {
+      if (line.startsWith('STEP ') && ++seen === 3) {
+        p.kill('SIGINT');
+        writeFileSync(join(dir, '.go'), '');
+      }
     });
     expect(stopped.code).toBe(0);
     expect(stopped.lines).toContain('INTERRUPTED');
