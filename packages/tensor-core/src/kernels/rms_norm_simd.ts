@@ -14,8 +14,8 @@
  * the two kernels under `tf.customGrad`.
  */
 import { tf, type Tensor } from '../tf.js';
-import { backendMemory, simdExports, op, F32, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
-import { heapF32, record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { onBackendMemory, simdExports, op, F32, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { heapF32, heapAddress, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export const RMS_NORM_SIMD = 'HealthgptRmsNormSimd';
 export const RMS_NORM_SIMD_GRAD = 'HealthgptRmsNormSimdGrad';
@@ -85,17 +85,10 @@ type Forward = (x: number, w: number, y: number, r: number, rows: number, dBytes
 type Backward = (dy: number, x: number, r: number, w: number, dx: number, dw: number, rows: number, dBytes: number, d: number) => void;
 
 /** Both kernels on `memory`, or null when this engine cannot run them. */
-export function rmsNormSimdOn(memory: WasmMemory): { rms: Forward; rmsGrad: Backward } | null {
-  const ex = simdExports('rms_norm', () => [forward(), backward()], memory);
-  return ex ? { rms: ex.rms as Forward, rmsGrad: ex.rmsGrad as Backward } : null;
-}
+export const rmsNormSimdOn = (memory: WasmMemory) => simdExports('rms_norm', () => [forward(), backward()], memory) as { rms: Forward; rmsGrad: Backward } | null;
 
-function kernelsOf(backend: WasmBackend) {
-  const memory = backendMemory(backend.wasm as Parameters<typeof backendMemory>[0]);
-  return memory && rmsNormSimdOn(memory);
-}
-
-const addr = (backend: WasmBackend, t: TensorInfo) => record(backend, t).memoryOffset;
+const kernelsOf = (backend: WasmBackend) => onBackendMemory(backend, rmsNormSimdOn);
+const addr = heapAddress;
 
 function forwardKernel(args: Parameters<tf.KernelFunc>[0]): TensorInfo[] {
   const backend = wasmOf(args);

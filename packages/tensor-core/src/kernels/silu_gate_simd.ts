@@ -14,8 +14,8 @@
  * the kernels under `tf.customGrad`.
  */
 import { tf, type Tensor } from '../tf.js';
-import { backendMemory, simdExports, op, uleb, F32, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
-import { record, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
+import { onBackendMemory, simdExports, op, uleb, F32, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { heapAddress, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export const SILU_GATE_SIMD = 'HealthgptSiluGateSimd';
 export const SILU_GATE_SIMD_GRAD = 'HealthgptSiluGateSimdGrad';
@@ -121,17 +121,10 @@ type Forward = (g: number, u: number, stride: number, out: number, rows: number,
 type Backward = (g: number, u: number, stride: number, da: number, dg: number, du: number, gradStride: number, rows: number, bytes: number) => void;
 
 /** Both kernels on `memory`, or null when this engine cannot run them. */
-export function siluGateSimdOn(memory: WasmMemory): { silu: Forward; siluGrad: Backward } | null {
-  const ex = simdExports('silu_gate', () => [forward(), backward()], memory);
-  return ex ? { silu: ex.silu as Forward, siluGrad: ex.siluGrad as Backward } : null;
-}
+export const siluGateSimdOn = (memory: WasmMemory) => simdExports('silu_gate', () => [forward(), backward()], memory) as { silu: Forward; siluGrad: Backward } | null;
 
-function kernelsOf(backend: WasmBackend) {
-  const memory = backendMemory(backend.wasm as Parameters<typeof backendMemory>[0]);
-  return memory && siluGateSimdOn(memory);
-}
-
-const addr = (backend: WasmBackend, t: TensorInfo) => record(backend, t).memoryOffset;
+const kernelsOf = (backend: WasmBackend) => onBackendMemory(backend, siluGateSimdOn);
+const addr = heapAddress;
 
 /** Gate and up addresses with their row stride (bytes), the width I and the row count. */
 function layout(backend: WasmBackend, x: TensorInfo, up: TensorInfo | undefined) {
@@ -177,22 +170,28 @@ export function simdSiluGateServes(x: Tensor, up?: Tensor): boolean {
 }
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
-const run = (kernel: string, inputs: tf.NamedTensorMap): Tensor[] => {
-  const out = tf.engine().runKernel(kernel, inputs) as Tensor | Tensor[];
-  return Array.isArray(out) ? out : [out];
-};
 
-const fusedOp = tf.customGrad(((x: Tensor, save: (t: Tensor[]) => void) => {
-  save([x]);
-  return { value: run(SILU_GATE_SIMD, { x })[0], gradFunc: (da: Tensor, [sx]: Tensor[]) => run(SILU_GATE_SIMD_GRAD, { x: sx, da }) };
-}) as unknown as GradFn) as unknown as (x: Tensor) => Tensor;
+/** tf.customGrad over the kernels, for x alone (fused gate_up) or x and up; its inputs are saved for the backward. */
+function makeOp(): (...inputs: Tensor[]) => Tensor {
+  return tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as (t: Tensor[]) => void;
+    const [x, up] = args as Tensor[];
+    const named = (t: Tensor[]): tf.NamedTensorMap => (t.length > 1 ? { x: t[0], up: t[1] } : { x: t[0] });
+    save(args as Tensor[]);
+    return {
+      value: tf.engine().runKernel(SILU_GATE_SIMD, named(up ? [x, up] : [x])) as Tensor,
+      gradFunc: (da: Tensor, saved: Tensor[]) => {
+        const grads = tf.engine().runKernel(SILU_GATE_SIMD_GRAD, { ...named(saved), da }) as Tensor | Tensor[];
+        return Array.isArray(grads) ? grads : [grads];
+      },
+    };
+  }) as unknown as GradFn) as unknown as (...inputs: Tensor[]) => Tensor;
+}
 
-const pairOp = tf.customGrad(((x: Tensor, up: Tensor, save: (t: Tensor[]) => void) => {
-  save([x, up]);
-  return { value: run(SILU_GATE_SIMD, { x, up })[0], gradFunc: (da: Tensor, [sx, su]: Tensor[]) => run(SILU_GATE_SIMD_GRAD, { x: sx, up: su, da }) };
-}) as unknown as GradFn) as unknown as (x: Tensor, up: Tensor) => Tensor;
+const op1 = makeOp();
+const op2 = makeOp();
 
 /** silu(gate)·up with the SIMD forward and backward: x [..., 2I] (gate; up) → [..., I], or x and up [..., I]; check `simdSiluGateServes` first. */
 export function simdSiluGate(x: Tensor, up?: Tensor): Tensor {
-  return up ? pairOp(x, up) : fusedOp(x);
+  return up ? op2(x, up) : op1(x);
 }
