@@ -1,10 +1,15 @@
 /**
- * The demo's stages 1–3 and evaluation again, from the stage 0 of an earlier `healthgpt demo --out
- * DIR` run: its stage-0 decoder checkpoint, and the tokenizer, vision tower and VQ tokenizer of its
- * trained model (stages 1–3 never train those three), with `aligned_generation` off or on. What a
- * paired A/B of the generation path costs without training stage 0 again:
- *   node --import tsx packages/trainer/scripts/generation_from_run.ts --run DIR [--seed 0] [--aligned on|off]
- * Prints the generation SSIM against identity (with n), the closed accuracy and the phase timings as one JSON line.
+ * The demo's stages 1–3 and evaluation again from the stage 0 of an earlier `healthgpt demo --out
+ * DIR` run (its stage-0 decoder checkpoint after the language model, and the tokenizer, vision
+ * tower and VQ tokenizer of its trained model, which stages 1–3 never train), with
+ * `aligned_generation` off or on, stage 0's question phase (`--questions N` steps, trained here on
+ * that decoder) and stage 3's VQA weight and steps. A paired A/B of the generation or
+ * comprehension levers without training the VQ tokenizer again:
+ *   node --import tsx packages/trainer/scripts/generation_from_run.ts --run DIR [--seed 0]
+ *     [--aligned on|off] [--questions N] [--vqa-weight W] [--instruction STEPS] [--fusion SUBTASK,…]
+ * Unset options keep the `demo` budget's. Prints the demo's bar (closed accuracy against
+ * question-only with the sign test; generation SSIM against identity), the described accuracy
+ * after the question phase and the phase timings as one JSON line.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -15,23 +20,26 @@ import { DecoderLM } from '@healthgpt/decoder';
 import { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { HealthGPT, healthGPTPreset } from '@healthgpt/model';
-import { PIPELINE_BUDGETS, syntheticData, evalSubset, encodeSamples, bySubtask, healthGPTTasks, paperStages, Trainer, evaluate, assembleModel } from '../src/index.js';
+import { PIPELINE_BUDGETS, syntheticData, evalSubset, encodeSamples, bySubtask, healthGPTTasks, paperStages, Trainer, evaluate, assembleModel, demoBar } from '../src/index.js';
+import { sceneQuestions, describedQuestionTask, describedAccuracy, packDocuments, languageModelTask, sampleDocuments } from '../src/index.js';
 import { loadCheckpointWeights } from '../src/loop/checkpoint.js';
 
-const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' } } });
+const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, fusion: { type: 'string' } } });
 if (!args.run) throw new Error('--run DIR is required');
 const seed = Number(args.seed);
 const budget = PIPELINE_BUDGETS.demo;
+const questionSteps = args.questions ? Number(args.questions) : (budget.stage0.decoder.questionSteps ?? 0);
+const weights = args['vqa-weight'] ? { ...budget.stages.weights, instruction: { ...budget.stages.weights?.instruction, vqa: Number(args['vqa-weight']) } } : budget.stages.weights;
+const s0 = budget.stage0.decoder;
 console.error('backend', JSON.stringify(await initBackend()));
 const trained = await HealthGPT.fromPretrained(join(args.run, 'model'));
 const tokenizer = trained.tokenizer!;
 const ids = trained.config.imageTokens!;
 const ckptDir = join(args.run, 'stage0-decoder', 'checkpoints');
-const ckpt = join(ckptDir, readdirSync(ckptDir).sort().pop()!);
+const ckpt = join(ckptDir, readdirSync(ckptDir).sort()[0]); // the language model's (a question phase's checkpoint comes after it)
 const spec = healthGPTPreset('tiny');
 const decoder = new DecoderLM({ ...spec.text_config, vocab_size: ids.start, bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId, pad_token_id: tokenizer.padTokenId ?? tokenizer.eosTokenId }, { init: false });
 await loadCheckpointWeights(ckpt, decoder);
-decoder.resizeTokenEmbeddings(tokenizer.length, ids.start); // the image tokens' rows at the mean of the others, as assembling does
 const visionTower = new CLIPVisionModel(trained.visionTower.config, { init: false });
 visionTower.loadStateDict(trained.visionTower.stateDict());
 const vq = new VQTokenizer(trained.vq!.config, { init: false });
@@ -42,18 +50,29 @@ const data = syntheticData('tiny', budget.scenes, seed);
 const t: Record<string, number> = {};
 let mark = performance.now();
 const lap = (k: string) => ((t[k] = +((performance.now() - mark) / 1000).toFixed(1)), (mark = performance.now()));
+let described: number | null = null;
+if (questionSteps > 0) {
+  const lmSpec = { trainable: ['**'], lr: s0.lr, weightDecay: 0.01, batchSize: s0.batchSize, clipNorm: 1, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed } as const;
+  const rows = packDocuments(tokenizer, sampleDocuments(data.train), s0.seqLen);
+  await new Trainer({ model: decoder, tasks: [languageModelTask(decoder, rows), describedQuestionTask(decoder, tokenizer, spec.template, sceneQuestions(data.train, seed))], progress: false }).run([
+    { ...lmSpec, name: 'stage0-decoder-questions', mixture: { text: 1, 'described-questions': 1 }, length: { steps: questionSteps } },
+  ]);
+  described = describedAccuracy(decoder, tokenizer, spec.template, sceneQuestions(data.heldOut, seed + 1)).accuracy;
+  lap('questions');
+}
+decoder.resizeTokenEmbeddings(tokenizer.length, ids.start); // the image tokens' rows at the mean of the others, as assembling does
 const model = assembleModel({ tokenizer: tokenizer as never, decoder, visionTower, vq }, 'tiny', { seed, alignedGeneration: args.aligned === 'on' });
 try {
   const groups = bySubtask(await encodeSamples(model, data.train, data.images));
   lap('encode');
-  const stages = paperStages(model, { steps: budget.stages, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, data: budget.stages.data, available: [...groups.keys()], seed });
+  const steps = { ...budget.stages, instruction: args.instruction ? Number(args.instruction) : budget.stages.instruction };
+  const stages = paperStages(model, { steps, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, data: args.fusion ? { ...budget.stages.data, fusion: args.fusion.split(',') } : budget.stages.data, weights, available: [...groups.keys()], seed });
   const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), progress: false }).run(stages);
   lap('stages');
   const ev = await evaluate(model, evalSubset(data.heldOut, budget.evalPerSubtask), { images: data.images, train: data.train });
   lap('evaluate');
-  const gen = Object.fromEntries(ev.generation.map((g) => [g.subtask, { ssim: +g.model.ssim.toFixed(4), identity: +g.identity.ssim.toFixed(4), n: g.n }]));
-  const closed = ev.comprehension.find((r) => r.subtask === 'vqa' && r.answerType === 'CLOSED')?.accuracy;
-  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, generation: gen, closed, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
+  const bar = demoBar(ev);
+  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, fusion: args.fusion, described, comprehension: bar.comprehension, generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
 } finally {
   model.dispose();
 }

@@ -13,7 +13,7 @@ export { progressBar, silentProgress, type ProgressSink } from './loop/progress.
 export { writeCheckpoint, listCheckpoints, latestCheckpoint, readTrainerState, loadCheckpointWeights, WEIGHTS_FILE, OPTIMIZER_FILE, STATE_FILE, CHECKPOINTS_DIR, MODEL_DIR, type TrainerState, type ExportModel } from './loop/checkpoint.js';
 export { encodeSamples, bySubtask, type ImageResolver, type TrainItem } from './healthgpt/data.js';
 export { healthGPTTask, healthGPTTasks } from './healthgpt/task.js';
-export { paperStages, mixedStage, scaleLr, healthGPTSelectors, imageTokenRows, PAPER_HYPERPARAMETERS, type PaperStageOptions, type LrScaling } from './healthgpt/stages.js';
+export { paperStages, mixedStage, scaleLr, healthGPTSelectors, imageTokenRows, PAPER_HYPERPARAMETERS, type PaperStageOptions, type PaperStageData, type LrScaling } from './healthgpt/stages.js';
 export { trainTokenizer, templateSpecialTokens, sampleTexts, sampleDocuments, type TokenizerOptions } from './stage0/tokenizer.js';
 export { packDocuments, languageModelTask, perplexity } from './stage0/lm.js';
 export { sceneQuestions, sceneQuestionDocuments, describedQuestion, describedAccuracy, describedQuestionTask, type SceneQuestions, type DescribedItem } from './stage0/scene_documents.js';

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { trainByteLevelBpe } from '@healthgpt/decoder';
 import { imageTokenVocabulary } from '@healthgpt/vq-tokenizer';
 import { HealthGPT, healthGPTPreset } from '@healthgpt/model';
-import { paperStages, mixedStage, scaleLr, imageTokenRows, PAPER_HYPERPARAMETERS, matchesAny, TrainerError } from '../index.js';
+import { paperStages, mixedStage, scaleLr, imageTokenRows, PAPER_HYPERPARAMETERS, matchesAny, Trainer, TrainerError, type StepRecord } from '../index.js';
+import { Toy, toyItems, toyTask } from '../../test/toy.test_util.js';
 
 describe('scaleLr', () => {
   it('keeps the paper’s lr at the paper’s batch, and follows √ / linear / no scaling elsewhere', () => {
@@ -88,5 +89,68 @@ describe('paperStages on the tiny HealthGPT', () => {
 
   it('refuses a stage with none of its data available', () => {
     expect(() => paperStages(model, { steps: { alignment: 1, fusion: 1, instruction: 1 }, available: ['caption'], data: { instruction: ['vqa'] } })).toThrow(/stage 'stage3-instruction' has none of its data/);
+  });
+
+  it('weighs each subtask of a stage’s mixture by `weights`, 1 where unnamed', () => {
+    const steps = { alignment: 1, fusion: 1, instruction: 1 };
+    const subtask = fc.constantFrom('vqa', 'caption', 'report', 'super-resolution', 'reconstruction');
+    fc.assert(
+      fc.property(fc.dictionary(subtask, fc.double({ min: 1e-3, max: 100, noNaN: true })), (w) => {
+        const stages = paperStages(model, { steps, available, weights: { instruction: w } });
+        const instruct = stages[stages.length - 1].mixture!;
+        expect(Object.keys(instruct).sort()).toEqual([...available].sort());
+        for (const t of available) expect(instruct[t]).toBe(w[t] ?? 1);
+        for (const s of stages.slice(0, -1)) expect(Object.values(s.mixture!).every((x) => x === 1)).toBe(true);
+      }),
+    );
+    const [alignC, , fusion] = paperStages(model, { steps, available, weights: { alignmentComprehension: { report: 2 }, fusion: { vqa: 5, reconstruction: 0.5 } } });
+    expect(alignC.mixture).toEqual({ caption: 1, report: 2 });
+    expect(fusion.mixture).toEqual({ vqa: 5, caption: 1, report: 1, 'super-resolution': 1, reconstruction: 0.5 });
+    // a weighted subtask of the stage's data that this run does not have is left out, as unweighted ones are
+    expect(paperStages(model, { steps, available, weights: { instruction: { denoising: 3 } } })[3].mixture).not.toHaveProperty('denoising');
+  });
+
+  it('draws stage 3’s subtasks in proportion to their weights', async () => {
+    const stages = paperStages(model, { steps: { alignment: 1, fusion: 1, instruction: 1 }, available, weights: { instruction: { vqa: 3 } } });
+    const mixture = stages[3].mixture!;
+    const toy = new Toy(2);
+    const tasks = Object.keys(mixture).map((t, k) => toyTask(toy, toyItems(8, k + 1), t));
+    const records: StepRecord[] = [];
+    const n = 700;
+    await new Trainer({ model: toy, tasks, progress: false, onStep: (r) => records.push(r) }).run([{ name: 'stage3', trainable: ['**'], lr: 1e-3, batchSize: 4, mixture, length: { steps: n }, seed: 3 }]);
+    toy.dispose();
+    const total = Object.values(mixture).reduce((a, b) => a + b, 0); // 3 + 4 × 1
+    for (const [t, w] of Object.entries(mixture)) {
+      const drawn = records.filter((r) => t in r.tasks).length;
+      const p = w / total;
+      // independent draws: within 5 binomial standard deviations of n·p (a miss has probability < 1e-6 per subtask)
+      expect(Math.abs(drawn - n * p)).toBeLessThan(5 * Math.sqrt(n * p * (1 - p)));
+    }
+    const vqa = records.filter((r) => 'vqa' in r.tasks).length;
+    const caption = records.filter((r) => 'caption' in r.tasks).length;
+    // 3 : 1 expected; vqa − 1.5 × caption has mean 150 and standard deviation 23 at n = 700, so this holds beyond 6 of them
+    expect(vqa).toBeGreaterThan(1.5 * caption);
+  });
+
+  it('refuses a bad weight with a typed error naming the stage and the task', () => {
+    const steps = { alignment: 1, fusion: 1, instruction: 1 };
+    const refused = (weights: Record<string, Record<string, number>>, message: RegExp, key: string) => {
+      const err = (() => {
+        try {
+          paperStages(model, { steps, available, weights });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(err).toBeInstanceOf(TrainerError);
+      expect((err as TrainerError).code).toBe('ARGUMENT');
+      expect((err as TrainerError).key).toBe(key);
+      expect((err as Error).message).toMatch(message);
+    };
+    for (const bad of [0, -1, NaN, Infinity]) refused({ instruction: { vqa: bad } }, new RegExp(`mixture weight of task 'vqa' in 'instruction' must be a finite number > 0, got ${bad}`), 'weights.instruction.vqa');
+    refused({ instruction: { vqa: '2' as unknown as number } }, /task 'vqa' in 'instruction' must be a finite number > 0, got 2/, 'weights.instruction.vqa');
+    refused({ instruction: { vqq: 2 } }, /gives task 'vqq' a weight in stage data 'instruction', which does not hold it \(vqa, caption/, 'weights.instruction.vqq');
+    refused({ alignmentComprehension: { vqa: 2 } }, /task 'vqa' a weight in stage data 'alignmentComprehension'.*\(caption, report\)/, 'weights.alignmentComprehension.vqa');
+    refused({ stage3: { vqa: 2 } }, /unknown stage 'stage3' \(stages: alignmentComprehension, alignmentGeneration, fusion, instruction\)/, 'weights.stage3');
   });
 });

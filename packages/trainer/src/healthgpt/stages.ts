@@ -26,6 +26,10 @@ export function scaleLr(lr: number, batch: number, paperBatch: number, rule: LrS
   return rule === 'none' ? lr : rule === 'linear' ? lr * r : lr * Math.sqrt(r);
 }
 
+/** The data-bearing stages of `paperStages`, as `PaperStageOptions.data` and `weights` name them. */
+export type PaperStageData = 'alignmentComprehension' | 'alignmentGeneration' | 'fusion' | 'instruction';
+const STAGE_DATA: readonly PaperStageData[] = ['alignmentComprehension', 'alignmentGeneration', 'fusion', 'instruction'];
+
 export interface PaperStageOptions {
   /** Items per micro-batch (default 8). */
   batchSize?: number;
@@ -40,7 +44,15 @@ export interface PaperStageOptions {
    */
   lrScale?: number;
   /** Subtasks of each stage's data (defaults: the paper's). */
-  data?: { alignmentComprehension?: string[]; alignmentGeneration?: string[]; fusion?: string[]; instruction?: string[] };
+  data?: Partial<Record<PaperStageData, string[]>>;
+  /**
+   * Mixture weights by subtask within a stage's data (default 1 each): each optimizer step draws
+   * one subtask with probability weight / (sum of the stage's weights). E.g. `{ instruction: { vqa: 3 } }`
+   * gives VQA three draws of stage 3 for each draw of any other subtask. Every weight must be a
+   * finite number > 0 and name a subtask of that stage's data (to leave a subtask out, use `data`);
+   * a weighted subtask that is not `available` is left out like an unweighted one.
+   */
+  weights?: Partial<Record<PaperStageData, Readonly<Record<string, number>>>>;
   /** Subtasks available (a stage keeps only these of its defaults). */
   available: readonly string[];
   /** Clip the gradient norm (default 1). */
@@ -68,14 +80,26 @@ export function imageTokenRows(model: HealthGPT): RowSpec[] {
   return (h.embeddings as string[]).map((param) => ({ param, rows: [ids.start, model.config.text.vocabSize] as const }));
 }
 
-const pick = (wanted: string[], available: readonly string[]) => Object.fromEntries(wanted.filter((s) => available.includes(s)).map((s) => [s, 1]));
+const pick = (wanted: string[], available: readonly string[], weights: Readonly<Record<string, number>> = {}) => Object.fromEntries(wanted.filter((s) => available.includes(s)).map((s) => [s, weights[s] ?? 1]));
+
+/** `weights` checked against each stage's data: known stages, subtasks of that stage, finite weights > 0. */
+function checkWeights(weights: PaperStageOptions['weights'], data: Record<PaperStageData, string[]>): void {
+  for (const [stage, w] of Object.entries(weights ?? {})) {
+    TrainerError.check((STAGE_DATA as readonly string[]).includes(stage), 'ARGUMENT', () => `'weights' names an unknown stage '${stage}' (stages: ${STAGE_DATA.join(', ')})`, { key: `weights.${stage}` });
+    for (const [task, x] of Object.entries(w ?? {})) {
+      const key = `weights.${stage}.${task}`;
+      TrainerError.check(data[stage as PaperStageData].includes(task), 'ARGUMENT', () => `'weights' gives task '${task}' a weight in stage data '${stage}', which does not hold it (${data[stage as PaperStageData].join(', ')})`, { key });
+      TrainerError.check(typeof x === 'number' && Number.isFinite(x) && x > 0, 'ARGUMENT', () => `the mixture weight of task '${task}' in '${stage}' must be a finite number > 0, got ${x}`, { key });
+    }
+  }
+}
 
 /**
  * The paper's three stages as data for `Trainer.run`: 1 alignment (comprehension: its projector on
  * captions; generation: its projector, its H-LoRA and the new image-token rows on reconstruction),
  * 2 heterogeneous plugin fusion (embeddings and head on mixed data, constant lr), 3 visual
- * instruction tuning (each task's H-LoRA and projector, warm-up then cosine). Learning rates are
- * the paper's, scaled to the effective batch by `lrScaling` and multiplied by `lrScale`.
+ * instruction tuning (each task's H-LoRA and projector, warm-up then cosine). Each stage draws its
+ * subtasks with equal weight unless `weights` says otherwise. Learning rates are the paper's, scaled to the effective batch by `lrScaling` and multiplied by `lrScale`.
  */
 export function paperStages(model: HealthGPT, o: PaperStageOptions): StageSpec[] {
   const { batchSize = 8, gradientAccumulation = 1, lrScaling = 'sqrt', lrScale = 1, clipNorm = 1, seed = 0 } = o;
@@ -85,21 +109,23 @@ export function paperStages(model: HealthGPT, o: PaperStageOptions): StageSpec[]
   const h = healthGPTSelectors(model);
   const textTasks = model.tasks.filter((t) => model.task(t).output === 'text');
   const imageTasks = model.tasks.filter((t) => model.task(t).output === 'image');
-  const d = {
+  const d: Record<PaperStageData, string[]> = {
     alignmentComprehension: o.data?.alignmentComprehension ?? ['caption', 'report'],
     alignmentGeneration: o.data?.alignmentGeneration ?? ['reconstruction'],
     fusion: o.data?.fusion ?? [...o.available],
     instruction: o.data?.instruction ?? ['vqa', 'caption', 'report', 'super-resolution', 'modality-conversion', 'reconstruction', 'denoising'],
   };
+  checkWeights(o.weights, d);
+  const w = o.weights ?? {};
   const common = { batchSize, gradientAccumulation, clipNorm, checkpointEvery: o.checkpointEvery, seed } as const;
   const stages: StageSpec[] = [];
   for (const t of textTasks) {
-    const mixture = pick(d.alignmentComprehension, o.available);
+    const mixture = pick(d.alignmentComprehension, o.available, w.alignmentComprehension);
     if (!Object.keys(mixture).length) continue;
     stages.push({ ...common, name: `stage1-alignment-${t}`, trainable: [h.projector(t)], lr: lr(P.alignmentComprehension.lr, P.alignmentComprehension.batch), mixture, length: { steps: o.steps.alignment }, schedule: { kind: 'cosine', warmupRatio: 0.03 } });
   }
   for (const t of imageTasks) {
-    const mixture = pick(d.alignmentGeneration, o.available);
+    const mixture = pick(d.alignmentGeneration, o.available, w.alignmentGeneration);
     if (!Object.keys(mixture).length) continue;
     const groups: GroupSpec[] = [
       { name: 'projector', match: h.projector(t), lr: lr(P.alignmentGeneration.projectorLr, P.alignmentGeneration.batch) },
@@ -107,7 +133,7 @@ export function paperStages(model: HealthGPT, o: PaperStageOptions): StageSpec[]
     ];
     stages.push({ ...common, name: `stage1-alignment-${t}`, trainable: [h.projector(t), h.plugin(t), ...h.embeddings], rows: imageTokenRows(model), lr: lr(P.alignmentGeneration.pluginLr, P.alignmentGeneration.batch), groups, mixture, length: { steps: o.steps.alignmentGeneration ?? o.steps.alignment }, schedule: { kind: 'cosine', warmupRatio: 0.03 } });
   }
-  stages.push({ ...common, name: 'stage2-fusion', trainable: h.embeddings, lr: lr(P.fusion.lr, P.fusion.batch), mixture: pick(d.fusion, o.available), length: { steps: o.steps.fusion }, schedule: { kind: 'constant' } });
+  stages.push({ ...common, name: 'stage2-fusion', trainable: h.embeddings, lr: lr(P.fusion.lr, P.fusion.batch), mixture: pick(d.fusion, o.available, w.fusion), length: { steps: o.steps.fusion }, schedule: { kind: 'constant' } });
   const all = model.tasks;
   stages.push({
     ...common,
@@ -115,7 +141,7 @@ export function paperStages(model: HealthGPT, o: PaperStageOptions): StageSpec[]
     trainable: [...all.map(h.plugin), ...all.map(h.projector)],
     lr: lr(P.instruction.pluginLr, P.instruction.batch),
     groups: [{ name: 'projectors', match: all.map(h.projector), lr: lr(P.instruction.projectorLr, P.instruction.batch) }],
-    mixture: pick(d.instruction, o.available),
+    mixture: pick(d.instruction, o.available, w.instruction),
     length: { steps: o.steps.instruction },
     schedule: { kind: 'cosine', warmupRatio: 0.03 },
   });

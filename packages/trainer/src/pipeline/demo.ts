@@ -18,9 +18,10 @@ export interface PipelineBudget {
   stage0: Stage0Budget;
   /**
    * Stages 1–3: steps (`alignmentGeneration`: the generation alignment's, default `alignment`),
-   * batch, lr multiplier, and the subtasks of each stage's data where they differ from the paper's.
+   * batch, lr multiplier, the subtasks of each stage's data where they differ from the paper's, and
+   * their mixture weights where they are not 1 (`PaperStageOptions.weights`).
    */
-  stages: { alignment: number; alignmentGeneration?: number; fusion: number; instruction: number; batchSize: number; lrScale: number; data?: PaperStageOptions['data'] };
+  stages: { alignment: number; alignmentGeneration?: number; fusion: number; instruction: number; batchSize: number; lrScale: number; data?: PaperStageOptions['data']; weights?: PaperStageOptions['weights'] };
   /** Held-out samples evaluated per subtask (at most). */
   evalPerSubtask: number;
 }
@@ -136,7 +137,7 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
     phase('encode');
 
     o.onPhase?.('stages');
-    const stageOptions: PaperStageOptions = { steps: budget.stages, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, data: budget.stages.data, available: [...groups.keys()], seed };
+    const stageOptions: PaperStageOptions = { steps: budget.stages, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, data: budget.stages.data, weights: budget.stages.weights, available: [...groups.keys()], seed };
     const stages = paperStages(model, stageOptions);
     o.onModel?.(model);
     const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), outDir: o.outDir ? join(o.outDir, 'stages') : undefined, progress: o.progress ?? 'auto', onStep: o.onStep, onStageStart: o.onStageStart, onStageEnd: o.onStageEnd, exportModel: exportHealthGPT }).run(stages);

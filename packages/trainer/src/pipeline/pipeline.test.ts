@@ -32,18 +32,20 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
   const trainedUnchanged: string[] = [];
   const tensorsPerStep = new Map<string, number[]>();
   const tensorsAround = new Map<string, { start: number; end: number; trainable: number }>();
+  const mixtures = new Map<string, StageSpec['mixture']>();
   let snapshot = new Map<string, Float32Array>();
   let params: () => [string, Tensor][] = () => [];
   const outDir = mkdtempSync(join(tmpdir(), 'trainer-pipeline-'));
 
   beforeAll(async () => {
-    const budget = { ...PIPELINE_BUDGETS.test, stages: { ...PIPELINE_BUDGETS.test.stages, alignment: 6, fusion: 6, instruction: 8 } };
+    const budget = { ...PIPELINE_BUDGETS.test, stages: { ...PIPELINE_BUDGETS.test.stages, alignment: 6, fusion: 6, instruction: 8, weights: { instruction: { vqa: 3 } } } };
     report = await runPipeline({
       budget,
       outDir,
       progress: false,
       onStep: (r) => tensorsPerStep.set(r.stage, [...(tensorsPerStep.get(r.stage) ?? []), r.memory.tensors]),
       onStageStart: (stage, { tasks, trainable }) => {
+        mixtures.set(stage.name, stage.mixture);
         tensorsAround.set(stage.name, { start: tf.memory().numTensors - (stage.rows?.length ?? 0), end: NaN, trainable: trainable.length }); // row masks live with the stage
         // every stage's trainer has its own model: find it through the tasks' first batch is not
         // possible generically, so snapshot through the module the stage trains (set below)
@@ -105,6 +107,10 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
     expect(report.evaluation.examples.comprehension.length).toBeGreaterThan(0);
     expect(report.timings.total).toBeGreaterThan(0);
     expect(typeof report.bar.passed).toBe('boolean');
+    // the budget's mixture weights reach stage 3 (the other subtasks at 1) and the report's settings
+    expect(mixtures.get('stage3-instruction')).toEqual({ ...Object.fromEntries(Object.keys(mixtures.get('stage3-instruction')!).map((t) => [t, 1])), vqa: 3 });
+    expect(report.settings.stages.weights).toEqual({ instruction: { vqa: 3 } });
+    expect(report.settings.budget.stages.weights).toEqual({ instruction: { vqa: 3 } });
   });
 
   it('saves the trained model in the model package’s layout, and each stage’s result in its final checkpoint', async () => {
