@@ -74,6 +74,7 @@ const RULES: Rule[] = [
 const ALLOWED: Record<string, { concepts: string[]; why: string }> = {
   'packages/testing/src/cross_backend.ts': { concepts: ['a random generator'], why: 'kernel test inputs from a self-contained LCG, whose source a test sends to a child process' },
   'packages/testing/src/golden.ts': { concepts: ['a model-folder loader'], why: 'reads the PyTorch fixtures (inputs and outputs), not a model folder' },
+  'scripts/changeset-rules.mjs': { concepts: ['a model-folder loader'], why: "reads the changesets' own .changeset/config.json (the ignored packages), not a model folder" },
   'packages/vl-health/src/fetch/dataset.ts': { concepts: ['an atomic writer'], why: 'moves a finished, verified extraction into place (a directory rename of a data set, not a file write)' },
 };
 

@@ -54,18 +54,21 @@ std::vector<int64_t> block_extents(const AttentionShape& s) {
 }
 
 /** p[0..e) = softmax(x·scale + bias) over the first e keys of one row, 0 from e to tk. */
+// The elementwise loops are kept apart from the max and the sum (left to right, as before): a
+// loop carrying a float reduction does not vectorise, so e^x ran one element at a time.
 KERNEL_CLONES void softmax_row(const float* x, const float* bias, float scale, float* p, int64_t e, int64_t tk) {
+  if (bias)
+    for (int64_t j = 0; j < e; j++) p[j] = x[j] * scale + bias[j];
+  else
+    for (int64_t j = 0; j < e; j++) p[j] = x[j] * scale + 0.0f;
   float m = -3.4e38f;
-  for (int64_t j = 0; j < e; j++) {
-    p[j] = x[j] * scale + (bias ? bias[j] : 0.0f);
-    m = std::max(m, p[j]);
-  }
-  float sum = 0.0f;
+  for (int64_t j = 0; j < e; j++) m = std::max(m, p[j]);
   for (int64_t j = 0; j < e; j++) {
     const float z = p[j] - m;
     p[j] = z < -87.0f ? 0.0f : exp_approx(z);
-    sum += p[j];
   }
+  float sum = 0.0f;
+  for (int64_t j = 0; j < e; j++) sum += p[j];
   const float inv = 1.0f / sum;
   for (int64_t j = 0; j < e; j++) p[j] *= inv;
   std::fill(p + e, p + tk, 0.0f);

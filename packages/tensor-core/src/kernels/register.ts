@@ -24,6 +24,8 @@ import { ROUTED_MIX } from './routed_mix.js';
 import { ROTARY_GRAD } from './rotary_grad.js';
 import { int8RowsConfigs } from './int8_rows.js';
 import { cachedAttentionConfigs } from './cached_attention.js';
+import { rmsNormSimdConfigs } from './rms_norm_simd.js';
+import { siluGateSimdConfigs } from './silu_gate_simd.js';
 
 const KERNELS: tf.KernelConfig[] = [
   batchMatMulWasmConfig,
@@ -49,6 +51,8 @@ const KERNELS: tf.KernelConfig[] = [
   ...fusedConfigs([ROTARY_GRAD]),
   ...int8RowsConfigs,
   ...cachedAttentionConfigs,
+  ...rmsNormSimdConfigs,
+  ...siluGateSimdConfigs,
 ];
 
 let done = false;

@@ -50,6 +50,9 @@ export function record(backend: WasmBackend, t: TensorInfo): WasmRecord {
   return backend.dataIdMap.get(t.dataId);
 }
 
+/** A tensor's byte address on the heap. */
+export const heapAddress = (backend: WasmBackend, t: TensorInfo): number => record(backend, t).memoryOffset;
+
 /** A Float32Array (or Int32Array) over a tensor's heap bytes; take it after the last allocation. */
 export function heapF32(backend: WasmBackend, t: TensorInfo): Float32Array {
   const r = record(backend, t);

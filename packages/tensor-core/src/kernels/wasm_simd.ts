@@ -152,6 +152,12 @@ export function simdExports(key: string, build: () => SimdFunction[], memory: Wa
   return exports;
 }
 
+/** `on(memory)` with the wasm backend's memory, or null when that memory cannot be reached. */
+export function onBackendMemory<T>(backend: { wasm: object }, on: (memory: WasmMemory) => T | null): T | null {
+  const memory = backendMemory(backend.wasm as Parameters<typeof backendMemory>[0]);
+  return memory && on(memory);
+}
+
 /** The wasm backend's memory: the threaded build's shared one, or the exports' of the one-thread build. */
 export function backendMemory(wasm: { wasmMemory?: unknown; asm?: { memory?: unknown } }): WasmMemory | null {
   const m = wasm.wasmMemory ?? wasm.asm?.memory;

@@ -2,6 +2,7 @@ import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError } from '../errors.js';
 import { inferenceFusable, siluGateInference } from '../kernels/fused_step.js';
 import { nativeSiluGate, nativeSiluGateServes } from '../native/silu_gate.js';
+import { simdSiluGate, simdSiluGateServes } from '../kernels/silu_gate_simd.js';
 
 /** Exact GELU: 0.5·x·(1 + erf(x/√2)) (PyTorch `nn.GELU()`). */
 export function gelu(x: Tensor): Tensor {
@@ -61,6 +62,7 @@ export function siluGate(x: Tensor, up?: Tensor): Tensor {
     up ? `'up' passed to 'siluGate' must have the shape of 'x' [${x.shape.join(', ')}], got [${up.shape.join(', ')}]` : `'x' passed to 'siluGate' alone must hold gate and up halves (an even last axis), got [${x.shape.join(', ')}]`);
   if (inferenceFusable('HealthgptSiluGate', x, ...(up ? [up] : []))) return siluGateInference(x, up);
   if (nativeSiluGateServes(x, up)) return nativeSiluGate(x, up);
+  if (simdSiluGateServes(x, up)) return simdSiluGate(x, up);
   return tf.tidy(() => {
     const [g, u] = up ? [x, up] : tf.split(x, 2, -1);
     return tf.mul(silu(g), u);

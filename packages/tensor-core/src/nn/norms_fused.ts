@@ -13,6 +13,7 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import { nativeRmsNorm, nativeRmsNormServes } from '../native/rms_norm.js';
+import { simdRmsNorm, simdRmsNormServes } from '../kernels/rms_norm_simd.js';
 
 type GradFn = Parameters<typeof tf.customGrad>[0];
 type Save = (t: Tensor[]) => void;
@@ -93,8 +94,12 @@ export function fusedLayerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | 
   return op(true, weight, bias, eps)(...([x, weight, bias].filter((t) => t !== null) as Tensor[])) as Tensor;
 }
 
-/** Fused RMSNorm over the last axis; x float32 [..., D], weight [D] or null (native forward and backward when the addon serves it). */
+/**
+ * Fused RMSNorm over the last axis; x float32 [..., D], weight [D] or null: native forward and
+ * backward when the addon serves it, else WebAssembly SIMD ones on wasm (kernels/rms_norm_simd.ts).
+ */
 export function fusedRmsNorm(x: Tensor, weight: Tensor | null, eps: number): Tensor {
   if (nativeRmsNormServes(x, weight)) return nativeRmsNorm(x, weight, eps);
+  if (simdRmsNormServes(x, weight)) return simdRmsNorm(x, weight, eps);
   return op(false, weight, null, eps)(...([x, weight].filter((t) => t !== null) as Tensor[])) as Tensor;
 }

@@ -14,7 +14,7 @@
 import { tf, type Tensor } from '../tf.js';
 import { TensorCoreError } from '../errors.js';
 import { nativeBackend, operands, type Operand } from '../native/operands.js';
-import { backendMemory, simdExports, op, F32, I32, V128, type SimdFunction, type WasmMemory } from '../kernels/wasm_simd.js';
+import { onBackendMemory, simdExports, op, F32, I32, V128, type SimdFunction, type WasmMemory } from '../kernels/wasm_simd.js';
 import type { TensorInfo, WasmBackend } from '../kernels/wasm_heap.js';
 import { tfjsAdamWKernel, type AdamWEntry, type AdamWKernel } from './adamw_kernel.js';
 
@@ -85,8 +85,7 @@ export function simdAdamWOn(memory: WasmMemory): SimdAdamW | null {
 
 /** The SIMD kernel on this backend's heap, or null (memory not reachable, no SIMD). */
 function simdKernel(backend: WasmBackend): SimdAdamW | null {
-  const memory = backendMemory(backend.wasm as Parameters<typeof backendMemory>[0]);
-  return memory && simdAdamWOn(memory);
+  return onBackendMemory(backend, simdAdamWOn);
 }
 
 /** Whether the active backend runs the pass as WebAssembly SIMD (wasm, with its memory reachable and SIMD compiled). */
