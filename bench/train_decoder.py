@@ -4,9 +4,12 @@ decoder as @healthgpt/decoder's DecoderLM, built from the same config.json and m
 parameter groups, timed per step.
 
 Usage: python3 train_decoder.py MODEL_DIR SETTINGS_JSON
-SETTINGS_JSON: {"ids": [[...]], "lr", "betas", "eps", "weight_decay", "warmup", "steps"}.
-Prints one JSON line: {"torch", "params", "ms": [step times after warm-up], "losses": [every step],
-"max_rss_mb": the process's peak resident set size}.
+SETTINGS_JSON: {"ids": [[...]], "lr", "betas", "eps", "weight_decay"}.
+One process serves every round of the benchmark, so its interpreter, torch import and model load
+are paid once: it prints {"torch", "params"} when ready, then for each line {"warmup": W,
+"steps": S} read from stdin trains W untimed and S timed steps and prints one JSON line {"ms":
+[the S step times], "losses": [the W + S losses], "max_rss_mb": the process's peak resident set
+size so far}. It exits at the end of its input.
 Run with OPENBLAS_NUM_THREADS=2; intra-op threads are set to 1 here.
 """
 import json
@@ -84,21 +87,35 @@ def main():
     )
     ids = torch.tensor(settings["ids"], dtype=torch.long)
     vocab = cfg["vocab_size"]
-    times, losses = [], []
-    for i in range(settings["warmup"] + settings["steps"]):
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
         logits = model(ids)
         # HF's shifted next-token loss, as DecoderLM.forward with labels = ids.
         loss = F.cross_entropy(logits[:, :-1].reshape(-1, vocab), ids[:, 1:].reshape(-1))
         loss.backward()
         opt.step()
-        losses.append(float(loss))
-        if i >= settings["warmup"]:
-            times.append((time.perf_counter() - t0) * 1000)
+        return float(loss)
+
     params = sum(p.numel() for p in model.parameters())
-    max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    print(json.dumps({"torch": torch.__version__, "params": params, "ms": times, "losses": losses, "max_rss_mb": max_rss_mb}))
+    reply({"torch": torch.__version__, "params": params})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        cmd = json.loads(line)
+        times, losses = [], []
+        for i in range(cmd["warmup"] + cmd["steps"]):
+            t0 = time.perf_counter()
+            losses.append(step())
+            if i >= cmd["warmup"]:
+                times.append((time.perf_counter() - t0) * 1000)
+        max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+        reply({"ms": times, "losses": losses, "max_rss_mb": max_rss_mb})
+
+
+def reply(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

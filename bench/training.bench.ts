@@ -2,31 +2,36 @@
  * `npm run bench -- training`: training tokens/s of the shipped decoder (`@healthgpt/decoder`'s
  * DecoderLM, d 256, 4 layers, 4 heads, seq 128, vocab 1024; 3.7 M parameters) with tensor-core's
  * AdamW, per engine, and the same model from the same weights in PyTorch (train_decoder.py,
- * Debian's python3-torch) in the same run. The fastest engine and PyTorch alternate in rounds, so
- * load on a shared machine hits both alike: compare the ratio, not the absolute figures.
+ * Debian's python3-torch) in the same run. The fastest engine and PyTorch alternate in many short
+ * rounds (bench/training_rounds.ts), so load on a shared machine hits both alike: compare the
+ * median of the per-round ratios and its spread, not the absolute figures.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend, backendInfo, BackendUnavailableError, useNativeMatmul } from '@healthgpt/tensor-core';
+import { initBackend, backendInfo, BackendUnavailableError, Generator, useNativeMatmul } from '@healthgpt/tensor-core';
 import { parameterCount } from '@healthgpt/decoder';
 import { median, pathOf, torchPath, type BenchReport } from './report.js';
 import { ENGINES, engineRows, ensureNativeBuilt } from './engines.js';
-import { runTorch } from './torch.js';
+import { startTorch, type TorchSession } from './torch.js';
+import { interleavedRounds } from './training_rounds.js';
+import { pairedSpread } from './paired.js';
 import { BATCH, BENCH_DECODER, OPTIM, SEQ, BenchTrainer } from './train_decoder.js';
 
 const SCRIPT = fileURLToPath(new URL('./train_decoder.py', import.meta.url));
 const RSS_SCRIPT = fileURLToPath(new URL('./train_rss.ts', import.meta.url));
-const ROUNDS = 3;
-const STEPS_PER_ROUND = 3;
 /**
- * Untimed steps at the start of every round, on both sides: PyTorch's fresh process needs them,
- * and our first step after PyTorch's round runs on caches PyTorch's process has just evicted.
- * Before, only PyTorch's were dropped, so our cold first step of each round counted against us.
+ * Many short rounds (bench/training_rounds.ts): each side trains one untimed step (its first after
+ * the other side's round runs on caches and BLAS threads the other side just used) and one timed
+ * one, in one process each. 14 rounds take 56 steps and one PyTorch start, about the wall time of
+ * the 3 rounds × (2 + 3) steps with a fresh PyTorch process (~2–5 s to import torch) per round
+ * that this replaced, for 14 paired ratios instead of one pooled one.
  */
-const WARMUP = 2;
+const PLAN = { rounds: Number(process.env.TRAINING_BENCH_ROUNDS ?? 14), warmup: 1, steps: Number(process.env.TRAINING_BENCH_STEPS ?? 1) };
+/** Steps of the peak-RSS runs. */
+const RSS_STEPS = 5;
 
 const tokPerS = (ms: number[], batch: number) => (batch * SEQ * 1000) / median(ms);
 
@@ -39,9 +44,12 @@ function trainRate(steps: number, batch: number): { tok: number; loss: number } 
   return { tok: tokPerS(ms, batch), loss: t.losses[t.losses.length - 1] };
 }
 
-interface TorchRun {
+/** train_decoder.py's first line, and its reply to each round. */
+interface TorchReady {
   torch: string;
   params: number;
+}
+interface TorchRound {
   ms: number[];
   losses: number[];
   max_rss_mb: number;
@@ -72,55 +80,61 @@ export default async function bench(): Promise<BenchReport> {
     rows.push({ run: 'tfjs-node (native)', engine: 'tfjs-node (libtensorflow)', matmul: 'not installed', note: e instanceof BackendUnavailableError ? 'not installed (optional; its install downloads libtensorflow)' : String(e) });
   }
 
-  console.error('# PyTorch, interleaved with the fastest engine');
+  console.error(`# PyTorch, interleaved with the fastest engine: ${PLAN.rounds} rounds of ${PLAN.warmup} + ${PLAN.steps} steps a side`);
   const best = ours.reduce((a, b) => (b.tok > a.tok ? b : a));
   await ENGINES.find((e) => e.name === best.name)!.setup();
   const bestPath = pathOf(backendInfo());
   const trainer = new BenchTrainer(BATCH);
   const dir = mkdtempSync(join(tmpdir(), 'healthgpt-bench-train-'));
+  let torch: TorchSession<TorchReady> | string = '';
   try {
-    // PyTorch starts every round from these initial weights and ids.
+    // PyTorch starts from these initial weights and ids, in one process that serves every round.
     await trainer.model.savePretrained(dir);
     const settings = join(dir, 'settings.json');
-    writeFileSync(settings, JSON.stringify({ ids: trainer.ids.arraySync(), lr: OPTIM.lr, betas: OPTIM.betas, eps: OPTIM.eps, weight_decay: OPTIM.weightDecay, warmup: WARMUP, steps: STEPS_PER_ROUND }));
-    trainer.steps(1);
-    const oursMs: number[] = [];
-    const torchMs: number[] = [];
-    let torch: TorchRun | string = '';
-    for (let round = 0; round < ROUNDS; round++) {
-      const t = runTorch<TorchRun>(SCRIPT, [dir, settings]);
-      if (typeof t === 'string') {
-        torch = t;
-        break;
-      }
-      torchMs.push(...t.ms);
-      if (round === 0) torch = t;
-      trainer.steps(WARMUP);
-      oursMs.push(...trainer.steps(STEPS_PER_ROUND));
-    }
+    writeFileSync(settings, JSON.stringify({ ids: trainer.ids.arraySync(), lr: OPTIM.lr, betas: OPTIM.betas, eps: OPTIM.eps, weight_decay: OPTIM.weightDecay }));
+    torch = await startTorch<TorchReady>(SCRIPT, [dir, settings]);
     if (typeof torch === 'string') {
       notes.push(torch);
     } else {
-      const torchTok = tokPerS(torchMs, BATCH);
-      const bestTok = tokPerS(oursMs, BATCH);
-      const n = Math.min(trainer.losses.length, torch.losses.length);
-      const lossGap = Math.max(...trainer.losses.slice(0, n).map((l, i) => Math.abs(l - (torch as TorchRun).losses[i])));
-      rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': bestTok / torchTok, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps after ${WARMUP} warm-up steps each, alternating with PyTorch` });
-      rows.push({ run: `PyTorch ${torch.torch}`, ...torchPath(torch.torch, 2), 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${ROUNDS} rounds × ${STEPS_PER_ROUND} steps after ${WARMUP} warm-up steps each` });
-      // Peak memory: each run trains warm-up + timed steps at batch BATCH in a process of its own.
-      const rssSteps = WARMUP + STEPS_PER_ROUND;
+      const session = torch;
+      const torchLosses: number[] = [];
+      let torchRss = 0;
+      const r = await interleavedRounds(
+        PLAN,
+        (warmup, steps) => (trainer.steps(warmup), trainer.steps(steps)),
+        async (warmup, steps) => {
+          const t = await session.request<TorchRound>({ warmup, steps });
+          torchLosses.push(...t.losses);
+          // Peak RSS after as many steps as our own RSS process trains (RSS_STEPS), or the nearest round after.
+          if (!torchRss && torchLosses.length >= RSS_STEPS) torchRss = t.max_rss_mb;
+          console.error(`# training bench: PyTorch round done (${torchLosses.length} steps)`);
+          return t.ms;
+        },
+      );
+      const s = pairedSpread(r.ratios, new Generator(7));
+      const pct = (v: number) => Number(((v / s.median) * 100).toFixed(1));
+      const torchTok = tokPerS(r.theirsMs, BATCH);
+      const bestTok = tokPerS(r.oursMs, BATCH);
+      const n = Math.min(trainer.losses.length, torchLosses.length);
+      const lossGap = Math.max(...trainer.losses.slice(0, n).map((l, i) => Math.abs(l - torchLosses[i])));
+      const how = `${PLAN.rounds} rounds of ${PLAN.warmup} untimed + ${PLAN.steps} timed steps a side, the side going first alternating`;
+      rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': Number(s.median.toFixed(3)), 'ratio 95% CI': `${s.ciLow.toFixed(3)}–${s.ciHigh.toFixed(3)}`, 'CI ±%': pct((s.ciHigh - s.ciLow) / 2), 'IQR ±%': pct((s.q3 - s.q1) / 2), 'min–max': `${s.min.toFixed(3)}–${s.max.toFixed(3)}`, note: `${how}; vs PyTorch = median of the per-round ratios` });
+      rows.push({ run: `PyTorch ${session.ready.torch}`, ...torchPath(session.ready.torch, 2), 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${how}; one process for all rounds` });
       for (const wasmOnly of [false, true]) {
-        const r = ourPeakRss(rssSteps, wasmOnly);
-        if (typeof r === 'string') notes.push(r);
-        else rows.push({ run: `peak RSS, ${wasmOnly ? 'wasm only (HEALTHGPT_NATIVE=0)' : 'default path'}`, engine: r.engine, matmul: r.matmul, 'peak RSS MB': Math.round(r.max_rss_mb), 'RSS vs PyTorch': r.max_rss_mb / torch.max_rss_mb, note: `its own process, ${rssSteps} steps at batch ${BATCH}` });
+        const m = ourPeakRss(RSS_STEPS, wasmOnly);
+        if (typeof m === 'string') notes.push(m);
+        else rows.push({ run: `peak RSS, ${wasmOnly ? 'wasm only (HEALTHGPT_NATIVE=0)' : 'default path'}`, engine: m.engine, matmul: m.matmul, 'peak RSS MB': Math.round(m.max_rss_mb), 'RSS vs PyTorch': m.max_rss_mb / torchRss, note: `its own process, ${RSS_STEPS} steps at batch ${BATCH}` });
       }
-      rows.push({ run: `peak RSS, PyTorch ${torch.torch}`, ...torchPath(torch.torch, 2), 'peak RSS MB': Math.round(torch.max_rss_mb), 'RSS vs PyTorch': 1, note: `its own process, ${rssSteps} steps at batch ${BATCH} (first round)` });
+      rows.push({ run: `peak RSS, PyTorch ${session.ready.torch}`, ...torchPath(session.ready.torch, 2), 'peak RSS MB': Math.round(torchRss), 'RSS vs PyTorch': 1, note: `its benchmark process after its first round reaching ${RSS_STEPS} steps at batch ${BATCH}` });
+      // The per-engine rows were measured on their own, not interleaved: their ratio is to the interleaved PyTorch figure.
       for (const row of rows) if (typeof row['train tok/s'] === 'number' && row['vs PyTorch'] === null) row['vs PyTorch'] = (row['train tok/s'] as number) / torchTok;
       notes.push(
-        `Like with like: PyTorch trains the same ${torch.params.toLocaleString('en-US')} parameters from the same safetensors and ids; the losses of the first ${n} steps agree within ${lossGap.toExponential(1)} (ours ${trainer.losses[0].toFixed(4)} → ${trainer.losses[n - 1].toFixed(4)}).`,
+        `Interleaved with PyTorch: ${how} (PyTorch ${r.oursFirst[0] ? 'second' : 'first'} in the first round). A round's ratio is PyTorch's median step time over ours in that round; vs PyTorch is the median over rounds, ratio 95% CI a percentile bootstrap (2,000 resamples of the rounds) of that median and CI ±% its half-width over the median, IQR ±% half the interquartile range of the rounds over the median, min–max the extreme rounds. The train tok/s of both rows are medians over all their timed steps. Per-round ratios: ${r.ratios.map((x) => x.toFixed(3)).join(', ')}. Rounds and steps: TRAINING_BENCH_ROUNDS, TRAINING_BENCH_STEPS.`,
+        `Like with like: PyTorch trains the same ${session.ready.params.toLocaleString('en-US')} parameters from the same safetensors and ids, step for step with ours; the losses of the first ${n} steps agree within ${lossGap.toExponential(1)} (ours ${trainer.losses[0].toFixed(4)} → ${trainer.losses[n - 1].toFixed(4)}).`,
       );
     }
   } finally {
+    if (typeof torch !== 'string') await torch.close();
     trainer.dispose();
     rmSync(dir, { recursive: true, force: true });
   }

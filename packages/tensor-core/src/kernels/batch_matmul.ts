@@ -17,6 +17,7 @@ import { TensorCoreError } from '../errors.js';
  */
 import { tf } from '../tf.js';
 import { transposeTiles } from './transpose.js';
+import { transposeOnHeap } from './transpose_simd.js';
 import { nativeBlas } from './native.js';
 import { matMulDims, broadcastIndex } from './matmul_shapes.js';
 import { nativeMatMul } from './matmul_native.js';
@@ -35,9 +36,11 @@ interface Attrs {
 /** Swap the last two axes of a contiguous [batch, rows, cols] tensor into a new heap tensor. */
 export function transposeLast2(backend: WasmBackend, x: TensorInfo, batch: number, rows: number, cols: number): TensorInfo {
   const out = backend.makeOutput([batch, cols, rows], x.dtype);
+  const [xo, oo] = [record(backend, x).memoryOffset, record(backend, out).memoryOffset];
+  if (transposeOnHeap(backend, xo, oo, batch, rows, cols)) return out;
   const n = batch * rows * cols;
   const buf = heapBuffer(backend.wasm);
-  transposeTiles(new Int32Array(buf, record(backend, x).memoryOffset, n), new Int32Array(buf, record(backend, out).memoryOffset, n), batch, rows, cols);
+  transposeTiles(new Int32Array(buf, xo, n), new Int32Array(buf, oo, n), batch, rows, cols);
   return out;
 }
 

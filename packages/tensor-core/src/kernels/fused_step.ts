@@ -10,10 +10,14 @@
  *   HealthgptQkvHeads  x [B·T, (H + 2·Hkv)·hd], cos, sin → q, k rotated and v, each [B, heads, T, hd]
  *
  * Every product and sum is rounded to float32 as the unfused float32 kernels round it, except the
- * mean of squares, which is accumulated in float64 and rounded once.
+ * mean of squares, which is accumulated in float64 and rounded once. On wasm, HealthgptRotary runs
+ * as WebAssembly SIMD (rotary_simd.ts, the same bits) when half a head is a multiple of 4; it also
+ * serves training as RoPE's forward (nn/rope.ts).
  */
 import { tf } from '../tf.js';
-import { heapF32, wasmOf, type TensorInfo } from './wasm_heap.js';
+import { heapAddress, heapF32, wasmOf, type TensorInfo } from './wasm_heap.js';
+import { onBackendMemory, type WasmMemory } from './wasm_simd.js';
+import { rotaryOnMemory } from './rotary_simd.js';
 import { cpuOf } from './cpu_data.js';
 
 const f = Math.fround;
@@ -27,6 +31,11 @@ export interface Fused {
   inputs: string[];
   outShapes: (shapes: number[][], attrs: Record<string, number>) => number[][];
   loop: Loop;
+  /**
+   * On wasm, a WebAssembly SIMD pass that writes the outputs from byte addresses in the backend's
+   * memory with the loop's bits; false (nothing written) to leave them to the loop.
+   */
+  simd?: (memory: WasmMemory, ins: number[], outs: number[], shapes: number[][], attrs: Record<string, number>) => boolean;
 }
 
 function rmsNormLoop([x, w]: Float32Array[], [out]: Float32Array[], [shape]: number[][], { eps }: Record<string, number>): void {
@@ -39,7 +48,7 @@ function rmsNormLoop([x, w]: Float32Array[], [out]: Float32Array[], [shape]: num
   }
 }
 
-function rotaryLoop([x, cos, sin]: Float32Array[], [out]: Float32Array[], [[b, h, t, d], [cb]]: number[][]): void {
+export function rotaryLoop([x, cos, sin]: Float32Array[], [out]: Float32Array[], [[b, h, t, d], [cb]]: number[][]): void {
   const half = d / 2;
   for (let bi = 0; bi < b; bi++)
     for (let hi = 0; hi < h; hi++)
@@ -93,7 +102,7 @@ function qkvHeadsLoop([x, cos, sin]: Float32Array[], [q, k, v]: Float32Array[], 
 
 const FUSED: Fused[] = [
   { name: 'HealthgptRmsNorm', inputs: ['x', 'weight'], outShapes: ([s]) => [s], loop: rmsNormLoop },
-  { name: 'HealthgptRotary', inputs: ['x', 'cos', 'sin'], outShapes: ([s]) => [s], loop: rotaryLoop },
+  { name: 'HealthgptRotary', inputs: ['x', 'cos', 'sin'], outShapes: ([s]) => [s], loop: rotaryLoop, simd: (memory, ins, [out], [shape, [cb]]) => rotaryOnMemory(memory, ins, out, shape, cb, false) },
   { name: 'HealthgptSiluGate', inputs: ['x', 'up'], outShapes: ([s, up]) => [up ? s : [...s.slice(0, -1), s[s.length - 1] / 2]], loop: siluGateLoop },
   {
     name: 'HealthgptQkvHeads',
@@ -136,15 +145,27 @@ function storageOf(backendName: 'wasm' | 'cpu', args: Parameters<tf.KernelFunc>[
   };
 }
 
-function config(backendName: 'wasm' | 'cpu', { name, inputs, outShapes, loop }: Fused): tf.KernelConfig {
+/** The SIMD pass of a fused kernel on wasm: its outputs, or null when it does not serve (the loop runs). */
+function simdOutputs(simd: NonNullable<Fused['simd']>, args: Parameters<tf.KernelFunc>[0], ins: TensorInfo[], shapes: number[][], outShapes: number[][], attrs: Record<string, number>): TensorInfo[] | null {
+  const backend = wasmOf(args);
+  const outs = outShapes.map((s) => backend.makeOutput(s, 'float32'));
+  const addr = (t: TensorInfo) => heapAddress(backend, t);
+  if (onBackendMemory(backend, (memory) => simd(memory, ins.map(addr), outs.map(addr), shapes, attrs) || null)) return outs;
+  for (const o of outs) backend.disposeData(o.dataId);
+  return null;
+}
+
+function config(backendName: 'wasm' | 'cpu', { name, inputs, outShapes, loop, simd }: Fused): tf.KernelConfig {
   return {
     kernelName: name,
     backendName,
     kernelFunc: (args) => {
-      const store = storageOf(backendName, args);
       const ins = present(args, inputs);
       const shapes = ins.map((t) => t.shape);
       const attrs = args.attrs as Record<string, number>;
+      const fast = backendName === 'wasm' && simd ? simdOutputs(simd, args, ins, shapes, outShapes(shapes, attrs), attrs) : null;
+      if (fast) return fast.length === 1 ? fast[0] : fast;
+      const store = storageOf(backendName, args);
       const outs = store.outputs(outShapes(shapes, attrs), (arrays) => loop(ins.map((t) => store.input(t)), arrays, shapes, attrs));
       return outs.length === 1 ? outs[0] : outs;
     },

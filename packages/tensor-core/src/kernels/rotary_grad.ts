@@ -8,9 +8,11 @@
  *
  * Each product and the sum are rounded to float32 as tfjs rounds the gradient of the unfused ops
  * (the two contributions meet in one add), so the bits are the same. The forward is fused_step.ts'
- * HealthgptRotary; nn/rope.ts pairs the two under `tf.customGrad`.
+ * HealthgptRotary; nn/rope.ts pairs the two under `tf.customGrad`. On wasm both run as WebAssembly SIMD
+ * (rotary_simd.ts) when D/2 is a multiple of 4, with the same bits.
  */
 import type { Fused } from './fused_step.js';
+import { rotaryOnMemory } from './rotary_simd.js';
 
 const f = Math.fround;
 
@@ -25,4 +27,10 @@ function rotaryGradLoop([dy, cos, sin]: Float32Array[], [dx]: Float32Array[], [[
   }
 }
 
-export const ROTARY_GRAD: Fused = { name: 'HealthgptRotaryGrad', inputs: ['dy', 'cos', 'sin'], outShapes: ([s]) => [s], loop: rotaryGradLoop };
+export const ROTARY_GRAD: Fused = {
+  name: 'HealthgptRotaryGrad',
+  inputs: ['dy', 'cos', 'sin'],
+  outShapes: ([s]) => [s],
+  loop: rotaryGradLoop,
+  simd: (memory, ins, [out], [shape, [cb]]) => rotaryOnMemory(memory, ins, out, shape, cb, true),
+};

@@ -3,9 +3,11 @@
  * generic path at rank 5+ (48 ms for the [B, T, 3, H, Dh] → [3, B, H, T, Dh] split of a fused
  * qkv projection, ~40 % of a training step's transposes). Here axes are first simplified
  * (size-1 axes dropped, axes that stay adjacent merged); rank ≤ 4 then goes to the C kernel and
- * higher ranks to a JS loop that copies contiguous inner runs.
+ * higher ranks to a JS loop that copies contiguous inner runs. Matrices and batches of matrices are
+ * swapped by the SIMD blocks of transpose_simd.ts (JavaScript tiles where WebAssembly SIMD is missing).
  */
 import { tf } from '../tf.js';
+import { transposeOnHeap } from './transpose_simd.js';
 import { heapBuffer, CPP_DTYPE, record, writeInts, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 /** Drop size-1 axes and merge axes that remain adjacent and in order under `perm`. */
@@ -97,8 +99,13 @@ export function transposeInto(backend: WasmBackend, x: TensorInfo, perm: readonl
     return;
   }
   const heapI32 = (off: number) => new Int32Array(heapBuffer(wasm), off, size);
-  if (rank === 2) return transposeTiles(heapI32(xo), heapI32(oo), 1, s.shape[0], s.shape[1]);
-  if (rank === 3 && s.perm[0] === 0 && s.perm[1] === 2) return transposeTiles(heapI32(xo), heapI32(oo), s.shape[0], s.shape[1], s.shape[2]);
+  // Matrices and batches of them: the SIMD blocks (transpose_simd.ts), else the JavaScript tiles.
+  const mats = rank === 2 ? [1, s.shape[0], s.shape[1]] : rank === 3 && s.perm[0] === 0 && s.perm[1] === 2 ? s.shape : null;
+  if (mats) {
+    const [batch, rows, cols] = mats;
+    if (!transposeOnHeap(backend, xo, oo, batch, rows, cols)) transposeTiles(heapI32(xo), heapI32(oo), batch, rows, cols);
+    return;
+  }
   if (rank <= 4) {
     const sp = writeInts(wasm, 0, s.shape);
     const pp = writeInts(wasm, 8, s.perm);

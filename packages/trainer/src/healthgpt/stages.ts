@@ -95,6 +95,22 @@ function checkWeights(weights: PaperStageOptions['weights'], data: Record<PaperS
 }
 
 /**
+ * Each stage's subtasks (`data`, else the paper's) with `weights` checked against them: a typed
+ * `TrainerError` naming `weights.<stage>.<task>` for a bad weight. Pipelines call it before their
+ * long stage 0, so a mistake in a budget fails at once rather than at stage 1.
+ */
+export function paperStageData(o: Pick<PaperStageOptions, 'data' | 'weights' | 'available'>): Record<PaperStageData, string[]> {
+  const d: Record<PaperStageData, string[]> = {
+    alignmentComprehension: o.data?.alignmentComprehension ?? ['caption', 'report'],
+    alignmentGeneration: o.data?.alignmentGeneration ?? ['reconstruction'],
+    fusion: o.data?.fusion ?? [...o.available],
+    instruction: o.data?.instruction ?? ['vqa', 'caption', 'report', 'super-resolution', 'modality-conversion', 'reconstruction', 'denoising'],
+  };
+  checkWeights(o.weights, d);
+  return d;
+}
+
+/**
  * The paper's three stages as data for `Trainer.run`: 1 alignment (comprehension: its projector on
  * captions; generation: its projector, its H-LoRA and the new image-token rows on reconstruction),
  * 2 heterogeneous plugin fusion (embeddings and head on mixed data, constant lr), 3 visual
@@ -109,13 +125,7 @@ export function paperStages(model: HealthGPT, o: PaperStageOptions): StageSpec[]
   const h = healthGPTSelectors(model);
   const textTasks = model.tasks.filter((t) => model.task(t).output === 'text');
   const imageTasks = model.tasks.filter((t) => model.task(t).output === 'image');
-  const d: Record<PaperStageData, string[]> = {
-    alignmentComprehension: o.data?.alignmentComprehension ?? ['caption', 'report'],
-    alignmentGeneration: o.data?.alignmentGeneration ?? ['reconstruction'],
-    fusion: o.data?.fusion ?? [...o.available],
-    instruction: o.data?.instruction ?? ['vqa', 'caption', 'report', 'super-resolution', 'modality-conversion', 'reconstruction', 'denoising'],
-  };
-  checkWeights(o.weights, d);
+  const d = paperStageData(o);
   const w = o.weights ?? {};
   const common = { batchSize, gradientAccumulation, clipNorm, checkpointEvery: o.checkpointEvery, seed } as const;
   const stages: StageSpec[] = [];

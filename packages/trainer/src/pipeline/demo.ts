@@ -6,7 +6,7 @@ import { syntheticData, assembleModel } from './parts.js';
 import { Trainer, type StageResult } from '../loop/trainer.js';
 import { encodeSamples, bySubtask } from '../healthgpt/data.js';
 import { healthGPTTasks } from '../healthgpt/task.js';
-import { paperStages, type PaperStageOptions } from '../healthgpt/stages.js';
+import { paperStages, paperStageData, type PaperStageOptions } from '../healthgpt/stages.js';
 import { evaluate, type EvalReport } from '../eval/evaluate.js';
 import { demoBar, type DemoBar } from './bar.js';
 import { runStage0, type RunHooks, type Stage0Budget, type Stage0Result } from './stage0.js';
@@ -122,6 +122,7 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
   const data = syntheticData(preset, budget.scenes, seed);
   const split = { train: data.train, test: data.heldOut };
   const images = data.images;
+  paperStageData({ data: budget.stages.data, weights: budget.stages.weights, available: [...new Set(split.train.map((s) => s.subtask ?? s.task))] }); // a bad weight fails now, not after stage 0
   phase('data');
 
   o.onPhase?.('stage0');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { HealthGPT } from '@healthgpt/model';
-import { runPipeline, PIPELINE_BUDGETS, type PipelineReport, type Task, type StageSpec } from '../index.js';
+import { runPipeline, PIPELINE_BUDGETS, TrainerError, type PipelineReport, type Task, type StageSpec } from '../index.js';
 
 /** The mean loss of the first (up to) 6 items of each of a stage's tasks, model in eval mode. */
 function fixedLoss(tasks: readonly Task[], stage: StageSpec): number {
@@ -133,5 +133,21 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
     const last = report.stages[report.stages.length - 1].checkpoint!; // (older checkpoints are pruned)
     expect(existsSync(join(last, 'model', 'config.json'))).toBe(true);
     expect(existsSync(join(last, 'model', 'plugins', 'comprehension', 'adapter_config.json'))).toBe(true);
+  });
+});
+
+describe('a pipeline budget with a bad mixture weight', () => {
+  it.each([
+    [{ instruction: { vqa: 0 } }, 'weights.instruction.vqa'],
+    [{ alignmentComprehension: { vqa: 2 } }, 'weights.alignmentComprehension.vqa'], // not in that stage's data
+    [{ instruction: { 'no-such-task': 2 } }, 'weights.instruction.no-such-task'],
+  ])('fails with a typed error naming %j before stage 0 starts', async (weights, key) => {
+    const phases: string[] = [];
+    const budget = { ...PIPELINE_BUDGETS.test, stages: { ...PIPELINE_BUDGETS.test.stages, weights } };
+    const err = await runPipeline({ budget, progress: false, onPhase: (p) => phases.push(p) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainerError);
+    expect((err as TrainerError).code).toBe('ARGUMENT');
+    expect((err as TrainerError).context.key).toBe(key);
+    expect(phases).toEqual(['data']); // stage 0 never began
   });
 });

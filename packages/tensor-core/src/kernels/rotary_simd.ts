@@ -1,0 +1,79 @@
+/**
+ * RoPE's fused kernels (HealthgptRotary forward, fused_step.ts; HealthgptRotaryGrad backward,
+ * rotary_grad.ts) in WebAssembly SIMD (wasm_simd.ts) on the wasm backend's heap, when half a
+ * head (D/2) is a multiple of 4. With the halves of a row written lo and hi:
+ *
+ *   forward   y_lo = x_lo·cos_lo − x_hi·sin_lo      y_hi = x_hi·cos_hi + x_lo·sin_hi
+ *   backward  dx_lo = dy_lo·cos_lo + dy_hi·sin_hi   dx_hi = dy_hi·cos_hi − dy_lo·sin_lo
+ *
+ * Every product is rounded to float32 and then the two meet in one add or subtract, as the
+ * JavaScript loops round them (p + fl(−x·s) is p − fl(x·s) exactly), so the bits are the same.
+ */
+import { simdExports, op, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+
+const at = (base: number, j: number, plus?: number) => [...op.get(base), ...op.get(j), ...op.i32Add, ...(plus === undefined ? [] : [...op.get(plus), ...op.i32Add])];
+const advance = (local: number, by: number) => [...op.get(local), ...op.get(by), ...op.i32Add, ...op.set(local)];
+
+/**
+ * name(x, cos, sin, out, rows, half, rowBytes): `rows` rows of x and out, and of the tables beside
+ * them; `half` = D/2·4 bytes, rowBytes = D·4. `grad` picks the backward formulas.
+ */
+function kernel(grad: boolean): SimdFunction {
+  const [X, C, S, OUT, ROWS, HALF, ROW] = [0, 1, 2, 3, 4, 5, 6];
+  const [j, lo, hi] = [7, 8, 9];
+  const mulLoad = (v: number, base: number, plus?: number) => [...op.get(v), ...at(base, j, plus), ...op.load, ...op.mul];
+  // forward:  lo·c_lo − hi·s_lo, hi·c_hi + lo·s_hi;  backward: lo·c_lo + hi·s_hi, hi·c_hi − lo·s_lo
+  const first = [...at(OUT, j), ...mulLoad(lo, C), ...mulLoad(hi, S, grad ? HALF : undefined), ...(grad ? op.add : op.sub), ...op.store];
+  const second = [...at(OUT, j, HALF), ...mulLoad(hi, C, HALF), ...mulLoad(lo, S, grad ? undefined : HALF), ...(grad ? op.sub : op.add), ...op.store];
+  return {
+    name: grad ? 'rotGrad' : 'rot',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [I32, V128, V128],
+    body: [
+      op.block,
+      op.loop,
+      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
+      [...op.i32Const(0), ...op.set(j)],
+      op.block,
+      op.loop,
+      [...op.get(j), ...op.get(HALF), ...op.i32GeU, ...op.brIf(1)],
+      [...at(X, j), ...op.load, ...op.set(lo), ...at(X, j, HALF), ...op.load, ...op.set(hi)],
+      first,
+      second,
+      [...op.get(j), ...op.i32Const(16), ...op.i32Add, ...op.set(j), ...op.br(0)],
+      op.end,
+      op.end,
+      [...advance(X, ROW), ...advance(C, ROW), ...advance(S, ROW), ...advance(OUT, ROW)],
+      [...op.get(ROWS), ...op.i32Const(1), ...op.i32Sub, ...op.set(ROWS), ...op.br(0)],
+      op.end,
+      op.end,
+    ],
+  };
+}
+
+type Rows = (x: number, cos: number, sin: number, out: number, rows: number, half: number, rowBytes: number) => void;
+
+/** Both kernels on `memory`, or null when this engine cannot run them. */
+export const rotarySimdOn = (memory: WasmMemory) => simdExports('rotary', () => [kernel(false), kernel(true)], memory) as { rot: Rows; rotGrad: Rows } | null;
+
+/**
+ * RoPE forward (or, with `grad`, its backward) on byte addresses in `memory`: x (or dy) and out
+ * [B, H, T, D], cos and sin [cb, 1, T, D] with cb 1 or B. False (nothing written) when D/2 is not
+ * a multiple of 4 or the module cannot run here.
+ */
+export function rotaryOnMemory(memory: WasmMemory, [x, cos, sin]: number[], out: number, [b, h, t, d]: number[], cb: number, grad: boolean): boolean {
+  if (d % 8 !== 0) return false;
+  const k = rotarySimdOn(memory);
+  if (!k) return false;
+  const run = grad ? k.rotGrad : k.rot;
+  const block = t * d * 4;
+  // One call per (batch, head): its T rows and the table's T rows advance together.
+  for (let bi = 0; bi < b; bi++) {
+    const table = (cb === 1 ? 0 : bi) * block;
+    for (let hi = 0; hi < h; hi++) {
+      const o = (bi * h + hi) * block;
+      run(x + o, cos + table, sin + table, out + o, t, d * 2, d * 4);
+    }
+  }
+  return true;
+}
