@@ -38,7 +38,17 @@ export function reportFixture(): ReportData {
       vq: { psnr: 24.3, ssim: 0.71, usedCodes: 51, codebookSize: 64 },
     },
     comprehension: [
-      { subtask: 'vqa', answerType: 'CLOSED', n: 16, accuracy: 0.625, baselines: { majority: { accuracy: 0.5 }, questionOnly: { accuracy: 0.5625 } } },
+      {
+        subtask: 'vqa',
+        answerType: 'CLOSED',
+        n: 16,
+        accuracy: 0.625,
+        baselines: { majority: { accuracy: 0.5 }, questionOnly: { accuracy: 0.5625 } },
+        byQuestionType: {
+          organ: { n: 8, accuracy: 0.875, baselines: { majority: 0.5, questionOnly: 0.5 }, paired: { questionOnly: { wins: 3, losses: 0, pValue: 0.125 } } },
+          side: { n: 8, accuracy: 0.375, baselines: { majority: 0.5, questionOnly: 0.625 }, paired: { questionOnly: { wins: 1, losses: 3, pValue: 0.9375 } } },
+        },
+      },
       { subtask: 'vqa', answerType: 'OPEN', n: 16, accuracy: 0.25, recall: 0.31, baselines: { majority: { accuracy: 0.125, recall: 0.2 }, questionOnly: { accuracy: 0.3125, recall: 0.35 } } },
       { subtask: 'caption', answerType: 'TEXT', n: 8, bleu4: 0.21, rougeL: 0.48, baselines: { majority: { bleu4: 0.1, rougeL: 0.3 } } },
     ],

@@ -3,10 +3,10 @@
  * DIR` run (its stage-0 decoder checkpoint after the language model, and the tokenizer, vision
  * tower and VQ tokenizer of its trained model, which stages 1–3 never train), with
  * `aligned_generation` off or on, stage 0's question phase (`--questions N` steps, trained here on
- * that decoder) and stage 3's VQA weight and steps. A paired A/B of the generation or
+ * that decoder), the comprehension alignment's steps and stage 3's VQA weight and steps. A paired A/B of the generation or
  * comprehension levers without training the VQ tokenizer again:
  *   node --import tsx packages/trainer/scripts/generation_from_run.ts --run DIR [--seed 0]
- *     [--aligned on|off] [--questions N] [--vqa-weight W] [--instruction STEPS] [--fusion SUBTASK,…]
+ *     [--aligned on|off] [--questions N] [--vqa-weight W] [--instruction STEPS] [--alignment STEPS] [--fusion SUBTASK,…]
  * Unset options keep the `demo` budget's. Prints the demo's bar (closed accuracy against
  * question-only with the sign test; generation SSIM against identity), the described accuracy
  * after the question phase and the phase timings as one JSON line.
@@ -24,7 +24,12 @@ import { PIPELINE_BUDGETS, syntheticData, evalSubset, encodeSamples, bySubtask, 
 import { sceneQuestions, describedQuestionTask, describedAccuracy, packDocuments, languageModelTask, sampleDocuments } from '../src/index.js';
 import { loadCheckpointWeights } from '../src/loop/checkpoint.js';
 
-const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, fusion: { type: 'string' } } });
+/** Closed accuracy per question type: model / question-only (n). */
+const closedByType = (ev: Awaited<ReturnType<typeof evaluate>>) => {
+  const row = ev.comprehension.find((r) => r.subtask === 'vqa' && r.answerType === 'CLOSED');
+  return Object.fromEntries(Object.entries(row?.byQuestionType ?? {}).map(([t, v]) => [t, `${Math.round(100 * v.accuracy)} / ${Math.round(100 * v.baselines.questionOnly)} (${v.n})`]));
+};
+const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, alignment: { type: 'string' }, fusion: { type: 'string' } } });
 if (!args.run) throw new Error('--run DIR is required');
 const seed = Number(args.seed);
 const budget = PIPELINE_BUDGETS.demo;
@@ -65,14 +70,15 @@ const model = assembleModel({ tokenizer: tokenizer as never, decoder, visionTowe
 try {
   const groups = bySubtask(await encodeSamples(model, data.train, data.images));
   lap('encode');
-  const steps = { ...budget.stages, instruction: args.instruction ? Number(args.instruction) : budget.stages.instruction };
+  // --alignment: the comprehension alignment's steps (the generation alignment keeps its own)
+  const steps = { ...budget.stages, instruction: args.instruction ? Number(args.instruction) : budget.stages.instruction, ...(args.alignment ? { alignment: Number(args.alignment), alignmentGeneration: budget.stages.alignmentGeneration ?? budget.stages.alignment } : {}) };
   const stages = paperStages(model, { steps, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, data: args.fusion ? { ...budget.stages.data, fusion: args.fusion.split(',') } : budget.stages.data, weights, available: [...groups.keys()], seed });
   const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), progress: false }).run(stages);
   lap('stages');
   const ev = await evaluate(model, evalSubset(data.heldOut, budget.evalPerSubtask), { images: data.images, train: data.train });
   lap('evaluate');
   const bar = demoBar(ev);
-  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, fusion: args.fusion, described, comprehension: bar.comprehension, generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
+  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, alignment: steps.alignment, fusion: args.fusion, described, comprehension: bar.comprehension, closedByType: closedByType(ev), generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
 } finally {
   model.dispose();
 }

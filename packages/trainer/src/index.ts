@@ -23,7 +23,7 @@ export { vqTask } from './stage0/vq.js';
 export { normalizeAnswer, answerTokens, exactMatch, tokenRecall, corpusBleu, rougeL } from './eval/text_metrics.js';
 export { imageScores, type ImageScores } from './eval/image_metrics.js';
 export { majorityAnswers, questionOnlyAnswers, type AnswerBaseline } from './eval/baselines.js';
-export { evaluate, type EvaluateOptions, type EvalReport, type ComprehensionRow, type GenerationRow, type ComprehensionExample, type GenerationExample } from './eval/evaluate.js';
+export { evaluate, type EvaluateOptions, type EvalReport, type ComprehensionRow, type QuestionTypeScores, type GenerationRow, type ComprehensionExample, type GenerationExample } from './eval/evaluate.js';
 export { runStage0, type Stage0Options, type Stage0Result, type Stage0Budget, type RunHooks } from './pipeline/stage0.js';
 export { runPipeline, evalSubset, exportHealthGPT, PIPELINE_BUDGETS, type PipelineOptions, type PipelineReport, type PipelineBudget } from './pipeline/demo.js';
 export { demoBar, DEMO_SIGNIFICANCE, type DemoBar } from './pipeline/bar.js';

@@ -1,6 +1,7 @@
 import { REPORT_CSS } from './style.js';
 import { lossCurveSvg } from './svg.js';
 import { pngDataUri } from './images.js';
+import { questionTypeTable } from './question_types.js';
 import { duration, esc, flatten, num, pct } from './format.js';
 import type { ComprehensionExampleLike, ComprehensionRowLike, GenerationExampleLike, ReportData } from './types.js';
 
@@ -145,6 +146,7 @@ ${reuse}
 ${stage0(d)}
 <h2 id="comprehension">Comprehension (held-out samples)</h2>
 ${comprehensionTable(d.comprehension)}
+${questionTypeTable(d.comprehension)}
 <h2 id="generation">Generation (held-out samples)</h2>
 ${generationTable(d.generation)}
 <h2 id="images">Generated images</h2>

@@ -65,6 +65,13 @@ describe('the HTML report', () => {
       // the tables put every baseline beside the model; the verdict and the reuse note are shown
       const headers = await page.$$eval('table.comprehension th', (ths) => ths.map((t) => t.textContent));
       expect(headers).toEqual(expect.arrayContaining(['model', 'majority answer', 'question-only best answer']));
+      // per question type: the model beside each baseline, won / lost against question-only, better and worse marked
+      const types = await page.$$eval('table.question-types tbody tr', (trs) => trs.map((t) => ({ type: t.getAttribute('data-type'), cells: Array.from(t.children).map((c) => c.textContent), model: t.querySelector('td.model')!.className })));
+      expect(types).toEqual([
+        { type: 'organ', cells: ['vqa', 'closed', 'organ', '8', '87.5 %', '50.0 %', '50.0 %', '3 / 0', '0.125'], model: 'model better' },
+        { type: 'side', cells: ['vqa', 'closed', 'side', '8', '37.5 %', '50.0 %', '62.5 %', '1 / 3', '0.938'], model: 'model worse' },
+      ]);
+      expect(await page.$$eval('table.question-types th', (ths) => ths.map((t) => t.textContent))).toEqual(['subtask', 'questions', 'question type', 'n', 'model', 'majority', 'question-only', 'won / lost vs question-only', 'sign test p']);
       expect(await page.$$eval('table.generation th', (ths) => ths.map((t) => t.textContent))).toEqual(expect.arrayContaining(['SSIM model', 'SSIM identity']));
       expect(await page.$$eval('.verdict .badge', (b) => b.length)).toBe(1 + Object.keys(data.verdict!.generation).length);
       expect(await page.$$eval('.verdict .badge b', (b) => b.map((x) => x.textContent))).toEqual(['closed questions, held out (n = 16)', 'super-resolution, SSIM (n = 4)', 'modality-conversion, SSIM (n = 3)']);

@@ -15,19 +15,23 @@
 
 #include "exp_approx.h"
 #include "kernels.h"
+#include "lane_reduce.h"
 #include "row_split.h"
 
 namespace {
 
-KERNEL_CLONES float row_max(const float* x, int64_t v) {
-  float m = x[0];
-  for (int64_t j = 1; j < v; j++) m = std::max(m, x[j]);
-  return m;
-}
+KERNEL_CLONES float row_max(const float* x, int64_t v) { return lane_max(x, v); }
 
+/** Σ e^(x − m) over the row: e^x a chunk at a time into scratch (a loop of its own vectorises), summed in lanes (lane_reduce.h). */
 KERNEL_CLONES float row_exp_sum(const float* x, int64_t v, float m) {
+  constexpr int64_t kChunk = 256;
+  float e[kChunk];
   float s = 0.0f;
-  for (int64_t j = 0; j < v; j++) s += exp_approx(x[j] - m);
+  for (int64_t j0 = 0; j0 < v; j0 += kChunk) {
+    const int64_t n = std::min(kChunk, v - j0);
+    for (int64_t j = 0; j < n; j++) e[j] = exp_approx(x[j0 + j] - m);
+    s += lane_sum(e, n);
+  }
   return s;
 }
 

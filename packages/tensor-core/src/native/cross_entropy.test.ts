@@ -1,7 +1,7 @@
 import { it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
-import { describeBackends, expectClose, expectNoLeaks } from '@healthgpt/testing';
+import { describeBackends, expectClose, expectNoLeaks, expectWithinAllowance, float32SumErrorFactor, FLOAT32_UNIT_ROUNDOFF } from '@healthgpt/testing';
 import { crossEntropy, IGNORE_INDEX } from '../nn/cross_entropy.js';
 import { nativeKernels, useNativeMatmul } from '../kernels/native.js';
 import { TensorCoreError } from '../errors.js';
@@ -48,6 +48,41 @@ describeBackends('cross-entropy on the native path', () => {
         },
       ),
       { numRuns: 30 },
+    );
+  });
+
+  it('the loss is within its float32 error bound of a float64 log-sum-exp, rows summed in lanes (property)', () => {
+    if (kernelMissing(serves())) return;
+    const u = FLOAT32_UNIT_ROUNDOFF;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 3000 }), fc.constantFrom(1, 8, 60), fc.integer({ min: 1, max: 1e6 }), (rows, v, scale, seed) => {
+        const logits = seeded([rows, v], seed, scale);
+        const labelList = Array.from(randArray(rows, seed + 1), (x) => Math.floor(((x + 1) / 2) * v) % v);
+        const labels = tf.tensor(labelList, [rows], 'int32');
+        const [loss] = readBack([crossEntropy(logits, labels)]);
+        const x = Array.from(logits.dataSync());
+        // float64 reference: mean over rows of log Σ e^(x − m) − (x_label − m).
+        let want = 0;
+        for (let i = 0; i < rows; i++) {
+          const row = x.slice(i * v, (i + 1) * v);
+          const m = Math.max(...row);
+          const s = row.reduce((a, b) => a + Math.exp(b - m), 0);
+          want += Math.log(s) - (row[labelList[i]] - m);
+        }
+        want /= rows;
+        // Each row: the max is exact; each term e^(x − m) is off by ≤ 87u (the rounded difference,
+        // |x − m| ≤ 87 before e^x is clamped) and 6u (exp_approx, within 2 ulp of expf, itself
+        // within 1 ulp); their sum by γ_(v−1) in any order (the lanes); terms below e^−87 are
+        // clamped up to it (≤ v·e^−87 on a sum ≥ 1). log turns the sum's relative error ρ into
+        // ≤ ρ / (1 − ρ), and stores it as a float (u·|log s| ≤ u·log v). The mean is taken in
+        // float64 and rounded once to float32.
+        const term = 93 * u;
+        const rho = term + float32SumErrorFactor(v - 1) * (1 + term) + v * Math.exp(-87);
+        const allowance = rho / (1 - rho) + u * Math.log(v) + u * Math.abs(want) * 1.01;
+        expectWithinAllowance(loss, [want], allowance, `loss [${rows}, ${v}] scale ${scale}`);
+        tf.dispose([logits, labels]);
+      }),
+      { numRuns: 60 },
     );
   });
 

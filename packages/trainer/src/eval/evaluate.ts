@@ -3,10 +3,10 @@ import type { HealthGPT } from '@healthgpt/model';
 import { IMAGE_PLACEHOLDER } from '@healthgpt/decoder';
 import type { Sample } from '@healthgpt/vl-health';
 import type { ImageResolver } from '../healthgpt/data.js';
-import { corpusBleu, exactMatch, normalizeAnswer, rougeL, tokenRecall } from './text_metrics.js';
+import { corpusBleu, normalizeAnswer, rougeL } from './text_metrics.js';
 import { imageScores, type ImageScores } from './image_metrics.js';
 import { majorityAnswers, questionOnlyAnswers, type AnswerBaseline } from './baselines.js';
-import { pairedComparison } from './significance.js';
+import { answerType, meanOf, reference, vqaRows } from './vqa_rows.js';
 
 export interface EvaluateOptions {
   /** Decodes the samples' images. */
@@ -40,6 +40,21 @@ export interface ComprehensionRow {
    * model gets right (`wins`), only the baseline (`losses`), and the one-sided sign test's p-value
    * (`signTestPValue`): how likely a lead this large is when neither is better.
    */
+  paired?: Record<string, { wins: number; losses: number; pValue: number }>;
+  /**
+   * VQA rows: the same comparison per question type (`metadata.questionType`, e.g. the synthetic
+   * set's modality, organ, plane, presence, side, count, size), in the order first seen; absent
+   * when the samples name no question type. Shows which kinds of question the model answers from
+   * the image and which it answers as the question text alone would.
+   */
+  byQuestionType?: Record<string, QuestionTypeScores>;
+}
+
+/** One question type's scores within a VQA row: exact-match accuracy of the model and of each baseline, and the paired comparison. */
+export interface QuestionTypeScores {
+  n: number;
+  accuracy: number;
+  baselines: Record<string, number>;
   paired?: Record<string, { wins: number; losses: number; pValue: number }>;
 }
 
@@ -77,27 +92,6 @@ export interface EvalReport {
 }
 
 const question = (s: Sample) => s.conversations[0].value.split(IMAGE_PLACEHOLDER).join('').trim();
-const reference = (s: Sample) => s.conversations[s.conversations.length - 1].value;
-const answerType = (s: Sample) => String(s.metadata.answerType ?? s.metadata.answer_type ?? 'OPEN').trim().toUpperCase();
-const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-
-function vqaRows(subtask: string, samples: Sample[], preds: string[], baselines: [string, AnswerBaseline][]): ComprehensionRow[] {
-  const rows: ComprehensionRow[] = [];
-  const types = [...new Set(samples.map(answerType))].sort();
-  for (const t of [...types, ...(types.length > 1 ? ['ALL'] : [])]) {
-    const idx = samples.map((s, i) => i).filter((i) => t === 'ALL' || answerType(samples[i]) === t);
-    const right = (p: (i: number) => string) => idx.map((i) => exactMatch(p(i), reference(samples[i])) === 1);
-    const score = (p: (i: number) => string) => {
-      const r: { accuracy: number; recall?: number } = { accuracy: meanOf(right(p).map(Number)) };
-      if (t !== 'CLOSED') r.recall = meanOf(idx.map((i) => tokenRecall(p(i), reference(samples[i]))));
-      return r;
-    };
-    const ours = right((i) => preds[i]);
-    const paired = Object.fromEntries(baselines.map(([name, b]) => [name, pairedComparison(ours, right((i) => b(samples[i])))]));
-    rows.push({ subtask, answerType: t, n: idx.length, ...score((i) => preds[i]), baselines: Object.fromEntries(baselines.map(([name, b]) => [name, score((i) => b(samples[i]))])), ...(baselines.length ? { paired } : {}) });
-  }
-  return rows;
-}
 
 function textRow(subtask: string, samples: Sample[], preds: string[], baselines: [string, AnswerBaseline][]): ComprehensionRow {
   const score = (p: (i: number) => string) => ({

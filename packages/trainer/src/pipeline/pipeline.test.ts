@@ -101,6 +101,12 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
     expect(Object.keys(report.lossCurves)).toHaveLength(7);
     const vqa = report.evaluation.comprehension.filter((r) => r.subtask === 'vqa').map((r) => r.answerType);
     expect(vqa).toEqual(['CLOSED', 'OPEN', 'ALL']);
+    // each VQA row broken down by the synthetic set's question types, adding up to the row
+    for (const r of report.evaluation.comprehension.filter((x) => x.subtask === 'vqa')) {
+      const types = r.byQuestionType!;
+      expect(Object.keys(types).every((t) => ['modality', 'organ', 'plane', 'presence', 'side', 'count', 'size'].includes(t)), r.answerType).toBe(true);
+      expect(Object.values(types).reduce((a, t) => a + t.n, 0)).toBe(r.n);
+    }
     expect(report.evaluation.comprehension.every((r) => 'questionOnly' in r.baselines && 'majority' in r.baselines)).toBe(true);
     expect(report.evaluation.generation.map((g) => g.subtask).sort()).toEqual(['denoising', 'modality-conversion', 'reconstruction', 'super-resolution']);
     for (const g of report.evaluation.generation) expect(g.identity.ssim).toBeGreaterThan(g.model.ssim - 2);

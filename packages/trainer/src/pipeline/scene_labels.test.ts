@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { syntheticData } from './parts.js';
-import { sceneLabels } from './stage0.js';
+import { probeLabelSet, sceneLabels } from './stage0.js';
 
 // The linear probe's labels are the attributes the synthetic closed questions ask about; each
 // must agree with what the scene's own caption or report says.
@@ -27,6 +27,18 @@ describe('sceneLabels', () => {
       if (n > 0) expect(text).toContain(`${NUM[n]} ${l.size}`), expect(text).toContain(l.side);
       else expect(text).toMatch(/without lesions|no focal lesion/);
     }
+  });
+
+  it('probes the images questions are asked about: one entry per comprehension image, generation inputs left out', () => {
+    const set = probeLabelSet(data.train, sceneLabels);
+    const asked = new Set(data.train.filter((s) => s.task === 'comprehension').map((s) => s.images[0]));
+    expect([...set.keys()].sort()).toEqual([...asked].sort());
+    // super-resolution inputs (downsampled), denoising (noisier) and modality-conversion inputs (another modality) are other files
+    const generationOnly = data.train.filter((s) => s.task === 'generation' && !asked.has(s.images[0])).map((s) => s.images[0]);
+    expect(generationOnly.length).toBeGreaterThan(0);
+    expect(generationOnly.filter((p) => set.has(p))).toEqual([]);
+    for (const [p, l] of set) expect(l).toEqual(sceneLabels(data.train.find((s) => s.task === 'comprehension' && s.images[0] === p)!));
+    expect(probeLabelSet(data.train, () => null).size).toBe(0);
   });
 
   it('is null for a sample without a synthetic scene', () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { tf, type Module } from '@healthgpt/tensor-core';
+import type { Module } from '@healthgpt/tensor-core';
 import { DecoderLM, type HFTokenizer } from '@healthgpt/decoder';
-import { CLIPVisionModel, clipImageProcessorConfig, preprocessSteps } from '@healthgpt/vision-encoder';
+import type { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import type { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { healthGPTPreset, type HealthGPTPresetName } from '@healthgpt/model';
 import type { Sample } from '@healthgpt/vl-health';
@@ -11,8 +11,7 @@ import type { StepRecord } from '../loop/log.js';
 import { trainTokenizer, sampleDocuments } from '../stage0/tokenizer.js';
 import { packDocuments, languageModelTask, perplexity } from '../stage0/lm.js';
 import { sceneQuestions, describedQuestionTask, describedAccuracy } from '../stage0/scene_documents.js';
-import { ContrastiveModel, contrastiveTask, type CaptionPair } from '../stage0/clip.js';
-import { towerFeatures, linearProbe } from '../stage0/probe.js';
+import { trainStage0Vision } from '../stage0/vision_stage.js';
 import { trainStage0Vq, stage0VqImages } from '../stage0/vq_stage.js';
 import type { ImageResolver } from '../healthgpt/data.js';
 
@@ -85,8 +84,23 @@ export const sceneLabels = (s: Sample): Record<string, string> | null => {
 };
 
 /** Each image's caption or report (synthetic set). */
-function defaultCaptions(samples: readonly Sample[]): { image: string; text: string }[] {
+export function defaultCaptions(samples: readonly Sample[]): { image: string; text: string }[] {
   return captionPairs(samples).map((s) => ({ image: s.images[0], text: s.conversations[s.conversations.length - 1].value }));
+}
+/**
+ * The probe's images and labels: each distinct image of a single-image comprehension sample (the
+ * images questions are asked about), with its labels (samples `labelsOf` gives none are left
+ * out). Generation inputs are not probed: a super-resolution input is a downsampled copy, a
+ * modality-conversion input is rendered in another modality than the scene's label, a denoising
+ * input is noisier — their labels would not describe what the image shows.
+ */
+export function probeLabelSet(samples: readonly Sample[], labelsOf: (s: Sample) => Record<string, string> | null): Map<string, Record<string, string>> {
+  const uniq = new Map<string, Record<string, string>>();
+  for (const s of samples) {
+    const l = s.task === 'comprehension' && s.images.length === 1 ? labelsOf(s) : null;
+    if (l) uniq.set(s.images[0], l);
+  }
+  return uniq;
 }
 const now = () => performance.now() / 1000;
 
@@ -148,51 +162,23 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
   seconds.decoder = now() - t;
 
   t = now();
-  const vcfg = spec.vision_config;
-  const size = vcfg.image_size!;
-  const tower = new CLIPVisionModel(vcfg, { seed: seed + 1 });
-  const proc = clipImageProcessorConfig(size);
-  const pix = async (p: string) => preprocessSteps(await o.images(p), proc).pixelValues;
-  const pairs: CaptionPair[] = [];
-  for (const c of (o.captions ?? defaultCaptions)(o.train)) pairs.push({ pixels: await pix(c.image), ids: tokenizer.encode(c.text, { addSpecialTokens: false }) });
-  const labelsOf = o.probeLabels ?? sceneLabels;
-  const probeSet = async (samples: readonly Sample[]) => {
-    const uniq = new Map<string, Record<string, string>>();
-    for (const s of samples) {
-      const l = s.images.length === 1 ? labelsOf(s) : null;
-      if (l) uniq.set(s.images[0], l);
-    }
-    const list = [...uniq];
-    const px = new Float32Array(list.length * 3 * size * size);
-    for (const [i, [p]] of list.entries()) px.set(await pix(p), i * 3 * size * size);
-    return { pixels: tf.tensor4d(px, [list.length, 3, size, size]), labels: list.map(([, l]) => l) };
-  };
-  const probeTrain = await probeSet(o.train);
-  const probeTest = await probeSet(o.heldOut);
-  const keys = Object.keys(probeTrain.labels[0] ?? {});
-  const probe = () => {
-    const a = towerFeatures(tower, probeTrain.pixels);
-    const b = towerFeatures(tower, probeTest.pixels);
-    return Object.fromEntries(keys.map((k) => [k, linearProbe({ x: a, y: probeTrain.labels.map((l) => l[k]) }, { x: b, y: probeTest.labels.map((l) => l[k]) })]));
-  };
-  const random = probe();
-  const clip = new ContrastiveModel(tower, tokenizer.length, { seed: seed + 2 });
-  o.onModel?.(clip);
-  let vision: Awaited<ReturnType<Trainer['run']>>;
-  try {
-    vision = await new Trainer({ model: clip, tasks: [contrastiveTask(clip, pairs, size)], ...run('vision') }).run([
-      { name: 'stage0-vision', trainable: ['**'], lr: budget.vision.lr, weightDecay: 0.05, batchSize: budget.vision.batchSize, clipNorm: 1, length: { steps: budget.vision.steps }, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed },
-    ]);
-  } finally {
-    clip.deleteSubmodule('vision'); // the tower lives on; the projection heads and text tower go
-    clip.dispose();
-  }
-  const pretrained = probe();
-  tf.dispose([probeTrain.pixels, probeTest.pixels]);
+  const probeSet = (samples: readonly Sample[]) => probeLabelSet(samples, o.probeLabels ?? sceneLabels);
+  const { tower, probe, stage: visionStage } = await trainStage0Vision({
+    config: spec.vision_config,
+    tokenizer,
+    captions: (o.captions ?? defaultCaptions)(o.train),
+    probe: { train: probeSet(o.train), heldOut: probeSet(o.heldOut) },
+    images: o.images,
+    budget: budget.vision,
+    seed,
+    trainer: run('vision'),
+    onModel: o.onModel,
+  });
+  const { random, pretrained } = probe;
   seconds.vision = now() - t;
 
   if (budget.vq.steps === 0 || !spec.vq_config)
-    return { tokenizer, decoder, visionTower: tower, vq: null, report: { tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length }, decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, described: describedReport, stage: lm.stages[0], ...(lm.stages[1] ? { questionStage: lm.stages[1] } : {}) }, vision: { probe: { random, pretrained }, stage: vision.stages[0] }, vq: null, seconds } };
+    return { tokenizer, decoder, visionTower: tower, vq: null, report: { tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length }, decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, described: describedReport, stage: lm.stages[0], ...(lm.stages[1] ? { questionStage: lm.stages[1] } : {}) }, vision: { probe: { random, pretrained }, stage: visionStage }, vq: null, seconds } };
   t = now();
   const { vq, eval: vqEval, stage: vqStage } = await trainStage0Vq({
     config: spec.vq_config,
@@ -213,7 +199,7 @@ export async function runStage0(o: Stage0Options): Promise<Stage0Result> {
     report: {
       tokenizer: { vocabSize: tokenizer.length, trainingTexts: docs.length },
       decoder: { perplexityBefore: pplBefore, perplexityAfter: pplAfter, described: describedReport, stage: lm.stages[0], ...(lm.stages[1] ? { questionStage: lm.stages[1] } : {}) },
-      vision: { probe: { random, pretrained }, stage: vision.stages[0] },
+      vision: { probe: { random, pretrained }, stage: visionStage },
       vq: { psnr: vqEval.psnr, ssim: vqEval.ssim, perplexity: vqEval.perplexity, usedCodes: vqEval.usedCodes, codebookSize: vqEval.codebookSize, stage: vqStage },
       seconds,
     },
