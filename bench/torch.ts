@@ -50,6 +50,8 @@ export async function startTorch<Ready>(script: string, args: string[]): Promise
   const child = spawn(py, [script, ...args], { env: torchEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
+  // Writing to a process that has died fails with EPIPE; the next reply then reports why it died.
+  child.stdin.on('error', () => {});
   const exited = new Promise<void>((resolve) => {
     child.once('close', () => resolve());
     child.once('error', (e) => ((stderr += String(e)), resolve()));

@@ -112,29 +112,33 @@ export default async function bench(): Promise<BenchReport> {
           console.error(`# training bench: PyTorch round done (${torchLosses.length} steps)`);
           return t.ms;
         },
-      );
-      const s = pairedSpread(r.ratios, new Generator(7));
-      const pct = (v: number) => Number(((v / s.median) * 100).toFixed(1));
-      const torchTok = tokPerS(r.theirsMs, BATCH);
-      const bestTok = tokPerS(r.oursMs, BATCH);
-      const n = Math.min(trainer.losses.length, torchLosses.length);
-      const lossGap = Math.max(...trainer.losses.slice(0, n).map((l, i) => Math.abs(l - torchLosses[i])));
-      const how = `${PLAN.rounds} rounds of ${PLAN.warmup} untimed + ${PLAN.steps} timed steps a side, the side going first alternating`;
-      rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': Number(s.median.toFixed(3)), 'ratio 95% CI': `${s.ciLow.toFixed(3)}–${s.ciHigh.toFixed(3)}`, 'CI ±%': pct((s.ciHigh - s.ciLow) / 2), 'IQR ±%': pct((s.q3 - s.q1) / 2), 'min–max': `${s.min.toFixed(3)}–${s.max.toFixed(3)}`, note: `${how}; vs PyTorch = median of the per-round ratios` });
-      rows.push({ run: `PyTorch ${session.ready.torch}`, ...torchPath(session.ready.torch, 2), 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${how}; one process for all rounds` });
-      for (const wasmOnly of [false, true]) {
-        const m = ourPeakRss(RSS_STEPS, wasmOnly);
-        if (typeof m === 'string') notes.push(m);
-        else rows.push({ run: `peak RSS, ${wasmOnly ? 'wasm only (HEALTHGPT_NATIVE=0)' : 'default path'}`, engine: m.engine, matmul: m.matmul, 'peak RSS MB': Math.round(m.max_rss_mb), 'RSS vs PyTorch': m.max_rss_mb / torchRss, note: `its own process, ${RSS_STEPS} steps at batch ${BATCH}` });
+      ).catch((e: Error) => e.message); // PyTorch's process died mid-run: its stderr says why
+      if (typeof r === 'string') {
+        notes.push(r);
+      } else {
+        const s = pairedSpread(r.ratios, new Generator(7));
+        const pct = (v: number) => Number(((v / s.median) * 100).toFixed(1));
+        const torchTok = tokPerS(r.theirsMs, BATCH);
+        const bestTok = tokPerS(r.oursMs, BATCH);
+        const n = Math.min(trainer.losses.length, torchLosses.length);
+        const lossGap = Math.max(...trainer.losses.slice(0, n).map((l, i) => Math.abs(l - torchLosses[i])));
+        const how = `${PLAN.rounds} rounds of ${PLAN.warmup} untimed + ${PLAN.steps} timed steps a side, the side going first alternating`;
+        rows.push({ run: `${best.name}, interleaved with PyTorch`, ...bestPath, 'train tok/s': bestTok, 'vs PyTorch': Number(s.median.toFixed(3)), 'ratio 95% CI': `${s.ciLow.toFixed(3)}–${s.ciHigh.toFixed(3)}`, 'CI ±%': pct((s.ciHigh - s.ciLow) / 2), 'IQR ±%': pct((s.q3 - s.q1) / 2), 'min–max': `${s.min.toFixed(3)}–${s.max.toFixed(3)}`, note: `${how}; vs PyTorch = median of the per-round ratios` });
+        rows.push({ run: `PyTorch ${session.ready.torch}`, ...torchPath(session.ready.torch, 2), 'train tok/s': torchTok, 'vs PyTorch': 1, note: `${how}; one process for all rounds` });
+        for (const wasmOnly of [false, true]) {
+          const m = ourPeakRss(RSS_STEPS, wasmOnly);
+          if (typeof m === 'string') notes.push(m);
+          else rows.push({ run: `peak RSS, ${wasmOnly ? 'wasm only (HEALTHGPT_NATIVE=0)' : 'default path'}`, engine: m.engine, matmul: m.matmul, 'peak RSS MB': Math.round(m.max_rss_mb), 'RSS vs PyTorch': m.max_rss_mb / torchRss, note: `its own process, ${RSS_STEPS} steps at batch ${BATCH}` });
+        }
+        rows.push({ run: `peak RSS, PyTorch ${session.ready.torch}`, ...torchPath(session.ready.torch, 2), 'peak RSS MB': Math.round(torchRss), 'RSS vs PyTorch': 1, note: `its benchmark process after its first round reaching ${RSS_STEPS} steps at batch ${BATCH}` });
+        // The per-engine rows were measured on their own, not interleaved: their ratio is to the interleaved PyTorch figure.
+        for (const row of rows) if (typeof row['train tok/s'] === 'number' && row['vs PyTorch'] === null) row['vs PyTorch'] = (row['train tok/s'] as number) / torchTok;
+        notes.push(
+          `Interleaved with PyTorch: ${how} (PyTorch ${r.oursFirst[0] ? 'second' : 'first'} in the first round). A round's ratio is PyTorch's median step time over ours in that round; vs PyTorch is the median over rounds, ratio 95% CI a percentile bootstrap (2,000 resamples of the rounds) of that median and CI ±% its half-width over the median, IQR ±% half the interquartile range of the rounds over the median, min–max the extreme rounds. The train tok/s of both rows are medians over all their timed steps. Per-round ratios: ${r.ratios.map((x) => x.toFixed(3)).join(', ')}. Rounds and steps: TRAINING_BENCH_ROUNDS, TRAINING_BENCH_STEPS.`,
+          `Target (default path ≥ ${TARGET}x PyTorch): median ${s.median.toFixed(3)}x, ${s.median >= TARGET ? 'met' : 'NOT met'} by the median; its 95% interval ${s.ciLow.toFixed(3)}–${s.ciHigh.toFixed(3)} ${s.ciLow >= TARGET ? 'lies above' : s.ciHigh < TARGET ? 'lies below' : 'contains'} ${TARGET}x.`,
+          `Like with like: PyTorch trains the same ${session.ready.params.toLocaleString('en-US')} parameters from the same safetensors and ids, step for step with ours; the losses of the first ${n} steps agree within ${lossGap.toExponential(1)} (ours ${trainer.losses[0].toFixed(4)} → ${trainer.losses[n - 1].toFixed(4)}).`,
+        );
       }
-      rows.push({ run: `peak RSS, PyTorch ${session.ready.torch}`, ...torchPath(session.ready.torch, 2), 'peak RSS MB': Math.round(torchRss), 'RSS vs PyTorch': 1, note: `its benchmark process after its first round reaching ${RSS_STEPS} steps at batch ${BATCH}` });
-      // The per-engine rows were measured on their own, not interleaved: their ratio is to the interleaved PyTorch figure.
-      for (const row of rows) if (typeof row['train tok/s'] === 'number' && row['vs PyTorch'] === null) row['vs PyTorch'] = (row['train tok/s'] as number) / torchTok;
-      notes.push(
-        `Interleaved with PyTorch: ${how} (PyTorch ${r.oursFirst[0] ? 'second' : 'first'} in the first round). A round's ratio is PyTorch's median step time over ours in that round; vs PyTorch is the median over rounds, ratio 95% CI a percentile bootstrap (2,000 resamples of the rounds) of that median and CI ±% its half-width over the median, IQR ±% half the interquartile range of the rounds over the median, min–max the extreme rounds. The train tok/s of both rows are medians over all their timed steps. Per-round ratios: ${r.ratios.map((x) => x.toFixed(3)).join(', ')}. Rounds and steps: TRAINING_BENCH_ROUNDS, TRAINING_BENCH_STEPS.`,
-        `Target (default path ≥ ${TARGET}x PyTorch): median ${s.median.toFixed(3)}x, ${s.median >= TARGET ? 'met' : 'NOT met'} by the median; its 95% interval ${s.ciLow.toFixed(3)}–${s.ciHigh.toFixed(3)} ${s.ciLow >= TARGET ? 'lies above' : s.ciHigh < TARGET ? 'lies below' : 'contains'} ${TARGET}x.`,
-        `Like with like: PyTorch trains the same ${session.ready.params.toLocaleString('en-US')} parameters from the same safetensors and ids, step for step with ours; the losses of the first ${n} steps agree within ${lossGap.toExponential(1)} (ours ${trainer.losses[0].toFixed(4)} → ${trainer.losses[n - 1].toFixed(4)}).`,
-      );
     }
   } finally {
     if (typeof torch !== 'string') await torch.close();
