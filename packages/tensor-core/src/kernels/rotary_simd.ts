@@ -9,32 +9,12 @@
  * Every product is rounded to float32 and then the two meet in one add or subtract, as the
  * JavaScript loops round them (p + fl(−x·s) is p − fl(x·s) exactly), so the bits are the same.
  */
-import { simdExports, op, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { simdExports, op, rowWalk, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { transposeSimdOn } from './transpose_simd.js';
 
 const at = (base: number, j: number, plus?: number) => [...op.get(base), ...op.get(j), ...op.i32Add, ...(plus === undefined ? [] : [...op.get(plus), ...op.i32Add])];
 const advance = (local: number, by: number) => [...op.get(local), ...op.get(by), ...op.i32Add, ...op.set(local)];
 
-/**
- * while (rows-- > 0) { for (j = 0; j < bytes; j += 16) { inner } ; next } — the row walk of every
- * kernel here (`rows`, `bytes` and `j` are locals; `next` advances the row pointers).
- */
-const rowWalk = (rows: number, j: number, bytes: number, inner: number[][], next: number[]) => [
-  op.block,
-  op.loop,
-  [...op.get(rows), ...op.i32Eqz, ...op.brIf(1)],
-  [...op.i32Const(0), ...op.set(j)],
-  op.block,
-  op.loop,
-  [...op.get(j), ...op.get(bytes), ...op.i32GeU, ...op.brIf(1)],
-  ...inner,
-  [...op.get(j), ...op.i32Const(16), ...op.i32Add, ...op.set(j), ...op.br(0)],
-  op.end,
-  op.end,
-  next,
-  [...op.get(rows), ...op.i32Const(1), ...op.i32Sub, ...op.set(rows), ...op.br(0)],
-  op.end,
-  op.end,
-];
 
 /**
  * name(x, cos, sin, out, rows, half, xStride, tableStride, outStride): `rows` rows of D of x and
@@ -62,23 +42,10 @@ function kernel(grad: boolean): SimdFunction {
   };
 }
 
-/** copy(src, dst, rows, bytes, srcStride, dstStride): `rows` runs of `bytes` (a multiple of 16). */
-function copy(): SimdFunction {
-  const [SRC, DST, ROWS, BYTES, SS, DS] = [0, 1, 2, 3, 4, 5];
-  const j = 6;
-  return {
-    name: 'copy',
-    params: [I32, I32, I32, I32, I32, I32],
-    locals: [I32],
-    body: rowWalk(ROWS, j, BYTES, [[...at(DST, j), ...at(SRC, j), ...op.load, ...op.store]], [...advance(SRC, SS), ...advance(DST, DS)]),
-  };
-}
-
 type Rows = (x: number, cos: number, sin: number, out: number, rows: number, half: number, xStride: number, tableStride: number, outStride: number) => void;
-type Copy = (src: number, dst: number, rows: number, bytes: number, srcStride: number, dstStride: number) => void;
 
 /** The kernels on `memory`, or null when this engine cannot run them. */
-export const rotarySimdOn = (memory: WasmMemory) => simdExports('rotary', () => [kernel(false), kernel(true), copy()], memory) as { rot: Rows; rotGrad: Rows; copy: Copy } | null;
+export const rotarySimdOn = (memory: WasmMemory) => simdExports('rotary', () => [kernel(false), kernel(true)], memory) as { rot: Rows; rotGrad: Rows } | null;
 
 /**
  * RoPE forward (or, with `grad`, its backward) on byte addresses in `memory`: x (or dy) and out
@@ -113,7 +80,8 @@ export function rotaryOnMemory(memory: WasmMemory, [x, cos, sin]: number[], out:
 export function qkvHeadsOnMemory(memory: WasmMemory, heads: number[], x: number, cos: number, sin: number, [b, h, hkv, t, hd]: number[], cb: number, grad: boolean): boolean {
   if (hd % 8 !== 0) return false;
   const k = rotarySimdOn(memory);
-  if (!k) return false;
+  const copy = transposeSimdOn(memory)?.copy;
+  if (!k || !copy) return false;
   const w = (h + 2 * hkv) * hd;
   const [rowX, rowH] = [w * 4, hd * 4];
   const rotate = grad ? k.rotGrad : k.rot;
@@ -124,7 +92,7 @@ export function qkvHeadsOnMemory(memory: WasmMemory, heads: number[], x: number,
       const [which, head, nh] = j < h ? [0, j, h] : j < h + hkv ? [1, j - h, hkv] : [2, j - h - hkv, hkv];
       const block = heads[which] + (bi * nh + head) * t * rowH;
       const [src, srcStride, dst, dstStride] = grad ? [block, rowH, column, rowX] : [column, rowX, block, rowH];
-      if (which === 2) k.copy(src, dst, t, rowH, srcStride, dstStride);
+      if (which === 2) copy(src, dst, t, rowH, srcStride, dstStride);
       else rotate(src, cos + table, sin + table, dst, t, hd * 2, srcStride, rowH, dstStride);
     }
   }
