@@ -7,20 +7,25 @@
  * comprehension levers without training the VQ tokenizer again:
  *   node --import tsx packages/trainer/scripts/generation_from_run.ts --run DIR [--seed 0]
  *     [--aligned on|off] [--questions N] [--vqa-weight W] [--instruction STEPS] [--alignment STEPS] [--fusion SUBTASK,…]
+ *     [--projector-scale K]
+ * `--projector-scale K` multiplies the assembled comprehension projector's output layer by K before
+ * stages 1–3 (an experiment on the size of its features against the token embeddings').
  * Unset options keep the `demo` budget's. Prints the demo's bar (closed accuracy against
  * question-only with the sign test; generation SSIM against identity), the described accuracy
- * after the question phase and the phase timings as one JSON line.
+ * after the question phase, closed accuracy per question type, how many VQA answers change when
+ * the image is swapped for another scene's, and the phase timings as one JSON line.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { initBackend } from '@healthgpt/tensor-core';
-import { DecoderLM } from '@healthgpt/decoder';
+import { initBackend, tf } from '@healthgpt/tensor-core';
+import { DecoderLM, IMAGE_PLACEHOLDER } from '@healthgpt/decoder';
+import type { Sample } from '@healthgpt/vl-health';
 import { CLIPVisionModel } from '@healthgpt/vision-encoder';
 import { VQTokenizer } from '@healthgpt/vq-tokenizer';
 import { HealthGPT, healthGPTPreset } from '@healthgpt/model';
-import { PIPELINE_BUDGETS, syntheticData, evalSubset, encodeSamples, bySubtask, healthGPTTasks, paperStages, Trainer, evaluate, assembleModel, demoBar } from '../src/index.js';
+import { type ImageResolver, PIPELINE_BUDGETS, syntheticData, evalSubset, encodeSamples, bySubtask, healthGPTTasks, paperStages, Trainer, evaluate, assembleModel, demoBar } from '../src/index.js';
 import { sceneQuestions, describedQuestionTask, describedAccuracy, packDocuments, languageModelTask, sampleDocuments } from '../src/index.js';
 import { loadCheckpointWeights } from '../src/loop/checkpoint.js';
 
@@ -29,7 +34,22 @@ const closedByType = (ev: Awaited<ReturnType<typeof evaluate>>) => {
   const row = ev.comprehension.find((r) => r.subtask === 'vqa' && r.answerType === 'CLOSED');
   return Object.fromEntries(Object.entries(row?.byQuestionType ?? {}).map(([t, v]) => [t, `${Math.round(100 * v.accuracy)} / ${Math.round(100 * v.baselines.questionOnly)} (${v.n})`]));
 };
-const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, alignment: { type: 'string' }, fusion: { type: 'string' } } });
+/** VQA answers that change when each question is asked with another held-out scene's image (the next but 36 in order) instead of its own. */
+async function imageSwap(model: HealthGPT, qs: Sample[], images: ImageResolver): Promise<string> {
+  const text = (s: Sample) => s.conversations[0].value.split(IMAGE_PLACEHOLDER).join('').trim();
+  const answers = async (imageOf: (i: number) => string) => {
+    const out: string[] = [];
+    for (let i = 0; i < qs.length; i += 8) {
+      const reqs = await Promise.all(qs.slice(i, i + 8).map(async (s, k) => ({ images: [await images(imageOf(i + k))], question: text(s) })));
+      out.push(...model.comprehendBatch(reqs, { task: 'comprehension', maxNewTokens: 16 }).map((r) => r.text.trim()));
+    }
+    return out;
+  };
+  const own = await answers((i) => qs[i].images[0]);
+  const other = await answers((i) => qs[(i + 37) % qs.length].images[0]);
+  return `${own.filter((a, i) => a !== other[i]).length} of ${qs.length}`;
+}
+const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, alignment: { type: 'string' }, 'projector-scale': { type: 'string' }, fusion: { type: 'string' } } });
 if (!args.run) throw new Error('--run DIR is required');
 const seed = Number(args.seed);
 const budget = PIPELINE_BUDGETS.demo;
@@ -67,6 +87,11 @@ if (questionSteps > 0) {
 }
 decoder.resizeTokenEmbeddings(tokenizer.length, ids.start); // the image tokens' rows at the mean of the others, as assembling does
 const model = assembleModel({ tokenizer: tokenizer as never, decoder, visionTower, vq }, 'tiny', { seed, alignedGeneration: args.aligned === 'on' });
+if (args['projector-scale']) {
+  // experiment: the comprehension projector's output layer scaled (its features against the token embeddings' size)
+  const k = Number(args['projector-scale']);
+  for (const [n, p] of model.namedParameters()) if (n.startsWith('model.mm_projector.2.')) p.assign(tf.mul(p, k));
+}
 try {
   const groups = bySubtask(await encodeSamples(model, data.train, data.images));
   lap('encode');
@@ -78,7 +103,9 @@ try {
   const ev = await evaluate(model, evalSubset(data.heldOut, budget.evalPerSubtask), { images: data.images, train: data.train });
   lap('evaluate');
   const bar = demoBar(ev);
-  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, alignment: steps.alignment, fusion: args.fusion, described, comprehension: bar.comprehension, closedByType: closedByType(ev), generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
+  const swapped = await imageSwap(model, evalSubset(data.heldOut, budget.evalPerSubtask).filter((s) => s.subtask === 'vqa'), data.images);
+  lap('swap');
+  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, alignment: steps.alignment, projectorScale: args['projector-scale'], fusion: args.fusion, described, comprehension: bar.comprehension, closedByType: closedByType(ev), imageSwapChanged: swapped, generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
 } finally {
   model.dispose();
 }

@@ -38,6 +38,12 @@ describe('VQA rows per question type', () => {
     expect(typed.byQuestionType).toEqual({ plane: { n: 1, accuracy: 1, baselines: {} }, other: { n: 1, accuracy: 0, baselines: {} } });
   });
 
+  it('groups VQA-RAD questions by their list of question types', () => {
+    const rad = (i: number, types: string[], answer: string): Sample => ({ ...sample(i, undefined, 'CLOSED', answer), metadata: { answerType: 'CLOSED', questionTypes: types } });
+    const [row] = vqaRows('vqa-rad', [rad(0, ['PRES'], 'yes'), rad(1, ['PRES', 'POS'], 'no'), rad(2, ['PRES'], 'no'), rad(3, [], 'yes')], ['yes', 'yes', 'yes', 'no'], []);
+    expect(row.byQuestionType).toEqual({ PRES: { n: 2, accuracy: 0.5, baselines: {} }, 'PRES,POS': { n: 1, accuracy: 0, baselines: {} }, other: { n: 1, accuracy: 0, baselines: {} } });
+  });
+
   it('the question types add up to their row: counts, right answers, wins and losses', () => {
     const item = fc.record({ type: fc.constantFrom('modality', 'organ', 'side', 'count'), closed: fc.boolean(), answer: fc.constantFrom('yes', 'no'), pred: fc.constantFrom('yes', 'no', 'maybe'), base: fc.constantFrom('yes', 'no') });
     fc.assert(

@@ -35,8 +35,10 @@ export function vqaRows(subtask: string, samples: Sample[], preds: string[], bas
   return rows;
 }
 
+/** A sample's question type: `questionType` (`question_type`), or VQA-RAD's `questionTypes` joined (e.g. `PRES,POS`); null when none. */
 const questionType = (s: Sample) => {
-  const t = s.metadata.questionType ?? s.metadata.question_type;
+  const list = s.metadata.questionTypes;
+  const t = s.metadata.questionType ?? s.metadata.question_type ?? (Array.isArray(list) && list.length ? list.join(',') : undefined);
   return t === undefined || t === null || t === '' ? null : String(t);
 };
 
