@@ -38,9 +38,16 @@ export function checkPlan(plan: RoundsPlan): void {
   }
 }
 
-/** Run `plan.rounds` rounds of `ours` against `theirs`, ours first in even rounds and theirs first in odd ones. */
-export async function interleavedRounds(plan: RoundsPlan, ours: RoundSide, theirs: RoundSide): Promise<RoundsResult> {
+/**
+ * Run `plan.rounds` rounds of `ours` against `theirs`, ours first in even rounds and theirs first in
+ * odd ones, after `start` (each side's untimed first steps, ours then theirs) when given.
+ */
+export async function interleavedRounds(plan: RoundsPlan, ours: RoundSide, theirs: RoundSide, start?: { ours: () => unknown; theirs: () => unknown }): Promise<RoundsResult> {
   checkPlan(plan);
+  if (start) {
+    await start.ours();
+    await start.theirs();
+  }
   const out: RoundsResult = { oursMs: [], theirsMs: [], ratios: [], oursFirst: [] };
   for (let round = 0; round < plan.rounds; round++) {
     const oursFirst = round % 2 === 0;

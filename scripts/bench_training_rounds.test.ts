@@ -37,6 +37,16 @@ describe('training bench: interleaved rounds', () => {
     expect(r.ratios).toEqual([1.25, 1.25, 1.25, 1.25]);
   });
 
+  it('runs each side\'s untimed start steps once, ours then theirs, before round 1', async () => {
+    const m = machine(() => 1);
+    const ours = m.side('ours', 100);
+    const theirs = m.side('theirs', 80);
+    const r = await interleavedRounds({ rounds: 2, warmup: 1, steps: 1 }, ours, theirs, { ours: () => ours(2, 0), theirs: async () => theirs(2, 0) });
+    expect(m.log).toEqual(['ours 2+0', 'theirs 2+0', 'ours 1+1', 'theirs 1+1', 'theirs 1+1', 'ours 1+1']);
+    expect(r.oursMs).toEqual([100, 100]);
+    expect(r.ratios).toEqual([0.8, 0.8]);
+  });
+
   it("a load that changes from round to round cancels in every round's ratio (property)", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -12,12 +12,13 @@
  * Every product and sum is rounded to float32 as the unfused float32 kernels round it, except the
  * mean of squares, which is accumulated in float64 and rounded once. On wasm, HealthgptRotary runs
  * as WebAssembly SIMD (rotary_simd.ts, the same bits) when half a head is a multiple of 4; it also
- * serves training as RoPE's forward (nn/rope.ts).
+ * serves training as RoPE's forward (nn/rope.ts). HealthgptQkvHeads likewise (when hd is a multiple
+ * of 8), and serves training too, with the gradient of qkv_heads_grad.ts.
  */
 import { tf } from '../tf.js';
 import { heapAddress, heapF32, wasmOf, type TensorInfo } from './wasm_heap.js';
 import { onBackendMemory, type WasmMemory } from './wasm_simd.js';
-import { rotaryOnMemory } from './rotary_simd.js';
+import { qkvHeadsOnMemory, rotaryOnMemory } from './rotary_simd.js';
 import { cpuOf } from './cpu_data.js';
 
 const f = Math.fround;
@@ -75,29 +76,41 @@ function siluGateLoop([x, up]: Float32Array[], [out]: Float32Array[], [shape]: n
 }
 
 /**
- * x [B·T, (H + 2·Hkv)·hd] (rows b·T + t; columns q heads, k heads, v heads) → q [B, H, T, hd] and
- * k [B, Hkv, T, hd] rotated (RoPE, as rotaryLoop), v [B, Hkv, T, hd] copied.
+ * Every (row, head) of a fused projection [B·T, (H + 2·Hkv)·hd] (rows b·T + t; columns q heads, k
+ * heads, v heads): `visit(xo, which, o, co)` with the head's offset in x, which of q, k, v (0, 1, 2),
+ * its offset in that one's head layout [B, heads, T, hd], and the offset of its row of the tables
+ * [1|B, 1, T, hd].
  */
-function qkvHeadsLoop([x, cos, sin]: Float32Array[], [q, k, v]: Float32Array[], [[n, w], [cb, , , hd]]: number[][], { heads: h, kvHeads: hkv, t }: Record<string, number>): void {
-  const half = hd / 2;
-  for (let row = 0; row < n; row++) {
+export function walkQkvHeads([b, h, hkv, t, hd]: number[], cb: number, visit: (xo: number, which: number, o: number, co: number) => void): void {
+  const w = (h + 2 * hkv) * hd;
+  for (let row = 0; row < b * t; row++) {
     const bi = Math.floor(row / t);
     const ti = row % t;
     const co = ((cb === 1 ? 0 : bi) * t + ti) * hd;
     for (let j = 0; j < h + 2 * hkv; j++) {
-      const xo = row * w + j * hd;
-      const [dst, head, nh] = j < h ? [q, j, h] : j < h + hkv ? [k, j - h, hkv] : [v, j - h - hkv, hkv];
-      const o = ((bi * nh + head) * t + ti) * hd;
-      if (dst === v) {
-        dst.set(x.subarray(xo, xo + hd), o);
-        continue;
-      }
-      for (let i = 0; i < hd; i++) {
-        const rot = i < half ? -x[xo + i + half] : x[xo + i - half];
-        dst[o + i] = f(f(x[xo + i] * cos[co + i]) + f(rot * sin[co + i]));
-      }
+      const [which, head, nh] = j < h ? [0, j, h] : j < h + hkv ? [1, j - h, hkv] : [2, j - h - hkv, hkv];
+      visit(row * w + j * hd, which, ((bi * nh + head) * t + ti) * hd, co);
     }
   }
+}
+
+/**
+ * x [B·T, (H + 2·Hkv)·hd] → q [B, H, T, hd] and k [B, Hkv, T, hd] rotated (RoPE, as rotaryLoop),
+ * v [B, Hkv, T, hd] copied.
+ */
+function qkvHeadsLoop([x, cos, sin]: Float32Array[], outs: Float32Array[], [[n], [cb, , , hd]]: number[][], { heads: h, kvHeads: hkv, t }: Record<string, number>): void {
+  const half = hd / 2;
+  walkQkvHeads([n / t, h, hkv, t, hd], cb, (xo, which, o, co) => {
+    const dst = outs[which];
+    if (which === 2) {
+      dst.set(x.subarray(xo, xo + hd), o);
+      return;
+    }
+    for (let i = 0; i < hd; i++) {
+      const rot = i < half ? -x[xo + i + half] : x[xo + i - half];
+      dst[o + i] = f(f(x[xo + i] * cos[co + i]) + f(rot * sin[co + i]));
+    }
+  });
 }
 
 const FUSED: Fused[] = [
@@ -109,6 +122,7 @@ const FUSED: Fused[] = [
     inputs: ['x', 'cos', 'sin'],
     outShapes: ([[n], [, , , hd]], { heads, kvHeads, t }) => [heads, kvHeads, kvHeads].map((nh) => [n / t, nh, t, hd]),
     loop: qkvHeadsLoop,
+    simd: (memory, [x, cos, sin], outs, [[n], [cb, , , hd]], { heads, kvHeads, t }) => qkvHeadsOnMemory(memory, outs, x, cos, sin, [n / t, heads, kvHeads, t, hd], cb, false),
   },
 ];
 

@@ -22,6 +22,7 @@ import { im2colWasmConfigs, im2colCpuConfigs } from './im2col.js';
 import { fusedStepConfigs, fusedConfigs } from './fused_step.js';
 import { ROUTED_MIX } from './routed_mix.js';
 import { ROTARY_GRAD } from './rotary_grad.js';
+import { QKV_HEADS_GRAD_KERNEL, registerQkvHeadsGradient } from './qkv_heads_grad.js';
 import { int8RowsConfigs } from './int8_rows.js';
 import { cachedAttentionConfigs } from './cached_attention.js';
 import { rmsNormSimdConfigs } from './rms_norm_simd.js';
@@ -48,7 +49,7 @@ const KERNELS: tf.KernelConfig[] = [
   ...im2colCpuConfigs,
   ...fusedStepConfigs,
   ...fusedConfigs(ROUTED_MIX),
-  ...fusedConfigs([ROTARY_GRAD]),
+  ...fusedConfigs([ROTARY_GRAD, QKV_HEADS_GRAD_KERNEL]),
   ...int8RowsConfigs,
   ...cachedAttentionConfigs,
   ...rmsNormSimdConfigs,
@@ -68,6 +69,7 @@ export function registerKernels(): void {
     tf.registerKernel(config);
     registeredKernels.push(`${config.kernelName}/${config.backendName}`);
   }
+  registerQkvHeadsGradient();
 }
 
 registerKernels();

@@ -9,51 +9,42 @@
  * Every product is rounded to float32 and then the two meet in one add or subtract, as the
  * JavaScript loops round them (p + fl(−x·s) is p − fl(x·s) exactly), so the bits are the same.
  */
-import { simdExports, op, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { simdExports, op, rowWalk, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { transposeSimdOn } from './transpose_simd.js';
 
 const at = (base: number, j: number, plus?: number) => [...op.get(base), ...op.get(j), ...op.i32Add, ...(plus === undefined ? [] : [...op.get(plus), ...op.i32Add])];
 const advance = (local: number, by: number) => [...op.get(local), ...op.get(by), ...op.i32Add, ...op.set(local)];
 
+
 /**
- * name(x, cos, sin, out, rows, half, rowBytes): `rows` rows of x and out, and of the tables beside
- * them; `half` = D/2·4 bytes, rowBytes = D·4. `grad` picks the backward formulas.
+ * name(x, cos, sin, out, rows, half, xStride, tableStride, outStride): `rows` rows of D of x and
+ * out, and of the tables beside them; `half` = D/2·4 bytes, strides between rows in bytes. `grad`
+ * picks the backward formulas.
  */
 function kernel(grad: boolean): SimdFunction {
-  const [X, C, S, OUT, ROWS, HALF, ROW] = [0, 1, 2, 3, 4, 5, 6];
-  const [j, lo, hi] = [7, 8, 9];
+  const [X, C, S, OUT, ROWS, HALF, XS, TS, OS] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [j, lo, hi] = [9, 10, 11];
   const mulLoad = (v: number, base: number, plus?: number) => [...op.get(v), ...at(base, j, plus), ...op.load, ...op.mul];
   // forward:  lo·c_lo − hi·s_lo, hi·c_hi + lo·s_hi;  backward: lo·c_lo + hi·s_hi, hi·c_hi − lo·s_lo
   const first = [...at(OUT, j), ...mulLoad(lo, C), ...mulLoad(hi, S, grad ? HALF : undefined), ...(grad ? op.add : op.sub), ...op.store];
   const second = [...at(OUT, j, HALF), ...mulLoad(hi, C, HALF), ...mulLoad(lo, S, grad ? undefined : HALF), ...(grad ? op.sub : op.add), ...op.store];
   return {
     name: grad ? 'rotGrad' : 'rot',
-    params: [I32, I32, I32, I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
     locals: [I32, V128, V128],
-    body: [
-      op.block,
-      op.loop,
-      [...op.get(ROWS), ...op.i32Eqz, ...op.brIf(1)],
-      [...op.i32Const(0), ...op.set(j)],
-      op.block,
-      op.loop,
-      [...op.get(j), ...op.get(HALF), ...op.i32GeU, ...op.brIf(1)],
-      [...at(X, j), ...op.load, ...op.set(lo), ...at(X, j, HALF), ...op.load, ...op.set(hi)],
-      first,
-      second,
-      [...op.get(j), ...op.i32Const(16), ...op.i32Add, ...op.set(j), ...op.br(0)],
-      op.end,
-      op.end,
-      [...advance(X, ROW), ...advance(C, ROW), ...advance(S, ROW), ...advance(OUT, ROW)],
-      [...op.get(ROWS), ...op.i32Const(1), ...op.i32Sub, ...op.set(ROWS), ...op.br(0)],
-      op.end,
-      op.end,
-    ],
+    body: rowWalk(
+      ROWS,
+      j,
+      HALF,
+      [[...at(X, j), ...op.load, ...op.set(lo), ...at(X, j, HALF), ...op.load, ...op.set(hi)], first, second],
+      [...advance(X, XS), ...advance(C, TS), ...advance(S, TS), ...advance(OUT, OS)],
+    ),
   };
 }
 
-type Rows = (x: number, cos: number, sin: number, out: number, rows: number, half: number, rowBytes: number) => void;
+type Rows = (x: number, cos: number, sin: number, out: number, rows: number, half: number, xStride: number, tableStride: number, outStride: number) => void;
 
-/** Both kernels on `memory`, or null when this engine cannot run them. */
+/** The kernels on `memory`, or null when this engine cannot run them. */
 export const rotarySimdOn = (memory: WasmMemory) => simdExports('rotary', () => [kernel(false), kernel(true)], memory) as { rot: Rows; rotGrad: Rows } | null;
 
 /**
@@ -72,7 +63,37 @@ export function rotaryOnMemory(memory: WasmMemory, [x, cos, sin]: number[], out:
     const table = (cb === 1 ? 0 : bi) * block;
     for (let hi = 0; hi < h; hi++) {
       const o = (bi * h + hi) * block;
-      run(x + o, cos + table, sin + table, out + o, t, d * 2, d * 4);
+      run(x + o, cos + table, sin + table, out + o, t, d * 2, d * 4, d * 4, d * 4);
+    }
+  }
+  return true;
+}
+
+/**
+ * The fused projection in head layout and back (HealthgptQkvHeads, fused_step.ts, and its
+ * gradient HealthgptQkvHeadsGrad, qkv_heads_grad.ts) on byte addresses in `memory`. Forward: x
+ * [B·T, (H + 2·Hkv)·hd] (columns q heads, k heads, v heads) → q [B, H, T, hd] and k [B, Hkv, T, hd]
+ * rotated, v [B, Hkv, T, hd] copied. Backward (`grad`): dq, dk (un-rotated) and dv → dx in x's
+ * layout. Tables [cb, 1, T, hd]. False (nothing written) when hd is not a multiple of 8 or the
+ * module cannot run here.
+ */
+export function qkvHeadsOnMemory(memory: WasmMemory, heads: number[], x: number, cos: number, sin: number, [b, h, hkv, t, hd]: number[], cb: number, grad: boolean): boolean {
+  if (hd % 8 !== 0) return false;
+  const k = rotarySimdOn(memory);
+  const copy = transposeSimdOn(memory)?.copy;
+  if (!k || !copy) return false;
+  const w = (h + 2 * hkv) * hd;
+  const [rowX, rowH] = [w * 4, hd * 4];
+  const rotate = grad ? k.rotGrad : k.rot;
+  for (let bi = 0; bi < b; bi++) {
+    const table = (cb === 1 ? 0 : bi) * t * rowH;
+    for (let j = 0; j < h + 2 * hkv; j++) {
+      const column = x + bi * t * rowX + j * rowH;
+      const [which, head, nh] = j < h ? [0, j, h] : j < h + hkv ? [1, j - h, hkv] : [2, j - h - hkv, hkv];
+      const block = heads[which] + (bi * nh + head) * t * rowH;
+      const [src, srcStride, dst, dstStride] = grad ? [block, rowH, column, rowX] : [column, rowX, block, rowH];
+      if (which === 2) copy(src, dst, t, rowH, srcStride, dstStride);
+      else rotate(src, cos + table, sin + table, dst, t, hd * 2, srcStride, rowH, dstStride);
     }
   }
   return true;

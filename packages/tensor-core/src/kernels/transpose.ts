@@ -4,10 +4,11 @@
  * qkv projection, ~40 % of a training step's transposes). Here axes are first simplified
  * (size-1 axes dropped, axes that stay adjacent merged); rank ≤ 4 then goes to the C kernel and
  * higher ranks to a JS loop that copies contiguous inner runs. Matrices and batches of matrices are
- * swapped by the SIMD blocks of transpose_simd.ts (JavaScript tiles where WebAssembly SIMD is missing).
+ * swapped by the SIMD blocks of transpose_simd.ts (JavaScript tiles where WebAssembly SIMD is missing),
+ * and [A, R, C, D] → [A, C, R, D] with D a multiple of 4 by its SIMD row copies.
  */
 import { tf } from '../tf.js';
-import { transposeOnHeap } from './transpose_simd.js';
+import { swapRowsOnHeap, transposeOnHeap } from './transpose_simd.js';
 import { heapBuffer, CPP_DTYPE, record, writeInts, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 /** Drop size-1 axes and merge axes that remain adjacent and in order under `perm`. */
@@ -106,6 +107,9 @@ export function transposeInto(backend: WasmBackend, x: TensorInfo, perm: readonl
     if (!transposeOnHeap(backend, xo, oo, batch, rows, cols)) transposeTiles(heapI32(xo), heapI32(oo), batch, rows, cols);
     return;
   }
+  // Whole rows of the last axis moving ([A, R, C, D] → [A, C, R, D]): SIMD row copies.
+  const rows = rank === 3 && s.perm.join() === '1,0,2' ? [1, ...s.shape] : rank === 4 && s.perm.join() === '0,2,1,3' ? s.shape : null;
+  if (rows && swapRowsOnHeap(backend, xo, oo, rows)) return;
   if (rank <= 4) {
     const sp = writeInts(wasm, 0, s.shape);
     const pp = writeInts(wasm, 8, s.perm);

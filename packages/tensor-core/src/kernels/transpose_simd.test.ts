@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { tf } from '@healthgpt/tensor-core';
 import { wasmAndCpu, randomValues } from '@healthgpt/testing';
-import { transposeOnMemory, transposeSimdOn } from './transpose_simd.js';
+import { swapRowsOnMemory, transposeOnMemory, transposeSimdOn } from './transpose_simd.js';
 import { WebAssemblyApi } from './wasm_simd.js';
 
 const GUARD = 16;
@@ -43,6 +43,32 @@ describe('transposes in WebAssembly SIMD (4×4 blocks in bands, JavaScript edges
     );
   });
 
+  it('move whole rows, [A, R, C, D] → [A, C, R, D], exactly, on shared and plain memory, writing nothing else (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom(4, 8, 12, 64), fc.boolean(), (a, r, c, d, shared) => {
+        const n = a * r * c * d;
+        const memory = new WebAssemblyApi.Memory({ initial: 2, ...(shared ? { maximum: 4, shared: true } : {}) });
+        const heap = new Int32Array(memory.buffer);
+        const [src, dst] = [GUARD, 2 * GUARD + n];
+        for (let i = 0; i < n; i++) heap[src + i] = i * 5 + 1;
+        heap.fill(-9, dst - GUARD, dst + n + GUARD);
+        expect(swapRowsOnMemory(memory, src * 4, dst * 4, [a, r, c, d])).toBe(true);
+        for (let ai = 0; ai < a; ai++)
+          for (let ri = 0; ri < r; ri++)
+            for (let ci = 0; ci < c; ci++)
+              for (let e = 0; e < d; e++) {
+                const got = heap[dst + ((ai * c + ci) * r + ri) * d + e];
+                const want = heap[src + ((ai * r + ri) * c + ci) * d + e];
+                if (got !== want) expect.fail(`[${ai}, ${ci}, ${ri}, ${e}] of [${a}, ${c}, ${r}, ${d}]: ${got}, want ${want}`);
+              }
+        expect(heap.subarray(dst - GUARD, dst).every((v) => v === -9)).toBe(true);
+        expect(heap.subarray(dst + n, dst + n + GUARD).every((v) => v === -9)).toBe(true);
+      }),
+      { numRuns: 80 },
+    );
+    expect(swapRowsOnMemory(new WebAssemblyApi.Memory({ initial: 1 }), 0, 64, [1, 2, 2, 3])).toBe(false); // rows not a multiple of 16 bytes
+  });
+
   it('moves float32 bit patterns unchanged (NaN payloads, −0, subnormals) on a training-sized matrix', () => {
     const [rows, cols] = [128, 172];
     const memory = new WebAssemblyApi.Memory({ initial: 4 });
@@ -65,6 +91,8 @@ describe('transposes in WebAssembly SIMD (4×4 blocks in bands, JavaScript edges
       [[37, 130], [1, 0]],
       [[3, 64, 41], [0, 2, 1]],
       [[2, 3, 5, 8], [0, 1, 3, 2]],
+      [[2, 5, 3, 8], [0, 2, 1, 3]], // heads split and merged: row copies
+      [[5, 3, 12], [1, 0, 2]],
     ] as [number[], number[]][]) {
       const v = randomValues(shape.reduce((a, b) => a * b, 1), shape.length);
       const { wasm, cpu } = await wasmAndCpu(() => tf.transpose(tf.tensor(v, shape), perm));

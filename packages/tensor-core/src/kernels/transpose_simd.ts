@@ -6,11 +6,14 @@
  * tiles (transpose.ts' `transposeTiles`) move its 16 elements one by one. The copy is exact, for
  * any 4-byte dtype. Rows and columns past the last multiple of 4 are moved by JavaScript.
  *
- * The kernel walks bands of BAND columns: within a band, strips of 4 source rows are read left to
+ * Transposes that move whole rows of the last axis ([A, R, C, D] → [A, C, R, D], as splitting and
+ * merging attention heads does) are strided copies of rows of D, 16 bytes at a time.
+ *
+ * The block kernel walks bands of BAND columns: within a band, strips of 4 source rows are read left to
  * right and each lands as 16 bytes in BAND destination rows, which stay in cache until the next
  * strips fill their lines.
  */
-import { onBackendMemory, simdExports, op, uleb, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { onBackendMemory, simdExports, op, rowWalk, uleb, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
 import type { WasmBackend } from './wasm_heap.js';
 
 /** Columns per band (a multiple of 4). */
@@ -78,10 +81,38 @@ function blocks(): SimdFunction {
   };
 }
 
-type Blocks = (src: number, dst: number, rows4: number, cols4: number, srcStride: number, dstStride: number) => void;
+/** copy(src, dst, rows, bytes, srcStride, dstStride): `rows` runs of `bytes` (a multiple of 16), strides in bytes. */
+function copy(): SimdFunction {
+  const [SRC, DST, ROWS, BYTES, SS, DS] = [0, 1, 2, 3, 4, 5];
+  const j = 6;
+  const at = (base: number) => [...op.get(base), ...op.get(j), ...op.i32Add];
+  const next = (p: number, by: number) => [...op.get(p), ...op.get(by), ...op.i32Add, ...op.set(p)];
+  return {
+    name: 'copy',
+    params: [I32, I32, I32, I32, I32, I32],
+    locals: [I32],
+    body: rowWalk(ROWS, j, BYTES, [[...at(DST), ...at(SRC), ...op.load, ...op.store]], [...next(SRC, SS), ...next(DST, DS)]),
+  };
+}
 
-/** The kernel on `memory`, or null when this engine cannot run it. */
-export const transposeSimdOn = (memory: WasmMemory) => simdExports('transpose', () => [blocks()], memory) as { t4: Blocks } | null;
+type Blocks = (src: number, dst: number, rows4: number, cols4: number, srcStride: number, dstStride: number) => void;
+type Copy = (src: number, dst: number, rows: number, bytes: number, srcStride: number, dstStride: number) => void;
+
+/** The kernels on `memory`, or null when this engine cannot run them. */
+export const transposeSimdOn = (memory: WasmMemory) => simdExports('transpose', () => [blocks(), copy()], memory) as { t4: Blocks; copy: Copy } | null;
+
+/**
+ * [A, R, C, D] → [A, C, R, D] for 4-byte elements in `memory` (whole rows of D move: splitting
+ * and merging attention heads), from byte address `src` to `dst`; false (nothing written) when D
+ * is not a multiple of 4 or the kernel cannot run here.
+ */
+export function swapRowsOnMemory(memory: WasmMemory, src: number, dst: number, [a, r, c, d]: number[]): boolean {
+  const k = d % 4 === 0 ? transposeSimdOn(memory) : null;
+  if (!k) return false;
+  const row = d * 4;
+  for (let ai = 0; ai < a; ai++) for (let ci = 0; ci < c; ci++) k.copy(src + (ai * r * c + ci) * row, dst + (ai * c + ci) * r * row, r, row, c * row, row);
+  return true;
+}
 
 /**
  * Swap the last two axes of `batch` contiguous [rows, cols] matrices of 4-byte elements in
@@ -109,6 +140,11 @@ export function transposeOnMemory(memory: WasmMemory, src: number, dst: number, 
     for (let i = rows4; i < rows; i++) for (let j = 0; j < cols; j++) heap[d + j * rows + i] = heap[s + i * cols + j];
   }
   return true;
+}
+
+/** `swapRowsOnMemory` on the wasm backend's heap; false when the SIMD kernel cannot run there. */
+export function swapRowsOnHeap(backend: WasmBackend, src: number, dst: number, dims: number[]): boolean {
+  return onBackendMemory(backend, (memory) => swapRowsOnMemory(memory, src, dst, dims)) ?? false;
 }
 
 /** `transposeOnMemory` on the wasm backend's heap; false when the SIMD kernel cannot run there. */

@@ -90,6 +90,28 @@ export const op = {
   div: simd(0xe7),
 };
 
+/**
+ * while (rows-- > 0) { for (j = 0; j < bytes; j += 16) { inner } ; next } — the row walk of every
+ * kernel here (`rows`, `bytes` and `j` are locals; `next` advances the row pointers).
+ */
+export const rowWalk = (rows: number, j: number, bytes: number, inner: number[][], next: number[]) => [
+  op.block,
+  op.loop,
+  [...op.get(rows), ...op.i32Eqz, ...op.brIf(1)],
+  [...op.i32Const(0), ...op.set(j)],
+  op.block,
+  op.loop,
+  [...op.get(j), ...op.get(bytes), ...op.i32GeU, ...op.brIf(1)],
+  ...inner,
+  [...op.get(j), ...op.i32Const(16), ...op.i32Add, ...op.set(j), ...op.br(0)],
+  op.end,
+  op.end,
+  next,
+  [...op.get(rows), ...op.i32Const(1), ...op.i32Sub, ...op.set(rows), ...op.br(0)],
+  op.end,
+  op.end,
+];
+
 export interface SimdFunction {
   name: string;
   params: number[];

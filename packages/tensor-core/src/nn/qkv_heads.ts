@@ -4,6 +4,11 @@ import { inferenceFusable, qkvHeadsInference } from '../kernels/fused_step.js';
 import { mergeHeads, scaledDotProductAttention, splitHeads } from './attention.js';
 import { nativeQkvAttention, nativeQkvAttentionServes } from '../native/qkv_attention.js';
 import { applyRotary } from './rope.js';
+import { nativeKernels } from '../kernels/native.js';
+import { QKV_HEADS_GRAD } from '../kernels/qkv_heads_grad.js';
+import { rotarySimdOn } from '../kernels/rotary_simd.js';
+import { backendMemory } from '../kernels/wasm_simd.js';
+import type { WasmBackend } from '../kernels/wasm_heap.js';
 
 export interface QkvHeadsOptions {
   heads: number;
@@ -18,7 +23,8 @@ export interface QkvHeadsOptions {
 /**
  * A fused q/k/v projection x [B·T, (H + 2·Hkv)·hd] (rows b·T + t; columns q heads, then k, then v)
  * in head layout: q [B, H, T, hd] and k [B, Hkv, T, hd] with RoPE applied, v [B, Hkv, T, hd]. One
- * kernel when no gradient is recorded (inference); split, splitHeads and applyRotary otherwise.
+ * kernel when no gradient is recorded (inference), and under a tape on wasm without the native
+ * addon (one SIMD kernel each way, hd a multiple of 8); split, splitHeads and applyRotary otherwise.
  */
 export function qkvHeads(x: Tensor, { heads: h, kvHeads: hkv, t, cos, sin }: QkvHeadsOptions): { q: Tensor; k: Tensor; v: Tensor } {
   const [n, w] = x.shape;
@@ -28,7 +34,8 @@ export function qkvHeads(x: Tensor, { heads: h, kvHeads: hkv, t, cos, sin }: Qkv
   const [cb, c1, ct, cd] = cos.shape;
   TensorCoreError.check(cos.rank === 4 && (cb === 1 || cb === n / t) && c1 === 1 && ct === t && cd === hd && sin.shape.join() === cos.shape.join(), 'ARGUMENT', () =>
     `'cos' and 'sin' passed to 'qkvHeads' must be [1|${n / t}, 1, ${t}, ${hd}], got [${cos.shape.join(', ')}] and [${sin.shape.join(', ')}]`);
-  if (inferenceFusable('HealthgptQkvHeads', x, cos, sin)) {
+  if (inferenceFusable('HealthgptQkvHeads', x, cos, sin) || qkvHeadsTrainable(x, cos, sin, hd)) {
+    // The same kernel under a tape: its gradient is HealthgptQkvHeadsGrad (kernels/qkv_heads_grad.ts).
     const [q, k, v] = qkvHeadsInference(x, cos, sin, h, hkv, t);
     return { q, k, v };
   }
@@ -38,6 +45,17 @@ export function qkvHeads(x: Tensor, { heads: h, kvHeads: hkv, t, cos, sin }: Qkv
     const [q, k] = tf.split(qk, [h, hkv], 1);
     return { q, k, v: splitHeads(v0, hkv, t) };
   });
+}
+
+/**
+ * Whether training (a tape recording) runs qkvHeads as one WebAssembly SIMD kernel each way: wasm
+ * without the native addon (whose RoPE serves it otherwise), float32, hd a multiple of 8.
+ */
+function qkvHeadsTrainable(x: Tensor, cos: Tensor, sin: Tensor, hd: number): boolean {
+  if (tf.getBackend() !== 'wasm' || nativeKernels() !== null || hd % 8 !== 0 || ![x, cos, sin].every((a) => a.dtype === 'float32' && a.size > 0)) return false;
+  if (!tf.getKernel(QKV_HEADS_GRAD, 'wasm')) return false;
+  const memory = backendMemory((tf.backend() as unknown as WasmBackend).wasm);
+  return memory !== null && rotarySimdOn(memory) !== null;
 }
 
 /** `qkvHeads`' options and the attention mask. */
