@@ -7,9 +7,10 @@
  * comprehension levers without training the VQ tokenizer again:
  *   node --import tsx packages/trainer/scripts/generation_from_run.ts --run DIR [--seed 0]
  *     [--aligned on|off] [--questions N] [--vqa-weight W] [--instruction STEPS] [--alignment STEPS] [--fusion SUBTASK,…]
- *     [--projector-scale K]
+ *     [--projector-scale K] [--align-data SUBTASK,…]
  * `--projector-scale K` multiplies the assembled comprehension projector's output layer by K before
- * stages 1–3 (an experiment on the size of its features against the token embeddings').
+ * stages 1–3 (an experiment on the size of its features against the token embeddings');
+ * `--align-data` sets the comprehension alignment's subtasks (default caption, report).
  * Unset options keep the `demo` budget's. Prints the demo's bar (closed accuracy against
  * question-only with the sign test; generation SSIM against identity), the described accuracy
  * after the question phase, closed accuracy per question type, how many VQA answers change when
@@ -49,7 +50,7 @@ async function imageSwap(model: HealthGPT, qs: Sample[], images: ImageResolver):
   const other = await answers((i) => qs[(i + 37) % qs.length].images[0]);
   return `${own.filter((a, i) => a !== other[i]).length} of ${qs.length}`;
 }
-const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, alignment: { type: 'string' }, 'projector-scale': { type: 'string' }, fusion: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, alignment: { type: 'string' }, 'projector-scale': { type: 'string' }, 'align-data': { type: 'string' }, fusion: { type: 'string' } } });
 if (!args.run) throw new Error('--run DIR is required');
 const seed = Number(args.seed);
 const budget = PIPELINE_BUDGETS.demo;
@@ -97,7 +98,7 @@ try {
   lap('encode');
   // --alignment: the comprehension alignment's steps (the generation alignment keeps its own)
   const steps = { ...budget.stages, instruction: args.instruction ? Number(args.instruction) : budget.stages.instruction, ...(args.alignment ? { alignment: Number(args.alignment), alignmentGeneration: budget.stages.alignmentGeneration ?? budget.stages.alignment } : {}) };
-  const stages = paperStages(model, { steps, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, data: args.fusion ? { ...budget.stages.data, fusion: args.fusion.split(',') } : budget.stages.data, weights, available: [...groups.keys()], seed });
+  const stages = paperStages(model, { steps, batchSize: budget.stages.batchSize, lrScale: budget.stages.lrScale, data: { ...budget.stages.data, ...(args.fusion ? { fusion: args.fusion.split(',') } : {}), ...(args['align-data'] ? { alignmentComprehension: args['align-data'].split(',') } : {}) }, weights, available: [...groups.keys()], seed });
   const run = await new Trainer({ model, tasks: healthGPTTasks(model, groups), progress: false }).run(stages);
   lap('stages');
   const ev = await evaluate(model, evalSubset(data.heldOut, budget.evalPerSubtask), { images: data.images, train: data.train });
@@ -105,7 +106,7 @@ try {
   const bar = demoBar(ev);
   const swapped = await imageSwap(model, evalSubset(data.heldOut, budget.evalPerSubtask).filter((s) => s.subtask === 'vqa'), data.images);
   lap('swap');
-  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, alignment: steps.alignment, projectorScale: args['projector-scale'], fusion: args.fusion, described, comprehension: bar.comprehension, closedByType: closedByType(ev), imageSwapChanged: swapped, generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
+  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, alignment: steps.alignment, projectorScale: args['projector-scale'], alignData: args['align-data'], fusion: args.fusion, described, comprehension: bar.comprehension, closedByType: closedByType(ev), imageSwapChanged: swapped, generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
 } finally {
   model.dispose();
 }
