@@ -1,5 +1,5 @@
-import { describe, beforeAll } from 'vitest';
-import { tf, initBackend, type BackendRequest } from '@healthgpt/tensor-core';
+import { describe, beforeAll, afterAll } from 'vitest';
+import { tf, initBackend, useNativeMatmul, type BackendRequest } from '@healthgpt/tensor-core';
 
 export type TestBackend = 'cpu' | 'wasm' | 'native';
 
@@ -32,4 +32,18 @@ export function describeBackends(name: string, fn: (backend: TestBackend) => voi
       fn(backend);
     });
   }
+}
+
+/**
+ * Turn tensor-core's native path off for the enclosing suite, and on again after it: for tests of
+ * the wasm and cpu kernels that the native addon's kernels would otherwise serve. Call it inside
+ * `describe` (or `describeBackends`), before the tests.
+ */
+export function withoutNativePath(): void {
+  beforeAll(() => {
+    useNativeMatmul(false);
+  });
+  afterAll(() => {
+    useNativeMatmul(true);
+  });
 }

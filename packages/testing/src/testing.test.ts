@@ -1,7 +1,8 @@
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, beforeAll } from 'vitest';
 import fc from 'fast-check';
-import { tf } from '@healthgpt/tensor-core';
-import { compareClose, expectWithinAllowance, float32SumErrorFactor, FLOAT32_UNIT_ROUNDOFF, goldenDir, dataDir, loadGolden, expectNoLeaks, disposeDeep, repoRoot } from '@healthgpt/testing';
+import { tf, initBackend } from '@healthgpt/tensor-core';
+import { nativeBlas } from '@healthgpt/tensor-core/internal';
+import { compareClose, expectWithinAllowance, float32SumErrorFactor, FLOAT32_UNIT_ROUNDOFF, goldenDir, dataDir, loadGolden, expectNoLeaks, disposeDeep, repoRoot, withoutNativePath } from '@healthgpt/testing';
 
 describe('@healthgpt/testing', () => {
   const saved = { ...process.env };
@@ -78,5 +79,26 @@ describe('@healthgpt/testing', () => {
     const before = tf.memory().numTensors;
     disposeDeep({ a: [tf.zeros([1])], m: new Map([['x', tf.ones([1])]]) });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+// Whether the native path was live before the suite below turned it off (set by its first hook).
+let nativeBefore: boolean | undefined;
+describe('withoutNativePath', () => {
+  beforeAll(async () => {
+    await initBackend();
+    nativeBefore = nativeBlas() !== null;
+  });
+  withoutNativePath();
+
+  it('turns the native path off inside the suite', () => {
+    expect(nativeBlas()).toBeNull();
+  });
+});
+
+describe('after a suite run withoutNativePath', () => {
+  it('the native path is as it was before it', () => {
+    expect(nativeBefore).toBeDefined();
+    expect(nativeBlas() !== null).toBe(nativeBefore);
   });
 });

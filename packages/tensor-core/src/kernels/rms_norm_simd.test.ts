@@ -1,7 +1,7 @@
-import { it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, rmsNorm, useNativeMatmul, type Tensor } from '@healthgpt/tensor-core';
-import { describeBackends, expectNoLeaks, randomValues } from '@healthgpt/testing';
+import { tf, rmsNorm, type Tensor } from '@healthgpt/tensor-core';
+import { describeBackends, expectNoLeaks, randomValues, withoutNativePath } from '@healthgpt/testing';
 import { rmsNormSimdOn, simdRmsNormServes } from './rms_norm_simd.js';
 import { WebAssemblyApi } from './wasm_simd.js';
 
@@ -74,12 +74,7 @@ function expectWithin(got: Float32Array, want: ArrayLike<number>, tol: ArrayLike
 describeBackends(
   'rmsNorm under a gradient tape on wasm without the native addon: WebAssembly SIMD kernels',
   () => {
-    beforeAll(() => {
-      useNativeMatmul(false); // the native RMSNorm would serve it otherwise
-    });
-    afterAll(() => {
-      useNativeMatmul(true);
-    });
+    withoutNativePath(); // the native RMSNorm would serve it otherwise
 
     it('value, dx and dw follow float64 within the float32 rounding bound (property)', () => {
       fc.assert(

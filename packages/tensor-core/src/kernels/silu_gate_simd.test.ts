@@ -1,7 +1,7 @@
-import { it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, siluGate, useNativeMatmul, type Tensor } from '@healthgpt/tensor-core';
-import { describeBackends, expectNoLeaks, randomValues } from '@healthgpt/testing';
+import { tf, siluGate, type Tensor } from '@healthgpt/tensor-core';
+import { describeBackends, expectNoLeaks, randomValues, withoutNativePath } from '@healthgpt/testing';
 import { siluGateSimdOn, simdSiluGateServes } from './silu_gate_simd.js';
 import { WebAssemblyApi } from './wasm_simd.js';
 
@@ -47,12 +47,7 @@ function check(got: ArrayLike<number>, want: number[], tol: number[], what: stri
 describeBackends(
   'siluGate under a gradient tape on wasm without the native addon: WebAssembly SIMD kernels',
   () => {
-    beforeAll(() => {
-      useNativeMatmul(false); // the native SiLU gate would serve it otherwise
-    });
-    afterAll(() => {
-      useNativeMatmul(true);
-    });
+    withoutNativePath(); // the native SiLU gate would serve it otherwise
 
     it('value and gradients (fused gate_up and separate gate, up) follow float64 within the float32 rounding bound (property)', () => {
       fc.assert(

@@ -1,7 +1,7 @@
-import { it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, qkvHeads, useNativeMatmul, type Tensor } from '@healthgpt/tensor-core';
-import { describeBackends, expectNoLeaks, randomValues, wasmAndCpu } from '@healthgpt/testing';
+import { tf, qkvHeads, type Tensor } from '@healthgpt/tensor-core';
+import { describeBackends, expectNoLeaks, randomValues, wasmAndCpu, withoutNativePath } from '@healthgpt/testing';
 
 /** qkvHeads as the unfused ops tfjs differentiates: split, heads transposed, x·cos + [−x₂; x₁]·sin. */
 function reference(x: Tensor, cos: Tensor, sin: Tensor, h: number, hkv: number, t: number): Tensor[] {
@@ -32,12 +32,7 @@ function valueAndGrad(f: (x: Tensor) => Tensor[], x: Tensor, ws: Tensor[], useV:
 describeBackends(
   'qkvHeads under a gradient tape on wasm without the native addon: one SIMD kernel each way',
   () => {
-    beforeAll(() => {
-      useNativeMatmul(false); // the native kernels would serve it otherwise
-    });
-    afterAll(() => {
-      useNativeMatmul(true);
-    });
+    withoutNativePath(); // the native kernels would serve it otherwise
 
     it('gives the bits of the unfused ops, values and input gradient, with shared or per-batch tables (property)', () => {
       fc.assert(

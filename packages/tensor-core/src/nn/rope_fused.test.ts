@@ -1,7 +1,7 @@
-import { it, expect, beforeAll, afterAll } from 'vitest';
+import { it, expect } from 'vitest';
 import fc from 'fast-check';
-import { tf, applyRotary, useNativeMatmul, type Tensor } from '@healthgpt/tensor-core';
-import { describeBackends, expectNoLeaks, randomValues } from '@healthgpt/testing';
+import { tf, applyRotary, type Tensor } from '@healthgpt/tensor-core';
+import { describeBackends, expectNoLeaks, randomValues, withoutNativePath } from '@healthgpt/testing';
 
 /** RoPE as the unfused ops tfjs differentiates: x·cos + [−x₂; x₁]·sin. */
 function reference(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
@@ -23,12 +23,7 @@ function valueAndGrads(rope: typeof reference, x: Tensor, cos: Tensor, sin: Tens
 }
 
 describeBackends('applyRotary under a gradient tape: fused forward and backward kernels (no native addon)', () => {
-  beforeAll(() => {
-    useNativeMatmul(false); // the native RoPE would serve it otherwise
-  });
-  afterAll(() => {
-    useNativeMatmul(true);
-  });
+  withoutNativePath(); // the native RoPE would serve it otherwise
 
   it('gives the bits of the unfused formula, value and input gradient, with zero table gradients (property)', () => {
     fc.assert(

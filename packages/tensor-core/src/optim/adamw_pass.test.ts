@@ -1,8 +1,8 @@
-import { it, expect, describe, beforeAll, afterAll } from 'vitest';
+import { it, expect, describe, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { tf, AdamW, TensorCoreError, useNativeMatmul } from '@healthgpt/tensor-core';
 import { adamWKernelFor, tfjsAdamWKernel } from '@healthgpt/tensor-core/internal';
-import { describeBackends, expectNoLeaks, randomValues, wasmAndCpu } from '@healthgpt/testing';
+import { describeBackends, expectNoLeaks, randomValues, wasmAndCpu, withoutNativePath } from '@healthgpt/testing';
 import { adamWPassIsSimd, constants, passAdamWKernel, passAdamWServes, passAdamWStep, simdAdamWOn, type AdamWAttrs } from './adamw_pass.js';
 import type { AdamWEntry } from './adamw_kernel.js';
 import { WebAssemblyApi } from '../kernels/wasm_simd.js';
@@ -64,12 +64,7 @@ function entry(shape: number[], s: ReturnType<typeof state>, h: Hyper, step: num
 const disposeEntry = (e: Omit<AdamWEntry, 'name'>) => tf.dispose([e.param, e.grad, e.expAvg, e.expAvgSq]);
 
 describeBackends('AdamW in one pass (no native addon)', (backend) => {
-  beforeAll(() => {
-    useNativeMatmul(false);
-  });
-  afterAll(() => {
-    useNativeMatmul(true);
-  });
+  withoutNativePath();
 
   it('is the registered update kernel with the native path off, as WebAssembly SIMD on wasm', () => {
     expect(adamWKernelFor().name).toBe('pass');
