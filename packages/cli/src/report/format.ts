@@ -5,6 +5,9 @@ export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g,
 /** A fraction as a percentage with one decimal; `–` when missing. */
 export const pct = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)} %`);
 
+/** A p-value with three decimals (`< 0.001` below that); `–` when missing. */
+export const pValue = (p: number | undefined): string => (p === undefined || !Number.isFinite(p) ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
+
 /** A number with `d` decimals; `–` when missing. */
 export const num = (x: number | undefined, d = 3): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 

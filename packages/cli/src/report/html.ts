@@ -2,7 +2,7 @@ import { REPORT_CSS } from './style.js';
 import { lossCurveSvg } from './svg.js';
 import { pngDataUri } from './images.js';
 import { questionTypeTable } from './question_types.js';
-import { duration, esc, flatten, num, pct } from './format.js';
+import { duration, esc, flatten, num, pct, pValue } from './format.js';
 import type { ComprehensionExampleLike, ComprehensionRowLike, GenerationExampleLike, ReportData } from './types.js';
 
 const BASELINE_NAMES: Record<string, string> = { majority: 'majority answer', questionOnly: 'question-only best answer', identity: 'identity (output = input)' };
@@ -89,7 +89,6 @@ async function vqaExamples(examples: readonly ComprehensionExampleLike[]): Promi
   return (await part('Answered right', right)) + (await part('Answered wrong', wrong));
 }
 
-const pValue = (p: number) => (Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : '–');
 
 function verdict(d: ReportData): string {
   if (!d.verdict) return '';

@@ -1,7 +1,5 @@
-import { esc, pct } from './format.js';
+import { esc, pct, pValue } from './format.js';
 import type { ComprehensionRowLike } from './types.js';
-
-const pValue = (p: number | undefined) => (p === undefined || !Number.isFinite(p) ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
 
 /**
  * The VQA rows per question type (closed and open, not their union): the model's accuracy beside
