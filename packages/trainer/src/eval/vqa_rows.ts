@@ -17,20 +17,22 @@ export const meanOf = (xs: number[]): number => (xs.length ? xs.reduce((a, b) =>
  * test against each baseline, and the same per question type (`byQuestionType`).
  */
 export function vqaRows(subtask: string, samples: Sample[], preds: string[], baselines: [string, AnswerBaseline][]): ComprehensionRow[] {
+  // Each answerer's exact match per sample, once: every row and question type below reads these.
+  const answerers: [string, (i: number) => string][] = [['model', (i) => preds[i]], ...baselines.map(([name, b]): [string, (i: number) => string] => [name, (i) => b(samples[i])])];
+  const correct = answerers.map(([, a]) => samples.map((s, i) => exactMatch(a(i), reference(s)) === 1));
+  const [ours, ...theirs] = correct;
   const rows: ComprehensionRow[] = [];
   const types = [...new Set(samples.map(answerType))].sort();
   for (const t of [...types, ...(types.length > 1 ? ['ALL'] : [])]) {
     const idx = samples.map((s, i) => i).filter((i) => t === 'ALL' || answerType(samples[i]) === t);
-    const right = (p: (i: number) => string) => idx.map((i) => exactMatch(p(i), reference(samples[i])) === 1);
-    const score = (p: (i: number) => string) => {
-      const r: { accuracy: number; recall?: number } = { accuracy: meanOf(right(p).map(Number)) };
-      if (t !== 'CLOSED') r.recall = meanOf(idx.map((i) => tokenRecall(p(i), reference(samples[i]))));
+    const score = (k: number) => {
+      const r: { accuracy: number; recall?: number } = { accuracy: meanOf(idx.map((i) => Number(correct[k][i]))) };
+      if (t !== 'CLOSED') r.recall = meanOf(idx.map((i) => tokenRecall(answerers[k][1](i), reference(samples[i]))));
       return r;
     };
-    const ours = right((i) => preds[i]);
-    const paired = Object.fromEntries(baselines.map(([name, b]) => [name, pairedComparison(ours, right((i) => b(samples[i])))]));
-    const byType = questionTypeScores(idx, samples, preds, baselines);
-    rows.push({ subtask, answerType: t, n: idx.length, ...score((i) => preds[i]), baselines: Object.fromEntries(baselines.map(([name, b]) => [name, score((i) => b(samples[i]))])), ...(baselines.length ? { paired } : {}), ...(byType ? { byQuestionType: byType } : {}) });
+    const paired = Object.fromEntries(baselines.map(([name], k) => [name, pairedComparison(idx.map((i) => ours[i]), idx.map((i) => theirs[k][i]))]));
+    const byType = questionTypeScores(idx, samples, ours, baselines.map(([name], k) => [name, theirs[k]]));
+    rows.push({ subtask, answerType: t, n: idx.length, ...score(0), baselines: Object.fromEntries(baselines.map(([name], k) => [name, score(k + 1)])), ...(baselines.length ? { paired } : {}), ...(byType ? { byQuestionType: byType } : {}) });
   }
   return rows;
 }
@@ -42,8 +44,8 @@ const questionType = (s: Sample) => {
   return t === undefined || t === null || t === '' ? null : String(t);
 };
 
-/** Accuracy of the model and each baseline per question type over the samples `idx` (null when none names its type). */
-function questionTypeScores(idx: number[], samples: Sample[], preds: string[], baselines: [string, AnswerBaseline][]): Record<string, QuestionTypeScores> | null {
+/** Accuracy of the model and each baseline per question type over the samples `idx`, from their per-sample exact matches (null when none names its type). */
+function questionTypeScores(idx: number[], samples: Sample[], ours: boolean[], theirs: [string, boolean[]][]): Record<string, QuestionTypeScores> | null {
   const groups = new Map<string, number[]>();
   for (const i of idx) {
     const t = questionType(samples[i]) ?? 'other';
@@ -52,16 +54,14 @@ function questionTypeScores(idx: number[], samples: Sample[], preds: string[], b
   if (!idx.some((i) => questionType(samples[i]) !== null)) return null;
   const out: Record<string, QuestionTypeScores> = {};
   for (const [t, js] of groups) {
-    const right = (p: (i: number) => string) => js.map((i) => exactMatch(p(i), reference(samples[i])) === 1);
-    const ours = right((i) => preds[i]);
-    const theirs = baselines.map(([name, b]) => [name, right((i) => b(samples[i]))] as const);
+    const model = js.map((i) => ours[i]);
+    const base = theirs.map(([name, r]) => [name, js.map((i) => r[i])] as const);
     out[t] = {
       n: js.length,
-      accuracy: meanOf(ours.map(Number)),
-      baselines: Object.fromEntries(theirs.map(([name, r]) => [name, meanOf(r.map(Number))])),
-      ...(baselines.length ? { paired: Object.fromEntries(theirs.map(([name, r]) => [name, pairedComparison(ours, r)])) } : {}),
+      accuracy: meanOf(model.map(Number)),
+      baselines: Object.fromEntries(base.map(([name, r]) => [name, meanOf(r.map(Number))])),
+      ...(theirs.length ? { paired: Object.fromEntries(base.map(([name, r]) => [name, pairedComparison(model, r)])) } : {}),
     };
   }
   return out;
 }
-
