@@ -123,7 +123,8 @@ describeBackends('routedMix (the routed low-rank mixture of H-LoRA)', () => {
     try {
       fc.assert(
         fc.property(
-          fc.record({ n: fc.integer({ min: 1, max: 400 }), k: fc.constantFrom(1, 2, 4, 8, 32), re: fc.constantFrom(1, 2, 3, 8), s: fc.double({ min: 0.1, max: 8, noNaN: true }), seed: fc.integer({ min: 0, max: 999 }), spread: fc.double({ min: 0.1, max: 30, noNaN: true }) }),
+          // k from 16 up takes the addon's lane reductions; rₑ 1, 2, 4 and 8 its constant-width loops, 3 and 16 the general ones.
+          fc.record({ n: fc.integer({ min: 1, max: 400 }), k: fc.constantFrom(1, 2, 4, 8, 17, 32), re: fc.constantFrom(1, 2, 3, 4, 8, 16), s: fc.double({ min: 0.1, max: 8, noNaN: true }), seed: fc.integer({ min: 0, max: 999 }), spread: fc.double({ min: 0.1, max: 30, noNaN: true }) }),
           ({ n, k, re, s, seed, spread }) => {
             const r = k * re;
             const u = values(n * (r + k), seed, 1);
@@ -154,7 +155,15 @@ describeBackends('routedMix (the routed low-rank mixture of H-LoRA)', () => {
           },
         ),
         // The example is a case CI found where the tfjs ops' gate gradient was 1.2e-5 off on a result of 0.19: its terms summed to ~100.
-        { numRuns: 20, examples: [[{ n: 174, k: 8, re: 8, s: 7.199998140335084, seed: 991, spread: 15.075934626790657 }]] },
+        // The second and third: H-LoRA's k = 32, r = 64 (lanes, rₑ = 2) and a lane tail (k = 17, rₑ = 4).
+        {
+          numRuns: 20,
+          examples: [
+            [{ n: 174, k: 8, re: 8, s: 7.199998140335084, seed: 991, spread: 15.075934626790657 }],
+            [{ n: 300, k: 32, re: 2, s: 64, seed: 5, spread: 12 }],
+            [{ n: 37, k: 17, re: 4, s: 1.5, seed: 9, spread: 3 }],
+          ],
+        },
       );
     } finally {
       spied.forEach((restore) => restore());
