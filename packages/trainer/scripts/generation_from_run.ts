@@ -7,28 +7,27 @@
  * comprehension levers without training the VQ tokenizer again:
  *   node --import tsx packages/trainer/scripts/generation_from_run.ts --run DIR [--seed 0]
  *     [--aligned on|off] [--questions N] [--vqa-weight W] [--instruction STEPS] [--alignment STEPS] [--fusion SUBTASK,…]
- *     [--projector-scale K] [--align-data SUBTASK,…]
+ *     [--projector-scale K] [--align-data SUBTASK,…] [--pairs TYPE,…|none] [--pairs-weight W]
  * `--projector-scale K` multiplies the assembled comprehension projector's output layer by K before
  * stages 1–3 (an experiment on the size of its features against the token embeddings');
  * `--align-data` sets the comprehension alignment's subtasks (default caption, report).
+ * `--pairs` sets the question types paired about each training image (`questionPairSamples`;
+ * default the budget's `questionPairs`, `none` for no pairs) and `--pairs-weight` their stage-3
+ * mixture weight (default the budget's).
  * Unset options keep the `demo` budget's. Prints the demo's bar (closed accuracy against
  * question-only with the sign test; generation SSIM against identity), the described accuracy
  * after the question phase, closed accuracy per question type, how many VQA answers change when
  * the image is swapped for another scene's, and the phase timings as one JSON line.
  */
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
-import { readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { initBackend, tf } from '@healthgpt/tensor-core';
-import { DecoderLM, IMAGE_PLACEHOLDER } from '@healthgpt/decoder';
-import type { Sample } from '@healthgpt/vl-health';
-import { CLIPVisionModel } from '@healthgpt/vision-encoder';
-import { VQTokenizer } from '@healthgpt/vq-tokenizer';
-import { HealthGPT, healthGPTPreset } from '@healthgpt/model';
-import { type ImageResolver, PIPELINE_BUDGETS, syntheticData, evalSubset, encodeSamples, bySubtask, healthGPTTasks, paperStages, Trainer, evaluate, assembleModel, demoBar } from '../src/index.js';
+import { IMAGE_PLACEHOLDER } from '@healthgpt/decoder';
+import { QUESTION_TYPES, type QuestionType, type Sample } from '@healthgpt/vl-health';
+import type { HealthGPT } from '@healthgpt/model';
+import { questionPairSamples, type ImageResolver, PIPELINE_BUDGETS, syntheticData, evalSubset, encodeSamples, bySubtask, healthGPTTasks, paperStages, Trainer, evaluate, assembleModel, demoBar } from '../src/index.js';
 import { sceneQuestions, describedQuestionTask, describedAccuracy, packDocuments, languageModelTask, sampleDocuments } from '../src/index.js';
-import { loadCheckpointWeights } from '../src/loop/checkpoint.js';
+import { stage0OfRun } from './stage0_of_run.js';
 
 /** Closed accuracy per question type: model / question-only (n). */
 const closedByType = (ev: Awaited<ReturnType<typeof evaluate>>) => {
@@ -50,27 +49,18 @@ async function imageSwap(model: HealthGPT, qs: Sample[], images: ImageResolver):
   const other = await answers((i) => qs[(i + 37) % qs.length].images[0]);
   return `${own.filter((a, i) => a !== other[i]).length} of ${qs.length}`;
 }
-const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, alignment: { type: 'string' }, 'projector-scale': { type: 'string' }, 'align-data': { type: 'string' }, fusion: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { run: { type: 'string' }, seed: { type: 'string', default: '0' }, aligned: { type: 'string', default: 'on' }, questions: { type: 'string' }, 'vqa-weight': { type: 'string' }, instruction: { type: 'string' }, alignment: { type: 'string' }, 'projector-scale': { type: 'string' }, 'align-data': { type: 'string' }, fusion: { type: 'string' }, pairs: { type: 'string' }, 'pairs-weight': { type: 'string' } } });
 if (!args.run) throw new Error('--run DIR is required');
 const seed = Number(args.seed);
 const budget = PIPELINE_BUDGETS.demo;
 const questionSteps = args.questions ? Number(args.questions) : (budget.stage0.decoder.questionSteps ?? 0);
-const weights = args['vqa-weight'] ? { ...budget.stages.weights, instruction: { ...budget.stages.weights?.instruction, vqa: Number(args['vqa-weight']) } } : budget.stages.weights;
+const instructionWeights = { ...budget.stages.weights?.instruction, ...(args['vqa-weight'] ? { vqa: Number(args['vqa-weight']) } : {}), ...(args['pairs-weight'] ? { 'vqa-pairs': Number(args['pairs-weight']) } : {}) };
+const pairTypes = (args.pairs === undefined ? (budget.stages.questionPairs ?? []) : args.pairs === 'none' ? [] : args.pairs.split(',')) as QuestionType[];
+if (pairTypes.some((t) => !QUESTION_TYPES.includes(t))) throw new Error(`--pairs: question types are ${QUESTION_TYPES.join(', ')}`);
+const weights = { ...budget.stages.weights, instruction: pairTypes.length ? instructionWeights : Object.fromEntries(Object.entries(instructionWeights).filter(([k]) => k !== 'vqa-pairs')) };
 const s0 = budget.stage0.decoder;
 console.error('backend', JSON.stringify(await initBackend()));
-const trained = await HealthGPT.fromPretrained(join(args.run, 'model'));
-const tokenizer = trained.tokenizer!;
-const ids = trained.config.imageTokens!;
-const ckptDir = join(args.run, 'stage0-decoder', 'checkpoints');
-const ckpt = join(ckptDir, readdirSync(ckptDir).sort()[0]); // the language model's (a question phase's checkpoint comes after it)
-const spec = healthGPTPreset('tiny');
-const decoder = new DecoderLM({ ...spec.text_config, vocab_size: ids.start, bos_token_id: tokenizer.bosTokenId, eos_token_id: tokenizer.eosTokenId, pad_token_id: tokenizer.padTokenId ?? tokenizer.eosTokenId }, { init: false });
-await loadCheckpointWeights(ckpt, decoder);
-const visionTower = new CLIPVisionModel(trained.visionTower.config, { init: false });
-visionTower.loadStateDict(trained.visionTower.stateDict());
-const vq = new VQTokenizer(trained.vq!.config, { init: false });
-vq.loadStateDict(trained.vq!.stateDict());
-trained.dispose();
+const { tokenizer, decoder, visionTower, vq, imageTokens: ids, template } = await stage0OfRun(args.run);
 
 const data = syntheticData('tiny', budget.scenes, seed);
 const t: Record<string, number> = {};
@@ -80,10 +70,10 @@ let described: number | null = null;
 if (questionSteps > 0) {
   const lmSpec = { trainable: ['**'], lr: s0.lr, weightDecay: 0.01, batchSize: s0.batchSize, clipNorm: 1, schedule: { kind: 'cosine', warmupRatio: 0.05, floor: 0.1 }, seed } as const;
   const rows = packDocuments(tokenizer, sampleDocuments(data.train), s0.seqLen);
-  await new Trainer({ model: decoder, tasks: [languageModelTask(decoder, rows), describedQuestionTask(decoder, tokenizer, spec.template, sceneQuestions(data.train, seed))], progress: false }).run([
+  await new Trainer({ model: decoder, tasks: [languageModelTask(decoder, rows), describedQuestionTask(decoder, tokenizer, template, sceneQuestions(data.train, seed))], progress: false }).run([
     { ...lmSpec, name: 'stage0-decoder-questions', mixture: { text: 1, 'described-questions': 1 }, length: { steps: questionSteps } },
   ]);
-  described = describedAccuracy(decoder, tokenizer, spec.template, sceneQuestions(data.heldOut, seed + 1)).accuracy;
+  described = describedAccuracy(decoder, tokenizer, template, sceneQuestions(data.heldOut, seed + 1)).accuracy;
   lap('questions');
 }
 decoder.resizeTokenEmbeddings(tokenizer.length, ids.start); // the image tokens' rows at the mean of the others, as assembling does
@@ -94,7 +84,8 @@ if (args['projector-scale']) {
   for (const [n, p] of model.namedParameters()) if (n.startsWith('model.mm_projector.2.')) p.assign(tf.mul(p, k));
 }
 try {
-  const groups = bySubtask(await encodeSamples(model, data.train, data.images));
+  const pairs = questionPairSamples(data.train, pairTypes, seed);
+  const groups = bySubtask(await encodeSamples(model, [...data.train, ...pairs], data.images));
   lap('encode');
   // --alignment: the comprehension alignment's steps (the generation alignment keeps its own)
   const steps = { ...budget.stages, instruction: args.instruction ? Number(args.instruction) : budget.stages.instruction, ...(args.alignment ? { alignment: Number(args.alignment), alignmentGeneration: budget.stages.alignmentGeneration ?? budget.stages.alignment } : {}) };
@@ -106,7 +97,7 @@ try {
   const bar = demoBar(ev);
   const swapped = await imageSwap(model, evalSubset(data.heldOut, budget.evalPerSubtask).filter((s) => s.subtask === 'vqa'), data.images);
   lap('swap');
-  console.log(JSON.stringify({ run: args.run, seed, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, alignment: steps.alignment, projectorScale: args['projector-scale'], alignData: args['align-data'], fusion: args.fusion, described, comprehension: bar.comprehension, closedByType: closedByType(ev), imageSwapChanged: swapped, generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
+  console.log(JSON.stringify({ run: args.run, seed, pairs: pairTypes, pairSamples: pairs.length, aligned: args.aligned, questionSteps, weights, instruction: steps.instruction, alignment: steps.alignment, projectorScale: args['projector-scale'], alignData: args['align-data'], fusion: args.fusion, described, comprehension: bar.comprehension, closedByType: closedByType(ev), imageSwapChanged: swapped, generation: bar.generation, stageSeconds: Object.fromEntries(run.stages.map((s) => [s.name, +s.seconds.toFixed(1)])), seconds: t, load: loadavg()[0] }));
 } finally {
   model.dispose();
 }

@@ -29,5 +29,6 @@ export { runPipeline, evalSubset, exportHealthGPT, PIPELINE_BUDGETS, type Pipeli
 export { demoBar, DEMO_SIGNIFICANCE, type DemoBar } from './pipeline/bar.js';
 export { signTestPValue, pairedComparison } from './eval/significance.js';
 export { syntheticData, cloneParts, assembleModel, type SyntheticData, type Stage0Parts } from './pipeline/parts.js';
+export { questionPairSamples, QUESTION_PAIRS_SUBTASK } from './pipeline/question_pairs.js';
 export { ablateTrainingSchedule, ablatePluginKinds, pluginTasks, type AblationOptions, type AblationRow, type AblationTable } from './pipeline/ablations.js';
 export { runVqaRad, vqaRadSplit, VQA_RAD_BUDGET, type VqaRadSplit, type VqaRadOptions, type VqaRadReport, type VqaRadBudget } from './pipeline/vqa_rad.js';

@@ -41,7 +41,7 @@ function comprehensionTable(rows: readonly ComprehensionRowLike[]): string {
       return `<tr><td>${esc(r.subtask)}</td><td class="text">${esc(r.answerType.toLowerCase())}</td><td>${r.n}</td><td class="text">${m.label}</td><td class="model ${judge(ours, theirs, true)}">${m.fmt(ours)}</td>${cells.join('')}</tr>`;
     }),
   );
-  return `<table class="metrics comprehension"><thead>${head}</thead><tbody>${body.join('')}</tbody></table><p class="note">A baseline never looks at the image: the <b>majority answer</b> is the training split's most frequent answer of the question's answer type; the <b>question-only best answer</b> is the answer seen most often with the same question in training (else with its question type). Green: the model beats every baseline; red: a baseline beats the model.</p>`;
+  return `<table class="metrics comprehension"><thead>${head}</thead><tbody>${body.join('')}</tbody></table><p class="note">A baseline never looks at the image: the <b>majority answer</b> is the training split's most frequent answer of the question's answer type; the <b>question-only best answer</b> is the answer seen most often with the same question in training (else with its question type). Both learn from the data set's own training samples (not from question pairs a run adds to its training data). Green: the model beats every baseline; red: a baseline beats the model.</p>`;
 }
 
 function generationTable(rows: ReportData['generation']): string {

@@ -44,7 +44,7 @@ describe('healthgpt train --config: the budget', () => {
     const budget = {
       ...PIPELINE_BUDGETS.test,
       stage0: { ...PIPELINE_BUDGETS.test.stage0, decoder: { ...PIPELINE_BUDGETS.test.stage0.decoder, questionSteps: 40 } },
-      stages: { ...PIPELINE_BUDGETS.test.stages, alignmentGeneration: 12, data: { fusion: ['vqa', 'caption'] }, weights: { instruction: { vqa: 4, caption: 0.5 } } },
+      stages: { ...PIPELINE_BUDGETS.test.stages, alignmentGeneration: 12, data: { fusion: ['vqa', 'caption'] }, weights: { instruction: { vqa: 4, caption: 0.5, 'vqa-pairs': 3 } }, questionPairs: ['modality', 'plane'] },
     };
     expect(trainConfigSchema.parse({ pipeline: 'synthetic', budget })).toEqual({ pipeline: 'synthetic', model: 'tiny', seed: 0, budget });
   });
@@ -57,6 +57,8 @@ describe('healthgpt train --config: the budget', () => {
     [{ data: { fusion: [] } }, 'budget.stages.data.fusion'],
     [{ data: { fusion: 'vqa' } }, 'budget.stages.data.fusion'],
     [{ alignmentGeneration: 1.5 }, 'budget.stages.alignmentGeneration'],
+    [{ questionPairs: ['colour'] }, 'budget.stages.questionPairs[0]'],
+    [{ questionPairs: 'organ' }, 'budget.stages.questionPairs'],
   ])('a bad stage field %j is an error naming the file and %s', (extra, path) => {
     const p = problem({ pipeline: 'synthetic', budget: { ...PIPELINE_BUDGETS.test, stages: { ...PIPELINE_BUDGETS.test.stages, ...extra } } });
     expect(p.path).toBe(path);
@@ -71,18 +73,20 @@ describe('healthgpt train --config: the budget', () => {
     const { stage0, stages } = PIPELINE_BUDGETS.test;
     expect(read({ pipeline: 'vqa-rad', budget: { stage0, stages } }).pipeline).toBe('vqa-rad');
     expect(problem({ pipeline: 'vqa-rad', budget: { stage0, stages: { ...stages, weights: { instruction: { vqa: 2 } } } } }).message).toMatch(/weights/);
+    expect(problem({ pipeline: 'vqa-rad', budget: { stage0, stages: { ...stages, questionPairs: ['organ'] } } }).message).toMatch(/questionPairs/);
     expect(problem({ pipeline: 'vqa-rad', budget: { stage0: { ...stage0, decoder: { ...stage0.decoder, questionSteps: 5 } }, stages } }).message).toMatch(/questionSteps/);
   });
 });
 
 describe('the README’s config example', () => {
-  it('is a valid config whose mixture weights and question phase are read as written', () => {
+  it('is a valid config whose mixture weights, question pairs and question phase are read as written', () => {
     const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../README.md'), 'utf8');
     const block = /```json\n([\s\S]*?)```/.exec(readme);
     expect(block).not.toBeNull();
     const c = read(JSON.parse(block![1]));
     if (c.pipeline !== 'synthetic' || typeof c.budget === 'string') throw new Error('expected a synthetic pipeline with its own budget');
-    expect(c.budget.stages.weights).toEqual({ instruction: { vqa: 4 } });
+    expect(c.budget.stages.weights).toEqual({ instruction: { vqa: 2, 'vqa-pairs': 6 } });
+    expect(c.budget.stages.questionPairs).toEqual(['modality', 'organ', 'plane']);
     expect(c.budget.stage0.decoder.questionSteps).toBe(600);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { validateJson } from '@healthgpt/tensor-core/base';
+import { QUESTION_TYPES } from '@healthgpt/vl-health';
 import { CliError } from '../errors.js';
 import { existingFile } from '../util/args.js';
 
@@ -28,6 +29,8 @@ const syntheticStages = stages.extend({
   data: byStageData(subtasks).optional(),
   /** Mixture weights by subtask within a stage's data, e.g. `{ "instruction": { "vqa": 4 } }`. */
   weights: byStageData(weights).optional(),
+  /** Question types asked both ways about every training image, trained as subtask `vqa-pairs`, e.g. `["modality", "organ", "plane"]`. */
+  questionPairs: z.array(z.enum(QUESTION_TYPES)).optional(),
 });
 
 /** A `healthgpt train --config FILE`: which pipeline, the model preset, the seed and the step budget. */

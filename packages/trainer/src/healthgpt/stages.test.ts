@@ -149,7 +149,7 @@ describe('paperStages on the tiny HealthGPT', () => {
     };
     for (const bad of [0, -1, NaN, Infinity]) refused({ instruction: { vqa: bad } }, new RegExp(`mixture weight of task 'vqa' in 'instruction' must be a finite number > 0, got ${bad}`), 'weights.instruction.vqa');
     refused({ instruction: { vqa: '2' as unknown as number } }, /task 'vqa' in 'instruction' must be a finite number > 0, got 2/, 'weights.instruction.vqa');
-    refused({ instruction: { vqq: 2 } }, /gives task 'vqq' a weight in stage data 'instruction', which does not hold it \(vqa, caption/, 'weights.instruction.vqq');
+    refused({ instruction: { vqq: 2 } }, /gives task 'vqq' a weight in stage data 'instruction', which does not hold it \(vqa, vqa-pairs, caption/, 'weights.instruction.vqq');
     refused({ alignmentComprehension: { vqa: 2 } }, /task 'vqa' a weight in stage data 'alignmentComprehension'.*\(caption, report\)/, 'weights.alignmentComprehension.vqa');
     refused({ stage3: { vqa: 2 } }, /unknown stage 'stage3' \(stages: alignmentComprehension, alignmentGeneration, fusion, instruction\)/, 'weights.stage3');
   });

@@ -104,7 +104,8 @@ export function paperStageData(o: Pick<PaperStageOptions, 'data' | 'weights' | '
     alignmentComprehension: o.data?.alignmentComprehension ?? ['caption', 'report'],
     alignmentGeneration: o.data?.alignmentGeneration ?? ['reconstruction'],
     fusion: o.data?.fusion ?? [...o.available],
-    instruction: o.data?.instruction ?? ['vqa', 'caption', 'report', 'super-resolution', 'modality-conversion', 'reconstruction', 'denoising'],
+    // `vqa-pairs` (paired closed questions, `questionPairSamples`) trains where a pipeline made it.
+    instruction: o.data?.instruction ?? ['vqa', 'vqa-pairs', 'caption', 'report', 'super-resolution', 'modality-conversion', 'reconstruction', 'denoising'],
   };
   checkWeights(o.weights, d);
   return d;

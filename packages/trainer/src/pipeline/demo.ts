@@ -10,6 +10,8 @@ import { paperStages, paperStageData, type PaperStageOptions } from '../healthgp
 import { evaluate, type EvalReport } from '../eval/evaluate.js';
 import { demoBar, type DemoBar } from './bar.js';
 import { runStage0, type RunHooks, type Stage0Budget, type Stage0Result } from './stage0.js';
+import { questionPairSamples } from './question_pairs.js';
+import type { QuestionType } from '@healthgpt/vl-health';
 
 /** Step budgets of a whole run: stage 0's parts, stages 1–3, and the data. */
 export interface PipelineBudget {
@@ -21,10 +23,33 @@ export interface PipelineBudget {
    * batch, lr multiplier, the subtasks of each stage's data where they differ from the paper's, and
    * their mixture weights where they are not 1 (`PaperStageOptions.weights`).
    */
-  stages: { alignment: number; alignmentGeneration?: number; fusion: number; instruction: number; batchSize: number; lrScale: number; data?: PaperStageOptions['data']; weights?: PaperStageOptions['weights'] };
+  stages: {
+    alignment: number;
+    alignmentGeneration?: number;
+    fusion: number;
+    instruction: number;
+    batchSize: number;
+    lrScale: number;
+    data?: PaperStageOptions['data'];
+    weights?: PaperStageOptions['weights'];
+    /**
+     * Question types asked both ways ("yes" and "no") about every training image, added to the
+     * training data as subtask `vqa-pairs` (`questionPairSamples`; default none). Stage 3 trains on
+     * them by default; `weights.instruction['vqa-pairs']` sets their share.
+     */
+    questionPairs?: readonly QuestionType[];
+  };
   /** Held-out samples evaluated per subtask (at most). */
   evalPerSubtask: number;
 }
+
+/**
+ * The closed question types the demo pairs (`questionPairs`): the scene facts the whole picture
+ * shows, which the tiny vision tower reads (its probes: organ 0.98, plane 0.99, modality 0.80).
+ * Lesion count, side and size it reads at chance, so pairs of those would teach guessing, and
+ * lesion presence is left to the synthetic set's own questions.
+ */
+const IMAGE_LEVEL_QUESTIONS: readonly QuestionType[] = ['modality', 'organ', 'plane'];
 
 /** The synthetic set's generation subtasks: the demo aligns the generation plugin on all of them, not on reconstruction alone. */
 const GENERATION_SUBTASKS = ['reconstruction', 'super-resolution', 'modality-conversion', 'denoising'];
@@ -33,14 +58,16 @@ const GENERATION_SUBTASKS = ['reconstruction', 'super-resolution', 'modality-con
  * The budgets: `demo` aims at 10 minutes on 2 cores, `quick` at about 1 minute (it writes the
  * report; its few steps are not meant to beat the baselines), `test` seconds (CI). `demo`
  * evaluates every held-out closed question (about 100) so that the verdict's comparison means
- * something; `quick` about 16.
+ * something; `quick` about 16. `demo` also trains on paired questions about its training images
+ * (`questionPairs`, stage 3's mixture weight 6 beside VQA's 3): without them its model answered
+ * from the question's words and did not look at the image (trainer README).
  */
 export const PIPELINE_BUDGETS: Record<'demo' | 'quick' | 'test', PipelineBudget> = {
   demo: {
-    scenes: 500,
+    scenes: 800,
     stage0: { decoder: { steps: 150, batchSize: 16, lr: 3e-3, seqLen: 64 }, vision: { steps: 150, batchSize: 32, lr: 1e-3 }, vq: { steps: 500, batchSize: 8, lr: 3e-3 } },
-    stages: { alignment: 60, alignmentGeneration: 300, fusion: 40, instruction: 700, batchSize: 8, lrScale: 20, data: { alignmentGeneration: GENERATION_SUBTASKS } },
-    evalPerSubtask: 200,
+    stages: { alignment: 60, alignmentGeneration: 300, fusion: 40, instruction: 1400, batchSize: 8, lrScale: 20, data: { alignmentGeneration: GENERATION_SUBTASKS }, weights: { instruction: { 'vqa-pairs': 6 } }, questionPairs: IMAGE_LEVEL_QUESTIONS },
+    evalPerSubtask: 320,
   },
   quick: {
     scenes: 160,
@@ -74,6 +101,7 @@ export interface PipelineOptions extends RunHooks {
 
 /** Everything a report of the run needs. The caller disposes `model`. */
 export interface PipelineReport {
+  /** `train`: the synthetic set's training samples; `subtasks`: the samples trained on per subtask (with `vqa-pairs`, when the budget asks for them). */
   settings: { preset: HealthGPTPresetName; seed: number; budget: PipelineBudget; stages: PaperStageOptions; train: number; heldOut: number; subtasks: Record<string, number> };
   stage0: Stage0Result['report'];
   stages: StageResult[];
@@ -122,7 +150,9 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
   const data = syntheticData(preset, budget.scenes, seed);
   const split = { train: data.train, test: data.heldOut };
   const images = data.images;
-  paperStageData({ data: budget.stages.data, weights: budget.stages.weights, available: [...new Set(split.train.map((s) => s.subtask ?? s.task))] }); // a bad weight fails now, not after stage 0
+  // Paired questions about the training images (training only: evaluation and its baselines read the synthetic set's own split).
+  const pairs = questionPairSamples(split.train, budget.stages.questionPairs ?? [], seed);
+  paperStageData({ data: budget.stages.data, weights: budget.stages.weights, available: [...new Set([...split.train, ...pairs].map((s) => s.subtask ?? s.task))] }); // a bad weight fails now, not after stage 0
   phase('data');
 
   o.onPhase?.('stage0');
@@ -134,7 +164,7 @@ export async function runPipeline(o: PipelineOptions = {}): Promise<PipelineRepo
   try {
     phase('assemble');
     o.onPhase?.('encode');
-    const groups = bySubtask(await encodeSamples(model, split.train, images));
+    const groups = bySubtask(await encodeSamples(model, [...split.train, ...pairs], images));
     phase('encode');
 
     o.onPhase?.('stages');

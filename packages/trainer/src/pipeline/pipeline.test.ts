@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf, type Tensor } from '@healthgpt/tensor-core';
 import { HealthGPT } from '@healthgpt/model';
-import { runPipeline, PIPELINE_BUDGETS, TrainerError, type PipelineReport, type Task, type StageSpec } from '../index.js';
+import { runPipeline, PIPELINE_BUDGETS, syntheticData, TrainerError, type PipelineReport, type Task, type StageSpec } from '../index.js';
 
 /** The mean loss of the first (up to) 6 items of each of a stage's tasks, model in eval mode. */
 function fixedLoss(tasks: readonly Task[], stage: StageSpec): number {
@@ -38,7 +38,7 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
   const outDir = mkdtempSync(join(tmpdir(), 'trainer-pipeline-'));
 
   beforeAll(async () => {
-    const budget = { ...PIPELINE_BUDGETS.test, stages: { ...PIPELINE_BUDGETS.test.stages, alignment: 6, fusion: 6, instruction: 8, weights: { instruction: { vqa: 3 } } } };
+    const budget = { ...PIPELINE_BUDGETS.test, stages: { ...PIPELINE_BUDGETS.test.stages, alignment: 6, fusion: 6, instruction: 8, weights: { instruction: { vqa: 3, 'vqa-pairs': 2 } }, questionPairs: ['organ' as const] } };
     report = await runPipeline({
       budget,
       outDir,
@@ -114,9 +114,14 @@ describe('the whole pipeline on a tiny synthetic set (stage 0 → 3, evaluation)
     expect(report.timings.total).toBeGreaterThan(0);
     expect(typeof report.bar.passed).toBe('boolean');
     // the budget's mixture weights reach stage 3 (the other subtasks at 1) and the report's settings
-    expect(mixtures.get('stage3-instruction')).toEqual({ ...Object.fromEntries(Object.keys(mixtures.get('stage3-instruction')!).map((t) => [t, 1])), vqa: 3 });
-    expect(report.settings.stages.weights).toEqual({ instruction: { vqa: 3 } });
-    expect(report.settings.budget.stages.weights).toEqual({ instruction: { vqa: 3 } });
+    expect(mixtures.get('stage3-instruction')).toEqual({ ...Object.fromEntries(Object.keys(mixtures.get('stage3-instruction')!).map((t) => [t, 1])), vqa: 3, 'vqa-pairs': 2 });
+    expect(report.settings.stages.weights).toEqual({ instruction: { vqa: 3, 'vqa-pairs': 2 } });
+    expect(report.settings.budget.stages.weights).toEqual({ instruction: { vqa: 3, 'vqa-pairs': 2 } });
+    // the organ question asked both ways about every training image; trained on, never evaluated
+    const data = syntheticData('tiny', PIPELINE_BUDGETS.test.scenes, 0);
+    expect(report.settings.train).toBe(data.train.length);
+    expect(report.settings.subtasks['vqa-pairs']).toBe(2 * new Set(data.train.filter((x) => x.task === 'comprehension').map((x) => x.images[0])).size);
+    expect(report.evaluation.comprehension.map((r) => r.subtask)).not.toContain('vqa-pairs');
   });
 
   it('saves the trained model in the model package’s layout, and each stage’s result in its final checkpoint', async () => {
