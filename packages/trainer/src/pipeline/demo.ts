@@ -45,7 +45,8 @@ export interface PipelineBudget {
 
 /**
  * The closed question types the demo pairs (`questionPairs`): the scene facts the whole picture
- * shows, which the tiny vision tower reads (its probes: organ 0.98, plane 0.99, modality 0.80).
+ * shows, which the tiny vision tower reads (its probes: organ 0.97–0.98, plane 0.99–1.00,
+ * modality 0.78–0.83 on seeds 0 and 1).
  * Lesion count, side and size it reads at chance, so pairs of those would teach guessing, and
  * lesion presence is left to the synthetic set's own questions.
  */
@@ -57,10 +58,10 @@ const GENERATION_SUBTASKS = ['reconstruction', 'super-resolution', 'modality-con
 /**
  * The budgets: `demo` aims at 10 minutes on 2 cores, `quick` at about 1 minute (it writes the
  * report; its few steps are not meant to beat the baselines), `test` seconds (CI). `demo`
- * evaluates every held-out closed question (about 100) so that the verdict's comparison means
+ * evaluates every held-out closed question (about 160) so that the verdict's comparison means
  * something; `quick` about 16. `demo` also trains on paired questions about its training images
- * (`questionPairs`, stage 3's mixture weight 6 beside VQA's 3): without them its model answered
- * from the question's words and did not look at the image (trainer README).
+ * (`questionPairs`, weight 6 in stage 3's mixture, every other subtask 1): without them its model
+ * answered from the question's words and did not look at the image (trainer README).
  */
 export const PIPELINE_BUDGETS: Record<'demo' | 'quick' | 'test', PipelineBudget> = {
   demo: {
