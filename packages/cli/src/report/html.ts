@@ -89,7 +89,6 @@ async function vqaExamples(examples: readonly ComprehensionExampleLike[]): Promi
   return (await part('Answered right', right)) + (await part('Answered wrong', wrong));
 }
 
-
 function verdict(d: ReportData): string {
   if (!d.verdict) return '';
   const c = d.verdict.comprehension;

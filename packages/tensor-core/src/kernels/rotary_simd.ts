@@ -9,12 +9,10 @@
  * Every product is rounded to float32 and then the two meet in one add or subtract, as the
  * JavaScript loops round them (p + fl(−x·s) is p − fl(x·s) exactly), so the bits are the same.
  */
-import { simdExports, op, rowWalk, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { simdExports, op, rowWalk, advance, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
 import { transposeSimdOn } from './transpose_simd.js';
 
 const at = (base: number, j: number, plus?: number) => [...op.get(base), ...op.get(j), ...op.i32Add, ...(plus === undefined ? [] : [...op.get(plus), ...op.i32Add])];
-const advance = (local: number, by: number) => [...op.get(local), ...op.get(by), ...op.i32Add, ...op.set(local)];
-
 
 /**
  * name(x, cos, sin, out, rows, half, xStride, tableStride, outStride): `rows` rows of D of x and

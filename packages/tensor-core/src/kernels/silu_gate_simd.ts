@@ -14,7 +14,7 @@
  * the kernels under `tf.customGrad`.
  */
 import { tf, type Tensor } from '../tf.js';
-import { onBackendMemory, simdExports, op, uleb, F32, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { onBackendMemory, simdExports, op, rowWalk, advance, uleb, F32, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
 import { heapAddress, wasmOf, type TensorInfo, type WasmBackend } from './wasm_heap.js';
 
 export const SILU_GATE_SIMD = 'HealthgptSiluGateSimd';
@@ -59,11 +59,6 @@ function sigmoidLocals(first: number) {
 }
 
 const at = (base: number, j: number) => [...op.get(base), ...op.get(j), ...op.i32Add];
-const advance = (local: number, by: number) => [...op.get(local), ...op.get(by), ...op.i32Add, ...op.set(local)];
-const loop = (test: number[], body: number[][], step: number[]) => [op.block, op.loop, [...test, ...op.brIf(1)], ...body, [...step, ...op.br(0)], op.end, op.end];
-/** for each row (count-- > 0): for (j = 0; j < bytes; j += 16) body; then rowEnd */
-const rowsOf = (count: number, j: number, bytes: number, body: number[][], rowEnd: number[][]) =>
-  loop([...op.get(count), ...op.i32Eqz], [[...op.i32Const(0), ...op.set(j)], ...loop([...op.get(j), ...op.get(bytes), ...op.i32GeU], body, [...op.get(j), ...op.i32Const(16), ...op.i32Add, ...op.set(j)]), ...rowEnd], [...op.get(count), ...op.i32Const(1), ...op.i32Sub, ...op.set(count)]);
 
 /** silu(g, u, stride, out, rows, bytes): out rows `bytes` apart, g and u rows `stride` apart. */
 function forward(): SimdFunction {
@@ -76,12 +71,12 @@ function forward(): SimdFunction {
     locals: [I32, V128, V128, ...Array<number>(s.count).fill(V128)],
     body: [
       ...s.init,
-      ...rowsOf(
+      ...rowWalk(
         ROWS,
         j,
         BYTES,
         [[...at(G, j), ...op.load, ...op.set(gv)], ...s.sigmoid(gv, sv), [...at(OUT, j), ...op.get(gv), ...op.get(sv), ...op.mul, ...at(U, j), ...op.load, ...op.mul, ...op.store]],
-        [[...advance(G, STRIDE), ...advance(U, STRIDE), ...advance(OUT, BYTES)]],
+        [...advance(G, STRIDE), ...advance(U, STRIDE), ...advance(OUT, BYTES)],
       ),
     ],
   };
@@ -99,7 +94,7 @@ function backward(): SimdFunction {
     locals: [I32, V128, V128, V128, ...Array<number>(s.count).fill(V128)],
     body: [
       ...s.init,
-      ...rowsOf(
+      ...rowWalk(
         ROWS,
         j,
         BYTES,
@@ -111,7 +106,7 @@ function backward(): SimdFunction {
           [...at(DG, j), ...op.get(dav), ...at(U, j), ...op.load, ...op.mul],
           [...op.get(sv), ...op.get(one), ...op.get(gv), ...op.get(one), ...op.get(sv), ...op.sub, ...op.mul, ...op.add, ...op.mul, ...op.mul, ...op.store],
         ],
-        [[...advance(G, STRIDE), ...advance(U, STRIDE), ...advance(DA, BYTES), ...advance(DG, GSTRIDE), ...advance(DU, GSTRIDE)]],
+        [...advance(G, STRIDE), ...advance(U, STRIDE), ...advance(DA, BYTES), ...advance(DG, GSTRIDE), ...advance(DU, GSTRIDE)],
       ),
     ],
   };

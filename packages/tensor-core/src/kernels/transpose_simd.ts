@@ -13,7 +13,7 @@
  * right and each lands as 16 bytes in BAND destination rows, which stay in cache until the next
  * strips fill their lines.
  */
-import { onBackendMemory, simdExports, op, rowWalk, uleb, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
+import { onBackendMemory, simdExports, op, rowWalk, advance, uleb, I32, V128, type SimdFunction, type WasmMemory } from './wasm_simd.js';
 import type { WasmBackend } from './wasm_heap.js';
 
 /** Columns per band (a multiple of 4). */
@@ -86,12 +86,11 @@ function copy(): SimdFunction {
   const [SRC, DST, ROWS, BYTES, SS, DS] = [0, 1, 2, 3, 4, 5];
   const j = 6;
   const at = (base: number) => [...op.get(base), ...op.get(j), ...op.i32Add];
-  const next = (p: number, by: number) => [...op.get(p), ...op.get(by), ...op.i32Add, ...op.set(p)];
   return {
     name: 'copy',
     params: [I32, I32, I32, I32, I32, I32],
     locals: [I32],
-    body: rowWalk(ROWS, j, BYTES, [[...at(DST), ...at(SRC), ...op.load, ...op.store]], [...next(SRC, SS), ...next(DST, DS)]),
+    body: rowWalk(ROWS, j, BYTES, [[...at(DST), ...at(SRC), ...op.load, ...op.store]], [...advance(SRC, SS), ...advance(DST, DS)]),
   };
 }
 

@@ -90,6 +90,9 @@ export const op = {
   div: simd(0xe7),
 };
 
+/** local += by (two i32 locals): how the kernels here move a row pointer by its stride. */
+export const advance = (local: number, by: number) => [...op.get(local), ...op.get(by), ...op.i32Add, ...op.set(local)];
+
 /**
  * while (rows-- > 0) { for (j = 0; j < bytes; j += 16) { inner } ; next } — the row walk of every
  * kernel here (`rows`, `bytes` and `j` are locals; `next` advances the row pointers).
