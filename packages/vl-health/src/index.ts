@@ -60,5 +60,5 @@ export {
 } from './synth/generate.js';
 export { phantomImages, type PhantomOptions } from './synth/phantoms.js';
 export { MODALITIES, ORGANS, LESION_RADIUS, type Modality, type Scene, type Side, type SizeClass } from './synth/scene.js';
-export { QUESTION_TYPES, closedQuestionPairs, type QuestionType, type Qa, type SceneFacts } from './synth/questions.js';
+export { QUESTION_TYPES, closedQuestionPairs, vqaTurns, type QuestionType, type Qa, type SceneFacts } from './synth/questions.js';
 export { toGray, grayToRaw, type Gray } from './image_ops.js';

@@ -1,5 +1,5 @@
 import { Generator } from '@healthgpt/tensor-core';
-import { closedQuestionPairs, QUESTION_TYPES, type QuestionType, type Sample, type SceneFacts } from '@healthgpt/vl-health';
+import { closedQuestionPairs, vqaTurns, QUESTION_TYPES, type QuestionType, type Sample, type SceneFacts } from '@healthgpt/vl-health';
 import { TrainerError } from '../errors.js';
 
 /** The subtask of `questionPairSamples`' samples, as stage mixtures name it. */
@@ -35,10 +35,7 @@ export function questionPairSamples(samples: readonly Sample[], types: readonly 
         task: 'comprehension',
         subtask: QUESTION_PAIRS_SUBTASK,
         images: [image],
-        conversations: [
-          { from: 'human', value: `<image>\n${q.question}` },
-          { from: 'gpt', value: q.answer },
-        ],
+        conversations: vqaTurns(q),
         metadata: { source: s.metadata.source, group, scene: facts, questionType: q.type, answerType: q.answerType },
       });
     }
